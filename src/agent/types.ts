@@ -1,0 +1,42 @@
+// What the running agent exposes to its readers (HTTP API, /metrics, web page) and what it reports to.
+import type { NodeSample, Run, RunSample } from '../core/types.js';
+import type { GpuDevice, SourceStatus } from '../sources/types.js';
+
+export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'sqlite';
+
+/** A run in flight with its latest figures. */
+export interface LiveRun {
+  run: Run;
+  last: RunSample | null;
+  /** Utilisation over the last interval, % of one core. */
+  cpuCorePct: number | null;
+  /** Process-attributed GPU memory per GPU index over the last tick. */
+  gpuMiBByIndex: Record<number, number | null>;
+  elapsedSeconds: number;
+}
+
+export interface Health {
+  node: string;
+  version: string;
+  startedWallMs: number;
+  intervalMs: number;
+  gpuSource: { active: string; reasons: Record<string, string> };
+  sources: Record<SourceName, SourceStatus>;
+  ticks: { count: number; missed: number };
+}
+
+/** Read-only view of the agent's live state. */
+export interface LiveView {
+  liveRuns(): LiveRun[];
+  lastNodeSample(): NodeSample | null;
+  gpuDevices(): GpuDevice[];
+  health(): Health;
+}
+
+/** Events the agent reports; the Prometheus exporter implements this. */
+export interface AgentEvents {
+  tick(lagSeconds: number, missedTicks: number): void;
+  dbWrite(seconds: number, samplesWritten: number): void;
+  sourceError(source: SourceName): void;
+  runFinished(run: Run): void;
+}

@@ -1,0 +1,178 @@
+// The measurement contract shared by every part of the agent (DESIGN.md §2, §4).
+// Pure data: no I/O here. Every number carries its unit in its name.
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'oom' | 'timeout' | 'interrupted';
+
+/** Why a run ended, kept apart from whether it exceeded its limit (as BenchExec does). */
+export type TerminationReason =
+  | 'exited'
+  | 'killed at time limit'
+  | 'oom'
+  | 'killed externally'
+  | 'agent interrupted';
+
+export type RunKind = 'container' | 'profile';
+
+/** Who/what a run is. Labels and names come from Docker and are untrusted: stored as given (length-limited). */
+export interface RunIdentity {
+  kind: RunKind;
+  team: string;
+  case: string;
+  node: string;
+  containerId?: string;
+  containerName?: string;
+  image?: string;
+  imageId?: string;
+  /** GPU indices/UUIDs requested in HostConfig.DeviceRequests ("all" when unrestricted). */
+  gpuDevices?: string[];
+  command?: string;
+}
+
+/** One tick of one run. Times are the tick's actual times, not nominal ones. */
+export interface RunSample {
+  /** CLOCK_MONOTONIC in nanoseconds (process.hrtime.bigint() converted to number). */
+  monoNs: number;
+  /** Wall clock, ms since the epoch. */
+  wallMs: number;
+  /** Cumulative CPU time of the run's cgroup since it was created (null: could not be read). */
+  cpuSeconds: number | null;
+  /** Memory working set (usage − inactive_file) (null: could not be read). */
+  ramMiB: number | null;
+  /**
+   * GPU memory held by the run's own processes, summed over GPUs.
+   * null = unknown this tick (no GPU source, source down, or a process reported "not available").
+   */
+  gpuMiB: number | null;
+  /** Device-level used memory (total − free) summed over the GPUs the run uses: the official source. */
+  gpuDeviceMiB: number | null;
+}
+
+/** Host-wide CPU time counters from /proc/stat, in seconds (cumulative since boot). */
+export interface HostCpuTimes {
+  userSeconds: number;
+  niceSeconds: number;
+  systemSeconds: number;
+  idleSeconds: number;
+  iowaitSeconds: number;
+  irqSeconds: number;
+  softirqSeconds: number;
+  stealSeconds: number;
+}
+
+export interface GpuDeviceSample {
+  index: number;
+  uuid: string;
+  usedMiB: number | null;
+  totalMiB: number | null;
+  utilPct: number | null;
+}
+
+/** One tick of the node (host-wide). Feeds node panels and the official-compatible formulas. */
+export interface NodeSample {
+  monoNs: number;
+  wallMs: number;
+  cpu: HostCpuTimes;
+  memUsedMiB: number;
+  memTotalMiB: number;
+  gpus: GpuDeviceSample[];
+}
+
+/** Scoring penalties for a run over its time limit (FLARE22 Evaluation page defaults). */
+export interface Penalties {
+  timeSeconds: number;
+  aucGpuMiBs: number;
+  aucCpuPctS: number;
+}
+
+export const FLARE22_PENALTIES: Penalties = {
+  timeSeconds: 3600,
+  aucGpuMiBs: 3600 * (10240 - 2048),
+  aucCpuPctS: 3600 * 100,
+};
+
+export const DEFAULT_GPU_TOLERANCE_MIB = 2048;
+
+/** Figures as FLARE's own scripts would have computed them from the same trace. */
+export interface OfficialBlock {
+  /** The nominal interval the official sums are multiplied by (s). */
+  nominalIntervalSeconds: number;
+  sampleCount: number;
+  aucGpuMiBs: number | null;
+  /** FLARE22: largest value present in more than 2 % of samples. */
+  maxGpuStableMiB: number | null;
+  /** FLARE24: plain maximum. */
+  maxGpuMiB: number | null;
+  aucCpuPctS: number | null;
+  maxCpuStablePct: number | null;
+  maxCpuPct: number | null;
+  aucRamMiBs: number | null;
+  maxRamStableMiB: number | null;
+  maxRamMiB: number | null;
+}
+
+/** The values a ranking uses: measured ones, or the penalties for a run over its limit. */
+export interface ScoringBlock {
+  timeSeconds: number;
+  aucGpuMiBs: number | null;
+  aucCpuPctS: number;
+  penalised: boolean;
+}
+
+/** The per-run summary the scoring pipeline reads (DESIGN.md §2 names). */
+export interface RunSummary {
+  status: RunStatus;
+  terminationReason: TerminationReason | null;
+  exitCode: number | null;
+  wallSeconds: number;
+  cpuSeconds: number;
+  /** Online CPUs of the node, the FLARE normalisation. */
+  nCpu: number;
+  /** 100 × cpuSeconds / nCpu: FLARE unit (% of the whole host · s). */
+  aucCpuPctS: number;
+  /** 100 × cpuSeconds: % of one core · s. */
+  aucCpuCorePctS: number;
+  /** Largest interval utilisation, host-normalised (%). */
+  maxCpuPct: number | null;
+  /** Largest interval utilisation in % of one core. */
+  maxCpuCorePct: number | null;
+  gpuToleranceMiB: number;
+  aucGpuMiBs: number | null;
+  maxGpuMiB: number | null;
+  aucGpuDeviceMiBs: number | null;
+  maxGpuDeviceMiB: number | null;
+  aucRamMiBs: number | null;
+  maxRamMiB: number | null;
+  sampleCount: number;
+  intervalMs: number;
+  /** Seconds between the first and last sample actually used. */
+  coveredSeconds: number;
+  /** Run start → first sample (s). */
+  unsampledHeadSeconds: number;
+  /** Last sample → run end (s). */
+  unsampledTailSeconds: number;
+  /** Upper bound of CPU that the unsampled tail could hide: tail × nCpu cores (s). */
+  tailCpuBoundSeconds: number;
+  timeLimitSeconds: number | null;
+  exceededTimeLimit: boolean;
+  scoring: ScoringBlock;
+  official: OfficialBlock;
+  /** Human-readable caveats: 'gpu-unavailable', 'attached-late', 'cpu-counter-reset', … */
+  flags: string[];
+}
+
+/** A stored run: identity + lifecycle times + summary (null while running). */
+export interface Run extends RunIdentity {
+  id: string;
+  status: RunStatus;
+  /** Start/end on the wall clock (ms since epoch) and on the monotonic clock (ns). */
+  startedWallMs: number;
+  startedMonoNs: number;
+  endedWallMs: number | null;
+  endedMonoNs: number | null;
+  timeLimitSeconds: number | null;
+  nCpu: number;
+  intervalMs: number;
+  /** Earlier run this one continues (agent restarted while the container ran). */
+  previousRunId: string | null;
+  summary: RunSummary | null;
+}
