@@ -1,0 +1,248 @@
+// GPU memory through NVML: one NVML session for the agent's life, per-device buffers allocated once,
+// a synchronous sample() of a few native calls per GPU (no process spawned, nothing parsed).
+import type { GpuDeviceSample } from '../core/types.js';
+import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource, SourceStatus } from '../sources/types.js';
+import {
+  NVML_ERROR_ARGUMENT_VERSION_MISMATCH,
+  NVML_ERROR_FUNCTION_NOT_FOUND,
+  NVML_ERROR_INSUFFICIENT_SIZE,
+  NVML_ERROR_NOT_SUPPORTED,
+  NvmlError,
+} from './nvml-errors.js';
+import { loadNvmlLib, type NvmlDeviceHandle, type NvmlLib } from './nvml-lib.js';
+
+export { NvmlError } from './nvml-errors.js';
+
+export interface NvmlSourceOptions {
+  /** dlopen name or path of the library (DESIGN.md default 'libnvidia-ml.so.1'). */
+  libPath: string;
+}
+
+const BYTES_PER_MIB = 1048576;
+const MEMORY_V2_VERSION = 0x02000028; // sizeof(nvmlMemory_v2_t) | 2 << 24
+const STRING_BUFFER_BYTES = 96; // NVML_DEVICE_UUID_V2_BUFFER_SIZE and NVML_DEVICE_NAME_V2_BUFFER_SIZE
+const MAX_GROW_RETRIES = 5;
+/** pid values that only appear when entries are decoded with the wrong size (NVML.md §2). */
+const IMPLAUSIBLE_PIDS = new Set([0, 0xffffffff]);
+
+/** A u64 at `offset` in MiB; null for NVML_VALUE_NOT_AVAILABLE (all ones). Read as two u32 to avoid BigInt. */
+function u64MiB(buf: Buffer, offset: number): number | null {
+  const lo = buf.readUInt32LE(offset);
+  const hi = buf.readUInt32LE(offset + 4);
+  if (lo === 0xffffffff && hi === 0xffffffff) return null;
+  return (hi * 4294967296 + lo) / BYTES_PER_MIB;
+}
+
+function cString(buf: Buffer): string {
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
+}
+
+/** Calls an NVML function that must succeed (setup path) and turns a failure into an NvmlError. */
+function check(lib: NvmlLib, symbol: string, code: number): void {
+  if (code !== 0) throw new NvmlError(code, symbol, lib.errorString(code));
+}
+
+interface DeviceState {
+  readonly info: GpuDevice;
+  readonly handle: NvmlDeviceHandle;
+  readonly memBuf: Buffer;
+  readonly utilBuf: Buffer;
+  /** Grows when the process list does not fit; never shrinks. */
+  procBuf: Buffer;
+  utilSupported: boolean;
+}
+
+class NvmlGpuSource implements GpuSource {
+  readonly name = 'nvml' as const;
+  private readonly countBuf = Buffer.alloc(4);
+  private memIndex = 0;
+  private procIndex = 0;
+  // Once an entry point has worked, later failures are errors, not a reason to fall back.
+  private memConfirmed = false;
+  private procConfirmed = false;
+  private current: SourceStatus = { up: true };
+  private failure: string | null = null;
+  /** The first NVML error of the current sample, for openNvmlSource to rethrow. */
+  firstError: NvmlError | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly lib: NvmlLib,
+    private readonly devs: DeviceState[],
+  ) {}
+
+  devices(): GpuDevice[] {
+    return this.devs.map((d) => ({ ...d.info }));
+  }
+
+  status(): SourceStatus {
+    return this.current;
+  }
+
+  sample(): GpuSnapshot {
+    const devices: GpuDeviceSample[] = [];
+    const processes: GpuProcess[] = [];
+    if (this.closed) return { devices, processes };
+    this.failure = null;
+    this.firstError = null;
+    try {
+      for (const d of this.devs) {
+        const mem = this.readMemory(d);
+        devices.push({
+          index: d.info.index,
+          uuid: d.info.uuid,
+          usedMiB: mem ? mem.usedMiB : null,
+          totalMiB: mem ? mem.totalMiB : null,
+          utilPct: this.readUtilization(d),
+        });
+        this.readProcesses(d, processes);
+      }
+    } catch (err) {
+      this.failure ??= `NVML binding error: ${(err as Error).message}`;
+    }
+    this.setStatus(this.failure);
+    return { devices, processes };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.lib.shutdown();
+    this.current = { up: false, reason: 'closed' };
+  }
+
+  private setStatus(failure: string | null): void {
+    if (failure === null) {
+      if (!this.current.up) this.current = { up: true };
+    } else if (this.current.up || this.current.reason !== failure) {
+      this.current = { up: false, reason: failure };
+    }
+  }
+
+  private fail(symbol: string, d: DeviceState, code: number): void {
+    if (this.failure !== null) return;
+    this.firstError = new NvmlError(code, symbol, this.lib.errorString(code));
+    this.failure = `GPU ${d.info.index}: ${this.firstError.message}`;
+  }
+
+  readMemory(d: DeviceState): { usedMiB: number | null; totalMiB: number | null } | null {
+    for (;;) {
+      const entry = this.lib.memory[this.memIndex];
+      if (entry.structVersion === 2) d.memBuf.writeUInt32LE(MEMORY_V2_VERSION, 0);
+      const code = entry.call(d.handle, d.memBuf);
+      if (code === 0) {
+        this.memConfirmed = true;
+        // v2: total@8, used@32; v1: total@0, used@16.
+        return entry.structVersion === 2
+          ? { totalMiB: u64MiB(d.memBuf, 8), usedMiB: u64MiB(d.memBuf, 32) }
+          : { totalMiB: u64MiB(d.memBuf, 0), usedMiB: u64MiB(d.memBuf, 16) };
+      }
+      const fallback =
+        code === NVML_ERROR_ARGUMENT_VERSION_MISMATCH || code === NVML_ERROR_FUNCTION_NOT_FOUND || code === NVML_ERROR_NOT_SUPPORTED;
+      if (fallback && !this.memConfirmed && this.memIndex < this.lib.memory.length - 1) {
+        this.memIndex++;
+        continue;
+      }
+      this.fail(entry.symbol, d, code);
+      return null;
+    }
+  }
+
+  private readUtilization(d: DeviceState): number | null {
+    if (!d.utilSupported) return null;
+    const code = this.lib.getUtilization(d.handle, d.utilBuf);
+    if (code === 0) return d.utilBuf.readUInt32LE(0);
+    // MIG instances and some boards never support it: stop asking, it is not a fault.
+    if (code === NVML_ERROR_NOT_SUPPORTED) d.utilSupported = false;
+    else this.fail('nvmlDeviceGetUtilizationRates', d, code);
+    return null;
+  }
+
+  /** Appends this device's compute processes to `out`; false (and a recorded failure) if the list is unknown. */
+  private readProcesses(d: DeviceState, out: GpuProcess[]): boolean {
+    for (let grows = 0; ; ) {
+      const entry = this.lib.processes[this.procIndex];
+      const capacity = Math.floor(d.procBuf.length / entry.entryBytes);
+      // capacity 0 on the first tick: the count=0 probe of the two-call convention.
+      this.countBuf.writeUInt32LE(capacity, 0);
+      const code = entry.call(d.handle, this.countBuf, capacity > 0 ? d.procBuf : null);
+      const count = this.countBuf.readUInt32LE(0);
+      if (code === 0) {
+        this.procConfirmed = true;
+        this.decodeProcesses(d, entry.symbol, entry.entryBytes, Math.min(count, capacity), out);
+        return true;
+      }
+      if (code === NVML_ERROR_INSUFFICIENT_SIZE && grows < MAX_GROW_RETRIES) {
+        // Slack because the list changes between the two calls.
+        d.procBuf = Buffer.alloc((2 * Math.max(count, capacity) + 5) * entry.entryBytes);
+        grows++;
+        continue;
+      }
+      const fallback = code === NVML_ERROR_FUNCTION_NOT_FOUND || code === NVML_ERROR_NOT_SUPPORTED;
+      if (fallback && !this.procConfirmed && this.procIndex < this.lib.processes.length - 1) {
+        this.procIndex++;
+        continue;
+      }
+      this.fail(entry.symbol, d, code);
+      return false;
+    }
+  }
+
+  private decodeProcesses(d: DeviceState, symbol: string, entryBytes: number, count: number, out: GpuProcess[]): void {
+    const buf = d.procBuf;
+    for (let k = 0; k < count; k++) {
+      const offset = k * entryBytes;
+      const pid = buf.readUInt32LE(offset);
+      const usedMiB = u64MiB(buf, offset + 8);
+      if (IMPLAUSIBLE_PIDS.has(pid) || (usedMiB !== null && usedMiB > d.info.totalMiB * 1.01)) {
+        // A wrong entry size shows exactly like this; surface it instead of attributing garbage.
+        this.failure ??= `GPU ${d.info.index}: implausible entry from ${symbol} (pid ${pid}, ${usedMiB} MiB; ${entryBytes}-byte entries): driver entry size mismatch?`;
+        continue;
+      }
+      out.push({ pid, gpuIndex: d.info.index, usedMiB });
+    }
+  }
+}
+
+function openDevice(lib: NvmlLib, index: number): Omit<DeviceState, 'info'> & { name: string; uuid: string } {
+  const handleBuf = Buffer.alloc(8);
+  check(lib, 'nvmlDeviceGetHandleByIndex_v2', lib.getHandleByIndex(index, handleBuf));
+  const handle = handleBuf.readBigUInt64LE(0);
+  const strBuf = Buffer.alloc(STRING_BUFFER_BYTES);
+  check(lib, 'nvmlDeviceGetName', lib.getName(handle, strBuf, strBuf.length));
+  const name = cString(strBuf);
+  strBuf.fill(0);
+  check(lib, 'nvmlDeviceGetUUID', lib.getUuid(handle, strBuf, strBuf.length));
+  const uuid = cString(strBuf);
+  return { handle, name, uuid, memBuf: Buffer.alloc(40), utilBuf: Buffer.alloc(8), procBuf: Buffer.alloc(0), utilSupported: true };
+}
+
+/**
+ * Opens one NVML session and discovers the GPUs. Throws an NvmlError (init, count, handle, name, uuid,
+ * memory) or an Error naming libPath when the library cannot be loaded or lacks required symbols.
+ */
+export function openNvmlSource(opts: NvmlSourceOptions): GpuSource {
+  const lib = loadNvmlLib(opts.libPath);
+  check(lib, 'nvmlInit_v2', lib.init());
+  try {
+    const countBuf = Buffer.alloc(4);
+    check(lib, 'nvmlDeviceGetCount_v2', lib.getCount(countBuf));
+    const devs: DeviceState[] = [];
+    for (let index = 0; index < countBuf.readUInt32LE(0); index++) {
+      const { name, uuid, ...state } = openDevice(lib, index);
+      devs.push({ ...state, info: { index, uuid, name, totalMiB: 0 } });
+    }
+    const source = new NvmlGpuSource(lib, devs);
+    for (const d of devs) {
+      const mem = source.readMemory(d);
+      if (source.firstError) throw source.firstError;
+      if (!mem || mem.totalMiB === null) throw new Error(`GPU ${d.info.index}: NVML reports no total memory`);
+      (d.info as { totalMiB: number }).totalMiB = mem.totalMiB;
+    }
+    return source;
+  } catch (err) {
+    lib.shutdown();
+    throw err;
+  }
+}
