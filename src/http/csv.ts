@@ -1,0 +1,51 @@
+// CSV building blocks shared by the API, the `export` CLI and the web page. Pure.
+import type { Run, RunSample } from '../core/types.js';
+
+/** Fields from untrusted names that a spreadsheet would run as a formula get a leading quote. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvField(value: string | number | null | undefined): string {
+  if (value == null) return '';
+  if (typeof value === 'number') return formatNumber(value);
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function csvLine(fields: (string | number | null | undefined)[]): string {
+  return fields.map(csvField).join(',') + '\n';
+}
+
+/** Fixed decimals with trailing zeros trimmed; null or non-finite → empty field. */
+export function formatNumber(value: number | null | undefined, decimals = 3): string {
+  if (value == null || !Number.isFinite(value)) return '';
+  const s = value.toFixed(decimals);
+  const trimmed = s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
+  return trimmed === '-0' ? '0' : trimmed;
+}
+
+/** Header of a run's samples CSV; units are in the names (t_s: seconds since the run started). */
+export const SAMPLE_CSV_HEADER = 't_s,wall_ms,cpu_seconds,ram_mib,gpu_mib,gpu_device_mib\n';
+
+export function sampleCsvLine(run: Pick<Run, 'startedMonoNs'>, s: RunSample): string {
+  return [
+    formatNumber((s.monoNs - run.startedMonoNs) / 1e9, 6),
+    formatNumber(s.wallMs, 0),
+    formatNumber(s.cpuSeconds, 6),
+    formatNumber(s.ramMiB, 3),
+    formatNumber(s.gpuMiB, 3),
+    formatNumber(s.gpuDeviceMiB, 3),
+  ].join(',') + '\n';
+}
+
+/** A sample as served in JSON: the stored fields plus tS (seconds since the run started). */
+export function sampleJson(run: Pick<Run, 'startedMonoNs'>, s: RunSample): Record<string, number | null> {
+  return {
+    tS: (s.monoNs - run.startedMonoNs) / 1e9,
+    monoNs: s.monoNs,
+    wallMs: s.wallMs,
+    cpuSeconds: s.cpuSeconds,
+    ramMiB: s.ramMiB,
+    gpuMiB: s.gpuMiB,
+    gpuDeviceMiB: s.gpuDeviceMiB,
+  };
+}

@@ -1,0 +1,62 @@
+// The FLARE efficiency CSVs in the organisers' column layouts (FLARE22-EVALUATION.md). Pure.
+// Memory figures are MiB (the official scripts divide bytes by 1024² but label it "MB").
+import type { Run, RunSummary } from '../core/types.js';
+import { csvLine } from './csv.js';
+
+export type FlareLayout = 'flare22' | 'flare24';
+/** exact: our per-container figures, penalties for runs over the limit; official: FLARE's own formulas. */
+export type FlareFigures = 'exact' | 'official';
+
+export const FLARE_HEADERS: Record<FlareLayout, string[]> = {
+  flare22: ['Name', 'Time', 'GPU_Mem', 'AUC_GPU_Time', 'CPU_Utilization', 'AUC_CPU_Time', 'RAM', 'AUC_RAM_Time'],
+  flare24: ['Name', 'Time', 'MaxGPU_Mem', 'AUC_GPU_Time', 'MaxCPU_Utilization', 'AUC_CPU_Time', 'MaxRAM', 'AUC_RAM_Time'],
+};
+
+type Row = (string | number | null)[];
+
+function exactRow(name: string, s: RunSummary): Row {
+  // FLARE22 and FLARE24 differ only in how the official max is taken; ours is one plain maximum.
+  return [name, s.scoring.timeSeconds, s.maxGpuMiB, s.scoring.aucGpuMiBs, s.maxCpuPct, s.scoring.aucCpuPctS, s.maxRamMiB, s.aucRamMiBs];
+}
+
+function officialRow(name: string, s: RunSummary, layout: FlareLayout): Row {
+  const o = s.official;
+  const stable = layout === 'flare22';
+  return [
+    name,
+    s.wallSeconds,
+    stable ? o.maxGpuStableMiB : o.maxGpuMiB,
+    o.aucGpuMiBs,
+    stable ? o.maxCpuStablePct : o.maxCpuPct,
+    o.aucCpuPctS,
+    stable ? o.maxRamStableMiB : o.maxRamMiB,
+    o.aucRamMiBs,
+  ];
+}
+
+/** Finished runs with a summary, oldest first (a case run twice gives two rows in run order). */
+export function flareRuns(runs: Run[]): (Run & { summary: RunSummary })[] {
+  return runs
+    .filter((r): r is Run & { summary: RunSummary } => r.status !== 'running' && r.summary != null)
+    .sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The CSV text. With `withTeam` a leading Team column is added: the official files are one per team,
+ * so a CSV over several teams needs it to stay unambiguous.
+ */
+export function flareCsv(runs: Run[], layout: FlareLayout, figures: FlareFigures, withTeam: boolean): string {
+  const header = withTeam ? ['Team', ...FLARE_HEADERS[layout]] : FLARE_HEADERS[layout];
+  let out = csvLine(header);
+  for (const run of flareRuns(runs)) {
+    const row = figures === 'exact' ? exactRow(run.case, run.summary) : officialRow(run.case, run.summary, layout);
+    out += csvLine(withTeam ? [run.team, ...row] : row);
+  }
+  return out;
+}
+
+/** The official file name for one team's CSV. */
+export function flareFileName(team: string): string {
+  const safe = team.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'team';
+  return `${safe}_Efficiency.csv`;
+}

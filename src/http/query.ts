@@ -1,0 +1,117 @@
+// Validation of client-supplied query parameters. Pure: returns a value or the reason, naming the
+// parameter, so every bad input becomes a 400 and never reaches the store.
+import type { RunStatus } from '../core/types.js';
+import type { RunFilter } from '../store/types.js';
+import type { FlareFigures } from './flare-csv.js';
+import { RUN_STATUSES } from './run-json.js';
+
+export const MAX_PAGE_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 100;
+const MAX_TEXT_CHARS = 256;
+const MAX_CURSOR_CHARS = 512;
+
+export class QueryError extends Error {
+  constructor(readonly param: string, message: string) {
+    super(`${param}: ${message}`);
+  }
+}
+
+export type RawQuery = Record<string, unknown>;
+
+function only(query: RawQuery, allowed: readonly string[]): void {
+  for (const key of Object.keys(query)) {
+    if (!allowed.includes(key)) throw new QueryError(key.slice(0, 64), 'unknown parameter');
+  }
+}
+
+function text(query: RawQuery, name: string): string | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new QueryError(name, 'give it once, as a plain string');
+  if (v.length === 0 || v.length > MAX_TEXT_CHARS) throw new QueryError(name, `must be 1 to ${MAX_TEXT_CHARS} characters`);
+  return v;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** ISO 8601 date/time or integer epoch milliseconds → epoch ms. */
+export function parseTime(name: string, v: string): number {
+  if (/^\d{1,15}$/.test(v)) return Number(v);
+  if (ISO_DATE.test(v)) {
+    const ms = Date.parse(v);
+    if (Number.isFinite(ms)) return ms;
+  }
+  throw new QueryError(name, 'expected ISO 8601 (2024-05-01T12:00:00Z) or epoch milliseconds');
+}
+
+export function parseStatus(name: string, v: string): RunStatus {
+  const s = RUN_STATUSES.find((x) => x === v);
+  if (!s) throw new QueryError(name, `expected one of ${RUN_STATUSES.join(', ')}`);
+  return s;
+}
+
+export interface RunListQuery {
+  filter: RunFilter;
+  limit: number;
+  cursor?: string;
+}
+
+export const RUN_FILTER_PARAMS = ['team', 'case', 'status', 'node', 'since', 'until'] as const;
+
+export function parseRunFilter(query: RawQuery): RunFilter {
+  const filter: RunFilter = {};
+  const team = text(query, 'team');
+  if (team !== undefined) filter.team = team;
+  const kase = text(query, 'case');
+  if (kase !== undefined) filter.case = kase;
+  const node = text(query, 'node');
+  if (node !== undefined) filter.node = node;
+  const status = text(query, 'status');
+  if (status !== undefined) filter.status = parseStatus('status', status);
+  const since = text(query, 'since');
+  if (since !== undefined) filter.sinceWallMs = parseTime('since', since);
+  const until = text(query, 'until');
+  if (until !== undefined) filter.untilWallMs = parseTime('until', until);
+  if (filter.sinceWallMs !== undefined && filter.untilWallMs !== undefined && filter.sinceWallMs > filter.untilWallMs) {
+    throw new QueryError('until', 'must not be before since');
+  }
+  return filter;
+}
+
+export function parseRunList(query: RawQuery): RunListQuery {
+  only(query, [...RUN_FILTER_PARAMS, 'limit', 'cursor']);
+  const filter = parseRunFilter(query);
+  let limit = DEFAULT_PAGE_LIMIT;
+  const rawLimit = text(query, 'limit');
+  if (rawLimit !== undefined) {
+    if (!/^\d{1,5}$/.test(rawLimit)) throw new QueryError('limit', `expected an integer 1 to ${MAX_PAGE_LIMIT}`);
+    limit = Number(rawLimit);
+    if (limit < 1 || limit > MAX_PAGE_LIMIT) throw new QueryError('limit', `expected an integer 1 to ${MAX_PAGE_LIMIT}`);
+  }
+  const cursor = query.cursor;
+  if (cursor !== undefined && (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS)) {
+    throw new QueryError('cursor', 'not a cursor this server returned');
+  }
+  return { filter, limit, cursor: cursor as string | undefined };
+}
+
+export function parseSampleFormat(query: RawQuery): 'json' | 'csv' {
+  only(query, ['format']);
+  const f = text(query, 'format') ?? 'json';
+  if (f !== 'json' && f !== 'csv') throw new QueryError('format', 'expected json or csv');
+  return f;
+}
+
+export interface ExportQuery {
+  team?: string;
+  figures: FlareFigures;
+  filter: RunFilter;
+}
+
+export function parseExport(query: RawQuery): ExportQuery {
+  only(query, [...RUN_FILTER_PARAMS, 'figures']);
+  const filter = parseRunFilter(query);
+  const figures = text(query, 'figures') ?? 'exact';
+  if (figures !== 'exact' && figures !== 'official') throw new QueryError('figures', 'expected exact or official');
+  return { team: filter.team, figures, filter };
+}

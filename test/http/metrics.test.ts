@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { AgentMetrics } from '../../src/http/metrics.js';
+import { DataLiveView, liveRun, run } from './helpers.js';
+
+const requireServices = process.env.FLARE_TEST_REQUIRE_SERVICES === 'true';
+const PROMTOOL = '/usr/bin/promtool';
+
+function promtool(text: string): { status: number | null; out: string } {
+  const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+function lines(text: string, name: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(name + '{') || l.startsWith(name + ' '));
+}
+
+describe('AgentMetrics', () => {
+  it('exposes per-container series only while the container runs', async () => {
+    const live = new DataLiveView();
+    const m = new AgentMetrics({ live });
+    live.runs = [liveRun('r1'), liveRun('r2', { team: 'beta', containerName: 'beta', case: 'case_002' })];
+    let text = await m.registry.metrics();
+    expect(lines(text, 'flare_container_cpu_seconds_total')).toEqual([
+      'flare_container_cpu_seconds_total{team="alpha",case="case_001",container="alpha"} 1.5',
+      'flare_container_cpu_seconds_total{team="beta",case="case_002",container="beta"} 1.5',
+    ]);
+    expect(lines(text, 'flare_container_cpu_utilization_ratio')[0]).toMatch(/ 1\.5$/);
+    expect(lines(text, 'flare_container_memory_working_set_bytes')[0]).toMatch(/ 268435456$/);
+    expect(lines(text, 'flare_container_gpu_memory_bytes')[0]).toBe(
+      'flare_container_gpu_memory_bytes{team="alpha",case="case_001",container="alpha",gpu="0"} 1073741824',
+    );
+    expect(lines(text, 'flare_runs_running')).toEqual(['flare_runs_running 2']);
+
+    live.runs = [live.runs[1]];
+    text = await m.registry.metrics();
+    expect(lines(text, 'flare_container_cpu_seconds_total')).toHaveLength(1);
+    expect(text).not.toContain('team="alpha",case="case_001"');
+    live.runs = [];
+    text = await m.registry.metrics();
+    expect(lines(text, 'flare_container_memory_working_set_bytes')).toHaveLength(0);
+    expect(lines(text, 'flare_runs_running')).toEqual(['flare_runs_running 0']);
+  });
+
+  it('reports node, GPU and agent health figures in base units', async () => {
+    const live = new DataLiveView();
+    const m = new AgentMetrics({ live });
+    m.tick(0.002, 0);
+    m.tick(0.3, 2);
+    m.dbWrite(0.004, 120);
+    m.sourceError('gpu');
+    m.runFinished(run('done', { status: 'timeout', team: 'gamma' }));
+    const text = await m.registry.metrics();
+    expect(text).toContain('flare_node_cpu_seconds_total{mode="user"} 1000.5');
+    expect(text).toContain('flare_node_memory_total_bytes 17179869184');
+    expect(text).toContain('flare_gpu_memory_used_bytes{gpu="0",uuid="GPU-11111111-2222-3333-4444-555555555555"} 3145728000');
+    expect(text).toContain('flare_gpu_utilization_ratio{gpu="0",uuid="GPU-11111111-2222-3333-4444-555555555555"} 0.4');
+    expect(text).toContain('flare_agent_missed_ticks_total 2');
+    expect(text).toContain('flare_agent_ticks_total 2');
+    expect(text).toContain('flare_agent_tick_lag_seconds_count 2');
+    expect(text).toContain('flare_agent_samples_stored_total 120');
+    expect(text).toContain('flare_agent_source_errors_total{source="gpu"} 1');
+    expect(text).toContain('flare_agent_source_errors_total{source="docker"} 0');
+    expect(text).toContain('flare_agent_source_up{source="sqlite"} 0');
+    expect(text).toContain('flare_agent_source_up{source="docker"} 1');
+    expect(text).toContain('flare_agent_gpu_source_info{source="nvml"} 1');
+    expect(text).toContain('flare_runs_finished_total{status="timeout",team="gamma"} 1');
+    expect(text).toContain('flare_run_duration_seconds_bucket{le="30",team="gamma"} 1');
+    expect(text).not.toMatch(/pid=/);
+  });
+
+  it('keeps untrusted label values bounded and escaped', async () => {
+    const live = new DataLiveView();
+    const m = new AgentMetrics({ live });
+    live.runs = [liveRun('evil', { team: 'x'.repeat(5000), case: 'a"b\\c\nd', containerName: '}{' })];
+    const text = await m.registry.metrics();
+    const line = lines(text, 'flare_container_elapsed_seconds')[0];
+    expect(line).toContain(`team="${'x'.repeat(128)}"`);
+    expect(line).toContain('case="a\\"b\\\\c\\nd"');
+    if (existsSync(PROMTOOL)) expect(promtool(text).status).toBe(0);
+  });
+
+  it('passes promtool check metrics', async (ctx) => {
+    if (!existsSync(PROMTOOL)) {
+      if (requireServices) throw new Error(`${PROMTOOL} is missing`);
+      ctx.skip();
+    }
+    const live = new DataLiveView();
+    const m = new AgentMetrics({ live });
+    live.runs = [liveRun('r1')];
+    m.runFinished(run('done'));
+    m.tick(0.001, 0);
+    m.dbWrite(0.001, 1);
+    const r = promtool(await m.registry.metrics());
+    expect(r.out.trim()).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
