@@ -1,0 +1,106 @@
+// /api/v1: the scoring pipeline's read API over the Store.
+import { Router, type Request, type Response } from 'express';
+import type { Run } from '../core/types.js';
+import type { RunFilter, Store } from '../store/types.js';
+import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from './csv.js';
+import { flareCsv, type FlareLayout } from './flare-csv.js';
+import { parseExport, parseRunList, parseSampleFormat, QueryError, MAX_PAGE_LIMIT } from './query.js';
+import { runToJson } from './run-json.js';
+import { streamLines } from './stream.js';
+
+const MAX_ID_CHARS = 200;
+
+/** Every run matching the filter, following the store's cursor. */
+export function allRuns(store: Store, filter: RunFilter): Run[] {
+  const runs: Run[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = store.listRuns(filter, MAX_PAGE_LIMIT, cursor);
+    runs.push(...page.runs);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return runs;
+}
+
+function badRequest(res: Response, err: unknown): void {
+  const message = err instanceof QueryError ? err.message : 'bad request';
+  res.status(400).json({ error: message });
+}
+
+function findRun(store: Store, req: Request, res: Response): Run | undefined {
+  const id = req.params.id ?? '';
+  const run = id.length > 0 && id.length <= MAX_ID_CHARS ? store.getRun(id) : undefined;
+  if (!run) res.status(404).json({ error: `run not found: ${id.slice(0, MAX_ID_CHARS)}` });
+  return run;
+}
+
+export function apiRouter(store: Store): Router {
+  const r = Router();
+
+  r.get('/runs', (req, res) => {
+    let q;
+    try {
+      q = parseRunList(req.query);
+    } catch (err) {
+      return badRequest(res, err);
+    }
+    let page;
+    try {
+      page = store.listRuns(q.filter, q.limit, q.cursor);
+    } catch (err) {
+      // Only the cursor is passed through unparsed: a store that rejects it rejects the client's input.
+      if (q.cursor !== undefined) return void res.status(400).json({ error: 'cursor: not a cursor this server returned' });
+      throw err;
+    }
+    res.json({ runs: page.runs.map(runToJson), nextCursor: page.nextCursor });
+  });
+
+  r.get('/runs/:id', (req, res) => {
+    if (Object.keys(req.query).length > 0) return badRequest(res, new QueryError(Object.keys(req.query)[0].slice(0, 64), 'unknown parameter'));
+    const run = findRun(store, req, res);
+    if (run) res.json(runToJson(run));
+  });
+
+  r.get('/runs/:id/samples', async (req, res, next) => {
+    let format;
+    try {
+      format = parseSampleFormat(req.query);
+    } catch (err) {
+      return badRequest(res, err);
+    }
+    const run = findRun(store, req, res);
+    if (!run) return;
+    try {
+      const samples = store.iterateRunSamples(run.id);
+      if (format === 'csv') {
+        res.type('text/csv; charset=utf-8');
+        res.set('Content-Disposition', `attachment; filename="run-${run.id.replace(/[^A-Za-z0-9._-]/g, '_')}.csv"`);
+        await streamLines(res, samples, (s) => sampleCsvLine(run, s), { head: SAMPLE_CSV_HEADER });
+      } else {
+        res.type('application/json');
+        await streamLines(res, samples, (s) => JSON.stringify(sampleJson(run, s)), {
+          head: `{"runId":${JSON.stringify(run.id)},"startedMonoNs":${run.startedMonoNs},"samples":[`,
+          separator: ',',
+          tail: ']}',
+        });
+      }
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const exportCsv = (layout: FlareLayout) => (req: Request, res: Response) => {
+    let q;
+    try {
+      q = parseExport(req.query);
+    } catch (err) {
+      return badRequest(res, err);
+    }
+    const csv = flareCsv(allRuns(store, q.filter), layout, q.figures, q.team === undefined);
+    res.type('text/csv; charset=utf-8').send(csv);
+  };
+  r.get('/export/flare22.csv', exportCsv('flare22'));
+  r.get('/export/flare24.csv', exportCsv('flare24'));
+
+  return r;
+}

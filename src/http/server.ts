@@ -1,0 +1,105 @@
+// The agent's HTTP server: /metrics, /healthz, /api/v1 and the web page, on one port.
+import http from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { LiveView } from '../agent/types.js';
+import type { Store } from '../store/types.js';
+import { apiRouter } from './api.js';
+import { requireToken } from './auth.js';
+import type { AgentMetrics } from './metrics.js';
+
+export interface AppDeps {
+  store: Store;
+  /** null for a server over a database only (no agent running). */
+  live: LiveView | null;
+  metrics: AgentMetrics | null;
+  /** When set, /api needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** With a token: whether /metrics stays open (default true, so Prometheus needs no secret). */
+  metricsOpen?: boolean;
+  /** Static files of the web page, served at /. */
+  webDir?: string;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Plain key=value parsing: no nested objects from query strings.
+  app.set('query parser', 'simple');
+  const guard = deps.token ? requireToken(deps.token) : null;
+
+  const metricsHandlers: express.RequestHandler[] = [];
+  if (guard && deps.metricsOpen === false) metricsHandlers.push(guard);
+  app.get('/metrics', ...metricsHandlers, async (_req, res, next) => {
+    if (!deps.metrics) return void res.status(404).json({ error: 'no agent running here: metrics are not available' });
+    try {
+      const body = await deps.metrics.registry.metrics();
+      res.type(deps.metrics.registry.contentType).send(body);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // Open even with a token: it reveals only source states, and probes need it without secrets.
+  app.get('/healthz', (_req, res) => {
+    if (!deps.live) return void res.json({ mode: 'database-only', agent: null });
+    res.json({ mode: 'agent', ...deps.live.health() });
+  });
+
+  if (guard) app.use('/api', guard);
+  app.use('/api/v1', apiRouter(deps.store));
+  app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API route' }));
+
+  if (deps.webDir) app.use(express.static(deps.webDir, { index: 'index.html', fallthrough: true }));
+
+  app.use((_req: Request, res: Response) => void res.status(404).json({ error: 'not found' }));
+  // Express's own 4xx (e.g. a malformed %-escape in the path) stay 4xx, as JSON.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof err === 'object' && err && 'status' in err && typeof err.status === 'number' ? err.status : 500;
+    if (res.headersSent) return void res.destroy();
+    if (status >= 400 && status < 500) return void res.status(status).json({ error: 'bad request' });
+    console.error(JSON.stringify({ level: 'error', msg: 'http handler failed', error: String(err) }));
+    res.status(500).json({ error: 'internal error' });
+  });
+  return app;
+}
+
+export interface Listening {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Parses "host:port" ("[::1]:9465" for IPv6); port 0 picks a free one. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`listen: expected host:port, got ${JSON.stringify(listen)}`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export async function listen(app: express.Express, listenAddr: string): Promise<Listening> {
+  const { host, port } = parseListen(listenAddr);
+  const server = http.createServer(app);
+  // A slow client must not hold sockets forever.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const bound = typeof addr === 'object' && addr ? addr.port : port;
+  return {
+    server,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
