@@ -1,0 +1,200 @@
+// The per-run summary (DESIGN.md §2) from a run's samples: the one entry point the sampler calls,
+// at the run's end and periodically while it runs. Pure: no clock, no I/O.
+import { curveFigures, type CurvePoint } from './auc.js';
+import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
+import { officialBlock } from './official.js';
+import { maxOrNull } from './stats.js';
+import { cutRowsAt, toRows, type SampleRow } from './timeline.js';
+import type {
+  NodeSample,
+  Penalties,
+  RunSample,
+  RunStatus,
+  RunSummary,
+  ScoringBlock,
+  TerminationReason,
+} from './types.js';
+
+export interface SummaryInput {
+  /** Run start on CLOCK_MONOTONIC (ns). */
+  startedMonoNs: number;
+  /** null while running: the last sample's time is used as the end. */
+  endedMonoNs: number | null;
+  /** This run's ticks, ascending monoNs. */
+  samples: RunSample[];
+  /** Host ticks over the run's span (feed the official-compatible block only). */
+  nodeSamples: NodeSample[];
+  /** Online CPUs of the node (≥ 1). */
+  nCpu: number;
+  /** Configured sampling interval: the "nominal" interval of the official block. */
+  intervalMs: number;
+  timeLimitSeconds: number | null;
+  /** Usually DEFAULT_GPU_TOLERANCE_MIB (2048). */
+  gpuToleranceMiB: number;
+  /** Usually FLARE22_PENALTIES. */
+  penalties: Penalties;
+  /** Status as observed; see resolveStatus for how 'timeout' is derived. */
+  status: RunStatus;
+  terminationReason: TerminationReason | null;
+  exitCode: number | null;
+  /** Docker's FinishedAt − StartedAt when known (more exact than our clocks). */
+  wallSecondsOverride?: number;
+  /** Caveats from the adapters, passed through first (e.g. 'attached-late', 'gpu-unavailable'). */
+  flags?: string[];
+}
+
+/**
+ * A run over its limit is 'timeout' whatever else ended it (the reason stays in terminationReason,
+ * e.g. 'oom' or 'agent interrupted'), except while still 'running': the run has not ended, and
+ * exceededTimeLimit plus the penalised scoring already say it is over. An 'interrupted' run turned
+ * 'timeout' gets the flag 'interrupted', so its partial data stays marked.
+ */
+export function resolveStatus(observed: RunStatus, exceededTimeLimit: boolean): { status: RunStatus; flags: string[] } {
+  if (!exceededTimeLimit || observed === 'running') return { status: observed, flags: [] };
+  return { status: 'timeout', flags: observed === 'interrupted' ? ['interrupted'] : [] };
+}
+
+interface CpuFigures {
+  cpuSeconds: number;
+  maxCorePct: number | null;
+  /** Time of the last counter reading used (the cut counts as one when interpolated); null: none. */
+  lastReadSeconds: number | null;
+  resetCount: number;
+}
+
+/**
+ * CPU from the cumulative counter: its value at the end (or interpolated at the cut), made
+ * monotone across resets. Only readings up to the first one past the cut take part.
+ */
+function cpuFigures(rows: readonly SampleRow[], cutSeconds: number | null): CpuFigures {
+  const raw: CounterPoint[] = [];
+  for (const r of rows) {
+    if (r.cpuSeconds === null) continue;
+    raw.push({ tSeconds: r.tSeconds, cpuSeconds: r.cpuSeconds });
+    if (cutSeconds !== null && r.tSeconds > cutSeconds) break;
+  }
+  const { points, resetCount } = correctCounterResets(raw);
+  const last = points[points.length - 1];
+  if (cutSeconds === null || last === undefined || last.tSeconds <= cutSeconds) {
+    const util = intervalCorePct(points);
+    return {
+      cpuSeconds: last?.cpuSeconds ?? 0,
+      maxCorePct: maxOrNull(util.map((u) => u.corePct)),
+      lastReadSeconds: last?.tSeconds ?? null,
+      resetCount,
+    };
+  }
+  const cpuSeconds = counterAtSeconds(points, cutSeconds);
+  const upToCut = points.filter((p) => p.tSeconds < cutSeconds);
+  upToCut.push({ tSeconds: cutSeconds, cpuSeconds });
+  return {
+    cpuSeconds,
+    maxCorePct: maxOrNull(intervalCorePct(upToCut).map((u) => u.corePct)),
+    lastReadSeconds: cutSeconds,
+    resetCount,
+  };
+}
+
+const curve = (rows: readonly SampleRow[], pick: (r: SampleRow) => number | null): CurvePoint[] =>
+  rows.map((r) => ({ tSeconds: r.tSeconds, value: pick(r) }));
+
+function scoringBlock(
+  penalised: boolean,
+  penalties: Penalties,
+  wallSeconds: number,
+  aucGpuMiBs: number | null,
+  aucCpuPctS: number,
+): ScoringBlock {
+  return penalised
+    ? { timeSeconds: penalties.timeSeconds, aucGpuMiBs: penalties.aucGpuMiBs, aucCpuPctS: penalties.aucCpuPctS, penalised }
+    : { timeSeconds: wallSeconds, aucGpuMiBs, aucCpuPctS, penalised };
+}
+
+function assertInput(input: SummaryInput): void {
+  if (!Number.isInteger(input.nCpu) || input.nCpu < 1) throw new RangeError(`nCpu must be an integer ≥ 1, got ${input.nCpu}`);
+  if (!Number.isFinite(input.startedMonoNs)) throw new RangeError('startedMonoNs must be finite');
+  if (input.endedMonoNs !== null && !Number.isFinite(input.endedMonoNs)) throw new RangeError('endedMonoNs must be finite or null');
+  if (input.wallSecondsOverride !== undefined && !Number.isFinite(input.wallSecondsOverride)) {
+    throw new RangeError('wallSecondsOverride must be finite');
+  }
+}
+
+/**
+ * Summarises one run (DESIGN.md §2). No extrapolation: the covered span and the unsampled head and
+ * tail are reported instead. Over its time limit, the curves and the CPU counter are taken up to
+ * the limit only (interpolated at the cut) and the scoring block carries the penalties.
+ * tailCpuBoundSeconds = (end − last CPU counter reading) × nCpu: equal to unsampledTailSeconds × nCpu
+ * whenever the last tick read the counter, larger (and honest) when it did not.
+ */
+export function summarizeRun(input: SummaryInput): RunSummary {
+  assertInput(input);
+  const { nCpu, gpuToleranceMiB, timeLimitSeconds } = input;
+  const rows = toRows(input.samples, input.startedMonoNs);
+  const lastRow = rows[rows.length - 1];
+  const endSeconds =
+    input.endedMonoNs !== null ? (input.endedMonoNs - input.startedMonoNs) / 1e9 : Math.max(0, lastRow?.tSeconds ?? 0);
+  const wallSeconds = input.wallSecondsOverride ?? endSeconds;
+
+  const exceededTimeLimit = timeLimitSeconds !== null && wallSeconds > timeLimitSeconds;
+  const cutSeconds = exceededTimeLimit ? timeLimitSeconds : null;
+  const cut = cutSeconds === null ? null : cutRowsAt(rows, cutSeconds);
+  const used = cut === null ? rows : cut.kept;
+  const measured = cut?.interpolatedAtCut ? used.slice(0, -1) : used;
+  const effectiveEndSeconds = cutSeconds === null ? endSeconds : Math.min(endSeconds, cutSeconds);
+
+  const cpu = cpuFigures(rows, cutSeconds);
+  const gpu = curveFigures(curve(used, (r) => r.gpuMiB), gpuToleranceMiB);
+  const gpuDevice = curveFigures(curve(used, (r) => r.gpuDeviceMiB), gpuToleranceMiB);
+  const ram = curveFigures(curve(used, (r) => r.ramMiB), null);
+  // The interpolated cut row never carries a CPU value; judge CPU gaps on the measured rows only.
+  const cpuKnown = measured.filter((r) => r.cpuSeconds !== null).length;
+  const cpuUnknown = measured.length - cpuKnown;
+
+  const { status, flags: statusFlags } = resolveStatus(input.status, exceededTimeLimit);
+  const flags = new Set<string>(input.flags ?? []);
+  const partial = (f: { knownCount: number; unknownCount: number }): boolean => f.knownCount > 0 && f.unknownCount > 0;
+  if (partial(gpu) || partial(gpuDevice)) flags.add('gpu-unavailable');
+  if (partial(ram)) flags.add('ram-unavailable');
+  if (cpuKnown > 0 && cpuUnknown > 0) flags.add('cpu-unavailable');
+  if (cpu.resetCount > 0) flags.add('cpu-counter-reset');
+  if (exceededTimeLimit) flags.add('cut-at-time-limit');
+  for (const f of statusFlags) flags.add(f);
+
+  const firstUsed = used[0];
+  const lastUsed = used[used.length - 1];
+  // Clamped at 0: Docker's start and our first tick come from different clocks and may disagree by ms.
+  const unsampledTailSeconds = Math.max(0, effectiveEndSeconds - (lastUsed?.tSeconds ?? 0));
+  const aucCpuPctS = (100 * cpu.cpuSeconds) / nCpu;
+  const maxCpuCorePct = cpu.maxCorePct;
+
+  return {
+    status,
+    terminationReason: input.terminationReason,
+    exitCode: input.exitCode,
+    wallSeconds,
+    cpuSeconds: cpu.cpuSeconds,
+    nCpu,
+    aucCpuPctS,
+    aucCpuCorePctS: 100 * cpu.cpuSeconds,
+    maxCpuPct: maxCpuCorePct === null ? null : maxCpuCorePct / nCpu,
+    maxCpuCorePct,
+    gpuToleranceMiB,
+    aucGpuMiBs: gpu.area,
+    maxGpuMiB: gpu.max,
+    aucGpuDeviceMiBs: gpuDevice.area,
+    maxGpuDeviceMiB: gpuDevice.max,
+    aucRamMiBs: ram.area,
+    maxRamMiB: ram.max,
+    sampleCount: input.samples.length,
+    intervalMs: input.intervalMs,
+    coveredSeconds: firstUsed && lastUsed ? lastUsed.tSeconds - firstUsed.tSeconds : 0,
+    unsampledHeadSeconds: Math.max(0, firstUsed?.tSeconds ?? 0),
+    unsampledTailSeconds,
+    tailCpuBoundSeconds: Math.max(0, effectiveEndSeconds - (cpu.lastReadSeconds ?? 0)) * nCpu,
+    timeLimitSeconds,
+    exceededTimeLimit,
+    scoring: scoringBlock(exceededTimeLimit, input.penalties, wallSeconds, gpu.area, aucCpuPctS),
+    official: officialBlock(input.samples, input.nodeSamples, input.intervalMs),
+    flags: [...flags],
+  };
+}
