@@ -1,6 +1,7 @@
 // /api/v1: the scoring pipeline's read API over the Store.
 import { Router, type Request, type Response } from 'express';
 import type { Run } from '../core/types.js';
+import { InvalidCursorError } from '../store/errors.js';
 import type { RunFilter, Store } from '../store/types.js';
 import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from './csv.js';
 import { flareCsv, type FlareLayout } from './flare-csv.js';
@@ -48,8 +49,7 @@ export function apiRouter(store: Store): Router {
     try {
       page = store.listRuns(q.filter, q.limit, q.cursor);
     } catch (err) {
-      // Only the cursor is passed through unparsed: a store that rejects it rejects the client's input.
-      if (q.cursor !== undefined) return void res.status(400).json({ error: 'cursor: not a cursor this server returned' });
+      if (err instanceof InvalidCursorError) return void res.status(400).json({ error: 'cursor: not a cursor this server returned' });
       throw err;
     }
     res.json({ runs: page.runs.map(runToJson), nextCursor: page.nextCursor });

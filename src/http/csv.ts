@@ -49,3 +49,26 @@ export function sampleJson(run: Pick<Run, 'startedMonoNs'>, s: RunSample): Recor
     gpuDeviceMiB: s.gpuDeviceMiB,
   };
 }
+
+/** Columns of the runs table (`runs --csv`, `export --format csv`): RunJson keys, nested ones dotted. */
+export const RUN_CSV_COLUMNS = [
+  'id', 'team', 'case', 'node', 'container', 'status', 'startedAt', 'endedAt', 'timeLimitSeconds',
+  'terminationReason', 'exitCode', 'exceededTimeLimit', 'wallSeconds', 'cpuSeconds', 'nCpu', 'aucCpuPctS',
+  'maxCpuPct', 'aucGpuMiBs', 'maxGpuMiB', 'aucGpuDeviceMiBs', 'maxGpuDeviceMiB', 'aucRamMiBs', 'maxRamMiB',
+  'scoring.timeSeconds', 'scoring.aucGpuMiBs', 'scoring.aucCpuPctS', 'scoring.penalised', 'sampleCount', 'flags',
+] as const;
+
+function pick(obj: Record<string, unknown>, path: string): string | number | null {
+  let v: unknown = obj;
+  for (const part of path.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+  if (typeof v === 'number' || typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (Array.isArray(v)) return v.join(';');
+  return null;
+}
+
+export function runsCsv(runs: Record<string, unknown>[]): string {
+  let out = csvLine([...RUN_CSV_COLUMNS]);
+  for (const r of runs) out += csvLine(RUN_CSV_COLUMNS.map((c) => pick(r, c)));
+  return out;
+}

@@ -1,0 +1,98 @@
+// Client side of the agent API, for `runs`/`export --url` and `collect`.
+import type { Run, RunSample } from '../core/types.js';
+import type { RunFilter } from '../store/types.js';
+import { runFromJson } from './run-json.js';
+
+const TIMEOUT_MS = 60_000;
+
+export class AgentClient {
+  readonly base: string;
+  constructor(url: string, private readonly token?: string) {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`not an http(s) URL: ${url}`);
+    this.base = u.href.replace(/\/+$/, '');
+  }
+
+  async getJson(path: string): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await fetch(this.base + path, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const text = await res.text();
+    if (!res.ok) {
+      let reason = text.slice(0, 200);
+      try {
+        const body = JSON.parse(text) as { error?: unknown };
+        if (typeof body.error === 'string') reason = body.error;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      throw new Error(`${this.base}${path}: HTTP ${res.status}: ${reason}`);
+    }
+    return JSON.parse(text) as unknown;
+  }
+
+  /** Every run matching the filter, following the server's cursor. */
+  async runs(filter: RunFilter = {}): Promise<Run[]> {
+    const params = new URLSearchParams();
+    if (filter.team) params.set('team', filter.team);
+    if (filter.case) params.set('case', filter.case);
+    if (filter.status) params.set('status', filter.status);
+    if (filter.node) params.set('node', filter.node);
+    if (filter.sinceWallMs !== undefined) params.set('since', String(filter.sinceWallMs));
+    if (filter.untilWallMs !== undefined) params.set('until', String(filter.untilWallMs));
+    params.set('limit', '1000');
+    const runs: Run[] = [];
+    let cursor: string | null = null;
+    do {
+      if (cursor) params.set('cursor', cursor);
+      const body = (await this.getJson(`/api/v1/runs?${params}`)) as { runs?: unknown; nextCursor?: unknown };
+      if (!Array.isArray(body.runs)) throw new Error(`${this.base}: malformed runs page`);
+      runs.push(...body.runs.map(runFromJson));
+      cursor = typeof body.nextCursor === 'string' ? body.nextCursor : null;
+    } while (cursor);
+    return runs;
+  }
+
+  async samples(runId: string): Promise<RunSample[]> {
+    const body = (await this.getJson(`/api/v1/runs/${encodeURIComponent(runId)}/samples?format=json`)) as { samples?: unknown };
+    if (!Array.isArray(body.samples)) throw new Error(`${this.base}: malformed samples of ${runId}`);
+    return body.samples.map((s: unknown) => sampleFromJson(runId, s));
+  }
+}
+
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function sampleFromJson(runId: string, json: unknown): RunSample {
+  const s = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  const monoNs = numOrNull(s.monoNs);
+  const wallMs = numOrNull(s.wallMs);
+  if (monoNs == null || wallMs == null) throw new Error(`malformed sample of ${runId}`);
+  return {
+    monoNs,
+    wallMs,
+    cpuSeconds: numOrNull(s.cpuSeconds),
+    ramMiB: numOrNull(s.ramMiB),
+    gpuMiB: numOrNull(s.gpuMiB),
+    gpuDeviceMiB: numOrNull(s.gpuDeviceMiB),
+  };
+}
+
+/** Agent base URLs of the active targets of one job in a Prometheus server (its /api/v1/targets). */
+export async function agentsFromPrometheus(promUrl: string, job: string): Promise<string[]> {
+  const prom = new AgentClient(promUrl);
+  const body = (await prom.getJson('/api/v1/targets?state=active')) as {
+    data?: { activeTargets?: { scrapeUrl?: unknown; labels?: Record<string, unknown> }[] };
+  };
+  const targets = body.data?.activeTargets;
+  if (!Array.isArray(targets)) throw new Error(`${promUrl}: not a Prometheus targets response`);
+  const urls = new Set<string>();
+  for (const t of targets) {
+    if (t.labels?.job !== job || typeof t.scrapeUrl !== 'string') continue;
+    const u = new URL(t.scrapeUrl);
+    u.pathname = u.pathname.replace(/\/metrics\/?$/, '') || '/';
+    u.search = '';
+    u.hash = '';
+    urls.add(u.href.replace(/\/+$/, ''));
+  }
+  return [...urls].sort();
+}

@@ -1,0 +1,245 @@
+// The API over real HTTP, a real SQLite store file and a LiveView holding plain data.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentMetrics } from '../../src/http/metrics.js';
+import { createApp, listen, type Listening } from '../../src/http/server.js';
+import type { Run } from '../../src/core/types.js';
+import { DataLiveView, fill, liveRun, run, summary, T0 } from './helpers.js';
+import { tempStore } from './store-helpers.js';
+
+const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+
+const timedOut = summary({
+  status: 'timeout',
+  terminationReason: 'killed at time limit',
+  wallSeconds: 60,
+  maxGpuMiB: 5000,
+  timeLimitSeconds: 50,
+  exceededTimeLimit: true,
+  scoring: { timeSeconds: 3600, aucGpuMiBs: 29491200, aucCpuPctS: 360000, penalised: true },
+});
+const RUNS: Run[] = [
+  run('r-a1'),
+  run('r-b1', { team: 'beta', containerName: 'beta', startedWallMs: T0 + 30_000, node: 'node-b' }),
+  run('r-a2', { case: 'case_002', status: 'timeout', startedWallMs: T0 + 60_000, timeLimitSeconds: 50, summary: timedOut }),
+  run('r-run', { status: 'running', startedWallMs: T0 + 90_000, summary: null, endedWallMs: null, endedMonoNs: null }),
+];
+
+let db: ReturnType<typeof tempStore>;
+let open: Listening;
+let base: string;
+
+async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(base + path, { headers });
+}
+
+beforeAll(async () => {
+  db = tempStore();
+  fill(db.store, RUNS);
+  const big = run('r-big', { startedWallMs: T0 - 1000, team: 'big' });
+  fill(db.store, [big], 20_000);
+  const live = new DataLiveView();
+  live.runs = [liveRun('r-run')];
+  open = await listen(createApp({ store: db.store, live, metrics: new AgentMetrics({ live }) }), '127.0.0.1:0');
+  base = `http://127.0.0.1:${open.port}`;
+});
+
+afterAll(async () => {
+  await open?.close();
+  db?.cleanup();
+});
+
+describe('GET /api/v1/runs', () => {
+  it('lists runs newest first with the summary fields flat', async () => {
+    const res = await get('/api/v1/runs');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { runs: Record<string, unknown>[]; nextCursor: string | null };
+    expect(body.runs.map((r) => r.id)).toEqual(['r-run', 'r-a2', 'r-b1', 'r-a1', 'r-big']);
+    expect(body.nextCursor).toBeNull();
+    const a2 = body.runs[1];
+    expect(a2).toMatchObject({ team: 'alpha', case: 'case_002', status: 'timeout', container: 'alpha', hasSummary: true });
+    expect(a2.wallSeconds).toBe(60);
+    expect(a2.scoring).toEqual({ timeSeconds: 3600, aucGpuMiBs: 29491200, aucCpuPctS: 360000, penalised: true });
+    expect(a2.startedAt).toBe('2024-05-01T10:01:00.000Z');
+    expect(body.runs[0]).toMatchObject({ id: 'r-run', status: 'running', hasSummary: false });
+  });
+
+  it('pages with a cursor through every run exactly once', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await get(`/api/v1/runs?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { runs: { id: string }[]; nextCursor: string | null };
+      expect(body.runs.length).toBeLessThanOrEqual(2);
+      seen.push(...body.runs.map((r) => r.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['r-run', 'r-a2', 'r-b1', 'r-a1', 'r-big']);
+  });
+
+  it.each([
+    ['team=alpha', ['r-run', 'r-a2', 'r-a1']],
+    ['team=alpha&status=timeout', ['r-a2']],
+    ['case=case_001&status=completed', ['r-b1', 'r-a1', 'r-big']],
+    ['node=node-b', ['r-b1']],
+    ['since=2024-05-01T10:00:30Z', ['r-run', 'r-a2', 'r-b1']],
+    [`since=${T0}&until=${T0 + 60_000}`, ['r-b1', 'r-a1']],
+    ['until=2024-05-01T10:00:00.000Z', ['r-big']],
+    ['team=nobody', []],
+  ])('filters %s', async (query, ids) => {
+    const res = await get(`/api/v1/runs?${query}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { runs: { id: string }[] };
+    expect(body.runs.map((r) => r.id)).toEqual(ids);
+  });
+});
+
+describe('one run', () => {
+  it('serves the run and 404 for an unknown one', async () => {
+    const ok = await get('/api/v1/runs/r-a1');
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ id: 'r-a1', aucGpuMiBs: 1000.5, official: { maxGpuStableMiB: 3400 } });
+    const missing = await get('/api/v1/runs/nope');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'run not found: nope' });
+    expect((await get('/api/v1/runs/nope/samples?format=csv')).status).toBe(404);
+  });
+
+  it('serves samples as CSV in the documented columns', async () => {
+    const res = await get('/api/v1/runs/r-a1/samples?format=csv');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(await res.text()).toBe(fixture('samples-a1.csv'));
+  });
+
+  it('serves samples as JSON, and streams a long trace', async () => {
+    const small = (await (await get('/api/v1/runs/r-a1/samples')).json()) as { samples: Record<string, unknown>[] };
+    expect(small.samples).toHaveLength(5);
+    expect(small.samples[0]).toEqual({ tS: 0.05, monoNs: 1_050_000_000, wallMs: T0 + 50, cpuSeconds: 0, ramMiB: 100, gpuMiB: null, gpuDeviceMiB: 3000 });
+    const big = await get('/api/v1/runs/r-big/samples?format=csv');
+    expect(big.headers.get('transfer-encoding')).toBe('chunked');
+    const text = await big.text();
+    expect(text.trimEnd().split('\n')).toHaveLength(20_001);
+    const bigJson = (await (await get('/api/v1/runs/r-big/samples?format=json')).json()) as { samples: unknown[] };
+    expect(bigJson.samples).toHaveLength(20_000);
+  });
+});
+
+describe('FLARE export', () => {
+  it.each([
+    ['/api/v1/export/flare22.csv?team=alpha', 'flare22-alpha-exact.csv'],
+    ['/api/v1/export/flare22.csv?team=alpha&figures=exact', 'flare22-alpha-exact.csv'],
+    ['/api/v1/export/flare22.csv?team=alpha&figures=official', 'flare22-alpha-official.csv'],
+    ['/api/v1/export/flare24.csv?team=alpha&figures=official', 'flare24-alpha-official.csv'],
+    ['/api/v1/export/flare22.csv?until=2024-05-01T10:05:00Z&since=2024-05-01T10:00:00Z', 'flare22-all-exact.csv'],
+  ])('%s matches %s', async (path, file) => {
+    const res = await get(path);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(await res.text()).toBe(fixture(file));
+  });
+});
+
+describe('bad input never gives a 500', () => {
+  it.each([
+    ['/api/v1/runs?limit=0', 'limit'],
+    ['/api/v1/runs?limit=1001', 'limit'],
+    ['/api/v1/runs?limit=abc', 'limit'],
+    ['/api/v1/runs?limit=-5', 'limit'],
+    ['/api/v1/runs?status=running&status=failed', 'status'],
+    ['/api/v1/runs?status=weird', 'status'],
+    ['/api/v1/runs?since=yesterday', 'since'],
+    ['/api/v1/runs?until=2024-13-45T99:00:00Z', 'until'],
+    ['/api/v1/runs?since=2024-05-02&until=2024-05-01', 'until'],
+    ['/api/v1/runs?team=', 'team'],
+    [`/api/v1/runs?team=${'x'.repeat(300)}`, 'team'],
+    ['/api/v1/runs?cursor=garbage', 'cursor'],
+    ['/api/v1/runs?cursor=eyJ4IjoxfQ', 'cursor'],
+    ['/api/v1/runs?teams=alpha', 'teams'],
+    ['/api/v1/runs?team[a]=b', 'team[a]'],
+    ['/api/v1/runs/r-a1/samples?format=xml', 'format'],
+    ['/api/v1/runs/r-a1?x=1', 'x'],
+    ['/api/v1/export/flare22.csv?figures=best', 'figures'],
+    ['/api/v1/export/flare24.csv?team=a&team=b', 'team'],
+  ])('%s → 400 naming %s', async (path, param) => {
+    const res = await get(path);
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: string };
+    expect(body.error.startsWith(`${param}:`)).toBe(true);
+  });
+
+  it.each([
+    '/api/v1/runs/%E0%A4%A',
+    '/api/v1/runs/%00',
+    `/api/v1/runs/${'a'.repeat(5000)}`,
+    '/api/v1/nothing',
+    '/api/v2/runs',
+    '/api/v1/runs/..%2F..%2Fetc%2Fpasswd/samples',
+  ])('%s → 4xx JSON', async (path) => {
+    const res = await get(path);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers.get('content-type')).toMatch(/json/);
+  });
+});
+
+describe('health and metrics', () => {
+  it('serves /healthz from the live view and /metrics', async () => {
+    const h = (await (await get('/healthz')).json()) as Record<string, unknown>;
+    expect(h).toMatchObject({ mode: 'agent', node: 'node-a', sources: { sqlite: { up: false, reason: 'disk full' } } });
+    const m = await get('/metrics');
+    expect(m.status).toBe(200);
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(await m.text()).toContain('flare_container_cpu_seconds_total{team="alpha",case="case_001",container="alpha"} 1.5');
+  });
+
+  it('says so when it serves a database only', async () => {
+    const s = await listen(createApp({ store: db.store, live: null, metrics: null }), '127.0.0.1:0');
+    try {
+      const h = await fetch(`http://127.0.0.1:${s.port}/healthz`);
+      expect(await h.json()).toEqual({ mode: 'database-only', agent: null });
+      expect((await fetch(`http://127.0.0.1:${s.port}/metrics`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${s.port}/api/v1/runs/r-a1`)).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('bearer token', () => {
+  async function withServer(opts: { metricsOpen?: boolean }, fn: (url: string) => Promise<void>): Promise<void> {
+    const live = new DataLiveView();
+    const s = await listen(
+      createApp({ store: db.store, live, metrics: new AgentMetrics({ live }), token: 's3cret-token', ...opts }),
+      '127.0.0.1:0',
+    );
+    try {
+      await fn(`http://127.0.0.1:${s.port}`);
+    } finally {
+      await s.close();
+    }
+  }
+
+  it('guards /api, leaves /healthz and (by default) /metrics open', async () => {
+    await withServer({}, async (url) => {
+      const none = await fetch(`${url}/api/v1/runs`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect((await fetch(`${url}/api/v1/runs`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect((await fetch(`${url}/api/v1/runs`, { headers: { authorization: 's3cret-token' } })).status).toBe(401);
+      expect((await fetch(`${url}/api/v1/runs`, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
+      expect((await fetch(`${url}/api/v1/export/flare22.csv`)).status).toBe(401);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    });
+  });
+
+  it('guards /metrics too when metricsOpen is false', async () => {
+    await withServer({ metricsOpen: false }, async (url) => {
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
+    });
+  });
+});
