@@ -39,6 +39,11 @@ export interface SummaryInput {
   exitCode: number | null;
   /** Docker's FinishedAt − StartedAt when known (more exact than our clocks). */
   wallSecondsOverride?: number;
+  /**
+   * The CPU counter read once more after the run's processes ended (the cgroup outlived them): exact
+   * cpuSeconds at the end. It feeds the CPU figures only; the memory curves stay as sampled.
+   */
+  finalCpu?: { monoNs: number; cpuSeconds: number };
   /** Caveats from the adapters, passed through first (e.g. 'attached-late', 'gpu-unavailable'). */
   flags?: string[];
 }
@@ -142,7 +147,8 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const measured = cut?.interpolatedAtCut ? used.slice(0, -1) : used;
   const effectiveEndSeconds = cutSeconds === null ? endSeconds : Math.min(endSeconds, cutSeconds);
 
-  const cpu = cpuFigures(rows, cutSeconds);
+  const cpuRows = input.finalCpu ? [...rows, ...toRows([{ monoNs: input.finalCpu.monoNs, wallMs: 0, cpuSeconds: input.finalCpu.cpuSeconds, ramMiB: null, gpuMiB: null, gpuDeviceMiB: null }], input.startedMonoNs)] : rows;
+  const cpu = cpuFigures(cpuRows, cutSeconds);
   const gpu = curveFigures(curve(used, (r) => r.gpuMiB), gpuToleranceMiB);
   const gpuDevice = curveFigures(curve(used, (r) => r.gpuDeviceMiB), gpuToleranceMiB);
   const ram = curveFigures(curve(used, (r) => r.ramMiB), null);

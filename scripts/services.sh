@@ -1,0 +1,30 @@
+# Shared by scripts/test.sh and bench: start the real services the tests and benchmarks use.
+# Sourced, not run.
+
+# dockerd as the DESIGN.md §3 recipe: no iptables, no bridge, vfs storage (works in this sandbox).
+start_dockerd() {
+  if ! command -v dockerd >/dev/null; then return 0; fi
+  if docker info >/dev/null 2>&1; then return 0; fi
+  mkdir -p /var/log
+  (dockerd --iptables=false --bridge=none --storage-driver=vfs >/var/log/flare-test-dockerd.log 2>&1 &)
+  for _ in $(seq 1 100); do
+    docker info >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "test: dockerd did not come up; see /var/log/flare-test-dockerd.log" >&2
+  tail -20 /var/log/flare-test-dockerd.log >&2 || true
+  return 1
+}
+
+# flare-test/busybox:latest from busybox-static via docker import (no registry access here).
+build_test_image() {
+  docker info >/dev/null 2>&1 || return 0
+  docker image inspect flare-test/busybox:latest >/dev/null 2>&1 && return 0
+  local r
+  r=$(mktemp -d)
+  mkdir -p "$r/bin" "$r/tmp" "$r/workspace/inputs" "$r/workspace/outputs"
+  cp /bin/busybox "$r/bin/"
+  for a in sh sleep yes dd head cat ls cp timeout true false kill mkdir rm echo seq; do ln -s busybox "$r/bin/$a"; done
+  tar -C "$r" -c . | docker import - flare-test/busybox:latest >/dev/null
+  rm -rf "$r"
+}

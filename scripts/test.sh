@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite (README's test command; .ci/run calls it). Installs and starts the real
+# services the tests use: Docker Engine, Prometheus, headless Chromium. Under CI=true a service
+# that cannot be had is a failure, never a silent skip (the tests check FLARE_TEST_REQUIRE_SERVICES).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+
+need_pkgs=()
+command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+[ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+command -v prometheus >/dev/null || need_pkgs+=(prometheus)
+command -v chromium >/dev/null || need_pkgs+=(chromium)
+command -v gcc >/dev/null || need_pkgs+=(gcc)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing ${need_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  else
+    echo "test: missing ${need_pkgs[*]} and not root: those tests will fail under CI=true" >&2
+  fi
+fi
+
+[ -d node_modules ] || npm ci --no-audit --no-fund
+npm run build --silent
+start_dockerd
+build_test_image
+
+export FLARE_TEST_REQUIRE_SERVICES=${CI:-}
+mkdir -p test-artifacts
+npx vitest run "$@"

@@ -1,0 +1,23 @@
+// GPU process → run key, per tick: a container id for Docker runs, the cgroup path for profile runs.
+import { containerIdFromProcCgroup, parseProcCgroup, sumGpuByTarget } from '../core/attribution.js';
+import { PidTargetCache } from '../gpu/pidmap.js';
+import type { GpuSnapshot } from '../sources/types.js';
+import type { GpuShare } from './runs.js';
+
+/** Profile cgroups are named flare-profile-<id>; a key only for those, so host processes stay unattributed. */
+export function gpuTargetKey(procCgroupText: string): string | null {
+  const id = containerIdFromProcCgroup(procCgroupText);
+  if (id) return id;
+  const parsed = parseProcCgroup(procCgroupText);
+  for (const path of [parsed.v1['cpuacct'], parsed.v2Path]) {
+    // Processes in a sub-cgroup the command made itself still belong to the profile run.
+    const m = path ? /^(.*\/flare-profile-[^/]+)/.exec(path) : null;
+    if (m) return m[1];
+  }
+  return null;
+}
+
+export function createGpuAttributor(procRoot = '/proc'): (snapshot: GpuSnapshot) => Map<string, GpuShare> {
+  const cache = new PidTargetCache({ resolve: gpuTargetKey, procRoot });
+  return (snapshot) => sumGpuByTarget(snapshot.processes, cache.update(snapshot.processes));
+}

@@ -1,0 +1,265 @@
+// Run lifecycle on the agent: start a run for a target, sample it on every tick, close it with a summary.
+// Docker attachment and `profile` both drive runs through this one class.
+import { randomBytes } from 'node:crypto';
+import type { TargetGpuUse } from '../core/attribution.js';
+import { summarizeRun } from '../core/summary.js';
+import type { Penalties, Run, RunIdentity, RunSample, RunStatus, TerminationReason } from '../core/types.js';
+import type { Store } from '../store/types.js';
+import type { CgroupReading } from '../sources/types.js';
+import { monoNowNs } from '../sampler/ticker.js';
+import type { LiveRun } from './types.js';
+
+/** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
+export interface CounterReader {
+  read(): CgroupReading;
+  close(): void;
+}
+
+export interface RunStartSpec {
+  identity: RunIdentity;
+  reader: CounterReader;
+  /** Key the GPU attribution maps this run's processes to (container id, or cgroup path); null: no GPU figures. */
+  gpuKey: string | null;
+  startedWallMs: number;
+  startedMonoNs: number;
+  timeLimitSeconds: number | null;
+  previousRunId?: string | null;
+  flags?: string[];
+  /** Called once, on the first tick past the limit (enforcement is the caller's decision). */
+  onTimeLimit?: (run: Run) => void;
+}
+
+export interface RunEndSpec {
+  status: RunStatus;
+  terminationReason: TerminationReason;
+  exitCode: number | null;
+  endedWallMs: number;
+  endedMonoNs: number;
+  /** Docker's FinishedAt − StartedAt (ns precision) when known. */
+  wallSecondsOverride?: number;
+  flags?: string[];
+}
+
+/** Per-tick GPU figures for one run's key, from the attribution step. */
+export type GpuShare = TargetGpuUse;
+
+export interface RunSettings {
+  node: string;
+  nCpu: number;
+  intervalMs: number;
+  gpuToleranceMiB: number;
+  penalties: Penalties;
+  /** How often a running run's partial summary is written, so a crash leaves a summary (ms). */
+  partialSummaryEveryMs: number;
+}
+
+interface ActiveRun {
+  run: Run;
+  spec: RunStartSpec;
+  samples: RunSample[];
+  gpuIndicesUsed: Set<number>;
+  gpuByIndex: Record<number, number | null>;
+  limitFired: boolean;
+  lastPartialMonoNs: number;
+  flags: Set<string>;
+}
+
+export function newRunId(startedWallMs: number): string {
+  return `${startedWallMs.toString(36)}-${randomBytes(5).toString('hex')}`;
+}
+
+export class RunManager {
+  private readonly active = new Map<string, ActiveRun>();
+
+  constructor(
+    private readonly store: Store,
+    readonly settings: RunSettings,
+    private readonly onFinished: (run: Run) => void = () => {},
+  ) {}
+
+  start(spec: RunStartSpec): Run {
+    const id = newRunId(spec.startedWallMs);
+    const run: Run = {
+      ...spec.identity,
+      id,
+      status: 'running',
+      startedWallMs: spec.startedWallMs,
+      startedMonoNs: spec.startedMonoNs,
+      endedWallMs: null,
+      endedMonoNs: null,
+      timeLimitSeconds: spec.timeLimitSeconds,
+      nCpu: this.settings.nCpu,
+      intervalMs: this.settings.intervalMs,
+      previousRunId: spec.previousRunId ?? null,
+      summary: null,
+    };
+    this.store.createRun(run);
+    this.active.set(id, {
+      run,
+      spec,
+      samples: [],
+      gpuIndicesUsed: new Set(),
+      gpuByIndex: {},
+      limitFired: false,
+      lastPartialMonoNs: spec.startedMonoNs,
+      flags: new Set(spec.flags ?? []),
+    });
+    return run;
+  }
+
+  has(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  activeRuns(): Run[] {
+    return [...this.active.values()].map((a) => a.run);
+  }
+
+  addFlag(runId: string, flag: string): void {
+    this.active.get(runId)?.flags.add(flag);
+  }
+
+  /** Samples every active run now. gpu: per key shares, or null when no GPU source is active. */
+  sampleAll(gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
+    for (const a of this.active.values()) this.sampleOne(a, gpu, deviceUsedMiB, wallMs);
+  }
+
+  /** Samples one run immediately (e.g. on cgroup.events "populated 0", or just before a kill). */
+  sampleNow(runId: string, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>): void {
+    const a = this.active.get(runId);
+    if (a) this.sampleOne(a, gpu, deviceUsedMiB, Date.now());
+  }
+
+  private sampleOne(a: ActiveRun, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
+    const reading = a.spec.reader.read();
+    const monoNs = monoNowNs();
+    if (reading.cpuSeconds === null && reading.ramMiB === null) return; // target gone: nothing to record
+    let gpuMiB: number | null = null;
+    if (gpu && a.spec.gpuKey !== null) {
+      const share = gpu.get(a.spec.gpuKey);
+      // No process of this run on any GPU is a real 0 MiB, not an unknown.
+      gpuMiB = share ? share.totalMiB : 0;
+      a.gpuByIndex = share ? share.byIndex : {};
+      if (share) for (const i of share.gpuIndices) a.gpuIndicesUsed.add(i);
+      if (share && share.totalMiB === null) a.flags.add('gpu-unavailable');
+    }
+    const sample: RunSample = {
+      monoNs,
+      wallMs,
+      cpuSeconds: reading.cpuSeconds,
+      ramMiB: reading.ramMiB,
+      gpuMiB,
+      gpuDeviceMiB: this.deviceFigure(a, deviceUsedMiB),
+    };
+    a.samples.push(sample);
+    this.store.appendRunSample(a.run.id, sample);
+    this.checkLimit(a, monoNs);
+    if (monoNs - a.lastPartialMonoNs >= this.settings.partialSummaryEveryMs * 1e6) {
+      a.lastPartialMonoNs = monoNs;
+      this.store.updateRunningSummary(a.run.id, this.summarize(a, null, 'running', null, null));
+    }
+  }
+
+  /**
+   * Device-level used memory of the GPUs the run uses (the official source): the GPUs its container
+   * requested, else those its processes have appeared on, else the only GPU of a one-GPU node.
+   */
+  private deviceFigure(a: ActiveRun, deviceUsedMiB: Map<number, number | null>): number | null {
+    if (deviceUsedMiB.size === 0) return null;
+    let indices: number[] = [];
+    const requested = a.run.gpuDevices ?? [];
+    if (requested.length > 0 && !requested.includes('all')) {
+      indices = requested.map(Number).filter((i) => Number.isInteger(i) && deviceUsedMiB.has(i));
+    }
+    if (indices.length === 0) indices = [...a.gpuIndicesUsed];
+    if (indices.length === 0 && deviceUsedMiB.size === 1) indices = [...deviceUsedMiB.keys()];
+    if (indices.length === 0) return null;
+    let sum = 0;
+    for (const i of indices) {
+      const v = deviceUsedMiB.get(i);
+      if (v === null || v === undefined) return null;
+      sum += v;
+    }
+    return sum;
+  }
+
+  private checkLimit(a: ActiveRun, monoNs: number): void {
+    const limit = a.run.timeLimitSeconds;
+    if (limit === null || a.limitFired) return;
+    if ((monoNs - a.run.startedMonoNs) / 1e9 > limit) {
+      a.limitFired = true;
+      a.spec.onTimeLimit?.(a.run);
+    }
+  }
+
+  private summarize(a: ActiveRun, endedMonoNs: number | null, status: RunStatus, reason: TerminationReason | null, exitCode: number | null, end?: RunEndSpec, finalCpu?: { monoNs: number; cpuSeconds: number }) {
+    return summarizeRun({
+      startedMonoNs: a.run.startedMonoNs,
+      endedMonoNs,
+      samples: a.samples,
+      nodeSamples: endedMonoNs === null ? [] : this.store.getNodeSamples(a.run.startedWallMs, end?.endedWallMs ?? Date.now()),
+      nCpu: this.settings.nCpu,
+      intervalMs: this.settings.intervalMs,
+      timeLimitSeconds: a.run.timeLimitSeconds,
+      gpuToleranceMiB: this.settings.gpuToleranceMiB,
+      penalties: this.settings.penalties,
+      status,
+      terminationReason: reason,
+      exitCode,
+      wallSecondsOverride: end?.wallSecondsOverride,
+      flags: [...a.flags, ...(end?.flags ?? [])],
+      finalCpu,
+    });
+  }
+
+  /**
+   * Closes a run: a last counter read, then the summary over everything sampled.
+   */
+  finish(runId: string, end: RunEndSpec): Run | undefined {
+    const a = this.active.get(runId);
+    if (!a) return undefined;
+    // Where the cgroup outlives its processes (profile's own cgroup) this read is the exact final counter:
+    // it cannot grow after the processes ended, so it is placed at the end.
+    const final = a.spec.reader.read();
+    const finalCpu = final.cpuSeconds !== null ? { monoNs: Math.max(end.endedMonoNs, lastMono(a)), cpuSeconds: final.cpuSeconds } : undefined;
+    if (finalCpu) a.flags.add('final-counter-read');
+    a.spec.reader.close();
+    this.active.delete(runId);
+    this.store.flush();
+    const summary = this.summarize(a, end.endedMonoNs, end.status, end.terminationReason, end.exitCode, end, finalCpu);
+    this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
+    const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
+    this.onFinished(run);
+    return run;
+  }
+
+  live(nowMonoNs: number): LiveRun[] {
+    return [...this.active.values()].map((a) => {
+      const last = a.samples.at(-1) ?? null;
+      const prev = a.samples.at(-2) ?? null;
+      let cpuCorePct: number | null = null;
+      if (last && prev && last.cpuSeconds !== null && prev.cpuSeconds !== null && last.monoNs > prev.monoNs) {
+        cpuCorePct = (100 * (last.cpuSeconds - prev.cpuSeconds)) / ((last.monoNs - prev.monoNs) / 1e9);
+      }
+      return { run: a.run, last, cpuCorePct, gpuMiBByIndex: a.gpuByIndex, elapsedSeconds: (nowMonoNs - a.run.startedMonoNs) / 1e9 };
+    });
+  }
+
+  /** Samples of an active run (for the web page's live view); undefined when not active. */
+  samplesOf(runId: string): readonly RunSample[] | undefined {
+    return this.active.get(runId)?.samples;
+  }
+
+  /** Ends every active run as interrupted (agent shutting down). */
+  interruptAll(): void {
+    const nowMono = monoNowNs();
+    const nowWall = Date.now();
+    for (const id of [...this.active.keys()]) {
+      this.finish(id, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedWallMs: nowWall, endedMonoNs: nowMono });
+    }
+  }
+}
+
+function lastMono(a: ActiveRun): number {
+  return a.samples.at(-1)?.monoNs ?? a.run.startedMonoNs;
+}

@@ -1,0 +1,75 @@
+// One sampler loop per node: on every tick, read the host, the GPUs, then every active run.
+// Nothing here waits on I/O other than local pseudo-files and NVML; storage is queued (flushed off the tick path).
+import type { NodeSample } from '../core/types.js';
+import type { Store } from '../store/types.js';
+import type { GpuSnapshot, GpuSource } from '../sources/types.js';
+import type { HostSource } from '../sources/host.js';
+import { Ticker, type Tick } from '../sampler/ticker.js';
+import type { GpuShare, RunManager } from './runs.js';
+import type { AgentEvents } from './types.js';
+
+export interface SamplerDeps {
+  intervalMs: number;
+  host: HostSource;
+  gpu: GpuSource;
+  /** Maps this tick's GPU processes to run keys (container id or cgroup path). */
+  attributeGpu: (snapshot: GpuSnapshot) => Map<string, GpuShare>;
+  runs: RunManager;
+  store: Store;
+  events: AgentEvents;
+}
+
+export class Sampler {
+  private readonly ticker: Ticker;
+  private lastNode: NodeSample | null = null;
+  private lastShares: Map<string, GpuShare> | null = null;
+  private lastDeviceUsed = new Map<number, number | null>();
+
+  constructor(private readonly deps: SamplerDeps) {
+    this.ticker = new Ticker(deps.intervalMs, (t) => this.onTick(t));
+  }
+
+  get ticks(): Ticker {
+    return this.ticker;
+  }
+
+  start(): void {
+    this.ticker.start();
+  }
+
+  stop(): void {
+    this.ticker.stop();
+  }
+
+  lastNodeSample(): NodeSample | null {
+    return this.lastNode;
+  }
+
+  private gpuActive(): boolean {
+    return this.deps.gpu.name !== 'none';
+  }
+
+  /** Reads the GPUs now; shares are null when there is no GPU source (unknown, not zero). */
+  private readGpu(): GpuSnapshot {
+    const snapshot = this.deps.gpu.sample();
+    this.lastShares = this.gpuActive() && this.deps.gpu.status().up ? this.deps.attributeGpu(snapshot) : null;
+    this.lastDeviceUsed = new Map(snapshot.devices.map((d) => [d.index, d.usedMiB]));
+    return snapshot;
+  }
+
+  private onTick(tick: Tick): void {
+    const d = this.deps;
+    const host = d.host.read();
+    const snapshot = this.readGpu();
+    this.lastNode = { monoNs: tick.monoNs, wallMs: tick.wallMs, cpu: host.cpu, memUsedMiB: host.memUsedMiB, memTotalMiB: host.memTotalMiB, gpus: snapshot.devices };
+    d.store.appendNodeSample(this.lastNode);
+    d.runs.sampleAll(this.lastShares, this.lastDeviceUsed, tick.wallMs);
+    d.events.tick(tick.lagNs / 1e9, tick.missed);
+  }
+
+  /** Samples one run outside the tick (end-of-run and pre-kill reads), with fresh GPU figures. */
+  sampleRunNow(runId: string): void {
+    this.readGpu();
+    this.deps.runs.sampleNow(runId, this.lastShares, this.lastDeviceUsed);
+  }
+}

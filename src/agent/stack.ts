@@ -1,0 +1,81 @@
+// The sampling stack shared by the daemon (`start`) and `profile`: host and GPU sources, run manager, sampler.
+import { hostname } from 'node:os';
+import type { AgentConfig } from '../config.js';
+import { FLARE22_PENALTIES, type Penalties } from '../core/types.js';
+import { selectGpuSource } from '../gpu/select.js';
+import { detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';
+import { HostSource } from '../sources/host.js';
+import type { GpuSource } from '../sources/types.js';
+import type { Store } from '../store/types.js';
+import { createGpuAttributor } from './gpu-attribution.js';
+import { RunManager } from './runs.js';
+import { Sampler } from './sampler.js';
+import type { AgentEvents } from './types.js';
+import type { Run } from '../core/types.js';
+
+export interface SamplingStack {
+  node: string;
+  mounts: CgroupMounts | null;
+  mountsError: string | null;
+  host: HostSource;
+  gpu: GpuSource;
+  /** Why each GPU source other than the active one is not used. */
+  gpuReasons: Record<string, string>;
+  runs: RunManager;
+  sampler: Sampler;
+  close(): void;
+}
+
+export function penaltiesOf(config: AgentConfig): Penalties {
+  const p = { timeSeconds: config.penaltyTimeSeconds, aucGpuMiBs: config.penaltyAucGpuMibs, aucCpuPctS: config.penaltyAucCpuPcts };
+  return p.timeSeconds === FLARE22_PENALTIES.timeSeconds && p.aucGpuMiBs === FLARE22_PENALTIES.aucGpuMiBs && p.aucCpuPctS === FLARE22_PENALTIES.aucCpuPctS ? FLARE22_PENALTIES : p;
+}
+
+export async function createSamplingStack(
+  config: AgentConfig,
+  store: Store,
+  events: AgentEvents,
+  onFinished: (run: Run) => void = () => {},
+): Promise<SamplingStack> {
+  let mounts: CgroupMounts | null = null;
+  let mountsError: string | null = null;
+  try {
+    mounts = detectCgroupMounts();
+    if (!mounts.v1['cpuacct'] && !mounts.v2) mountsError = 'no cgroup hierarchy with CPU accounting is mounted';
+  } catch (e) {
+    mountsError = `cannot read /proc/self/mountinfo: ${(e as Error).message}`;
+  }
+  const host = new HostSource();
+  const { source: gpu, reasons: gpuReasons } = await selectGpuSource({ mode: config.gpuSource, nvmlLib: config.nvmlLib, intervalMs: config.intervalMs });
+  const runs = new RunManager(
+    store,
+    {
+      node: hostname(),
+      nCpu: host.onlineCpus,
+      intervalMs: config.intervalMs,
+      gpuToleranceMiB: config.gpuToleranceMib,
+      penalties: penaltiesOf(config),
+      partialSummaryEveryMs: 5000,
+    },
+    onFinished,
+  );
+  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu: createGpuAttributor(), runs, store, events });
+  return {
+    node: hostname(),
+    mounts,
+    mountsError,
+    host,
+    gpu,
+    gpuReasons,
+    runs,
+    sampler,
+    close(): void {
+      sampler.stop();
+      gpu.close();
+      host.close();
+    },
+  };
+}
+
+/** Events sink that drops everything (profile mode has no exporter). */
+export const noEvents: AgentEvents = { tick() {}, dbWrite() {}, sourceError() {}, runFinished() {} };

@@ -1,0 +1,34 @@
+// `flare-agent start`: the long-running daemon.
+import type { Command } from 'commander';
+import { startAgent, type AttachmentFactory } from '../agent/agent.js';
+import { resolveConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { addConfigOptions, flagValues } from './options.js';
+
+/** Attachments registered by other modules (the Docker watcher), started after the sampler. */
+export const attachments: AttachmentFactory[] = [];
+
+export function register(program: Command): void {
+  const cmd = program.command('start').description('run the agent: sample the node and the selected containers, serve the API, /metrics and the web page');
+  addConfigOptions(cmd);
+  cmd.action(async (opts: Record<string, unknown>) => {
+    const config = resolveConfig(flagValues(opts), process.env, opts.config as string | undefined);
+    const log = createLogger(config.logLevel);
+    const agent = await startAgent(config, log, attachments);
+    let stopping = false;
+    const shutdown = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping', { signal });
+      agent.stop().then(
+        () => process.exit(0),
+        (err: Error) => {
+          log.error('stop failed', { error: err.message });
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+}

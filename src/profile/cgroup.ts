@@ -1,0 +1,110 @@
+// A cgroup of profile's own for the profiled command: created before the command starts (so every
+// forked child is counted, even those that exit early), killed as a whole, removed at the end.
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CgroupMounts } from '../sources/cgroup-mounts.js';
+import type { CgroupPaths } from '../sources/types.js';
+
+export interface ProfileCgroup {
+  paths: CgroupPaths;
+  /** The cgroup path relative to its hierarchy root, as /proc/<pid>/cgroup shows it (GPU attribution key). */
+  relPath: string;
+  /** cgroup.procs files the child must write its pid into before exec. */
+  procsFiles: string[];
+  /** Kills every process in the cgroup (cgroup.kill on v2, else SIGKILL each member until empty). */
+  killAll(): void;
+  pids(): number[];
+  remove(): void;
+}
+
+function readPids(procsFile: string): number[] {
+  try {
+    return readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Where our own process sits in a hierarchy (null: the v2 line), so the profile cgroup nests under the agent's. */
+function ownPath(controller: string | null): string {
+  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    if (controller === null ? m[1] === '' : m[1].split(',').includes(controller)) return m[2];
+  }
+  return '/';
+}
+
+/**
+ * Creates `flare-profile-<name>` next to the agent: v1 cpuacct (+ memory) when mounted (hybrid hosts
+ * account there), else under the agent's own v2 cgroup. Throws when not writable (caller falls back).
+ */
+export function createProfileCgroup(mounts: CgroupMounts, name: string): ProfileCgroup {
+  const leaf = `flare-profile-${name}`;
+  if (mounts.v1['cpuacct']) {
+    const cpuRel = join(ownPath('cpuacct'), leaf);
+    const cpuDir = join(mounts.v1['cpuacct'], cpuRel);
+    mkdirSync(cpuDir);
+    let memDir: string | null = null;
+    if (mounts.v1['memory']) {
+      memDir = join(mounts.v1['memory'], ownPath('memory'), leaf);
+      try {
+        mkdirSync(memDir);
+      } catch {
+        memDir = null;
+      }
+    }
+    const procsFiles = [join(cpuDir, 'cgroup.procs'), ...(memDir ? [join(memDir, 'cgroup.procs')] : [])];
+    return makeHandle({ cpu: { version: 1, dir: cpuDir }, memory: memDir ? { version: 1, dir: memDir } : null }, cpuRel, procsFiles, null);
+  }
+  if (mounts.v2) {
+    const rel = join(ownPath(null), leaf);
+    const dir = join(mounts.v2, rel);
+    mkdirSync(dir);
+    const memory = existsSync(join(dir, 'memory.current')) ? { version: 2 as const, dir } : null;
+    return makeHandle({ cpu: { version: 2, dir }, memory }, rel, [join(dir, 'cgroup.procs')], join(dir, 'cgroup.kill'));
+  }
+  throw new Error('no cgroup hierarchy with cpu accounting is mounted');
+}
+
+function makeHandle(paths: CgroupPaths, relPath: string, procsFiles: string[], killFile: string | null): ProfileCgroup {
+  const dirs = [...new Set([paths.cpu.dir, ...(paths.memory ? [paths.memory.dir] : [])])];
+  const pids = (): number[] => [...new Set(procsFiles.flatMap(readPids))];
+  return {
+    paths,
+    relPath,
+    procsFiles,
+    pids,
+    killAll(): void {
+      if (killFile && existsSync(killFile)) {
+        writeFileSync(killFile, '1');
+        return;
+      }
+      // v1 has no cgroup.kill: SIGKILL members until none is left (a forking process may add more meanwhile).
+      for (let round = 0; round < 50; round++) {
+        const members = pids();
+        if (members.length === 0) return;
+        for (const pid of members) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+    },
+    remove(): void {
+      for (const dir of dirs) {
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            rmdirSync(dir);
+            break;
+          } catch {
+            // EBUSY until the last member is reaped by the kernel.
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// `flare-agent profile -- <command…>`: run one command in a cgroup of its own, sample it like a container,
+// store the run, return its summary. The participant's self-check, and the ground-truth tool of the tests.
+import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
+import type { AgentConfig } from '../config.js';
+import type { Run, RunStatus, TerminationReason } from '../core/types.js';
+import { CgroupReader } from '../sources/cgroup.js';
+import type { Store } from '../store/types.js';
+import { createSamplingStack, noEvents } from '../agent/stack.js';
+import { newRunId, type CounterReader } from '../agent/runs.js';
+import { monoNowNs } from '../sampler/ticker.js';
+import { createProfileCgroup, type ProfileCgroup } from './cgroup.js';
+import { ProcTreeReader } from './proctree.js';
+import type { Logger } from '../log.js';
+
+export interface ProfileOptions {
+  command: string[];
+  team?: string;
+  caseName?: string;
+  /** Forwarded to the child's stdio (inherit for the CLI; 'ignore' in tests). */
+  stdio?: 'inherit' | 'ignore';
+}
+
+export interface ProfileResult {
+  run: Run;
+  /** The command's exit code, 128 + signal number when killed by a signal. */
+  exitCode: number;
+  /** How the run was measured: 'cgroup v1', 'cgroup v2' or 'proc-tree (cgroups not writable: …)'. */
+  method: string;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+// The child shell joins the cgroup(s) before exec, so the command and everything it forks is counted
+// from its first instruction. Paths come through the environment; the command through "$@" (no parsing).
+const JOIN_AND_EXEC = 'IFS=:; for f in $FLARE_PROFILE_PROCS; do echo $$ > "$f" || exit 125; done; unset IFS FLARE_PROFILE_PROCS; exec "$@"';
+
+export async function runProfile(config: AgentConfig, store: Store, opts: ProfileOptions, log: Logger): Promise<ProfileResult> {
+  const stack = await createSamplingStack(config, store, noEvents);
+  let cgroup: ProfileCgroup | null = null;
+  let method: string;
+  const cgroupName = newRunId(Date.now());
+  try {
+    if (!stack.mounts) throw new Error(stack.mountsError ?? 'no cgroup mounts');
+    cgroup = createProfileCgroup(stack.mounts, cgroupName);
+    method = `cgroup v${cgroup.paths.cpu.version}`;
+  } catch (e) {
+    method = `proc-tree (cgroups not writable: ${(e as Error).message})`;
+    log.warn('profile: cgroups not writable, following the process tree through /proc instead', { reason: (e as Error).message });
+  }
+
+  const startedWallMs = Date.now();
+  const startedMonoNs = monoNowNs();
+  const child = spawn('/bin/sh', ['-c', cgroup ? JOIN_AND_EXEC : 'exec "$@"', 'flare-profile', ...opts.command], {
+    stdio: opts.stdio ?? 'inherit',
+    env: { ...process.env, FLARE_PROFILE_PROCS: cgroup ? cgroup.procsFiles.join(':') : '' },
+  });
+  const reader: CounterReader = cgroup ? new CgroupReader(cgroup.paths) : new ProcTreeReader(child.pid ?? -1);
+
+  let killedAtLimit = false;
+  const killAtLimit = (): void => {
+    if (killedAtLimit) return;
+    killedAtLimit = true;
+    stack.sampler.sampleRunNow(run.id); // last reading before the kill
+    if (cgroup) cgroup.killAll();
+    else child.kill('SIGKILL');
+  };
+  const run = stack.runs.start({
+    identity: { kind: 'profile', team: opts.team ?? 'profile', case: opts.caseName ?? basename(opts.command[0] ?? ''), node: stack.node, command: opts.command.join(' ') },
+    reader,
+    gpuKey: cgroup ? cgroup.relPath : null,
+    startedWallMs,
+    startedMonoNs,
+    timeLimitSeconds: config.timeLimit,
+    flags: cgroup ? [] : ['proc-tree-fallback'],
+    onTimeLimit: killAtLimit,
+  });
+  // A timer at the exact limit; the per-tick check in the run manager is the backstop.
+  const limitTimer = config.timeLimit !== null ? setTimeout(killAtLimit, config.timeLimit * 1000) : null;
+  stack.sampler.start();
+  stack.sampler.sampleRunNow(run.id);
+
+  const { code, signal, error } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once('error', (err) => resolve({ code: null, signal: null, error: err }));
+    child.once('exit', (c, s) => resolve({ code: c, signal: s }));
+  });
+  const endedMonoNs = monoNowNs();
+  const endedWallMs = Date.now();
+  if (limitTimer) clearTimeout(limitTimer);
+  stack.sampler.stop();
+
+  const flags: string[] = [];
+  if (cgroup && cgroup.pids().length > 0) {
+    // Processes the command left behind would otherwise run on unmeasured: end them with the run.
+    flags.push('killed-leftover-processes');
+    cgroup.killAll();
+  }
+  const exitCode = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
+  let status: RunStatus = exitCode === 0 ? 'completed' : 'failed';
+  let reason: TerminationReason = 'exited';
+  if (killedAtLimit) reason = 'killed at time limit';
+  else if (signal) reason = 'killed externally';
+  if (error) {
+    status = 'failed';
+    flags.push(`spawn-error: ${error.message}`);
+  }
+  const finished = stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags });
+  stack.close();
+  cgroup?.remove();
+  if (!finished) throw new Error('profile: run vanished before it finished');
+  return { run: finished, exitCode: error ? 127 : exitCode, method };
+}

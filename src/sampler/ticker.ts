@@ -1,0 +1,89 @@
+// The sampling clock. Tick k is due at start + k × interval on the monotonic clock — never
+// "work, then sleep", which drifts by the time the work takes (the official loop's flaw).
+// A late tick is recorded as lag; ticks that could not happen at all are counted as missed, never hidden.
+import { LagRecorder } from './lag.js';
+
+export function monoNowNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+export interface Tick {
+  /** Index of the due time this tick serves (start + index × interval). */
+  index: number;
+  dueMonoNs: number;
+  monoNs: number;
+  wallMs: number;
+  lagNs: number;
+  /** Due times skipped since the previous tick because the loop was late by more than an interval. */
+  missed: number;
+}
+
+export class Ticker {
+  private timer: NodeJS.Timeout | null = null;
+  private startMonoNs = 0;
+  private nextIndex = 0;
+  private readonly intervalNs: number;
+  ticks = 0;
+  missed = 0;
+  readonly lag = new LagRecorder();
+
+  constructor(
+    readonly intervalMs: number,
+    private readonly onTick: (tick: Tick) => void,
+  ) {
+    this.intervalNs = intervalMs * 1e6;
+  }
+
+  get running(): boolean {
+    return this.timer !== null;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.startMonoNs = monoNowNs();
+    this.nextIndex = 0;
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    const dueNs = this.startMonoNs + this.nextIndex * this.intervalNs;
+    const delayMs = Math.max(0, (dueNs - monoNowNs()) / 1e6);
+    // Timers have millisecond resolution and fire at or after their delay: round up, so a tick is
+    // never served early and lag stays within about a millisecond plus scheduling noise.
+    this.timer = setTimeout(() => this.fire(), Math.ceil(delayMs));
+  }
+
+  private fire(): void {
+    let now = monoNowNs();
+    const dueNs = this.startMonoNs + this.nextIndex * this.intervalNs;
+    if (now < dueNs) {
+      // libuv measures timer expiry against its cached loop time, which can be stale, so a timer may fire
+      // a little early. Wait out a sub-millisecond remainder; re-arm for anything longer.
+      if (dueNs - now > 1e6) {
+        this.schedule();
+        return;
+      }
+      while (now < dueNs) now = monoNowNs();
+    }
+    const lagNs = now - dueNs;
+    const behind = Math.floor(lagNs / this.intervalNs);
+    const missed = behind > 0 ? behind : 0;
+    const index = this.nextIndex + missed;
+    this.missed += missed;
+    this.ticks += 1;
+    const effectiveDue = this.startMonoNs + index * this.intervalNs;
+    const tick: Tick = { index, dueMonoNs: effectiveDue, monoNs: now, wallMs: Date.now(), lagNs: now - effectiveDue, missed };
+    this.lag.record(tick.lagNs);
+    this.nextIndex = index + 1;
+    try {
+      this.onTick(tick);
+    } finally {
+      if (this.timer !== null) this.schedule();
+    }
+  }
+}
