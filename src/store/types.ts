@@ -39,6 +39,8 @@ export interface RunEnd {
 
 export interface Store {
   recordInventory(inv: NodeInventory): void;
+  /** The latest inventory recorded for a node. */
+  getInventory(node: string): NodeInventory | undefined;
   createRun(run: Run): void;
   /** Queued; written in a batch transaction off the tick path (flushed at least every second). */
   appendRunSample(runId: string, sample: RunSample): void;

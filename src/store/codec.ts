@@ -1,0 +1,155 @@
+// Packs a batch of samples (what one flush wrote for one run, or for the node) into one BLOB and back.
+// Columnar, exact (see columns.ts). A chunk is self-contained: decoding needs no other row.
+import type { GpuDeviceSample, HostCpuTimes, NodeSample, RunSample } from '../core/types.js';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { type ColumnSpec, decodeColumn, encodeColumn, valueAt } from './columns.js';
+
+const FORMAT_V1 = 1;
+
+// Preferred scales: the units the sources actually read (ns counters, bytes, KiB, whole MiB).
+const CLOCK_NS: ColumnSpec = { scales: [1], order: 2 };
+const CLOCK_MS: ColumnSpec = { scales: [1, 1000], order: 2 };
+const CPU_SECONDS: ColumnSpec = { scales: [1e9], order: 1 };
+const HOST_CPU_SECONDS: ColumnSpec = { scales: [100, 1000, 1e9], order: 1 };
+const MIB: ColumnSpec = { scales: [1, 1024, 1048576], order: 1 };
+const INTEGER: ColumnSpec = { scales: [1], order: 1 };
+const PERCENT: ColumnSpec = { scales: [1, 1000], order: 1 };
+
+const HOST_CPU_KEYS: readonly (keyof HostCpuTimes)[] = [
+  'userSeconds',
+  'niceSeconds',
+  'systemSeconds',
+  'idleSeconds',
+  'iowaitSeconds',
+  'irqSeconds',
+  'softirqSeconds',
+  'stealSeconds',
+];
+
+function readHeader(input: ByteReader): number {
+  const format = input.byte();
+  if (format !== FORMAT_V1) throw new RangeError(`sample chunk: unknown format ${format}`);
+  return input.varint();
+}
+
+export function encodeRunChunk(samples: readonly RunSample[]): Buffer {
+  const out = new ByteWriter(64 + samples.length * 24);
+  out.byte(FORMAT_V1);
+  out.varint(samples.length);
+  encodeColumn(out, samples.map((s) => s.monoNs), CLOCK_NS);
+  encodeColumn(out, samples.map((s) => s.wallMs), CLOCK_MS);
+  encodeColumn(out, samples.map((s) => s.cpuSeconds), CPU_SECONDS);
+  encodeColumn(out, samples.map((s) => s.ramMiB), MIB);
+  encodeColumn(out, samples.map((s) => s.gpuMiB), MIB);
+  encodeColumn(out, samples.map((s) => s.gpuDeviceMiB), MIB);
+  return out.toBuffer();
+}
+
+export function decodeRunChunk(blob: Uint8Array): RunSample[] {
+  const input = new ByteReader(blob);
+  const n = readHeader(input);
+  const mono = decodeColumn(input, n);
+  const wall = decodeColumn(input, n);
+  const cpu = decodeColumn(input, n);
+  const ram = decodeColumn(input, n);
+  const gpu = decodeColumn(input, n);
+  const gpuDevice = decodeColumn(input, n);
+  const samples = new Array<RunSample>(n);
+  for (let i = 0; i < n; i++) {
+    samples[i] = {
+      monoNs: mono.values[i],
+      wallMs: wall.values[i],
+      cpuSeconds: valueAt(cpu, i),
+      ramMiB: valueAt(ram, i),
+      gpuMiB: valueAt(gpu, i),
+      gpuDeviceMiB: valueAt(gpuDevice, i),
+    };
+  }
+  return samples;
+}
+
+// Node chunk: clocks, the 8 host CPU counters, memory, then the GPUs of every sample flattened
+// (a per-sample GPU count, a per-chunk table of UUIDs, per-GPU-entry columns grouped by UUID).
+export function encodeNodeChunk(samples: readonly NodeSample[]): Buffer {
+  const out = new ByteWriter(128 + samples.length * 64);
+  out.byte(FORMAT_V1);
+  out.varint(samples.length);
+  encodeColumn(out, samples.map((s) => s.monoNs), CLOCK_NS);
+  encodeColumn(out, samples.map((s) => s.wallMs), CLOCK_MS);
+  for (const key of HOST_CPU_KEYS) encodeColumn(out, samples.map((s) => s.cpu[key]), HOST_CPU_SECONDS);
+  encodeColumn(out, samples.map((s) => s.memUsedMiB), MIB);
+  encodeColumn(out, samples.map((s) => s.memTotalMiB), MIB);
+  encodeColumn(out, samples.map((s) => s.gpus.length), INTEGER);
+
+  const uuids = new Map<string, number>();
+  const entries: GpuDeviceSample[] = [];
+  for (const s of samples) for (const g of s.gpus) entries.push(g);
+  const refs = new Int32Array(entries.length);
+  entries.forEach((g, i) => {
+    let ref = uuids.get(g.uuid);
+    if (ref === undefined) {
+      ref = uuids.size;
+      uuids.set(g.uuid, ref);
+    }
+    refs[i] = ref;
+  });
+  out.varint(uuids.size);
+  for (const uuid of uuids.keys()) out.string(uuid);
+  if (entries.length === 0) return out.toBuffer();
+  encodeColumn(out, Array.from(refs), INTEGER);
+  const groupCount = uuids.size;
+  encodeColumn(out, entries.map((g) => g.index), INTEGER, refs, groupCount);
+  encodeColumn(out, entries.map((g) => g.usedMiB), MIB, refs, groupCount);
+  encodeColumn(out, entries.map((g) => g.totalMiB), MIB, refs, groupCount);
+  encodeColumn(out, entries.map((g) => g.utilPct), PERCENT, refs, groupCount);
+  return out.toBuffer();
+}
+
+export function decodeNodeChunk(blob: Uint8Array): NodeSample[] {
+  const input = new ByteReader(blob);
+  const n = readHeader(input);
+  const mono = decodeColumn(input, n);
+  const wall = decodeColumn(input, n);
+  const cpu = HOST_CPU_KEYS.map(() => decodeColumn(input, n).values);
+  const memUsed = decodeColumn(input, n);
+  const memTotal = decodeColumn(input, n);
+  const gpuCounts = decodeColumn(input, n).values;
+  const uuidCount = input.varint();
+  const uuids: string[] = [];
+  for (let i = 0; i < uuidCount; i++) uuids.push(input.string());
+  let entryCount = 0;
+  for (let i = 0; i < n; i++) entryCount += gpuCounts[i];
+
+  let gpuEntries: GpuDeviceSample[] = [];
+  if (entryCount > 0) {
+    const refs = Int32Array.from(decodeColumn(input, entryCount).values);
+    const index = decodeColumn(input, entryCount, refs, uuidCount);
+    const used = decodeColumn(input, entryCount, refs, uuidCount);
+    const total = decodeColumn(input, entryCount, refs, uuidCount);
+    const util = decodeColumn(input, entryCount, refs, uuidCount);
+    gpuEntries = Array.from(refs, (ref, i) => ({
+      index: index.values[i],
+      uuid: uuids[ref],
+      usedMiB: valueAt(used, i),
+      totalMiB: valueAt(total, i),
+      utilPct: valueAt(util, i),
+    }));
+  }
+
+  const samples = new Array<NodeSample>(n);
+  let next = 0;
+  for (let i = 0; i < n; i++) {
+    const cpuTimes = {} as HostCpuTimes;
+    HOST_CPU_KEYS.forEach((key, k) => (cpuTimes[key] = cpu[k][i]));
+    samples[i] = {
+      monoNs: mono.values[i],
+      wallMs: wall.values[i],
+      cpu: cpuTimes,
+      memUsedMiB: memUsed.values[i],
+      memTotalMiB: memTotal.values[i],
+      gpus: gpuEntries.slice(next, next + gpuCounts[i]),
+    };
+    next += gpuCounts[i];
+  }
+  return samples;
+}

@@ -1,0 +1,37 @@
+// Errors the store throws on purpose, so callers (API, CLI) can tell bad input from failures.
+
+/** A database file written by a newer agent, or (read-only open) one that needs an upgrade first. */
+export class SchemaVersionError extends Error {
+  constructor(
+    readonly fileVersion: number,
+    readonly supportedVersion: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SchemaVersionError';
+  }
+}
+
+/** A cursor this store did not produce (the API answers 400). */
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('invalid cursor');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/** A write on a store opened with openStoreReadOnly. */
+export class ReadOnlyStoreError extends Error {
+  constructor(operation: string) {
+    super(`store is read-only: ${operation} refused`);
+    this.name = 'ReadOnlyStoreError';
+  }
+}
+
+/** A write that names a run id that was never created (or was deleted by retention). */
+export class UnknownRunError extends Error {
+  constructor(readonly runId: string) {
+    super(`unknown run id: ${JSON.stringify(runId)}`);
+    this.name = 'UnknownRunError';
+  }
+}

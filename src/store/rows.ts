@@ -1,0 +1,167 @@
+// Mapping between `Run` and its row in `runs`, the listRuns query and its opaque cursor.
+import type { Run, RunStatus, RunSummary } from '../core/types.js';
+import { InvalidCursorError } from './errors.js';
+import type { RunFilter } from './types.js';
+
+export interface RunRow {
+  rid: number;
+  id: string;
+  kind: string;
+  team: string;
+  case_name: string;
+  node: string;
+  container_id: string | null;
+  container_name: string | null;
+  image: string | null;
+  image_id: string | null;
+  gpu_devices: string | null;
+  command: string | null;
+  status: string;
+  started_wall_ms: number;
+  started_mono_ns: number;
+  ended_wall_ms: number | null;
+  ended_mono_ns: number | null;
+  time_limit_s: number | null;
+  n_cpu: number;
+  interval_ms: number;
+  previous_run_id: string | null;
+  summary: string | null;
+}
+
+export const RUN_COLUMNS =
+  'rid, id, kind, team, case_name, node, container_id, container_name, image, image_id, gpu_devices, ' +
+  'command, status, started_wall_ms, started_mono_ns, ended_wall_ms, ended_mono_ns, time_limit_s, n_cpu, ' +
+  'interval_ms, previous_run_id, summary';
+
+export const INSERT_RUN_SQL =
+  `INSERT INTO runs (${RUN_COLUMNS.replace('rid, ', '')}) VALUES ` +
+  '(@id, @kind, @team, @case_name, @node, @container_id, @container_name, @image, @image_id, @gpu_devices, ' +
+  '@command, @status, @started_wall_ms, @started_mono_ns, @ended_wall_ms, @ended_mono_ns, @time_limit_s, ' +
+  '@n_cpu, @interval_ms, @previous_run_id, @summary)';
+
+export function runToRow(run: Run): Omit<RunRow, 'rid'> {
+  return {
+    id: run.id,
+    kind: run.kind,
+    team: run.team,
+    case_name: run.case,
+    node: run.node,
+    container_id: run.containerId ?? null,
+    container_name: run.containerName ?? null,
+    image: run.image ?? null,
+    image_id: run.imageId ?? null,
+    gpu_devices: run.gpuDevices === undefined ? null : JSON.stringify(run.gpuDevices),
+    command: run.command ?? null,
+    status: run.status,
+    started_wall_ms: run.startedWallMs,
+    started_mono_ns: run.startedMonoNs,
+    ended_wall_ms: run.endedWallMs,
+    ended_mono_ns: run.endedMonoNs,
+    time_limit_s: run.timeLimitSeconds,
+    n_cpu: run.nCpu,
+    interval_ms: run.intervalMs,
+    previous_run_id: run.previousRunId,
+    summary: run.summary === null ? null : JSON.stringify(run.summary),
+  };
+}
+
+export function rowToRun(row: RunRow): Run {
+  const run: Run = {
+    id: row.id,
+    kind: row.kind as Run['kind'],
+    team: row.team,
+    case: row.case_name,
+    node: row.node,
+    status: row.status as RunStatus,
+    startedWallMs: row.started_wall_ms,
+    startedMonoNs: row.started_mono_ns,
+    endedWallMs: row.ended_wall_ms,
+    endedMonoNs: row.ended_mono_ns,
+    timeLimitSeconds: row.time_limit_s,
+    nCpu: row.n_cpu,
+    intervalMs: row.interval_ms,
+    previousRunId: row.previous_run_id,
+    summary: row.summary === null ? null : (JSON.parse(row.summary) as RunSummary),
+  };
+  // Optional identity fields are left out, not set to undefined, so a stored run deep-equals its input.
+  if (row.container_id !== null) run.containerId = row.container_id;
+  if (row.container_name !== null) run.containerName = row.container_name;
+  if (row.image !== null) run.image = row.image;
+  if (row.image_id !== null) run.imageId = row.image_id;
+  if (row.gpu_devices !== null) run.gpuDevices = JSON.parse(row.gpu_devices) as string[];
+  if (row.command !== null) run.command = row.command;
+  return run;
+}
+
+interface CursorKey {
+  startedWallMs: number;
+  id: string;
+}
+
+/** base64url of the last row's (startedWallMs, id). */
+export function encodeCursor(key: CursorKey): string {
+  return Buffer.from(JSON.stringify([key.startedWallMs, key.id]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): CursorKey {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    typeof parsed[0] !== 'number' ||
+    !Number.isFinite(parsed[0]) ||
+    typeof parsed[1] !== 'string'
+  ) {
+    throw new InvalidCursorError();
+  }
+  return { startedWallMs: parsed[0], id: parsed[1] };
+}
+
+/** SQL and parameters for one page, newest first (startedWallMs DESC, id DESC). */
+export function listRunsQuery(
+  filter: RunFilter,
+  limit: number,
+  cursor: string | undefined,
+): { sql: string; params: (string | number)[] } {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  const equal: [keyof RunFilter, string][] = [
+    ['team', 'team'],
+    ['case', 'case_name'],
+    ['status', 'status'],
+    ['node', 'node'],
+  ];
+  for (const [key, column] of equal) {
+    const value = filter[key];
+    if (value !== undefined) {
+      where.push(`${column} = ?`);
+      params.push(value);
+    }
+  }
+  if (filter.sinceWallMs !== undefined) {
+    where.push('started_wall_ms >= ?');
+    params.push(filter.sinceWallMs);
+  }
+  if (filter.untilWallMs !== undefined) {
+    where.push('started_wall_ms < ?');
+    params.push(filter.untilWallMs);
+  }
+  if (cursor !== undefined) {
+    const key = decodeCursor(cursor);
+    where.push('(started_wall_ms, id) < (?, ?)');
+    params.push(key.startedWallMs, key.id);
+  }
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`listRuns: limit must be a positive integer, got ${limit}`);
+  // One extra row tells whether another page exists.
+  params.push(limit + 1);
+  const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+  return {
+    sql: `SELECT ${RUN_COLUMNS} FROM runs ${clause} ORDER BY started_wall_ms DESC, id DESC LIMIT ?`,
+    params,
+  };
+}

@@ -1,0 +1,122 @@
+// Schema and its migrations. `PRAGMA user_version` holds the number of migrations applied; opening
+// upgrades an older file step by step (each step in its own transaction) and refuses a newer one.
+import type Database from 'better-sqlite3';
+import { SchemaVersionError } from './errors.js';
+
+export interface Migration {
+  /** Version the database has after this step. */
+  version: number;
+  up(db: Database.Database): void;
+}
+
+// Samples are packed per flush (codec.ts): one row per (run, flush), so appends never rewrite old
+// rows and a 36 000-sample trace is a few thousand rows. The run is referenced by its integer rowid.
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up(db) {
+      db.exec(`
+        CREATE TABLE node_inventory (
+          node TEXT PRIMARY KEY,
+          recorded_wall_ms INTEGER NOT NULL,
+          inventory TEXT NOT NULL
+        );
+        CREATE TABLE runs (
+          rid INTEGER PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          kind TEXT NOT NULL,
+          team TEXT NOT NULL,
+          case_name TEXT NOT NULL,
+          node TEXT NOT NULL,
+          container_id TEXT,
+          container_name TEXT,
+          image TEXT,
+          image_id TEXT,
+          gpu_devices TEXT,
+          command TEXT,
+          status TEXT NOT NULL,
+          started_wall_ms INTEGER NOT NULL,
+          started_mono_ns INTEGER NOT NULL,
+          ended_wall_ms INTEGER,
+          ended_mono_ns INTEGER,
+          time_limit_s REAL,
+          n_cpu INTEGER NOT NULL,
+          interval_ms REAL NOT NULL,
+          previous_run_id TEXT,
+          summary TEXT
+        );
+        CREATE INDEX runs_by_start ON runs (started_wall_ms, id);
+        CREATE TABLE run_chunks (
+          id INTEGER PRIMARY KEY,
+          rid INTEGER NOT NULL,
+          n INTEGER NOT NULL,
+          data BLOB NOT NULL
+        );
+        CREATE INDEX run_chunks_by_run ON run_chunks (rid);
+      `);
+    },
+  },
+  {
+    // Node-wide samples, and one index per listRuns filter of DESIGN.md §4 (team, case, status,
+    // node), each ending in the sort key so a filtered page is an index range scan.
+    version: 2,
+    up(db) {
+      db.exec(`
+        CREATE TABLE node_chunks (
+          id INTEGER PRIMARY KEY,
+          first_wall_ms INTEGER NOT NULL,
+          last_wall_ms INTEGER NOT NULL,
+          n INTEGER NOT NULL,
+          data BLOB NOT NULL
+        );
+        CREATE INDEX node_chunks_by_time ON node_chunks (first_wall_ms);
+        CREATE INDEX runs_by_team ON runs (team, started_wall_ms, id);
+        CREATE INDEX runs_by_case ON runs (case_name, started_wall_ms, id);
+        CREATE INDEX runs_by_status ON runs (status, started_wall_ms, id);
+        CREATE INDEX runs_by_node ON runs (node, started_wall_ms, id);
+      `);
+    },
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Throws SchemaVersionError for a file written by a newer agent. */
+export function checkNotNewer(db: Database.Database, path: string): number {
+  const version = schemaVersion(db);
+  if (version > SCHEMA_VERSION) {
+    throw new SchemaVersionError(
+      version,
+      SCHEMA_VERSION,
+      `${path}: database schema version ${version} is newer than this agent supports (${SCHEMA_VERSION}); ` +
+        'upgrade flare-agent to read it',
+    );
+  }
+  return version;
+}
+
+/**
+ * On a file with no tables yet, turns on incremental auto-vacuum, so retention can give pages back
+ * to the OS with `PRAGMA incremental_vacuum` instead of a full VACUUM. SQLite accepts this only
+ * before the first table exists and before the file switches to WAL: call it first.
+ */
+export function prepareNewFile(db: Database.Database): void {
+  const tables = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get();
+  if (tables === 0) db.pragma('auto_vacuum = INCREMENTAL');
+}
+
+/** Applies the migrations after the file's version, up to `target` (default: the latest). */
+export function migrate(db: Database.Database, path: string, target = SCHEMA_VERSION): void {
+  const current = checkNotNewer(db, path);
+  for (const step of MIGRATIONS) {
+    if (step.version <= current || step.version > target) continue;
+    db.transaction(() => {
+      step.up(db);
+      db.pragma(`user_version = ${step.version}`);
+    }).immediate();
+  }
+}

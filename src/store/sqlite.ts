@@ -1,0 +1,283 @@
+// The Store on SQLite (better-sqlite3, synchronous).
+//
+// Durability: journal_mode=WAL with synchronous=NORMAL. A commit appends to the -wal file with a
+// write() before returning, so once a transaction has committed it survives the death of THIS
+// process (kill -9, OOM kill, crash): the data sits in the OS page cache and the next open replays
+// the WAL. A process killed mid-transaction leaves an uncommitted WAL tail that is ignored on
+// recovery: the file is never corrupted (test/store/crash.test.ts kills a writer for real).
+// Power loss or an OS crash is different: NORMAL fsyncs the WAL only at checkpoints, so the last
+// transactions before the outage may be rolled back, but the database stays consistent
+// (not corrupted) provided the disk honours fsync. synchronous=FULL would close that window at the
+// cost of one fsync per flush; at one flush per second the loss bound is about a second of samples
+// plus whatever the page cache held.
+// Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
+// loses at most the samples queued since the last flush.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
+import { decodeNodeChunk, decodeRunChunk } from './codec.js';
+import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
+import { MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
+import { applyRetention, type RetentionOptions } from './retention.js';
+import { encodeCursor, INSERT_RUN_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
+import { checkNotNewer, migrate, prepareNewFile, SCHEMA_VERSION } from './schema.js';
+import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
+
+export interface StoreOptions {
+  /** Called after each flush that wrote something: its duration (s, encoding included) and size. */
+  onWrite?: (seconds: number, samplesWritten: number) => void;
+  /** Period of the background flush (ms). Default 1000. */
+  flushIntervalMs?: number;
+  /** A background flush failed (the samples stay queued for the next one). Default: process warning. */
+  onError?: (err: Error) => void;
+}
+
+const BUSY_TIMEOUT_MS = 5000;
+/** Chunks read per query when streaming a trace: no statement stays open across a yield. */
+const ITERATE_PAGE_CHUNKS = 64;
+
+/** Opens (creating it and its parent directories if needed) and upgrades the database at `path`. */
+export function openStore(path: string, opts: StoreOptions = {}): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkNotNewer(db, path);
+    prepareNewFile(db);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, path);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteStore(db, false, opts);
+}
+
+/** Opens an existing database for reading only (CLI readers); every write method throws. */
+export function openStoreReadOnly(path: string): Store {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    const version = checkNotNewer(db, path);
+    if (version < SCHEMA_VERSION) {
+      throw new SchemaVersionError(
+        version,
+        SCHEMA_VERSION,
+        `${path}: database schema version ${version} is older than ${SCHEMA_VERSION}; ` +
+          'open it once read-write (start the agent) to upgrade it',
+      );
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteStore(db, true, {});
+}
+
+export class SqliteStore implements Store {
+  private readonly queue: WriteQueue | null;
+  private readonly rids = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private readonly selectRid: Database.Statement<[string], number>;
+  private readonly selectRun: Database.Statement<[string], RunRow>;
+  private readonly selectChunks: Database.Statement<[number], Buffer>;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly readOnly: boolean,
+    private readonly opts: StoreOptions,
+  ) {
+    this.selectRid = db.prepare<[string], number>('SELECT rid FROM runs WHERE id = ?').pluck();
+    this.selectRun = db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`);
+    this.selectChunks = db.prepare<[number], Buffer>('SELECT data FROM run_chunks WHERE rid = ? ORDER BY id').pluck();
+    this.queue = readOnly ? null : new WriteQueue(db);
+    if (!readOnly) {
+      this.timer = setInterval(() => this.backgroundFlush(), opts.flushIntervalMs ?? 1000);
+      this.timer.unref(); // never keeps the process alive; close() flushes what is left
+    }
+  }
+
+  private writable(operation: string): WriteQueue {
+    if (this.queue === null) throw new ReadOnlyStoreError(operation);
+    return this.queue;
+  }
+
+  /** Run id → rowid; SQL only the first time an id is seen by this process. */
+  private ridOf(runId: string): number | undefined {
+    let rid = this.rids.get(runId);
+    if (rid === undefined) {
+      rid = this.selectRid.get(runId);
+      if (rid !== undefined) this.rids.set(runId, rid);
+    }
+    return rid;
+  }
+
+  private requireRid(runId: string): number {
+    const rid = this.ridOf(runId);
+    if (rid === undefined) throw new UnknownRunError(runId);
+    return rid;
+  }
+
+  /** A running run's summary may still be queued: readers see the latest one. */
+  private withPending(run: Run): Run {
+    if (this.queue === null || run.status !== 'running') return run;
+    const rid = this.rids.get(run.id);
+    const pending = rid === undefined ? undefined : this.queue.summaries.get(rid);
+    return pending === undefined ? run : { ...run, summary: pending };
+  }
+
+  recordInventory(inv: NodeInventory): void {
+    this.writable('recordInventory');
+    this.db
+      .prepare(
+        'INSERT INTO node_inventory (node, recorded_wall_ms, inventory) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (node) DO UPDATE SET recorded_wall_ms = excluded.recorded_wall_ms, inventory = excluded.inventory',
+      )
+      .run(inv.node, inv.recordedWallMs, JSON.stringify(inv));
+  }
+
+  getInventory(node: string): NodeInventory | undefined {
+    const json = this.db.prepare('SELECT inventory FROM node_inventory WHERE node = ?').pluck().get(node);
+    return json === undefined ? undefined : (JSON.parse(json as string) as NodeInventory);
+  }
+
+  createRun(run: Run): void {
+    this.writable('createRun');
+    const info = this.db.prepare(INSERT_RUN_SQL).run(runToRow(run));
+    this.rids.set(run.id, Number(info.lastInsertRowid));
+  }
+
+  appendRunSample(runId: string, sample: RunSample): void {
+    this.writable('appendRunSample').pushRun(this.requireRid(runId), sample);
+  }
+
+  appendNodeSample(sample: NodeSample): void {
+    this.writable('appendNodeSample').pushNode(sample);
+  }
+
+  updateRunningSummary(runId: string, summary: RunSummary): void {
+    this.writable('updateRunningSummary').summaries.set(this.requireRid(runId), summary);
+  }
+
+  finishRun(runId: string, end: RunEnd): void {
+    const queue = this.writable('finishRun');
+    const rid = this.requireRid(runId);
+    queue.summaries.delete(rid);
+    this.flush(); // the finished run is complete on disk when this returns
+    this.db
+      .prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?')
+      .run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
+  }
+
+  getRun(runId: string): Run | undefined {
+    const row = this.selectRun.get(runId);
+    return row === undefined ? undefined : this.withPending(rowToRun(row));
+  }
+
+  listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage {
+    const { sql, params } = listRunsQuery(filter, limit, cursor);
+    const rows = this.db.prepare<(string | number)[], RunRow>(sql).all(...params);
+    const more = rows.length > limit;
+    const runs = rows.slice(0, limit).map((row) => this.withPending(rowToRun(row)));
+    const last = runs[runs.length - 1];
+    return { runs, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  getRunSamples(runId: string): RunSample[] {
+    const rid = this.ridOf(runId);
+    if (rid === undefined) return [];
+    const out: RunSample[] = [];
+    for (const blob of this.selectChunks.all(rid)) for (const s of decodeRunChunk(blob)) out.push(s);
+    const queued = this.queue?.runSamples.get(rid);
+    if (queued !== undefined) for (const s of queued) out.push(s);
+    return out;
+  }
+
+  *iterateRunSamples(runId: string): IterableIterator<RunSample> {
+    const rid = this.ridOf(runId);
+    if (rid === undefined) return;
+    // Paged by chunk id, so a flush between two pages (its chunks get higher ids) is picked up and
+    // no better-sqlite3 iterator stays open across a yield (it would lock the connection).
+    const page = this.db.prepare<[number, number, number], { id: number; data: Buffer }>(
+      'SELECT id, data FROM run_chunks WHERE rid = ? AND id > ? ORDER BY id LIMIT ?',
+    );
+    let afterId = 0;
+    for (;;) {
+      const rows = page.all(rid, afterId, ITERATE_PAGE_CHUNKS);
+      if (rows.length === 0) break;
+      for (const row of rows) yield* decodeRunChunk(row.data);
+      afterId = rows[rows.length - 1].id;
+    }
+    // Read after the last (empty) page with no yield in between: nothing is lost or repeated.
+    const queued = this.queue?.runSamples.get(rid);
+    if (queued !== undefined) yield* queued.slice();
+  }
+
+  /** Node samples with fromWallMs ≤ wallMs ≤ toWallMs, in write order. */
+  getNodeSamples(fromWallMs: number, toWallMs: number): NodeSample[] {
+    const blobs = this.db
+      .prepare<[number, number, number], Buffer>(
+        'SELECT data FROM node_chunks WHERE first_wall_ms BETWEEN ? AND ? AND last_wall_ms >= ? ORDER BY id',
+      )
+      .pluck()
+      .all(fromWallMs - MAX_NODE_CHUNK_SPAN_MS, toWallMs, fromWallMs);
+    const inRange = (s: NodeSample): boolean => s.wallMs >= fromWallMs && s.wallMs <= toWallMs;
+    const out: NodeSample[] = [];
+    for (const blob of blobs) for (const s of decodeNodeChunk(blob)) if (inRange(s)) out.push(s);
+    for (const s of this.queue?.nodeSamples ?? []) if (inRange(s)) out.push(s);
+    return out;
+  }
+
+  runningRuns(): Run[] {
+    return this.db
+      .prepare<[], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_wall_ms, id`)
+      .all()
+      .map((row) => this.withPending(rowToRun(row)));
+  }
+
+  flush(): void {
+    if (this.queue === null) return;
+    const t0 = process.hrtime.bigint();
+    const written = this.queue.flush();
+    if (written > 0) this.opts.onWrite?.(Number(process.hrtime.bigint() - t0) / 1e9, written);
+  }
+
+  private backgroundFlush(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (this.opts.onError !== undefined) this.opts.onError(error);
+      else process.emitWarning(`flare-agent store: background flush failed: ${error.message}`);
+    }
+  }
+
+  applyRetention(opts: RetentionOptions): { deletedRuns: number } {
+    const queue = this.writable('applyRetention');
+    this.flush();
+    const result = applyRetention(this.db, opts, Date.now());
+    // Deleted runs leave the id cache (a later append for them must fail, not write orphans).
+    for (const [id, rid] of this.rids) {
+      if (this.selectRid.get(id) === undefined) {
+        this.rids.delete(id);
+        queue.forget(rid);
+      }
+    }
+    return result;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    try {
+      this.flush();
+    } finally {
+      this.db.close();
+    }
+  }
+}
