@@ -5,6 +5,9 @@ import { ConfigError } from './config.js';
 import { VERSION } from './version.js';
 import { register as registerProfile } from './commands/profile.js';
 import { register as registerStart } from './commands/start.js';
+import { register as registerRuns } from './commands/runs.js';
+import { register as registerExport } from './commands/export.js';
+import { register as registerCollect } from './commands/collect.js';
 
 const program = new Command('flare-agent')
   .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
@@ -14,6 +17,9 @@ const program = new Command('flare-agent')
 
 registerStart(program);
 registerProfile(program);
+registerRuns(program);
+registerExport(program);
+registerCollect(program);
 
 try {
   await program.parseAsync(process.argv);

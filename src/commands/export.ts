@@ -1,0 +1,85 @@
+// `flare-agent export`: FLARE efficiency CSVs, a runs table, or JSON, from the database or an agent.
+import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { Option, type Command } from 'commander';
+import type { Run } from '../core/types.js';
+import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../http/csv.js';
+import { flareCsv, flareFileName, type FlareFigures, type FlareLayout } from '../http/flare-csv.js';
+import { addSourceOptions, filterFromOptions, openReader, runAction, type RunReader } from '../http/reader.js';
+import { runToJson } from '../http/run-json.js';
+
+type Format = FlareLayout | 'csv' | 'json';
+
+const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || '_';
+
+/** One file per team in the official naming (<team>_Efficiency.csv). */
+function writeFlare(out: string, runs: Run[], layout: FlareLayout, figures: FlareFigures): string[] {
+  const byTeam = new Map<string, Run[]>();
+  for (const r of runs) byTeam.set(r.team, [...(byTeam.get(r.team) ?? []), r]);
+  const files: string[] = [];
+  for (const [team, teamRuns] of [...byTeam].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const file = join(out, flareFileName(team));
+    writeFileSync(file, flareCsv(teamRuns, layout, figures, false));
+    files.push(file);
+  }
+  return files;
+}
+
+/** The runs table plus every run's samples (samples/<id>.csv|json), each streamed to its file. */
+async function writeRunsWithSamples(out: string, runs: Run[], reader: RunReader, format: 'csv' | 'json'): Promise<string[]> {
+  const files: string[] = [];
+  const table = join(out, `runs.${format}`);
+  writeFileSync(table, format === 'csv' ? runsCsv(runs.map(runToJson)) : JSON.stringify(runs.map(runToJson), null, 2) + '\n');
+  files.push(table);
+  mkdirSync(join(out, 'samples'), { recursive: true });
+  for (const run of runs) {
+    const file = join(out, 'samples', `${safeName(run.id)}.${format}`);
+    const ws = createWriteStream(file);
+    const write = async (s: string): Promise<void> => {
+      if (!ws.write(s)) await once(ws, 'drain');
+    };
+    let i = 0;
+    await write(format === 'csv' ? SAMPLE_CSV_HEADER : `{"runId":${JSON.stringify(run.id)},"samples":[`);
+    for (const s of await reader.samples(run)) {
+      await write(format === 'csv' ? sampleCsvLine(run, s) : (i++ > 0 ? ',' : '') + JSON.stringify(sampleJson(run, s)));
+    }
+    if (format === 'json') await write(']}\n');
+    ws.end();
+    await once(ws, 'close');
+    files.push(file);
+  }
+  return files;
+}
+
+export function register(program: Command): void {
+  const cmd = addSourceOptions(program.command('export').description('export FLARE efficiency CSVs, a runs table or JSON'))
+    .addOption(new Option('--format <format>', 'flare22, flare24 (official layouts), csv or json').choices(['flare22', 'flare24', 'csv', 'json']).makeOptionMandatory())
+    .addOption(new Option('--figures <figures>', 'FLARE CSVs: our exact per-container figures, or the official-compatible ones').choices(['exact', 'official']).default('exact'))
+    .option('--out <dir>', 'write files into this directory (FLARE: one <team>_Efficiency.csv per team; csv/json: runs table + samples/) instead of stdout');
+  cmd.action((opts: Record<string, unknown>) =>
+    runAction(cmd, async () => {
+      const format = opts.format as Format;
+      const figures = opts.figures as FlareFigures;
+      const filter = filterFromOptions(opts);
+      const reader = openReader(opts as { db?: string; url?: string; token?: string });
+      try {
+        // Only finished runs have final figures; the runs table keeps running ones too.
+        const runs = (await reader.runs(filter)).sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : 1));
+        const out = opts.out as string | undefined;
+        if (out === undefined) {
+          if (format === 'flare22' || format === 'flare24') process.stdout.write(flareCsv(runs, format, figures, filter.team === undefined));
+          else if (format === 'csv') process.stdout.write(runsCsv(runs.map(runToJson)));
+          else process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
+          return;
+        }
+        mkdirSync(out, { recursive: true });
+        const files =
+          format === 'flare22' || format === 'flare24' ? writeFlare(out, runs, format, figures) : await writeRunsWithSamples(out, runs, reader, format);
+        process.stderr.write(`flare-agent export: wrote ${files.length} file(s) to ${out}\n`);
+      } finally {
+        reader.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,46 @@
+// `flare-agent runs`: list measured runs from the local database or a running agent.
+import type { Command } from 'commander';
+import { formatNumber, runsCsv } from '../http/csv.js';
+import { addSourceOptions, filterFromOptions, openReader, runAction, UsageError } from '../http/reader.js';
+import { runToJson } from '../http/run-json.js';
+import type { Run } from '../core/types.js';
+
+function table(runs: Run[]): string {
+  const head = ['ID', 'TEAM', 'CASE', 'STATUS', 'WALL_S', 'CPU_S', 'MAX_GPU_MIB', 'MAX_RAM_MIB', 'STARTED'];
+  const rows = runs.map((r) => [
+    r.id,
+    r.team,
+    r.case,
+    r.status,
+    formatNumber(r.summary?.wallSeconds, 1),
+    formatNumber(r.summary?.cpuSeconds, 1),
+    formatNumber(r.summary?.maxGpuMiB, 0),
+    formatNumber(r.summary?.maxRamMiB, 0),
+    new Date(r.startedWallMs).toISOString(),
+  ]);
+  // Names are untrusted: drop control characters so a label cannot drive the terminal.
+  const clean = [head, ...rows].map((row) => row.map((c) => c.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 60)));
+  const widths = head.map((_, i) => Math.max(...clean.map((row) => row[i].length)));
+  return clean.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  const cmd = addSourceOptions(program.command('runs').description('list measured runs (newest first)'))
+    .option('--json', 'print a JSON array of runs (the API run objects)')
+    .option('--csv', 'print a CSV table of runs');
+  cmd.action((opts: Record<string, unknown>) =>
+    runAction(cmd, async () => {
+      if (opts.json && opts.csv) throw new UsageError('give --json or --csv, not both');
+      const filter = filterFromOptions(opts);
+      const reader = openReader(opts as { db?: string; url?: string; token?: string });
+      try {
+        const runs = await reader.runs(filter);
+        if (opts.json) process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
+        else if (opts.csv) process.stdout.write(runsCsv(runs.map(runToJson)));
+        else process.stdout.write(table(runs));
+      } finally {
+        reader.close();
+      }
+    }),
+  );
+}

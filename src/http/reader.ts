@@ -1,0 +1,81 @@
+// Where `runs` and `export` read from: the local database (read-only) or a running agent's API.
+import type { Command } from 'commander';
+import type { Run, RunSample } from '../core/types.js';
+import { openStoreReadOnly } from '../store/index.js';
+import type { RunFilter } from '../store/types.js';
+import { allRuns } from './api.js';
+import { AgentClient } from './client.js';
+import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from './query.js';
+
+export const DEFAULT_DB = './flare-agent.db';
+
+export interface RunReader {
+  runs(filter: RunFilter): Promise<Run[]>;
+  samples(run: Run): Promise<Iterable<RunSample>>;
+  close(): void;
+}
+
+/** Bad command-line usage: exit code 2 with a one-line reason. */
+export class UsageError extends Error {}
+
+export interface SourceOptions {
+  db?: string;
+  url?: string;
+  token?: string;
+}
+
+/** --db / --url / --token and the run filters shared by `runs` and `export`. */
+export function addSourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <file>', `SQLite database to read (default ${DEFAULT_DB}, env FLARE_AGENT_DB)`)
+    .option('--url <agent>', 'read from a running agent instead, e.g. http://node1:9465')
+    .option('--token <token>', 'bearer token for --url (env FLARE_AGENT_TOKEN)')
+    .option('--team <team>', 'only this team')
+    .option('--case <case>', 'only this case')
+    .option('--status <status>', 'only this status: running, completed, failed, oom, timeout, interrupted')
+    .option('--node <node>', 'only runs measured on this node')
+    .option('--since <time>', 'runs started at or after (ISO 8601 or epoch ms)')
+    .option('--until <time>', 'runs started before (ISO 8601 or epoch ms)');
+}
+
+export function filterFromOptions(opts: Record<string, unknown>): RunFilter {
+  const raw: Record<string, unknown> = {};
+  for (const key of RUN_FILTER_PARAMS) if (opts[key] !== undefined) raw[key] = opts[key];
+  try {
+    return parseRunFilter(raw);
+  } catch (err) {
+    if (err instanceof QueryError) throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+}
+
+export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): RunReader {
+  if (opts.db !== undefined && opts.url !== undefined) throw new UsageError('give --db or --url, not both');
+  const token = opts.token ?? env.FLARE_AGENT_TOKEN;
+  if (opts.url !== undefined) {
+    let client: AgentClient;
+    try {
+      client = new AgentClient(opts.url, token);
+    } catch (err) {
+      throw new UsageError(`--url: ${(err as Error).message}`);
+    }
+    return { runs: (f) => client.runs(f), samples: (r) => client.samples(r.id), close: () => {} };
+  }
+  const store = openStoreReadOnly(opts.db ?? env.FLARE_AGENT_DB ?? DEFAULT_DB);
+  return {
+    runs: async (f) => allRuns(store, f),
+    samples: async (r) => store.iterateRunSamples(r.id),
+    close: () => store.close(),
+  };
+}
+
+/** Runs an action, turning errors into the CLI's exit codes: 2 for usage (one line), 1 for failures. */
+export async function runAction(cmd: Command, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof UsageError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
+    process.stderr.write(`flare-agent ${cmd.name()}: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
