@@ -1,0 +1,138 @@
+// `runs` and `export` through the built CLI, over a real database file and over a real agent API.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Run } from '../../src/core/types.js';
+import { RUN_CSV_COLUMNS } from '../../src/http/csv.js';
+import { createApp, listen, type Listening } from '../../src/http/server.js';
+import { cli } from './cli-helpers.js';
+import { fill, run, summary, T0 } from './helpers.js';
+import { tempStore } from './store-helpers.js';
+
+const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
+
+const RUNS: Run[] = [
+  run('r-a1'),
+  run('r-b1', { team: 'beta', containerName: 'beta', startedWallMs: T0 + 30_000 }),
+  run('r-a2', {
+    case: 'case_002',
+    status: 'timeout',
+    startedWallMs: T0 + 60_000,
+    summary: summary({
+      status: 'timeout',
+      wallSeconds: 60,
+      maxGpuMiB: 5000,
+      exceededTimeLimit: true,
+      scoring: { timeSeconds: 3600, aucGpuMiBs: 29491200, aucCpuPctS: 360000, penalised: true },
+    }),
+  }),
+];
+
+let db: ReturnType<typeof tempStore>;
+let out: string;
+let server: Listening;
+
+beforeAll(async () => {
+  db = tempStore();
+  fill(db.store, RUNS);
+  out = mkdtempSync(join(tmpdir(), 'flare-cli-'));
+  server = await listen(createApp({ store: db.store, live: null, metrics: null, token: 'tok-123' }), '127.0.0.1:0');
+});
+
+afterAll(async () => {
+  await server?.close();
+  db?.cleanup();
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+describe('flare-agent runs', () => {
+  it('prints JSON, CSV and a table from the database', async () => {
+    const json = await cli(['runs', '--db', db.path, '--json']);
+    expect(json.stderr).toBe('');
+    expect(json.code).toBe(0);
+    const runs = JSON.parse(json.stdout) as { id: string; team: string; wallSeconds: number }[];
+    expect(runs.map((r) => r.id)).toEqual(['r-a2', 'r-b1', 'r-a1']);
+    expect(runs[0]).toMatchObject({ team: 'alpha', case: 'case_002', status: 'timeout', wallSeconds: 60 });
+
+    const csv = await cli(['runs', '--db', db.path, '--csv', '--team', 'beta']);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(RUN_CSV_COLUMNS.join(','));
+    expect(lines).toHaveLength(2);
+    expect(lines[1].startsWith('r-b1,beta,case_001,')).toBe(true);
+
+    const table = await cli(['runs', '--db', db.path, '--status', 'timeout']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+TEAM\s+CASE\s+STATUS/);
+    expect(table.stdout).toContain('r-a2');
+    expect(table.stdout).not.toContain('r-a1');
+  });
+
+  it('reads a running agent with --url and the token from the environment', async () => {
+    const url = `http://127.0.0.1:${server.port}`;
+    const ok = await cli(['runs', '--url', url, '--json', '--team', 'alpha'], { FLARE_AGENT_TOKEN: 'tok-123' });
+    expect(ok.stderr).toBe('');
+    expect((JSON.parse(ok.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2', 'r-a1']);
+    const denied = await cli(['runs', '--url', url], { FLARE_AGENT_TOKEN: '' });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/HTTP 401/);
+  });
+
+  it.each([
+    [['runs', '--status', 'weird'], /--status: expected one of/],
+    [['runs', '--since', 'yesterday'], /--since:/],
+    [['runs', '--db', 'x.db', '--url', 'http://127.0.0.1:1'], /not both/],
+    [['runs', '--json', '--csv'], /not both/],
+    [['runs', '--url', 'ftp://x'], /--url/],
+    [['runs', '--bogus'], /unknown option/],
+    [['export', '--format', 'xls'], /--format/],
+    [['export'], /--format/],
+    [['collect', '--db', 'x.db'], /--from/],
+  ])('%j is bad usage: exit 2, one line', async (args, message) => {
+    const r = await cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('fails with 1 when the database cannot be read', async () => {
+    const r = await cli(['runs', '--db', join(out, 'missing', 'none.db')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^flare-agent runs: /);
+  });
+});
+
+describe('flare-agent export', () => {
+  it('prints a FLARE22 CSV in the official layout', async () => {
+    const r = await cli(['export', '--format', 'flare22', '--team', 'alpha', '--db', db.path]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(fixture('flare22-alpha-exact.csv'));
+  });
+
+  it('writes one <team>_Efficiency.csv per team with --out', async () => {
+    const dir = join(out, 'flare24');
+    const r = await cli(['export', '--format', 'flare24', '--figures', 'official', '--out', dir, '--db', db.path]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['alpha_Efficiency.csv', 'beta_Efficiency.csv']);
+    expect(readFileSync(join(dir, 'alpha_Efficiency.csv'), 'utf8')).toBe(fixture('flare24-alpha-official.csv'));
+  });
+
+  it('writes the runs table and every trace as CSV, from the agent API too', async () => {
+    const dir = join(out, 'csv');
+    const r = await cli(['export', '--format', 'csv', '--out', dir, '--url', `http://127.0.0.1:${server.port}`, '--token', 'tok-123']);
+    expect(r.stderr).toMatch(/wrote 4 file/);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, 'samples', 'r-a1.csv'), 'utf8')).toBe(fixture('samples-a1.csv'));
+    expect(readFileSync(join(dir, 'runs.csv'), 'utf8').trimEnd().split('\n')).toHaveLength(4);
+  });
+
+  it('writes JSON traces that parse', async () => {
+    const dir = join(out, 'json');
+    const r = await cli(['export', '--format', 'json', '--out', dir, '--db', db.path]);
+    expect(r.code).toBe(0);
+    const t = JSON.parse(readFileSync(join(dir, 'samples', 'r-b1.json'), 'utf8')) as { samples: { wallMs: number }[] };
+    expect(t.samples).toHaveLength(5);
+    expect(JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'))).toHaveLength(3);
+  });
+});
