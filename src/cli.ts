@@ -8,6 +8,7 @@ import { register as registerStart } from './commands/start.js';
 import { register as registerRuns } from './commands/runs.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerCollect } from './commands/collect.js';
+import { register as registerPlot } from './commands/plot.js';
 
 const program = new Command('flare-agent')
   .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
@@ -20,6 +21,7 @@ registerProfile(program);
 registerRuns(program);
 registerExport(program);
 registerCollect(program);
+registerPlot(program);
 
 try {
   await program.parseAsync(process.argv);
