@@ -2,7 +2,8 @@
  * A stand-in libnvidia-ml.so.1 for tests and benches. It exports the NVML symbols flare-agent's binding
  * uses, with the real signatures and x86-64 struct layouts (NVML.md §1), and answers from a text state
  * file named by $FLARE_NVML_STUB_STATE, re-read whenever its inode/mtime/size change so a test can
- * rewrite it (atomically, via rename) while the agent samples.
+ * rewrite it (atomically, via rename) while the agent samples. With $FLARE_NVML_STUB_STATIC set, the
+ * file is read once (benches: time the binding, not the stub's stat()).
  *
  * State file, one directive per line ('#' comments):
  *   device <uuid> <totalBytes> <usedBytes> <utilPct|NS> <name, rest of line>
@@ -48,6 +49,8 @@ static struct stat lastStat;
 static int loaded;
 
 static void load_state(void) {
+  /* Benches set FLARE_NVML_STUB_STATIC=1 to skip the per-call stat() and time the binding alone. */
+  if (loaded && getenv("FLARE_NVML_STUB_STATIC")) return;
   const char *path = getenv("FLARE_NVML_STUB_STATE");
   struct stat st;
   if (!path || stat(path, &st) != 0) { nDevices = nProcs = nErrs = growBy = 0; loaded = 0; return; }
