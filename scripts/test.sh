@@ -12,6 +12,7 @@ command -v dockerd >/dev/null || need_pkgs+=(docker.io)
 command -v prometheus >/dev/null || need_pkgs+=(prometheus)
 command -v chromium >/dev/null || need_pkgs+=(chromium)
 command -v gcc >/dev/null || need_pkgs+=(gcc)
+[ -x /usr/bin/time ] || need_pkgs+=(time)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need_pkgs[*]}"

@@ -1,0 +1,84 @@
+// Agent overhead: CPU per second of wall time while sampling N targets (sleeping processes, each in a
+// cgroup of its own), and tick lag. Runs the real sampling stack in this process with a real SQLite file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSamplingStack, noEvents } from '../src/agent/stack.js';
+import { DEFAULTS } from '../src/config.js';
+import { monoNowNs } from '../src/sampler/ticker.js';
+import { CgroupReader } from '../src/sources/cgroup.js';
+import { detectCgroupMounts } from '../src/sources/cgroup-mounts.js';
+import { openStore } from '../src/store/index.js';
+
+const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Target {
+  child: ChildProcess;
+  dirs: string[];
+}
+
+function startTargets(n: number): Target[] {
+  const mounts = detectCgroupMounts();
+  const targets: Target[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `flare-bench-${process.pid}-${i}`;
+    const dirs = [join(mounts.v1['cpuacct']!, name), join(mounts.v1['memory']!, name)];
+    for (const d of dirs) mkdirSync(d);
+    const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
+    for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), String(child.pid));
+    targets.push({ child, dirs });
+  }
+  return targets;
+}
+
+function stopTargets(targets: Target[]): void {
+  for (const t of targets) t.child.kill('SIGKILL');
+}
+
+async function removeTargets(targets: Target[]): Promise<void> {
+  await sleepMs(200);
+  for (const t of targets) for (const d of t.dirs) rmdirSync(d);
+}
+
+export async function benchAgentOverhead(intervalMs: number, nTargets: number, seconds: number): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'flare-bench-'));
+  const store = openStore(join(dir, 'bench.db'));
+  const stack = await createSamplingStack({ ...DEFAULTS, intervalMs, gpuSource: 'none' }, store, noEvents);
+  const targets = startTargets(nTargets);
+  for (const t of targets) {
+    stack.runs.start({
+      identity: { kind: 'profile', team: 'bench', case: t.dirs[0], node: stack.node },
+      reader: new CgroupReader({ cpu: { version: 1, dir: t.dirs[0] }, memory: { version: 1, dir: t.dirs[1] } }),
+      gpuKey: null,
+      startedWallMs: Date.now(),
+      startedMonoNs: monoNowNs(),
+      timeLimitSeconds: null,
+    });
+  }
+  stack.sampler.start();
+  await sleepMs(1000); // warm-up: JIT, first flushes
+  stack.sampler.ticks.lag.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = monoNowNs();
+  await sleepMs(seconds * 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const wallSeconds = (monoNowNs() - t0) / 1e9;
+  const lag = stack.sampler.ticks.lag;
+  const result = {
+    intervalMs,
+    targets: nTargets,
+    agentCpuPctOfOneCore: (100 * (cpu.user + cpu.system)) / 1e6 / wallSeconds,
+    lagP50Ms: lag.percentileMs(50),
+    lagP99Ms: lag.percentileMs(99),
+    lagMaxMs: lag.maxNs / 1e6,
+    missedTicks: stack.sampler.ticks.missed,
+  };
+  stack.runs.interruptAll();
+  stack.close();
+  store.close();
+  stopTargets(targets);
+  await removeTargets(targets);
+  rmSync(dir, { recursive: true, force: true });
+  return result;
+}

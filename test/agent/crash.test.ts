@@ -1,0 +1,72 @@
+// kill -9 of a process that is writing a run: the file must stay intact and the run become 'interrupted'
+// when the agent next starts, with the partial summary of what was stored.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openStoreReadOnly } from '../../src/store/index.js';
+import { CLI, sleep, tempDir } from '../helpers.js';
+
+describe('crash safety', () => {
+  it('kill -9 while writing; restart; integrity ok; run interrupted with its samples', async () => {
+    const db = join(tempDir(), 'crash.db');
+    const child = spawn(process.execPath, [CLI, 'profile', '--db', db, '--gpu-source', 'none', '--interval-ms', '20', '--', 'sh', '-c', 'while :; do :; done # flare-crash-test'], { stdio: 'ignore' });
+    await sleep(2600);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    // The profiled shell was in its own cgroup and survives its parent: end it.
+    spawn('pkill', ['-KILL', '-f', 'flare-crash-test']);
+
+    const raw = new Database(db, { readonly: true });
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+    raw.close();
+
+    // The agent's start closes runs left running; listen on a free port, stop it right away.
+    const agent = spawn(process.execPath, [CLI, 'start', '--db', db, '--listen', '127.0.0.1:0', '--gpu-source', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    agent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 300 && !out.includes('"listening"'); i++) await sleep(100);
+    agent.kill('SIGTERM');
+    const code = await new Promise((r) => agent.on('exit', r));
+    expect(code).toBe(0);
+    expect(out).toMatch(/closed as interrupted/);
+
+    const store = openStoreReadOnly(db);
+    const { runs } = store.listRuns({}, 10);
+    expect(runs).toHaveLength(1);
+    const run = runs[0];
+    expect(run.status).toBe('interrupted');
+    expect(run.summary?.terminationReason).toBe('agent interrupted');
+    const samples = store.getRunSamples(run.id);
+    // 2.6 s at 50 Hz, flushed at least every second: at least ~1.5 s of samples survive.
+    expect(samples.length).toBeGreaterThan(60);
+    const lastT = (samples.at(-1)!.monoNs - run.startedMonoNs) / 1e9;
+    expect(lastT).toBeGreaterThan(1.4);
+    expect(run.summary!.cpuSeconds).toBeGreaterThan(1.0);
+    store.close();
+    const check = new Database(db, { readonly: true });
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    check.close();
+  });
+
+  it('start with no Docker and no GPU still serves /healthz saying what is missing', async () => {
+    const db = join(tempDir(), 'h.db');
+    const agent = spawn(process.execPath, [CLI, 'start', '--db', db, '--listen', '127.0.0.1:0', '--gpu-source', 'auto', '--nvml-lib', '/nonexistent/libnvidia-ml.so.1', '--docker-host', '/nonexistent/docker.sock'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    agent.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    for (let i = 0; i < 300 && !out.includes('"listening"'); i++) await sleep(100);
+    const port = Number(/"port":(\d+)/.exec(out)?.[1]);
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { sources: Record<string, { up: boolean; reason?: string }>; gpuSource: { active: string } };
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.on('exit', r));
+    expect(health.gpuSource.active).toBe('none');
+    expect(health.sources.gpu.up).toBe(false);
+    expect(health.sources.gpu.reason).toMatch(/no GPU source/);
+    expect(health.sources.docker.up).toBe(false);
+    expect(health.sources.docker.reason).toBeTruthy();
+    expect(health.sources.cgroup.up).toBe(true);
+    expect(metrics).toMatch(/flare_/);
+    expect(out).toMatch(/no GPU source/);
+  });
+});

@@ -1,0 +1,66 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULTS, resolveConfig } from '../src/config.js';
+import { runCliSync, tempDir } from './helpers.js';
+
+describe('config', () => {
+  it('uses the DESIGN.md defaults', () => {
+    const c = resolveConfig({}, {});
+    expect(c).toEqual(DEFAULTS);
+    expect(c.listen).toBe('127.0.0.1:9465');
+    expect(c.intervalMs).toBe(100);
+    expect(c.gpuToleranceMib).toBe(2048);
+  });
+
+  it('takes flags over environment over the JSON file', () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ intervalMs: 50, gpuSource: 'none', db: '/file.db', enforceTimeLimit: true }));
+    const c = resolveConfig({ intervalMs: '20' }, { FLARE_AGENT_INTERVAL_MS: '30', FLARE_AGENT_DB: '/env.db' }, file);
+    expect(c.intervalMs).toBe(20);
+    expect(c.db).toBe('/env.db');
+    expect(c.gpuSource).toBe('none');
+    expect(c.enforceTimeLimit).toBe(true);
+  });
+
+  it('reads FLARE_AGENT_NVML_LIB and boolean env values', () => {
+    const c = resolveConfig({}, { FLARE_AGENT_NVML_LIB: '/opt/lib.so', FLARE_AGENT_ENFORCE_TIME_LIMIT: 'yes' });
+    expect(c.nvmlLib).toBe('/opt/lib.so');
+    expect(c.enforceTimeLimit).toBe(true);
+  });
+
+  it.each([
+    [{ intervalMs: '5' }, /interval-ms: must be at least 10/],
+    [{ intervalMs: '10001' }, /at most 10000/],
+    [{ intervalMs: '12.5' }, /whole number/],
+    [{ intervalMs: 'abc' }, /expected a number/],
+    [{ gpuSource: 'cuda' }, /expected one of auto, nvml, nvidia-smi, none/],
+    [{ listen: 'nowhere' }, /--listen: expected host:port/],
+    [{ select: 'label:' }, /--select/],
+    [{ select: 'name:(' }, /--select/],
+    [{ timeLimit: '-1' }, /time-limit/],
+  ])('rejects bad input %o', (flags, message) => {
+    expect(() => resolveConfig(flags, {})).toThrow(ConfigError);
+    expect(() => resolveConfig(flags, {})).toThrow(message);
+  });
+
+  it('rejects unknown keys and broken JSON in the config file', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.json'), JSON.stringify({ intervalMS: 10 }));
+    writeFileSync(join(dir, 'b.json'), '{');
+    expect(() => resolveConfig({}, {}, join(dir, 'a.json'))).toThrow(/unknown option "intervalMS"/);
+    expect(() => resolveConfig({}, {}, join(dir, 'b.json'))).toThrow(/invalid --config/);
+  });
+
+  it('CLI: bad input is one line on stderr and exit 2', () => {
+    const r = runCliSync(['start', '--interval-ms', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/interval-ms/);
+    const e = runCliSync(['start'], { FLARE_AGENT_GPU_SOURCE: 'bogus' });
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/FLARE_AGENT_GPU_SOURCE/);
+    expect(runCliSync(['frobnicate']).code).toBe(2);
+  });
+});

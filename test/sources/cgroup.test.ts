@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cgroupPathsFromProcText, detectCgroupMounts, parseMountinfo, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { CgroupReader, parseCpuSeconds, parseWorkingSetMiB, statField } from '../../src/sources/cgroup.js';
+import { sleep, tempDir } from '../helpers.js';
+
+const ID = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4);
+
+const HYBRID_MOUNTINFO = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
+34 31 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+`;
+const V2_MOUNTINFO = `30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n`;
+
+describe('cgroup mounts and paths', () => {
+  it('finds co-mounted v1 controllers and the v2 mount in mountinfo', () => {
+    const m = parseMountinfo(HYBRID_MOUNTINFO);
+    expect(m.v1['cpuacct']).toBe('/sys/fs/cgroup/cpu,cpuacct');
+    expect(m.v1['cpu']).toBe('/sys/fs/cgroup/cpu,cpuacct');
+    expect(m.v1['memory']).toBe('/sys/fs/cgroup/memory');
+    expect(m.v2).toBe('/sys/fs/cgroup/unified');
+    expect(parseMountinfo(V2_MOUNTINFO)).toEqual({ v1: {}, v2: '/sys/fs/cgroup' });
+  });
+
+  const hybrid: CgroupMounts = { ...parseMountinfo(HYBRID_MOUNTINFO), v2Controllers: [] };
+  const pureV2: CgroupMounts = { ...parseMountinfo(V2_MOUNTINFO), v2Controllers: ['cpu', 'memory', 'io'] };
+
+  it('v1 cgroupfs driver: /docker/<id>', () => {
+    const text = `4:memory:/docker/${ID}\n2:cpu,cpuacct:/docker/${ID}\n0::/docker/${ID}\n`;
+    expect(cgroupPathsFromProcText(text, hybrid)).toEqual({
+      cpu: { version: 1, dir: `/sys/fs/cgroup/cpu,cpuacct/docker/${ID}` },
+      memory: { version: 1, dir: `/sys/fs/cgroup/memory/docker/${ID}` },
+    });
+  });
+
+  it('v1 systemd driver: system.slice/docker-<id>.scope', () => {
+    const text = `4:memory:/system.slice/docker-${ID}.scope\n2:cpuacct,cpu:/system.slice/docker-${ID}.scope\n`;
+    expect(cgroupPathsFromProcText(text, hybrid)?.cpu.dir).toBe(`/sys/fs/cgroup/cpu,cpuacct/system.slice/docker-${ID}.scope`);
+  });
+
+  it('v2 systemd and cgroupfs drivers, and kubepods nesting', () => {
+    expect(cgroupPathsFromProcText(`0::/system.slice/docker-${ID}.scope\n`, pureV2)).toEqual({
+      cpu: { version: 2, dir: `/sys/fs/cgroup/system.slice/docker-${ID}.scope` },
+      memory: { version: 2, dir: `/sys/fs/cgroup/system.slice/docker-${ID}.scope` },
+    });
+    expect(cgroupPathsFromProcText(`0::/docker/${ID}\n`, pureV2)?.cpu.dir).toBe(`/sys/fs/cgroup/docker/${ID}`);
+    const kube = `0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-${ID}.scope\n`;
+    expect(cgroupPathsFromProcText(kube, pureV2)?.cpu.dir).toBe(`/sys/fs/cgroup${kube.slice(3).trim()}`);
+  });
+
+  it('v2 without a memory controller gives no memory directory', () => {
+    expect(cgroupPathsFromProcText(`0::/x\n`, { ...pureV2, v2Controllers: ['cpu'] })?.memory).toBeNull();
+  });
+});
+
+describe('counter parsing', () => {
+  it('reads cpuacct.usage (ns) and cpu.stat usage_usec (µs)', () => {
+    expect(parseCpuSeconds(1, '2500000000\n')).toBe(2.5);
+    expect(parseCpuSeconds(2, 'usage_usec 1500000\nuser_usec 1000000\nsystem_usec 500000\n')).toBe(1.5);
+    expect(parseCpuSeconds(2, 'user_usec 1\n')).toBeNull();
+    expect(parseCpuSeconds(1, '')).toBeNull();
+  });
+
+  it('working set = usage − inactive file (v1 total_inactive_file, v2 inactive_file)', () => {
+    const MiB = 1048576;
+    expect(parseWorkingSetMiB(1, `${100 * MiB}\n`, `cache 5\ninactive_file 999\ntotal_inactive_file ${30 * MiB}\n`)).toBe(70);
+    expect(parseWorkingSetMiB(2, `${64 * MiB}\n`, `anon 1\ninactive_file ${16 * MiB}\nactive_file 3\n`)).toBe(48);
+    expect(statField('inactive_file 7\ntotal_inactive_file 9\n', 'inactive_file')).toBe(7);
+  });
+
+  it('reads a v2 fixture tree (a layout this machine cannot produce: v2 memory)', () => {
+    const root = tempDir();
+    const dir = join(root, 'system.slice', `docker-${ID}.scope`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 4200000\nuser_usec 4000000\nsystem_usec 200000\n');
+    writeFileSync(join(dir, 'memory.current'), `${300 * 1048576}\n`);
+    writeFileSync(join(dir, 'memory.stat'), `anon 1\nfile 2\ninactive_file ${100 * 1048576}\n`);
+    const mounts: CgroupMounts = { v1: {}, v2: root, v2Controllers: ['cpu', 'memory'] };
+    const paths = cgroupPathsFromProcText(`0::/system.slice/docker-${ID}.scope\n`, mounts);
+    expect(paths).not.toBeNull();
+    const r = new CgroupReader(paths!);
+    expect(r.read()).toEqual({ cpuSeconds: 4.2, ramMiB: 200 });
+    // Re-read after a change: the reader keeps its descriptors but must see new content.
+    writeFileSync(join(dir, 'cpu.stat'), 'usage_usec 5000000\n');
+    expect(r.read().cpuSeconds).toBe(5);
+    r.close();
+  });
+});
+
+describe('real cgroups on this machine', () => {
+  const mounts = detectCgroupMounts();
+  const made: string[] = [];
+  afterAll(() => {
+    for (const d of made.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        /* still busy: leave it */
+      }
+    }
+  });
+
+  /** Joins the cgroup, burns a fixed amount of work under GNU time; returns time's user+sys (ground truth). */
+  async function burnIn(procsFiles: string[]): Promise<number> {
+    const burn = 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done';
+    const child = spawn('/bin/sh', ['-c', `for f in "$@"; do echo $$ > "$f"; done; exec /usr/bin/time -f 'TIME %U %S' sh -c '${burn}'`, 'x', ...procsFiles]);
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise((r) => child.on('close', r));
+    const m = /TIME ([\d.]+) ([\d.]+)/.exec(err);
+    if (!m) throw new Error(`no GNU time output: ${err}`);
+    return Number(m[1]) + Number(m[2]);
+  }
+
+  /** The counter includes GNU time's own few ms; time itself reports in 10 ms steps. */
+  const expectNear = (counter: number | null, truth: number): void => {
+    expect(truth).toBeGreaterThan(0.1);
+    expect(Math.abs(counter! - truth)).toBeLessThan(0.03 * truth + 0.02);
+  };
+
+  it('v1 cpuacct + memory: counts a busy child', async () => {
+    const cpuMount = mounts.v1['cpuacct'];
+    expect(cpuMount, 'cpuacct must be mounted here').toBeTruthy();
+    const name = `flare-test-${process.pid}-v1`;
+    const cpuDir = join(cpuMount!, name);
+    const memDir = join(mounts.v1['memory']!, name);
+    mkdirSync(cpuDir);
+    mkdirSync(memDir);
+    made.push(cpuDir, memDir);
+    const reader = new CgroupReader({ cpu: { version: 1, dir: cpuDir }, memory: { version: 1, dir: memDir } });
+    expect(reader.read().cpuSeconds).toBe(0);
+    const truth = await burnIn([join(cpuDir, 'cgroup.procs'), join(memDir, 'cgroup.procs')]);
+    const r = reader.read();
+    reader.close();
+    expectNear(r.cpuSeconds, truth);
+    expect(r.ramMiB).not.toBeNull();
+  });
+
+  it('v2 (unified) cpu.stat: counts a busy child', async () => {
+    expect(mounts.v2, 'cgroup2 must be mounted here').toBeTruthy();
+    const dir = join(mounts.v2!, `flare-test-${process.pid}-v2`);
+    mkdirSync(dir);
+    made.push(dir);
+    const reader = new CgroupReader({ cpu: { version: 2, dir }, memory: null });
+    const truth = await burnIn([join(dir, 'cgroup.procs')]);
+    await sleep(10);
+    const cpu = reader.read().cpuSeconds;
+    reader.close();
+    expectNear(cpu, truth);
+  });
+});
