@@ -11,7 +11,8 @@ describe('crash safety', () => {
   it('kill -9 while writing; restart; integrity ok; run interrupted with its samples', async () => {
     const db = join(tempDir(), 'crash.db');
     const child = spawn(process.execPath, [CLI, 'profile', '--db', db, '--gpu-source', 'none', '--interval-ms', '20', '--', 'sh', '-c', 'while :; do :; done # flare-crash-test'], { stdio: 'ignore' });
-    await sleep(2600);
+    await sleep(3500);
+    const killedAtWallMs = Date.now();
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     // The profiled shell was in its own cgroup and survives its parent: end it.
@@ -38,11 +39,13 @@ describe('crash safety', () => {
     expect(run.status).toBe('interrupted');
     expect(run.summary?.terminationReason).toBe('agent interrupted');
     const samples = store.getRunSamples(run.id);
-    // 2.6 s at 50 Hz, flushed at least every second: at least ~1.5 s of samples survive.
-    expect(samples.length).toBeGreaterThan(60);
-    const lastT = (samples.at(-1)!.monoNs - run.startedMonoNs) / 1e9;
-    expect(lastT).toBeGreaterThan(1.4);
-    expect(run.summary!.cpuSeconds).toBeGreaterThan(1.0);
+    // Flushed at least every second: what is lost is at most the last unflushed second (+ scheduling slack).
+    expect(samples.length).toBeGreaterThan(20);
+    const lostMs = killedAtWallMs - samples.at(-1)!.wallMs;
+    console.log(`kill -9: ${samples.length} samples survived, last one ${lostMs} ms before the kill`);
+    expect(lostMs).toBeLessThan(1300);
+    expect(run.summary!.cpuSeconds).toBeGreaterThan(0.2);
+    expect(run.summary!.flags).toContain('recovered-after-agent-stop');
     store.close();
     const check = new Database(db, { readonly: true });
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
