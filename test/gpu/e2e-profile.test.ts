@@ -1,0 +1,65 @@
+// End to end through the built CLI: `flare-agent profile --gpu-source nvml --nvml-lib <stub>` runs a real
+// command whose own pid the NVML stub reports at 3000 MiB for 2 s (the command rewrites the stub's state
+// itself, so the window is the command's, timestamped by it). Expected aucGpuMiBs = (3000 − 2048) × 2 s.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers.js';
+import { MiB, buildStub, stubDevice, writeStubState } from './stub/stub.js';
+
+let dir: string;
+let lib: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'flare-gpu-e2e-'));
+  lib = buildStub(dir, 'default');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// $1 idle state, $2 busy state without the process line, $3 the live state file, $4 timestamp dir.
+const HOLD_3000_MIB_FOR_2S = [
+  '{ cat "$2"; echo "proc 0 $$ ' + 3000 * MiB + '"; } > "$3.tmp" && mv "$3.tmp" "$3"',
+  'date +%s.%N > "$4/t1"',
+  'sleep 2',
+  'cp "$1" "$3.tmp" && mv "$3.tmp" "$3"',
+  'date +%s.%N > "$4/t2"',
+  'sleep 0.5',
+].join('; ');
+
+describe('profile with the NVML stub', () => {
+  it('aucGpuMiBs of a process holding 3000 MiB for 2 s is (3000 − 2048) × 2 within 2 %', async () => {
+    const state = join(dir, 'state');
+    const idle = join(dir, 'idle');
+    const busy = join(dir, 'busy');
+    writeStubState(idle, { devices: [stubDevice(0, 81559, 100)] });
+    writeStubState(busy, { devices: [stubDevice(0, 81559, 3100)] });
+    writeStubState(state, { devices: [stubDevice(0, 81559, 100)] });
+    const r = await runCli(
+      ['profile', '--json', '--gpu-source', 'nvml', '--nvml-lib', lib, '--interval-ms', '10', '--',
+        '/bin/sh', '-c', HOLD_3000_MIB_FOR_2S, 'flare-gpu-e2e', idle, busy, state, dir],
+      { FLARE_NVML_STUB_STATE: state },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
+    const heldSeconds = Number(readFileSync(join(dir, 't2'), 'utf8')) - Number(readFileSync(join(dir, 't1'), 'utf8'));
+    const truthMiBs = (3000 - 2048) * heldSeconds;
+    console.log(`e2e profile: aucGpuMiBs=${json.aucGpuMiBs} truth=${truthMiBs.toFixed(1)} (held ${heldSeconds.toFixed(3)} s) maxGpuMiB=${json.maxGpuMiB} maxGpuDeviceMiB=${json.maxGpuDeviceMiB} aucGpuDeviceMiBs=${json.aucGpuDeviceMiBs}`);
+    expect(json.status).toBe('completed');
+    expect(json.maxGpuMiB).toBe(3000);
+    // Against the window the command itself timestamped: 2 %. Against the nominal 2 s the spawn time of
+    // cp/mv/date on a loaded machine adds up to a few tens of ms, hence the looser bound.
+    expect(Math.abs((json.aucGpuMiBs as number) - truthMiBs) / truthMiBs).toBeLessThan(0.02);
+    expect(Math.abs((json.aucGpuMiBs as number) - 1904) / 1904).toBeLessThan(0.05);
+    // Device level: the run's GPU read 3100 MiB used while the process held its memory.
+    expect(json.maxGpuDeviceMiB).toBe(3100);
+    expect(json.aucGpuDeviceMiBs as number).toBeGreaterThanOrEqual((3100 - 2048) * heldSeconds * 0.98);
+  });
+
+  it('no GPU source: GPU figures are null, not 0', async () => {
+    const r = await runCli(['profile', '--json', '--gpu-source', 'none', '--', 'true']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
+    expect([json.aucGpuMiBs, json.maxGpuMiB]).toEqual([null, null]);
+  });
+});
