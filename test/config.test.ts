@@ -64,3 +64,18 @@ describe('config', () => {
     expect(runCliSync(['frobnicate']).code).toBe(2);
   });
 });
+
+describe('README', () => {
+  it('documents every option, its environment variable and the two commands', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { OPTIONS, envName } = await import('../src/config.js');
+    const readme = readFileSync('README.md', 'utf8');
+    for (const o of OPTIONS) {
+      expect(readme).toContain('`--' + o.flag + '`');
+      expect(readme).toContain('`' + envName(o.flag) + '`');
+    }
+    expect(readme).toContain('npm ci && npm run build && node dist/src/cli.js start');
+    expect(readme).toContain('npm test');
+    expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm test$/m);
+  });
+});
