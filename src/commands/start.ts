@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { startAgent, type AttachmentFactory } from '../agent/agent.js';
 import { resolveConfig } from '../config.js';
+import { dockerAttachment } from '../docker/watcher.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
 
 /** Attachments registered by other modules (the Docker watcher), started after the sampler. */
-export const attachments: AttachmentFactory[] = [];
+export const attachments: AttachmentFactory[] = [(ctx) => dockerAttachment(ctx)];
 
 export function register(program: Command): void {
   const cmd = program.command('start').description('run the agent: sample the node and the selected containers, serve the API, /metrics and the web page');

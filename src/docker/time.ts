@@ -1,0 +1,35 @@
+// Docker's timestamps (RFC 3339 with nanoseconds) to exact epoch nanoseconds, and onto the monotonic
+// clock. Date keeps milliseconds only, so the fractional seconds are parsed here. Pure.
+
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Epoch ns of a Docker time; null for Go's zero time ("0001-01-01T00:00:00Z": not started/finished) or bad input. */
+export function parseDockerTimeNs(text: string | undefined | null): bigint | null {
+  if (!text) return null;
+  const m = RFC3339.exec(text);
+  if (!m) return null;
+  const wholeMs = Date.parse(m[1] + m[3]);
+  if (!Number.isFinite(wholeMs) || wholeMs <= 0) return null;
+  const fracNs = BigInt((m[2] ?? '').padEnd(9, '0'));
+  return BigInt(wholeMs) * 1_000_000n + fracNs;
+}
+
+/** FinishedAt − StartedAt in seconds (ns precision); null when either is missing or the order is wrong. */
+export function dockerSpanSeconds(startedAt: string | undefined, finishedAt: string | undefined): number | null {
+  const s = parseDockerTimeNs(startedAt);
+  const f = parseDockerTimeNs(finishedAt);
+  if (s === null || f === null || f < s) return null;
+  return Number(f - s) / 1e9;
+}
+
+/** The two clocks read at (nearly) the same moment. */
+export interface ClockPair {
+  wallMs: number;
+  monoNs: number;
+}
+
+/** An epoch-ns instant on the monotonic clock, through the wall/monotonic offset of `now` (±1 ms: Date's resolution). */
+export function epochNsToMonoNs(epochNs: bigint, now: ClockPair): number {
+  const agoNs = BigInt(now.wallMs) * 1_000_000n - epochNs;
+  return now.monoNs - Number(agoNs);
+}

@@ -1,0 +1,75 @@
+// One attached container's run while it lives: the cgroup reader behind it, its populated watch,
+// its limit timer and what the events said about its end. Closing it closes the run.
+import type { CounterReader, RunManager } from '../agent/runs.js';
+import type { Cancel } from './limit.js';
+import type { EndVerdict } from './end.js';
+import type { PopulatedWatch } from './populated.js';
+
+/** Reader for a container whose cgroup could not be found: the run exists, without counters. */
+export const nullReader: CounterReader = { read: () => ({ cpuSeconds: null, ramMiB: null }), close() {} };
+
+export interface TrackedRun {
+  containerId: string;
+  runId: string;
+  /** Docker's State.StartedAt (epoch ns) and the same instant on the monotonic clock. */
+  startedAtNs: bigint;
+  startedMonoNs: number;
+  populated: PopulatedWatch | null;
+  limitTimer: Cancel | null;
+  kill: Cancel | null;
+  /** When cgroup.events said `populated 0` (monotonic ns), null until then. */
+  emptiedMonoNs: number | null;
+  sawOom: boolean;
+  killedByAgent: boolean;
+  killedExternally: boolean;
+  /** Signals the agent sent whose `kill` events have not arrived yet. */
+  ownKillsPending: number;
+}
+
+export function newTracked(containerId: string, runId: string, startedAtNs: bigint, startedMonoNs: number): TrackedRun {
+  return {
+    containerId,
+    runId,
+    startedAtNs,
+    startedMonoNs,
+    populated: null,
+    limitTimer: null,
+    kill: null,
+    emptiedMonoNs: null,
+    sawOom: false,
+    killedByAgent: false,
+    killedExternally: false,
+    ownKillsPending: 0,
+  };
+}
+
+export function releaseTracked(t: TrackedRun): void {
+  t.populated?.close();
+  t.limitTimer?.cancel();
+  t.kill?.cancel();
+  t.populated = null;
+  t.limitTimer = null;
+  t.kill = null;
+}
+
+/**
+ * Closes the run. With Docker's FinishedAt the end sits on the monotonic clock at exactly
+ * StartedAt + (FinishedAt − StartedAt), and the wall time is Docker's own (ns precision).
+ */
+export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdict, finishedAtNs: bigint | null, flags: string[]): void {
+  releaseTracked(t);
+  let endedMonoNs: number;
+  let endedWallMs: number;
+  let wallSecondsOverride: number | undefined;
+  if (finishedAtNs !== null && finishedAtNs >= t.startedAtNs) {
+    const spanNs = finishedAtNs - t.startedAtNs;
+    endedMonoNs = t.startedMonoNs + Number(spanNs);
+    endedWallMs = Number(finishedAtNs / 1_000_000n);
+    wallSecondsOverride = Number(spanNs) / 1e9;
+  } else {
+    // No Docker end time (the container vanished): end at the last reading, so nothing is invented.
+    endedMonoNs = runs.samplesOf(t.runId)?.at(-1)?.monoNs ?? t.startedMonoNs;
+    endedWallMs = runs.samplesOf(t.runId)?.at(-1)?.wallMs ?? Number(t.startedAtNs / 1_000_000n);
+  }
+  runs.finish(t.runId, { ...verdict, endedMonoNs, endedWallMs, wallSecondsOverride, flags });
+}

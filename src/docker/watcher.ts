@@ -1,0 +1,308 @@
+// The Docker attachment: follows container events, attaches a run to every selected container from
+// its start to its exit, reads it at the exit (cgroup.events), closes it with Docker's own times and
+// status, enforces the time limit, and survives Docker going away. Inspects each container once per
+// attach and once at its end; never per sample.
+import { readdirSync, readFileSync } from 'node:fs';
+import type Docker from 'dockerode';
+import type { AgentContext, Attachment } from '../agent/agent.js';
+import { monoNowNs } from '../sampler/ticker.js';
+import { cgroupPathsFromProcText } from '../sources/cgroup-mounts.js';
+import { CgroupReader } from '../sources/cgroup.js';
+import { endVerdict } from './end.js';
+import { EventFeed, type Backoff, type ContainerEvent } from './events.js';
+import { createDockerClient } from './client.js';
+import { containerIdentity, containerName, type InspectFacts } from './identity.js';
+import { armLimitTimer, killContainer } from './limit.js';
+import { v2CgroupDir, watchPopulated } from './populated.js';
+import { isSelected, parseSelector, type Selector } from './select.js';
+import { epochNsToMonoNs, parseDockerTimeNs } from './time.js';
+import { finishTracked, newTracked, nullReader, releaseTracked, type TrackedRun } from './tracked.js';
+
+type AttachMode = { late: false; eventTimeNs: bigint } | { late: true };
+
+export interface WatcherStats {
+  /** Docker's start-event time → first sample, per event-attached run (ms), most recent last. */
+  firstSampleLatencyMs: number[];
+  attachedRuns: number;
+}
+
+const MAX_KEPT_LATENCIES = 1000;
+
+function listDir(dir: string): string[] | null {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return null;
+  }
+}
+
+export class DockerWatcher implements Attachment {
+  private readonly selector: Selector;
+  private readonly tracked = new Map<string, TrackedRun>();
+  /** Containers inspected and not selected: not inspected again until destroyed. */
+  private readonly ignored = new Set<string>();
+  /** Per-container chain, so a container's events are handled in order (attach before die). */
+  private readonly queues = new Map<string, Promise<void>>();
+  /** Container id → run the previous agent process left running (linked as previousRunId). */
+  private readonly previousRun = new Map<string, string>();
+  private readonly feed: EventFeed;
+  private readonly latenciesMs: number[] = [];
+  private attachedRuns = 0;
+
+  constructor(private readonly ctx: AgentContext, private readonly docker: Docker, backoff?: Backoff) {
+    this.selector = parseSelector(ctx.config.select);
+    for (const run of ctx.interruptedAtStart) if (run.containerId) this.previousRun.set(run.containerId, run.id);
+    this.feed = new EventFeed(docker, {
+      onEvent: (e) => this.onEvent(e),
+      onConnected: () => this.onConnected(),
+      onDown: (reason) => {
+        this.ctx.setSource('docker', { up: false, reason });
+        this.ctx.log.warn('docker unavailable, retrying', { reason });
+      },
+    }, backoff);
+  }
+
+  start(): void {
+    this.ctx.setSource('docker', { up: false, reason: 'connecting' });
+    this.feed.start();
+  }
+
+  async stop(): Promise<void> {
+    this.feed.stop();
+    await Promise.allSettled([...this.queues.values()]);
+    for (const t of this.tracked.values()) releaseTracked(t);
+    this.tracked.clear();
+  }
+
+  stats(): WatcherStats {
+    return { firstSampleLatencyMs: [...this.latenciesMs], attachedRuns: this.attachedRuns };
+  }
+
+  /** The run attached to a container right now, if any. */
+  runOf(containerId: string): string | null {
+    return this.tracked.get(containerId)?.runId ?? null;
+  }
+
+  private enqueue(containerId: string, work: () => Promise<void> | void): Promise<void> {
+    const prev = this.queues.get(containerId) ?? Promise.resolve();
+    const next = prev
+      .then(work)
+      .catch((e: Error) => this.ctx.log.error('docker container handling failed', { containerId, error: e.message }));
+    this.queues.set(containerId, next);
+    void next.finally(() => {
+      if (this.queues.get(containerId) === next) this.queues.delete(containerId);
+    });
+    return next;
+  }
+
+  private onEvent(e: ContainerEvent): void {
+    const id = e.containerId;
+    switch (e.action) {
+      case 'start':
+        void this.enqueue(id, () => this.attach(id, { late: false, eventTimeNs: e.timeNs }));
+        break;
+      case 'die':
+        void this.enqueue(id, () => this.onDie(id, e));
+        break;
+      case 'oom':
+        void this.enqueue(id, () => {
+          const t = this.tracked.get(id);
+          if (t) t.sawOom = true;
+        });
+        break;
+      case 'kill':
+        void this.enqueue(id, () => {
+          const t = this.tracked.get(id);
+          if (!t) return;
+          if (t.ownKillsPending > 0) t.ownKillsPending--;
+          else t.killedExternally = true;
+        });
+        break;
+      case 'destroy':
+        void this.enqueue(id, () => {
+          this.ignored.delete(id);
+          const t = this.tracked.get(id);
+          // Removed without a `die` we saw (e.g. while the stream was down): close with what was measured.
+          if (t) this.finishVanished(t, 'container-removed-before-die');
+        });
+        break;
+    }
+  }
+
+  private async inspect(containerId: string): Promise<InspectFacts | null> {
+    try {
+      return (await this.docker.getContainer(containerId).inspect()) as unknown as InspectFacts;
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  /** Attaches a run to a container (from a start event, or from a listing: late). */
+  private async attach(containerId: string, mode: AttachMode, info?: InspectFacts | null): Promise<void> {
+    if (this.ignored.has(containerId)) return;
+    info ??= await this.inspect(containerId);
+    if (!info) return;
+    const existing = this.tracked.get(containerId);
+    const startedAtNs = parseDockerTimeNs(info.State.StartedAt);
+    if (existing) {
+      if (startedAtNs === existing.startedAtNs) return; // same life: keep measuring it
+      this.finishVanished(existing, 'container-restarted');
+    }
+    const name = containerName(info);
+    if (!isSelected(this.selector, { labels: info.Config.Labels ?? {}, name, image: info.Config.Image })) {
+      this.ignored.add(containerId);
+      return;
+    }
+    if (!info.State.Running && mode.late) return; // listed running, gone since: nothing to measure
+    const { runs, sampler, mounts, node } = this.ctx.stack;
+    const clock = { wallMs: Date.now(), monoNs: monoNowNs() };
+    const startNs = startedAtNs ?? BigInt(clock.wallMs) * 1_000_000n;
+    const startedMonoNs = epochNsToMonoNs(startNs, clock);
+    let procText: string | null = null;
+    if (info.State.Running && info.State.Pid > 0) {
+      try {
+        procText = readFileSync(`/proc/${info.State.Pid}/cgroup`, 'utf8');
+      } catch {
+        procText = null; // exited between inspect and here
+      }
+    }
+    const paths = procText !== null && mounts ? cgroupPathsFromProcText(procText, mounts) : null;
+    const who = containerIdentity(info, node, this.ctx.config.timeLimit, listDir);
+    const flags = [...who.flags];
+    if (!paths) flags.push(info.State.Running ? 'no-cgroup' : 'exited-before-attach');
+    const missedSeconds = (clock.monoNs - startedMonoNs) / 1e9;
+    if (mode.late) flags.push('attached-late', `attached-late:${missedSeconds.toFixed(3)}s`);
+    const previousRunId = this.previousRun.get(containerId) ?? null;
+    this.previousRun.delete(containerId);
+    const run = runs.start({
+      identity: who.identity,
+      reader: paths ? new CgroupReader(paths) : nullReader,
+      gpuKey: info.Id,
+      startedWallMs: Number(startNs / 1_000_000n),
+      startedMonoNs,
+      timeLimitSeconds: who.timeLimitSeconds,
+      previousRunId,
+      flags,
+      onTimeLimit: () => this.onLimit(containerId),
+    });
+    const t = newTracked(containerId, run.id, startNs, startedMonoNs);
+    this.tracked.set(containerId, t);
+    this.attachedRuns++;
+    sampler.sampleRunNow(run.id);
+    const firstSampleMonoNs = monoNowNs();
+    let latencyMs: number | null = null;
+    if (!mode.late) {
+      latencyMs = (firstSampleMonoNs - epochNsToMonoNs(mode.eventTimeNs, clock)) / 1e6;
+      this.latenciesMs.push(latencyMs);
+      if (this.latenciesMs.length > MAX_KEPT_LATENCIES) this.latenciesMs.shift();
+    }
+    const v2Dir = procText !== null && mounts ? v2CgroupDir(procText, mounts) : null;
+    if (v2Dir) {
+      t.populated = watchPopulated(v2Dir, () => {
+        // The last process just exited; the cgroup still exists for a few ms: read the final counters.
+        t.emptiedMonoNs = monoNowNs();
+        sampler.sampleRunNow(t.runId);
+      });
+    }
+    if (who.timeLimitSeconds !== null) {
+      t.limitTimer = armLimitTimer(startedMonoNs + who.timeLimitSeconds * 1e9, () => this.onLimit(containerId));
+    }
+    this.ctx.log.info('container attached', {
+      runId: run.id, containerId, team: run.team, case: run.case, late: mode.late,
+      missedSeconds: mode.late ? missedSeconds : undefined, firstSampleLatencyMs: latencyMs, previousRunId,
+      exitWatch: t.populated ? 'cgroup.events' : 'ticks only',
+    });
+    // A container that was already gone when inspected: close its run with Docker's figures now.
+    if (!info.State.Running) this.closeFromInspect(t, info, null);
+  }
+
+  private onLimit(containerId: string): void {
+    const t = this.tracked.get(containerId);
+    if (!t || t.killedByAgent) return;
+    const { sampler } = this.ctx.stack;
+    sampler.sampleRunNow(t.runId); // the counters at the limit, before anything is killed
+    if (!this.ctx.config.enforceTimeLimit) return;
+    t.killedByAgent = true;
+    this.ctx.log.info('time limit reached: killing container', { runId: t.runId, containerId, graceSeconds: this.ctx.config.killGraceSeconds });
+    t.kill = killContainer(this.docker, containerId, this.ctx.config.killGraceSeconds, {
+      beforeSignal: () => {
+        t.ownKillsPending++;
+        if (this.tracked.has(containerId)) sampler.sampleRunNow(t.runId);
+      },
+      onError: (err, signal) => this.ctx.log.error('killing container failed', { containerId, signal, error: err.message }),
+    });
+  }
+
+  private async onDie(containerId: string, e: ContainerEvent): Promise<void> {
+    const t = this.tracked.get(containerId);
+    if (!t) return;
+    const info = await this.inspect(containerId).catch(() => null);
+    this.closeFromInspect(t, info, e);
+  }
+
+  /** Closes a run from Docker's final state (or, when it was already removed, from the `die` event). */
+  private closeFromInspect(t: TrackedRun, info: InspectFacts | null, die: ContainerEvent | null): void {
+    const flags: string[] = [];
+    let finishedAtNs = parseDockerTimeNs(info?.State.FinishedAt);
+    if ((finishedAtNs === null || (info?.State.Running ?? false)) && die) {
+      finishedAtNs = die.timeNs;
+      flags.push('finished-at-from-event');
+    }
+    const exitCodeAttr = die ? Number(die.attributes['exitCode']) : NaN;
+    const exitCode = info && !info.State.Running ? info.State.ExitCode : Number.isInteger(exitCodeAttr) ? exitCodeAttr : null;
+    const verdict = endVerdict({
+      exitCode,
+      oomKilled: info?.State.OOMKilled ?? false,
+      sawOom: t.sawOom,
+      killedByAgent: t.killedByAgent,
+      killedExternally: t.killedExternally,
+    });
+    if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
+    this.tracked.delete(t.containerId);
+    finishTracked(this.ctx.stack.runs, t, verdict, finishedAtNs, flags);
+  }
+
+  /** Closes a run whose container went away without a `die` we saw: interrupted, with what was measured. */
+  private finishVanished(t: TrackedRun, flag: string): void {
+    this.tracked.delete(t.containerId);
+    finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag]);
+    this.ctx.log.warn('run closed without a die event', { runId: t.runId, containerId: t.containerId, reason: flag });
+  }
+
+  /**
+   * After every (re)connect: attach to selected running containers not yet followed (late), and
+   * settle followed ones that stopped or vanished while the stream was down.
+   */
+  private async onConnected(): Promise<void> {
+    const listed = await this.docker.listContainers({ all: false });
+    this.ctx.setSource('docker', { up: true });
+    const running = new Set(listed.map((c) => c.Id));
+    const work: Promise<void>[] = [];
+    for (const id of running) {
+      if (this.ignored.has(id)) continue;
+      work.push(this.enqueue(id, () => this.attach(id, { late: true })));
+    }
+    for (const t of [...this.tracked.values()]) {
+      if (running.has(t.containerId)) continue;
+      work.push(
+        this.enqueue(t.containerId, async () => {
+          if (this.tracked.get(t.containerId) !== t) return;
+          const info = await this.inspect(t.containerId);
+          if (!info) this.finishVanished(t, 'container-vanished');
+          else if (!info.State.Running && parseDockerTimeNs(info.State.StartedAt) === t.startedAtNs) this.closeFromInspect(t, info, null);
+          else this.finishVanished(t, 'container-restarted');
+        }),
+      );
+    }
+    await Promise.all(work);
+    this.ctx.log.info('docker connected', { running: running.size, followed: this.tracked.size });
+  }
+}
+
+/** The attachment factory registered with `start`. */
+export async function dockerAttachment(ctx: AgentContext, backoff?: Backoff): Promise<DockerWatcher> {
+  const watcher = new DockerWatcher(ctx, createDockerClient(ctx.config.dockerHost), backoff);
+  watcher.start();
+  return watcher;
+}
