@@ -1,0 +1,134 @@
+// The Docker attachment's pure parts: selection rules, identity from inspect JSON, Docker times, end verdicts.
+import { describe, expect, it } from 'vitest';
+import { endVerdict } from '../../src/docker/end.js';
+import { parseEvent } from '../../src/docker/events.js';
+import { caseFromFileName, cleanText, containerIdentity, requestedGpus, type InspectFacts } from '../../src/docker/identity.js';
+import { dockerOptions } from '../../src/docker/client.js';
+import { isSelected, parseSelector } from '../../src/docker/select.js';
+import { dockerSpanSeconds, epochNsToMonoNs, parseDockerTimeNs } from '../../src/docker/time.js';
+
+const ID = 'a'.repeat(64);
+
+function inspect(over: Partial<InspectFacts> = {}, labels: Record<string, string> = {}): InspectFacts {
+  return {
+    Id: ID,
+    Name: '/team-blue',
+    Image: 'sha256:' + 'b'.repeat(64),
+    Config: { Image: 'blue/seg:latest', Labels: labels },
+    State: { Pid: 42, Running: true, StartedAt: '2024-05-01T10:00:00.123456789Z', FinishedAt: '0001-01-01T00:00:00Z', ExitCode: 0, OOMKilled: false },
+    Mounts: [],
+    HostConfig: { DeviceRequests: null },
+    ...over,
+  };
+}
+
+describe('selection', () => {
+  const facts = { labels: { 'flare.team': 'x', tier: 'gpu' }, name: 'team-blue', image: 'blue/seg:latest' };
+  it('matches label presence, label value, name and image patterns, and all', () => {
+    expect(isSelected(parseSelector('label:flare.team'), facts)).toBe(true);
+    expect(isSelected(parseSelector('label:flare.case'), facts)).toBe(false);
+    expect(isSelected(parseSelector('label:tier=gpu'), facts)).toBe(true);
+    expect(isSelected(parseSelector('label:tier=cpu'), facts)).toBe(false);
+    expect(isSelected(parseSelector('label:tier='), facts)).toBe(false);
+    expect(isSelected(parseSelector('name:^team-'), facts)).toBe(true);
+    expect(isSelected(parseSelector('name:^red'), facts)).toBe(false);
+    expect(isSelected(parseSelector('image:^blue/'), facts)).toBe(true);
+    expect(isSelected(parseSelector('all'), { labels: {}, name: '', image: '' })).toBe(true);
+  });
+  it('does not treat inherited object keys as labels', () => {
+    expect(isSelected(parseSelector('label:constructor'), { ...facts, labels: {} })).toBe(false);
+  });
+});
+
+describe('identity', () => {
+  it('takes team and case from labels, ids, image and name without the slash', () => {
+    const who = containerIdentity(inspect({}, { 'flare.team': 'Blue', 'flare.case': 'c07' }), 'node1', null, () => null);
+    expect(who.identity).toEqual({
+      kind: 'container', team: 'Blue', case: 'c07', node: 'node1', containerId: ID, containerName: 'team-blue',
+      image: 'blue/seg:latest', imageId: 'sha256:' + 'b'.repeat(64), gpuDevices: [],
+    });
+    expect(who.flags).toEqual([]);
+  });
+  it('falls back to the container name, and to the input file of the /workspace/inputs bind mount', () => {
+    const listed: string[] = [];
+    const mounts = [{ Type: 'bind', Source: '/data/out', Destination: '/workspace/outputs' }, { Type: 'bind', Source: '/data/in', Destination: '/workspace/inputs' }];
+    const who = containerIdentity(inspect({ Mounts: mounts }), 'n', null, (dir) => (listed.push(dir), ['notes.txt', 'FLARETs_0001_0000.nii.gz']));
+    expect(listed).toEqual(['/data/in']);
+    expect(who.identity.team).toBe('team-blue');
+    expect(who.identity.case).toBe('FLARETs_0001');
+    const none = containerIdentity(inspect(), 'n', null, () => ['x.nii.gz']);
+    expect(none.identity.case).toBe('team-blue');
+    const several = containerIdentity(inspect({ Mounts: mounts }), 'n', null, () => ['b.nii.gz', 'a_0000.nii.gz']);
+    expect(several.identity.case).toBe('a');
+    expect(several.flags).toEqual(['case-ambiguous:2-inputs']);
+  });
+  it('strips control characters, limits length, and ignores blank labels', () => {
+    expect(cleanText('a\u0000b\nc\u009bd<e>')).toBe('abcd<e>');
+    expect(cleanText('é'.repeat(300))).toHaveLength(200);
+    const who = containerIdentity(inspect({}, { 'flare.team': ' \n', 'flare.case': '\u0007' }), 'n', null, () => null);
+    expect(who.identity.team).toBe('team-blue');
+    expect(who.identity.case).toBe('team-blue');
+    expect(caseFromFileName('case.nii.gz')).toBe('case');
+  });
+  it('takes the time limit from the label when it is a positive finite number, else the default with a flag', () => {
+    expect(containerIdentity(inspect({}, { 'flare.time_limit_s': '60.5' }), 'n', 10, () => null).timeLimitSeconds).toBe(60.5);
+    expect(containerIdentity(inspect(), 'n', 10, () => null).timeLimitSeconds).toBe(10);
+    for (const bad of ['0', '-1', 'abc', 'Infinity', '1e999', '', '0x10']) {
+      const who = containerIdentity(inspect({}, { 'flare.time_limit_s': bad }), 'n', null, () => null);
+      expect(who.timeLimitSeconds, bad).toBeNull();
+      expect(who.flags, bad).toContain('invalid-time-limit-label');
+    }
+  });
+  it('reads requested GPUs from DeviceRequests', () => {
+    const gpu = [['gpu']];
+    expect(requestedGpus(inspect({ HostConfig: { DeviceRequests: [{ Driver: '', Count: 0, DeviceIDs: ['0', '2'], Capabilities: gpu }] } }))).toEqual(['0', '2']);
+    expect(requestedGpus(inspect({ HostConfig: { DeviceRequests: [{ Driver: '', Count: -1, DeviceIDs: null, Capabilities: gpu }] } }))).toEqual(['all']);
+    expect(requestedGpus(inspect({ HostConfig: { DeviceRequests: [{ Driver: 'nvidia', Count: 2 }] } }))).toEqual(['count:2']);
+    expect(requestedGpus(inspect({ HostConfig: { DeviceRequests: [{ Driver: 'other', Count: -1, Capabilities: [['tpu']] }] } }))).toEqual([]);
+  });
+});
+
+describe('Docker times', () => {
+  it('keeps nanoseconds that Date would drop', () => {
+    expect(parseDockerTimeNs('2024-05-01T10:00:00.123456789Z')).toBe(1714557600123456789n);
+    expect(parseDockerTimeNs('2024-05-01T10:00:00Z')).toBe(1714557600000000000n);
+    expect(parseDockerTimeNs('2024-05-01T12:00:00.5+02:00')).toBe(1714557600500000000n);
+    expect(parseDockerTimeNs('0001-01-01T00:00:00Z')).toBeNull();
+    expect(parseDockerTimeNs('yesterday')).toBeNull();
+    expect(dockerSpanSeconds('2024-05-01T10:00:00.999999999Z', '2024-05-01T10:00:02.000000001Z')).toBeCloseTo(1.000000002, 9);
+    expect(dockerSpanSeconds('2024-05-01T10:00:00Z', '0001-01-01T00:00:00Z')).toBeNull();
+  });
+  it('maps an epoch instant onto the monotonic clock through one clock pair', () => {
+    const now = { wallMs: 1714557610000, monoNs: 5e12 };
+    expect(epochNsToMonoNs(1714557600123456789n, now)).toBe(5e12 - 9876543211);
+  });
+});
+
+describe('end verdict', () => {
+  const base = { exitCode: 0, oomKilled: false, sawOom: false, killedByAgent: false, killedExternally: false };
+  it('orders the agent kill, OOM, an external kill and a plain exit', () => {
+    expect(endVerdict(base)).toEqual({ status: 'completed', terminationReason: 'exited', exitCode: 0 });
+    expect(endVerdict({ ...base, exitCode: 2 })).toEqual({ status: 'failed', terminationReason: 'exited', exitCode: 2 });
+    expect(endVerdict({ ...base, exitCode: 137, oomKilled: true })).toMatchObject({ status: 'oom', terminationReason: 'oom' });
+    expect(endVerdict({ ...base, exitCode: 137, sawOom: true })).toMatchObject({ status: 'oom' });
+    expect(endVerdict({ ...base, exitCode: 137, killedExternally: true })).toMatchObject({ status: 'failed', terminationReason: 'killed externally' });
+    expect(endVerdict({ ...base, exitCode: 137, killedByAgent: true, sawOom: true })).toMatchObject({ status: 'timeout', terminationReason: 'killed at time limit' });
+  });
+});
+
+describe('events and client options', () => {
+  it('parses container events and drops the rest', () => {
+    const e = parseEvent({ Type: 'container', Action: 'die', Actor: { ID: ID, Attributes: { exitCode: '3' } }, time: 1, timeNano: 1714557600123456789 });
+    expect(e).toMatchObject({ action: 'die', containerId: ID, attributes: { exitCode: '3' } });
+    expect(parseEvent({ Type: 'container', Action: 'exec_start: sh', Actor: { ID } })).toBeNull();
+    expect(parseEvent({ Type: 'network', Action: 'connect', Actor: { ID } })).toBeNull();
+    expect(parseEvent({ Type: 'container', Action: 'start', Actor: { ID: 'short' } })).toBeNull();
+  });
+  it('honours socket paths, unix:// and tcp:// hosts', () => {
+    expect(dockerOptions('/run/docker.sock')).toEqual({ socketPath: '/run/docker.sock' });
+    expect(dockerOptions(null, { DOCKER_HOST: 'unix:///tmp/d.sock' })).toEqual({ socketPath: '/tmp/d.sock' });
+    expect(dockerOptions(null, { DOCKER_HOST: 'tcp://10.0.0.2:2375' })).toEqual({ host: '10.0.0.2', port: 2375, protocol: 'http' });
+    expect(dockerOptions(null, {})).toEqual({ socketPath: '/var/run/docker.sock' });
+    expect(() => dockerOptions('ssh://host')).toThrow(/unsupported Docker host/);
+  });
+});
