@@ -92,6 +92,7 @@ describe('flare-agent collect', () => {
     expect(c.statuses['a-live']).toBe('completed');
 
     const third = await cli(['collect', '--from', urls[0], '--from', urls[1], '--db', target]);
+    expect(third.stderr).toBe('');
     expect(reports(third.stdout).map((r) => r.samplesAdded)).toEqual([0, 0]);
   });
 
