@@ -21,6 +21,7 @@ const GPU_QUERY = '--query-gpu=index,uuid,memory.used,memory.total,utilization.g
 const APPS_QUERY = '--query-compute-apps=pid,used_memory,gpu_uuid';
 const FORMAT = '--format=csv,noheader,nounits';
 const INVENTORY_TIMEOUT_MS = 30_000; // seconds without nvidia-persistenced (NVML.md §3)
+const FIRST_OUTPUT_WAIT_MS = 5000;
 
 /** One looping nvidia-smi child, restarted with backoff until closed. */
 class SmiStream {
@@ -98,6 +99,9 @@ class SmiGpuSource implements GpuSource {
   private current: SourceStatus = { up: true };
   private closed = false;
   private readonly onExit = () => this.close();
+  private markFirstDevicesLine: () => void = () => {};
+  /** Resolves once the device stream has printed (so a fresh source does not start out "down"). */
+  readonly firstDevicesLine = new Promise<void>((resolve) => (this.markFirstDevicesLine = resolve));
 
   constructor(private readonly inventory: GpuDevice[], opts: SmiSourceOptions) {
     const binary = opts.binary ?? 'nvidia-smi';
@@ -109,7 +113,10 @@ class SmiGpuSource implements GpuSource {
     this.staleAfterMs = Math.max(2000, 10 * opts.intervalMs);
     this.gpuStream = new SmiStream('devices', binary, [GPU_QUERY, FORMAT, '-lms', interval], (line) => {
       const row = parseGpuLine(line);
-      if (row) this.gpuRows.set(row.index, row);
+      if (row) {
+        this.gpuRows.set(row.index, row);
+        this.markFirstDevicesLine();
+      }
     }, () => this.gpuRows.clear(), restartMs, maxRestartMs);
     this.appStream = new SmiStream('compute apps', binary, [APPS_QUERY, FORMAT, '-lms', interval], (line, nowMs) => {
       const row = parseComputeAppLine(line);
@@ -160,7 +167,11 @@ class SmiGpuSource implements GpuSource {
     const reason =
       this.appStream.problem ??
       this.gpuStream.problem ??
-      (gpuFresh ? null : `nvidia-smi (devices) silent for more than ${this.staleAfterMs} ms`);
+      (gpuFresh
+        ? null
+        : Number.isFinite(this.gpuStream.lastLineMs)
+          ? `nvidia-smi (devices) silent for more than ${this.staleAfterMs} ms`
+          : 'waiting for the first nvidia-smi output');
     if (reason === null) {
       if (!this.current.up) this.current = { up: true };
     } else if (this.current.reason !== reason) {
@@ -202,5 +213,10 @@ function readInventory(binary: string): Promise<GpuDevice[]> {
 /** Starts the nvidia-smi fallback. Rejects if nvidia-smi is missing, fails, or lists no GPU. */
 export async function openSmiSource(opts: SmiSourceOptions): Promise<GpuSource> {
   const inventory = await readInventory(opts.binary ?? 'nvidia-smi');
-  return new SmiGpuSource(inventory, opts);
+  const source = new SmiGpuSource(inventory, opts);
+  // Give the device stream a moment to print its first iteration; a slow driver just starts out down.
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([source.firstDevicesLine, new Promise((resolve) => (timer = setTimeout(resolve, FIRST_OUTPUT_WAIT_MS)))]);
+  clearTimeout(timer);
+  return source;
 }

@@ -76,6 +76,9 @@ describe('nvidia-smi source', () => {
       { index: 0, uuid: U0, name: 'NVIDIA A100-SXM4-40GB', totalMiB: 40960 },
       { index: 1, uuid: U1, name: 'NVIDIA A100-SXM4-40GB', totalMiB: 40960 },
     ]);
+    // open waits for the device stream's first iteration: no "down" blip at the start of a run.
+    expect(src.sample().devices[0].usedMiB).toBe(3600);
+    expect(src.status()).toEqual({ up: true });
     const snap = await until('first snapshot', () => {
       const s = src.sample();
       return s.processes.length > 0 && s.devices[0].usedMiB !== null && s;
