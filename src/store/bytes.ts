@@ -85,13 +85,16 @@ export class ByteWriter {
   }
 }
 
+// float64 reads go through this pair instead of a DataView per reader: a reader is created per
+// 10-sample chunk, and a DataView allocation each time was a visible share of loading a trace.
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 export class ByteReader {
   pos = 0;
-  private readonly view: DataView;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(readonly buf: Uint8Array) {}
 
   byte(): number {
     if (this.pos >= this.buf.length) throw new RangeError('sample chunk truncated');
@@ -107,11 +110,13 @@ export class ByteReader {
 
   varint(): number {
     const buf = this.buf;
-    let result = 0;
-    let factor = 1;
+    let b = buf[this.pos++];
+    if (b < 128) return b; // fast path: most deltas fit one byte (past the end, b is undefined: slow path throws)
+    let result = b & 127;
+    let factor = 128;
     for (;;) {
       if (this.pos >= buf.length) throw new RangeError('sample chunk truncated');
-      const b = buf[this.pos++];
+      b = buf[this.pos++];
       result += (b & 127) * factor;
       if (b < 128) return result;
       factor *= 128;
@@ -125,9 +130,9 @@ export class ByteReader {
 
   float64(): number {
     if (this.pos + 8 > this.buf.length) throw new RangeError('sample chunk truncated');
-    const value = this.view.getFloat64(this.pos, true);
+    for (let i = 0; i < 8; i++) F64_BYTES[LITTLE_ENDIAN ? i : 7 - i] = this.buf[this.pos + i];
     this.pos += 8;
-    return value;
+    return F64[0];
   }
 
   number(): number {

@@ -2,7 +2,7 @@
 // Columnar, exact (see columns.ts). A chunk is self-contained: decoding needs no other row.
 import type { GpuDeviceSample, HostCpuTimes, NodeSample, RunSample } from '../core/types.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { type ColumnSpec, decodeColumn, encodeColumn, valueAt } from './columns.js';
+import { type ColumnSpec, DecodedColumn, decodeColumn, encodeColumn, valueAt } from './columns.js';
 
 const FORMAT_V1 = 1;
 
@@ -45,27 +45,34 @@ export function encodeRunChunk(samples: readonly RunSample[]): Buffer {
   return out.toBuffer();
 }
 
-export function decodeRunChunk(blob: Uint8Array): RunSample[] {
+// Scratch columns reused by every decode (decoding is synchronous, so one set suffices).
+const scratch = (count: number): DecodedColumn[] => Array.from({ length: count }, () => new DecodedColumn());
+const RUN_SCRATCH = scratch(6);
+const NODE_SCRATCH = scratch(5 + HOST_CPU_KEYS.length);
+const GPU_SCRATCH = scratch(5);
+
+/** Appends the chunk's samples to `out` (one pass, no intermediate array). */
+export function decodeRunChunkInto(blob: Uint8Array, out: RunSample[]): void {
   const input = new ByteReader(blob);
   const n = readHeader(input);
-  const mono = decodeColumn(input, n);
-  const wall = decodeColumn(input, n);
-  const cpu = decodeColumn(input, n);
-  const ram = decodeColumn(input, n);
-  const gpu = decodeColumn(input, n);
-  const gpuDevice = decodeColumn(input, n);
-  const samples = new Array<RunSample>(n);
+  for (const column of RUN_SCRATCH) decodeColumn(input, n, column);
+  const [mono, wall, cpu, ram, gpu, gpuDevice] = RUN_SCRATCH;
   for (let i = 0; i < n; i++) {
-    samples[i] = {
+    out.push({
       monoNs: mono.values[i],
       wallMs: wall.values[i],
       cpuSeconds: valueAt(cpu, i),
       ramMiB: valueAt(ram, i),
       gpuMiB: valueAt(gpu, i),
       gpuDeviceMiB: valueAt(gpuDevice, i),
-    };
+    });
   }
-  return samples;
+}
+
+export function decodeRunChunk(blob: Uint8Array): RunSample[] {
+  const out: RunSample[] = [];
+  decodeRunChunkInto(blob, out);
+  return out;
 }
 
 // Node chunk: clocks, the 8 host CPU counters, memory, then the GPUs of every sample flattened
@@ -108,25 +115,27 @@ export function encodeNodeChunk(samples: readonly NodeSample[]): Buffer {
 export function decodeNodeChunk(blob: Uint8Array): NodeSample[] {
   const input = new ByteReader(blob);
   const n = readHeader(input);
-  const mono = decodeColumn(input, n);
-  const wall = decodeColumn(input, n);
-  const cpu = HOST_CPU_KEYS.map(() => decodeColumn(input, n).values);
-  const memUsed = decodeColumn(input, n);
-  const memTotal = decodeColumn(input, n);
-  const gpuCounts = decodeColumn(input, n).values;
+  for (const column of NODE_SCRATCH) decodeColumn(input, n, column);
+  const [mono, wall, memUsed, memTotal, gpuCounts, ...cpu] = [
+    NODE_SCRATCH[0],
+    NODE_SCRATCH[1],
+    NODE_SCRATCH[2 + HOST_CPU_KEYS.length],
+    NODE_SCRATCH[3 + HOST_CPU_KEYS.length],
+    NODE_SCRATCH[4 + HOST_CPU_KEYS.length],
+    ...NODE_SCRATCH.slice(2, 2 + HOST_CPU_KEYS.length),
+  ];
   const uuidCount = input.varint();
   const uuids: string[] = [];
   for (let i = 0; i < uuidCount; i++) uuids.push(input.string());
   let entryCount = 0;
-  for (let i = 0; i < n; i++) entryCount += gpuCounts[i];
+  for (let i = 0; i < n; i++) entryCount += gpuCounts.values[i];
 
   let gpuEntries: GpuDeviceSample[] = [];
   if (entryCount > 0) {
-    const refs = Int32Array.from(decodeColumn(input, entryCount).values);
-    const index = decodeColumn(input, entryCount, refs, uuidCount);
-    const used = decodeColumn(input, entryCount, refs, uuidCount);
-    const total = decodeColumn(input, entryCount, refs, uuidCount);
-    const util = decodeColumn(input, entryCount, refs, uuidCount);
+    const [refColumn, index, used, total, util] = GPU_SCRATCH;
+    decodeColumn(input, entryCount, refColumn);
+    const refs = Int32Array.from(refColumn.values.subarray(0, entryCount));
+    for (const column of [index, used, total, util]) decodeColumn(input, entryCount, column, refs, uuidCount);
     gpuEntries = Array.from(refs, (ref, i) => ({
       index: index.values[i],
       uuid: uuids[ref],
@@ -140,16 +149,17 @@ export function decodeNodeChunk(blob: Uint8Array): NodeSample[] {
   let next = 0;
   for (let i = 0; i < n; i++) {
     const cpuTimes = {} as HostCpuTimes;
-    HOST_CPU_KEYS.forEach((key, k) => (cpuTimes[key] = cpu[k][i]));
+    HOST_CPU_KEYS.forEach((key, k) => (cpuTimes[key] = cpu[k].values[i]));
+    const count = gpuCounts.values[i];
     samples[i] = {
       monoNs: mono.values[i],
       wallMs: wall.values[i],
       cpu: cpuTimes,
       memUsedMiB: memUsed.values[i],
       memTotalMiB: memTotal.values[i],
-      gpus: gpuEntries.slice(next, next + gpuCounts[i]),
+      gpus: gpuEntries.slice(next, next + count),
     };
-    next += gpuCounts[i];
+    next += count;
   }
   return samples;
 }

@@ -27,40 +27,69 @@ export interface ColumnSpec {
   order: 1 | 2;
 }
 
-export interface DecodedColumn {
-  values: Float64Array;
-  /** nulls[i] === 1 where the row's value is null; null when the column has none. */
-  nulls: Uint8Array | null;
+/**
+ * Decoded rows of one column. Reused across chunks (decoding allocates no typed arrays per chunk:
+ * with 10-sample chunks that allocation dominated the load of a long trace).
+ */
+export class DecodedColumn {
+  values = new Float64Array(64);
+  /** nulls[i] === 1 where row i is null; meaningful only when hasNulls. */
+  nulls = new Uint8Array(64);
+  hasNulls = false;
+
+  reset(n: number): void {
+    if (this.values.length < n) {
+      const size = Math.max(n, this.values.length * 2);
+      this.values = new Float64Array(size);
+      this.nulls = new Uint8Array(size);
+    }
+    this.hasNulls = false;
+  }
 }
 
-function tryDeltas(
-  present: number[],
-  groups: Int32Array | null,
+/**
+ * Writes base + codes for the non-null values at `scale`; false (output to be rewound) when some
+ * value does not survive the round trip exactly.
+ */
+function writeDeltas(
+  out: ByteWriter,
+  values: readonly (number | null)[],
   scale: number,
   order: 1 | 2,
+  groups: Int32Array | null,
   groupCount: number,
-): { base: number; codes: number[] } | null {
-  const base = Math.round(present[0] * scale);
-  const prev = new Float64Array(groupCount).fill(base);
-  const prevDelta = new Float64Array(groupCount);
-  const codes = new Array<number>(present.length);
-  for (let i = 0; i < present.length; i++) {
-    const v = present[i];
+): boolean {
+  let first = 0;
+  while (values[first] === null) first++;
+  const base = Math.round((values[first] as number) * scale);
+  out.number(base);
+  // One series (run samples): scalars; interleaved series (GPUs): per-group state.
+  let prev = base;
+  let prevDelta = 0;
+  const prevs = groups === null ? null : new Float64Array(groupCount).fill(base);
+  const prevDeltas = groups === null ? null : new Float64Array(groupCount);
+  for (let i = first; i < values.length; i++) {
+    const v = values[i];
+    if (v === null) continue;
     const q = Math.round(v * scale);
-    if (q / scale !== v) return null;
+    if (q / scale !== v) return false;
     const g = groups === null ? 0 : groups[i];
-    const d = q - prev[g];
-    if (!(Math.abs(d) <= MAX_ZIGZAG_INPUT) || prev[g] + d !== q) return null;
+    if (prevs !== null) prev = prevs[g];
+    const d = q - prev;
+    if (!(Math.abs(d) <= MAX_ZIGZAG_INPUT) || prev + d !== q) return false;
     let code = d;
     if (order === 2) {
-      code = d - prevDelta[g];
-      if (!(Math.abs(code) <= MAX_ZIGZAG_INPUT) || prevDelta[g] + code !== d) return null;
-      prevDelta[g] = d;
+      if (prevDeltas !== null) prevDelta = prevDeltas[g];
+      code = d - prevDelta;
+      if (!(Math.abs(code) <= MAX_ZIGZAG_INPUT) || prevDelta + code !== d) return false;
+      prevDelta = d;
+      if (prevDeltas !== null) prevDeltas[g] = d;
     }
-    codes[i] = code;
-    prev[g] = q;
+    out.zigzag(code);
+    prev = q;
+    if (prevs !== null) prevs[g] = q;
   }
-  return { base, codes };
+  return true;
 }
 
 /** Writes `values` (null allowed). `groups`, when given, holds a group id (0 ≤ id < groupCount) per row. */
@@ -72,80 +101,91 @@ export function encodeColumn(
   groupCount = 1,
 ): void {
   const n = values.length;
-  const present: number[] = [];
-  const presentGroups = groups === null ? null : new Int32Array(n);
-  let bitmap: Uint8Array | null = null;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === null) {
-      bitmap ??= new Uint8Array((n + 7) >> 3);
-      bitmap[i >> 3] |= 1 << (i & 7);
-    } else {
-      if (presentGroups !== null && groups !== null) presentGroups[present.length] = groups[i];
-      present.push(v);
-    }
-  }
-  if (present.length === 0) {
+  let nullCount = 0;
+  for (let i = 0; i < n; i++) if (values[i] === null) nullCount++;
+  if (nullCount === n) {
     out.byte(MODE_NULL);
     return;
   }
-  const nullFlag = bitmap === null ? 0 : HAS_NULLS;
+  const nullFlag = nullCount === 0 ? 0 : HAS_NULLS;
+  const writeBitmap = (): void => {
+    if (nullCount === 0) return;
+    for (let start = 0; start < n; start += 8) {
+      let bits = 0;
+      for (let i = start; i < Math.min(start + 8, n); i++) if (values[i] === null) bits |= 1 << (i - start);
+      out.byte(bits);
+    }
+  };
+  const start = out.pos;
   for (const scale of spec.scales) {
     const code = SCALES.indexOf(scale as (typeof SCALES)[number]);
     if (code < 0) throw new Error(`unknown column scale ${scale}`);
-    const coded = tryDeltas(present, presentGroups, scale, spec.order, groupCount);
-    if (coded === null) continue;
     out.byte((spec.order === 2 ? MODE_DELTA2 : MODE_DELTA) | nullFlag | (code << 3));
-    if (bitmap !== null) out.bytes(bitmap);
-    out.number(coded.base);
-    for (const c of coded.codes) out.zigzag(c);
-    return;
+    writeBitmap();
+    if (writeDeltas(out, values, scale, spec.order, groups, groupCount)) return;
+    out.pos = start; // rewind: try the next scale
   }
   out.byte(MODE_RAW | nullFlag);
-  if (bitmap !== null) out.bytes(bitmap);
-  for (const v of present) out.float64(v);
+  writeBitmap();
+  for (const v of values) if (v !== null) out.float64(v);
 }
 
-/** Reads a column of `n` rows. `groups` as for encodeColumn (one id per row). */
+/** Reads a column of `n` rows into `out`. `groups` as for encodeColumn (one id per row). */
 export function decodeColumn(
   input: ByteReader,
   n: number,
+  out: DecodedColumn,
   groups: Int32Array | null = null,
   groupCount = 1,
-): DecodedColumn {
+): void {
+  out.reset(n);
   const header = input.byte();
   const mode = header & 3;
-  const values = new Float64Array(n);
-  if (mode === MODE_NULL) return { values, nulls: new Uint8Array(n).fill(1) };
-  let nulls: Uint8Array | null = null;
+  const { values, nulls } = out;
+  if (mode === MODE_NULL) {
+    out.hasNulls = true;
+    nulls.fill(1, 0, n);
+    return;
+  }
   if (header & HAS_NULLS) {
     const bitmap = input.bytes((n + 7) >> 3);
-    nulls = new Uint8Array(n);
+    out.hasNulls = true;
     for (let i = 0; i < n; i++) nulls[i] = (bitmap[i >> 3] >> (i & 7)) & 1;
   }
+  const hasNulls = out.hasNulls;
   if (mode === MODE_RAW) {
-    for (let i = 0; i < n; i++) if (nulls === null || nulls[i] === 0) values[i] = input.float64();
-    return { values, nulls };
+    for (let i = 0; i < n; i++) if (!hasNulls || nulls[i] === 0) values[i] = input.float64();
+    return;
   }
   const scale = SCALES[header >> 3];
   if (scale === undefined) throw new RangeError(`sample chunk: unknown scale code ${header >> 3}`);
   const base = input.number();
+  const second = mode === MODE_DELTA2;
+  if (groups === null) {
+    // One series: the common case (run samples), kept free of per-chunk allocations.
+    let prev = base;
+    let prevDelta = 0;
+    for (let i = 0; i < n; i++) {
+      if (hasNulls && nulls[i] === 1) continue;
+      let d = input.zigzag();
+      if (second) d = prevDelta += d;
+      prev += d;
+      values[i] = prev / scale;
+    }
+    return;
+  }
   const prev = new Float64Array(groupCount).fill(base);
   const prevDelta = new Float64Array(groupCount);
   for (let i = 0; i < n; i++) {
-    if (nulls !== null && nulls[i] === 1) continue;
-    const g = groups === null ? 0 : groups[i];
+    if (hasNulls && nulls[i] === 1) continue;
+    const g = groups[i];
     let d = input.zigzag();
-    if (mode === MODE_DELTA2) {
-      d += prevDelta[g];
-      prevDelta[g] = d;
-    }
+    if (second) d = prevDelta[g] += d;
     prev[g] += d;
     values[i] = prev[g] / scale;
   }
-  return { values, nulls };
 }
 
 export function valueAt(column: DecodedColumn, i: number): number | null {
-  return column.nulls !== null && column.nulls[i] === 1 ? null : column.values[i];
+  return column.hasNulls && column.nulls[i] === 1 ? null : column.values[i];
 }

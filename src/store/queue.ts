@@ -4,9 +4,10 @@
 import type Database from 'better-sqlite3';
 import type { NodeSample, RunSample, RunSummary } from '../core/types.js';
 import { encodeNodeChunk, encodeRunChunk } from './codec.js';
+import type { Compactor } from './compaction.js';
 
 /** Bounds a chunk's BLOB (~100 KiB) when a backlog accumulates. */
-const MAX_CHUNK_SAMPLES = 4096;
+export const MAX_CHUNK_SAMPLES = 4096;
 /** Node chunks span at most this much wall time, so a time-range query can bound its index scan. */
 export const MAX_NODE_CHUNK_SPAN_MS = 60_000;
 
@@ -17,13 +18,22 @@ export class WriteQueue {
   /** Latest partial summary of running runs, by rowid (coalesced: only the last one is written). */
   readonly summaries = new Map<number, RunSummary>();
   private queuedSamples = 0;
+  /** Ordinal of the next sample of each run (first_index of its next chunk). */
+  private readonly nextIndex = new Map<number, number>();
 
-  private readonly insertRunChunk: Database.Statement<[number, number, Buffer]>;
+  private readonly insertRunChunk: Database.Statement<[number, number, number, Buffer]>;
+  private readonly selectNextIndex: Database.Statement<[number], number>;
   private readonly insertNodeChunk: Database.Statement<[number, number, number, Buffer]>;
   private readonly updateSummary: Database.Statement<[string, number]>;
 
-  constructor(private readonly db: Database.Database) {
-    this.insertRunChunk = db.prepare('INSERT INTO run_chunks (rid, n, data) VALUES (?, ?, ?)');
+  constructor(
+    private readonly db: Database.Database,
+    private readonly compactor: Compactor,
+  ) {
+    this.insertRunChunk = db.prepare('INSERT INTO run_chunks (rid, first_index, n, data) VALUES (?, ?, ?, ?)');
+    this.selectNextIndex = db
+      .prepare<[number], number>('SELECT coalesce(max(first_index + n), 0) FROM run_chunks WHERE rid = ?')
+      .pluck();
     this.insertNodeChunk = db.prepare(
       'INSERT INTO node_chunks (first_wall_ms, last_wall_ms, n, data) VALUES (?, ?, ?, ?)',
     );
@@ -54,18 +64,25 @@ export class WriteQueue {
     this.queuedSamples -= this.runSamples.get(rid)?.length ?? 0;
     this.runSamples.delete(rid);
     this.summaries.delete(rid);
+    this.nextIndex.delete(rid);
   }
 
   /** Writes everything queued in one transaction; returns the number of samples written. */
   flush(): number {
     if (this.queuedSamples === 0 && this.summaries.size === 0) return 0;
     const written = this.queuedSamples;
+    const nextIndex = new Map<number, number>();
+    const chunks: [number, number][] = [];
     this.db.transaction(() => {
       for (const [rid, samples] of this.runSamples) {
+        let index = this.nextIndex.get(rid) ?? this.selectNextIndex.get(rid) ?? 0;
         for (let start = 0; start < samples.length; start += MAX_CHUNK_SAMPLES) {
           const chunk = samples.slice(start, start + MAX_CHUNK_SAMPLES);
-          this.insertRunChunk.run(rid, chunk.length, encodeRunChunk(chunk));
+          this.insertRunChunk.run(rid, index, chunk.length, encodeRunChunk(chunk));
+          chunks.push([rid, chunk.length]);
+          index += chunk.length;
         }
+        nextIndex.set(rid, index);
       }
       for (const chunk of splitNodeSamples(this.nodeSamples)) {
         let firstWallMs = Infinity;
@@ -78,6 +95,9 @@ export class WriteQueue {
       }
       for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), rid);
     }).immediate();
+    // Only after the commit: a rolled-back flush must leave the indices where they were.
+    for (const [rid, index] of nextIndex) this.nextIndex.set(rid, index);
+    for (const [rid, n] of chunks) this.compactor.noteWritten(rid, n);
     this.runSamples.clear();
     this.nodeSamples = [];
     this.summaries.clear();

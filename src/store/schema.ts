@@ -10,7 +10,8 @@ export interface Migration {
 }
 
 // Samples are packed per flush (codec.ts): one row per (run, flush), so appends never rewrite old
-// rows and a 36 000-sample trace is a few thousand rows. The run is referenced by its integer rowid.
+// rows; compaction.ts later merges small chunks (first_index = ordinal of the chunk's first sample
+// in its run, the order of a trace). The run is referenced by its integer rowid.
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -22,7 +23,9 @@ export const MIGRATIONS: readonly Migration[] = [
           inventory TEXT NOT NULL
         );
         CREATE TABLE runs (
-          rid INTEGER PRIMARY KEY,
+          -- AUTOINCREMENT: a rowid is never reused after retention, so a reader's cached
+          -- id → rowid mapping can never point at another run.
+          rid INTEGER PRIMARY KEY AUTOINCREMENT,
           id TEXT NOT NULL UNIQUE,
           kind TEXT NOT NULL,
           team TEXT NOT NULL,
@@ -49,10 +52,11 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE TABLE run_chunks (
           id INTEGER PRIMARY KEY,
           rid INTEGER NOT NULL,
+          first_index INTEGER NOT NULL,
           n INTEGER NOT NULL,
           data BLOB NOT NULL
         );
-        CREATE INDEX run_chunks_by_run ON run_chunks (rid);
+        CREATE INDEX run_chunks_by_run ON run_chunks (rid, first_index);
       `);
     },
   },

@@ -16,7 +16,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
-import { decodeNodeChunk, decodeRunChunk } from './codec.js';
+import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
+import { Compactor } from './compaction.js';
 import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
 import { MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
@@ -78,6 +79,7 @@ export function openStoreReadOnly(path: string): Store {
 
 export class SqliteStore implements Store {
   private readonly queue: WriteQueue | null;
+  private readonly compactor: Compactor | null;
   private readonly rids = new Map<string, number>();
   private readonly timer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -88,13 +90,16 @@ export class SqliteStore implements Store {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly readOnly: boolean,
+    readOnly: boolean,
     private readonly opts: StoreOptions,
   ) {
     this.selectRid = db.prepare<[string], number>('SELECT rid FROM runs WHERE id = ?').pluck();
     this.selectRun = db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`);
-    this.selectChunks = db.prepare<[number], Buffer>('SELECT data FROM run_chunks WHERE rid = ? ORDER BY id').pluck();
-    this.queue = readOnly ? null : new WriteQueue(db);
+    this.selectChunks = db
+      .prepare<[number], Buffer>('SELECT data FROM run_chunks WHERE rid = ? ORDER BY first_index')
+      .pluck();
+    this.compactor = readOnly ? null : new Compactor(db);
+    this.queue = this.compactor === null ? null : new WriteQueue(db, this.compactor);
     if (!readOnly) {
       this.timer = setInterval(() => this.backgroundFlush(), opts.flushIntervalMs ?? 1000);
       this.timer.unref(); // never keeps the process alive; close() flushes what is left
@@ -171,6 +176,7 @@ export class SqliteStore implements Store {
     this.db
       .prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?')
       .run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
+    this.compactor?.compactRun(rid); // its trace is final: pack it for reading
   }
 
   getRun(runId: string): Run | undefined {
@@ -191,7 +197,7 @@ export class SqliteStore implements Store {
     const rid = this.ridOf(runId);
     if (rid === undefined) return [];
     const out: RunSample[] = [];
-    for (const blob of this.selectChunks.all(rid)) for (const s of decodeRunChunk(blob)) out.push(s);
+    for (const blob of this.selectChunks.all(rid)) decodeRunChunkInto(blob, out);
     const queued = this.queue?.runSamples.get(rid);
     if (queued !== undefined) for (const s of queued) out.push(s);
     return out;
@@ -200,17 +206,27 @@ export class SqliteStore implements Store {
   *iterateRunSamples(runId: string): IterableIterator<RunSample> {
     const rid = this.ridOf(runId);
     if (rid === undefined) return;
-    // Paged by chunk id, so a flush between two pages (its chunks get higher ids) is picked up and
-    // no better-sqlite3 iterator stays open across a yield (it would lock the connection).
-    const page = this.db.prepare<[number, number, number], { id: number; data: Buffer }>(
-      'SELECT id, data FROM run_chunks WHERE rid = ? AND id > ? ORDER BY id LIMIT ?',
+    // Paged by sample ordinal, so neither a flush (new chunks) nor a compaction (small chunks
+    // replaced by a merged one) between two pages loses or repeats a sample, and no better-sqlite3
+    // iterator stays open across a yield (it would lock the connection for the flush timer).
+    // Each page starts at the chunk holding sample `yielded` (the last one starting at or before it).
+    const page = this.db.prepare<[number, number, number, number], { first_index: number; n: number; data: Buffer }>(
+      'SELECT first_index, n, data FROM run_chunks WHERE rid = ? AND first_index >= ' +
+        '(SELECT max(first_index) FROM run_chunks WHERE rid = ? AND first_index <= ?) ORDER BY first_index LIMIT ?',
     );
-    let afterId = 0;
+    let yielded = 0;
     for (;;) {
-      const rows = page.all(rid, afterId, ITERATE_PAGE_CHUNKS);
-      if (rows.length === 0) break;
-      for (const row of rows) yield* decodeRunChunk(row.data);
-      afterId = rows[rows.length - 1].id;
+      const rows = page.all(rid, rid, yielded, ITERATE_PAGE_CHUNKS);
+      const fresh = rows.filter((row) => row.first_index + row.n > yielded);
+      if (fresh.length === 0) break;
+      for (const row of fresh) {
+        if (row.first_index > yielded) throw new Error(`run ${runId}: samples ${yielded}..${row.first_index} missing`);
+        const samples = decodeRunChunk(row.data);
+        for (let i = yielded - row.first_index; i < samples.length; i++) {
+          yielded++;
+          yield samples[i];
+        }
+      }
     }
     // Read after the last (empty) page with no yield in between: nothing is lost or repeated.
     const queued = this.queue?.runSamples.get(rid);
@@ -244,6 +260,8 @@ export class SqliteStore implements Store {
     const t0 = process.hrtime.bigint();
     const written = this.queue.flush();
     if (written > 0) this.opts.onWrite?.(Number(process.hrtime.bigint() - t0) / 1e9, written);
+    // Bounded (one run's last ~64 small chunks, ~1 ms), in its own transaction after the write.
+    this.compactor?.compactDue();
   }
 
   private backgroundFlush(): void {
@@ -265,6 +283,7 @@ export class SqliteStore implements Store {
       if (this.selectRid.get(id) === undefined) {
         this.rids.delete(id);
         queue.forget(rid);
+        this.compactor?.forget(rid);
       }
     }
     return result;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../src/store/bytes.js';
 import { decodeNodeChunk, decodeRunChunk, encodeNodeChunk, encodeRunChunk } from '../../src/store/codec.js';
-import { decodeColumn, encodeColumn } from '../../src/store/columns.js';
+import { DecodedColumn, decodeColumn, encodeColumn } from '../../src/store/columns.js';
 import type { RunSample } from '../../src/core/types.js';
 import { makeNodeTrace, makeTrace, rng } from './fixtures.js';
 
@@ -26,8 +26,9 @@ describe('columns', () => {
   function roundTrip(values: (number | null)[], scales: number[], order: 1 | 2): (number | null)[] {
     const w = new ByteWriter();
     encodeColumn(w, values, { scales, order });
-    const col = decodeColumn(new ByteReader(w.toBuffer()), values.length);
-    return Array.from(col.values, (v, i) => (col.nulls?.[i] ? null : v));
+    const col = new DecodedColumn();
+    decodeColumn(new ByteReader(w.toBuffer()), values.length, col);
+    return Array.from(col.values.subarray(0, values.length), (v, i) => (col.hasNulls && col.nulls[i] ? null : v));
   }
 
   it('is exact for values the scale does not fit (falls back to float64)', () => {

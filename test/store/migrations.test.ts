@@ -16,7 +16,7 @@ function makeV1File(path: string): void {
   migrate(db, path, 1);
   const rid = Number(db.prepare(INSERT_RUN_SQL).run(runToRow(makeRun('old-run'))).lastInsertRowid);
   const trace = makeTrace(30);
-  db.prepare('INSERT INTO run_chunks (rid, n, data) VALUES (?, ?, ?)').run(rid, trace.length, encodeRunChunk(trace));
+  db.prepare('INSERT INTO run_chunks (rid, first_index, n, data) VALUES (?, 0, ?, ?)').run(rid, trace.length, encodeRunChunk(trace));
   db.close();
 }
 

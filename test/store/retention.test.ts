@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openStore, UnknownRunError } from '../../src/store/index.js';
+import { openStore, openStoreReadOnly, UnknownRunError } from '../../src/store/index.js';
 import { makeNodeTrace, makeRun, makeSummary, makeTrace, tempDbPath } from './fixtures.js';
 
 const DAY_MS = 86_400_000;
@@ -47,6 +47,24 @@ describe('applyRetention', () => {
     expect(() => store.appendRunSample('old-done', makeTrace(1)[0])).toThrow(UnknownRunError);
     store.close();
     expect(count(path, 'SELECT count(*) FROM run_chunks')).toBe(2); // no orphaned sample chunks
+  });
+
+  it('never reuses the rowid of a deleted run (a reader cache cannot mix runs up)', () => {
+    const path = tempDbPath();
+    const store = openStore(path);
+    store.createRun(makeRun('first', { startedWallMs: Date.now() - 30 * DAY_MS }));
+    makeTrace(20).forEach((s) => store.appendRunSample('first', s));
+    store.finishRun('first', { status: 'completed', endedWallMs: null, endedMonoNs: null, summary: makeSummary() });
+    const reader = openStoreReadOnly(path);
+    expect(reader.getRunSamples('first')).toHaveLength(20);
+    expect(store.applyRetention({ maxAgeDays: 7 })).toEqual({ deletedRuns: 1 });
+    store.createRun(makeRun('second'));
+    makeTrace(5, 3).forEach((s) => store.appendRunSample('second', s));
+    store.flush();
+    expect(reader.getRunSamples('first')).toEqual([]);
+    expect(reader.getRunSamples('second')).toEqual(makeTrace(5, 3));
+    reader.close();
+    store.close();
   });
 
   it('deletes oldest finished runs until the live data fits maxBytes, and shrinks the file', () => {

@@ -123,6 +123,42 @@ describe('samples', () => {
     expect(writes).toHaveLength(2); // the second flush above wrote; an empty one does not report
   });
 
+  it('compacts small chunks (while running, and at the end) without changing the trace', () => {
+    const path = tempDbPath();
+    const store = track(openStore(path, { flushIntervalMs: 60_000 }));
+    store.createRun(makeRun('r1'));
+    const trace = makeTrace(3000);
+    const chunkRows = (): number => {
+      const db = new Database(path, { readonly: true });
+      const n = db.prepare('SELECT count(*) FROM run_chunks').pluck().get() as number;
+      db.close();
+      return n;
+    };
+    for (let i = 0; i < 1500; i += 10) {
+      trace.slice(i, i + 10).forEach((s) => store.appendRunSample('r1', s));
+      store.flush(); // one 10-sample chunk per flush, as at a 100 ms interval
+    }
+    // Merged every 64 flushes: 150 small chunks became two merged ones (640 samples each) and 22 small ones.
+    expect(chunkRows()).toBe(2 + 22);
+    expect(store.getRunSamples('r1')).toEqual(trace.slice(0, 1500));
+
+    for (let i = 1500; i < 3000; i += 10) {
+      trace.slice(i, i + 10).forEach((s) => store.appendRunSample('r1', s));
+      store.flush();
+    }
+    // Finishing the run in the middle of a stream: the stream still sees every sample once, in order.
+    const streamed: RunSample[] = [];
+    for (const s of store.iterateRunSamples('r1')) {
+      streamed.push(s);
+      if (streamed.length === 700) {
+        store.finishRun('r1', { status: 'completed', endedWallMs: 1, endedMonoNs: 1, summary: makeSummary() });
+      }
+    }
+    expect(streamed).toEqual(trace);
+    expect(chunkRows()).toBe(5); // 640 × 4 + 440: merged pieces are never re-merged
+    expect(store.getRunSamples('r1')).toEqual(trace);
+  });
+
   it('flushes by itself on its timer', async () => {
     const path = tempDbPath();
     const store = track(openStore(path, { flushIntervalMs: 50 }));
