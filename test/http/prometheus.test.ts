@@ -1,29 +1,23 @@
-// A real Prometheus scrapes a server built with createApp; every PromQL expression of the committed
+// A real Prometheus scrapes the real agent (real cgroups, the NVML stub as driver) while a real process runs; every PromQL expression of the committed
 // dashboards must parse and return at least one series, and promtool must accept a real scrape.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NodeSample } from '../../src/core/types.js';
-import { AgentMetrics } from '../../src/http/metrics.js';
-import { createApp, listen, type Listening } from '../../src/http/server.js';
-import { DataLiveView, liveRun, nodeSample, run } from './helpers.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
+import { DEFAULTS } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { createProfileCgroup, type ProfileCgroup } from '../../src/profile/cgroup.js';
+import { monoNowNs } from '../../src/sampler/ticker.js';
+import { CgroupReader } from '../../src/sources/cgroup.js';
+import { buildStub, MiB, stubDevice, writeStubState } from '../gpu/stub/stub.js';
+import { sleep } from '../helpers.js';
 import { havePrometheus, startPrometheus, waitForScrapes, type RunningPrometheus } from './prometheus-helpers.js';
-import { tempStore } from './store-helpers.js';
 
 const DASHBOARDS = join(import.meta.dirname, '..', '..', 'dashboards');
-
-/** The node's counters advance with real time, like a busy host, so rates are not all zero. */
-class MovingLiveView extends DataLiveView {
-  private readonly t0 = Date.now();
-  override lastNodeSample(): NodeSample {
-    const s = nodeSample();
-    const dt = (Date.now() - this.t0) / 1000;
-    s.cpu.userSeconds += 1.5 * dt;
-    s.cpu.idleSeconds += 0.5 * dt;
-    return s;
-  }
-}
 
 /** Grafana's template variables, as an organiser with "All" selected would send them. */
 function substitute(expr: string): string {
@@ -45,29 +39,56 @@ function dashboardExprs(): { file: string; title: string; expr: string }[] {
 }
 
 const enabled = havePrometheus();
-let db: ReturnType<typeof tempStore>;
-let agent: Listening;
+let dir: string;
+let agent: RunningAgent;
 let prom: RunningPrometheus;
+const children: ChildProcess[] = [];
+const cgroups: ProfileCgroup[] = [];
+
+/** A real process burning CPU in a cgroup of its own, measured by the real agent as a run. */
+function startBurningRun(name: string, team: string, timeLimitSeconds: number | null): { runId: string; pid: number } {
+  const cg = createProfileCgroup(agent.stack.mounts!, `${name}-${process.pid}`);
+  cgroups.push(cg);
+  const child = spawn('/bin/sh', ['-c', 'for f in "$@"; do echo $$ > "$f"; done; exec sh -c "while :; do :; done"', 'x', ...cg.procsFiles], { stdio: 'ignore' });
+  children.push(child);
+  const run = agent.stack.runs.start({
+    identity: { kind: 'profile', team, case: `${name}_0001`, node: agent.stack.node, containerName: name },
+    reader: new CgroupReader(cg.paths),
+    gpuKey: cg.relPath,
+    startedWallMs: Date.now(),
+    startedMonoNs: monoNowNs(),
+    timeLimitSeconds,
+  });
+  return { runId: run.id, pid: child.pid! };
+}
 
 beforeAll(async () => {
   if (!enabled) return;
-  db = tempStore();
-  const live = new MovingLiveView();
-  live.runs = [liveRun('live-1', { timeLimitSeconds: 600 })];
-  const metrics = new AgentMetrics({ live });
-  metrics.runFinished(run('done-1'));
-  metrics.runFinished(run('done-2', { status: 'timeout', team: 'beta' }));
-  metrics.tick(0.001, 0);
-  metrics.dbWrite(0.002, 10);
-  agent = await listen(createApp({ store: db.store, live, metrics }), '127.0.0.1:0');
+  // The real agent, with the NVML stub as its driver library: real cgroup counters, real /proc, real HTTP.
+  dir = mkdtempSync(join(tmpdir(), 'flare-prom-'));
+  const lib = buildStub(dir, 'default');
+  const state = join(dir, 'nvml-state');
+  writeStubState(state, { devices: [stubDevice(0, 81559, 600)] });
+  process.env.FLARE_NVML_STUB_STATE = state;
+  agent = await startAgent({ ...DEFAULTS, db: join(dir, 'agent.db'), listen: '127.0.0.1:0', gpuSource: 'nvml', nvmlLib: lib }, silentLogger);
+  const live = startBurningRun('alpha-case', 'alpha', 600);
+  writeStubState(state, { devices: [stubDevice(0, 81559, 3600)], processes: [{ gpu: 0, pid: live.pid, usedBytes: 3000 * MiB }] });
+  // A finished run over its limit, so the per-status and duration series exist.
+  const done = startBurningRun('beta-case', 'beta', 0.3);
+  await sleep(600);
+  children[1].kill('SIGKILL');
+  agent.stack.runs.finish(done.runId, { status: 'failed', terminationReason: 'killed externally', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
   prom = await startPrometheus([`127.0.0.1:${agent.port}`]);
   await waitForScrapes(prom, 'flare-agent', 1, 3);
 });
 
 afterAll(async () => {
   await prom?.stop();
-  await agent?.close();
-  db?.cleanup();
+  for (const c of children) c.kill('SIGKILL');
+  await agent?.stop();
+  for (const cg of cgroups) cg.remove();
+  delete process.env.FLARE_NVML_STUB_STATE;
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe.skipIf(!enabled)('dashboards against a real Prometheus', () => {
