@@ -6,6 +6,8 @@ start_dockerd() {
   if ! command -v dockerd >/dev/null; then return 0; fi
   if docker info >/dev/null 2>&1; then return 0; fi
   mkdir -p /var/log
+  # A dockerd killed with SIGKILL leaves its pid file behind, and a new one refuses to start over it.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then rm -f /var/run/docker.pid; fi
   (dockerd --iptables=false --bridge=none --storage-driver=vfs >/var/log/flare-test-dockerd.log 2>&1 &)
   for _ in $(seq 1 100); do
     docker info >/dev/null 2>&1 && return 0
