@@ -1,0 +1,151 @@
+// Runs view: filters (team, case, status, node) in the URL, client-side sort and pagination over
+// every matching run, exact and official-compatible figures side by side, download links.
+import { allRuns, runPath } from './api.js';
+import { clear, el, fmt, fmtTime, statusCell } from './dom.js';
+
+const PAGE_SIZE = 50;
+const STATUSES = ['', 'running', 'completed', 'failed', 'oom', 'timeout', 'interrupted'];
+const FILTERS = ['team', 'case', 'status', 'node'];
+const get = (r, path) => path.split('.').reduce((v, k) => (v && typeof v === 'object' ? v[k] : undefined), r);
+
+// [key, header, group, digits]
+const COLUMNS = [
+  ['startedWallMs', 'started', '', null],
+  ['team', 'team', '', null],
+  ['case', 'case', '', null],
+  ['node', 'node', '', null],
+  ['status', 'status', '', null],
+  ['wallSeconds', 'wall s', 'exact', 1],
+  ['scoring.aucGpuMiBs', 'AUC GPU MiB·s', 'exact', 0],
+  ['maxGpuMiB', 'max GPU MiB', 'exact', 0],
+  ['scoring.aucCpuPctS', 'AUC CPU %·s', 'exact', 0],
+  ['aucRamMiBs', 'AUC RAM MiB·s', 'exact', 0],
+  ['official.aucGpuMiBs', 'AUC GPU MiB·s', 'official', 0],
+  ['official.maxGpuStableMiB', 'max GPU MiB', 'official', 0],
+  ['official.aucCpuPctS', 'AUC CPU %·s', 'official', 0],
+  ['official.aucRamMiBs', 'AUC RAM MiB·s', 'official', 0],
+];
+
+function compare(a, b, key) {
+  const x = get(a, key);
+  const y = get(b, key);
+  if (x === y) return 0;
+  if (x === undefined || x === null) return 1;
+  if (y === undefined || y === null) return -1;
+  return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+}
+
+function setHash(params) {
+  for (const [k, v] of [...params]) if (!v) params.delete(k);
+  location.hash = `#/runs?${params}`;
+}
+
+function filterForm(params) {
+  const inputs = {};
+  const fields = FILTERS.map((name) => {
+    const input =
+      name === 'status'
+        ? el('select', { name }, STATUSES.map((s) => el('option', { value: s, selected: params.get(name) === s }, s || 'any')))
+        : el('input', { name, type: 'text', size: 14, maxlength: 256 });
+    if (name !== 'status') input.value = params.get(name) ?? '';
+    inputs[name] = input;
+    return el('label', {}, name, input);
+  });
+  const form = el('form', { class: 'filters', id: 'run-filters' }, fields, el('button', { type: 'submit' }, 'Filter'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    for (const name of FILTERS) next.set(name, inputs[name].value.trim());
+    next.set('sort', params.get('sort') ?? '');
+    setHash(next);
+  });
+  return form;
+}
+
+function downloadLinks(r) {
+  const base = runPath(r.id);
+  return el(
+    'span',
+    { class: 'links' },
+    el('a', { href: `${base}/samples?format=csv` }, 'CSV'),
+    ['gpu', 'cpu', 'ram'].map((p) => el('a', { href: `${base}/plot.svg?panel=${p}`, target: '_blank' }, p.toUpperCase())),
+  );
+}
+
+function table(runs, params) {
+  const sort = params.get('sort') || '-startedWallMs';
+  const key = sort.replace(/^-/, '');
+  const headerRow = el(
+    'tr',
+    {},
+    COLUMNS.map(([k, label, , digits]) => {
+      const mark = k === key ? (sort.startsWith('-') ? ' ▼' : ' ▲') : '';
+      return el('th', {
+        class: `sortable${digits !== null ? ' num' : ''}`,
+        'data-sort': k,
+        onclick: () => {
+          const next = new URLSearchParams(params);
+          next.set('sort', sort === k ? `-${k}` : k);
+          next.delete('page');
+          setHash(next);
+        },
+      }, label + mark);
+    }),
+    el('th', {}, 'downloads'),
+  );
+  const groups = el('tr', {}, el('th', { colspan: 5 }), el('th', { colspan: 5, class: 'group' }, 'exact (per container, penalties applied)'), el('th', { colspan: 4, class: 'group' }, 'official-compatible (FLARE22 formulas)'), el('th'));
+  const rows = runs.map((r) =>
+    el(
+      'tr',
+      { 'data-run-id': r.id },
+      COLUMNS.map(([k, , , digits]) => {
+        const v = get(r, k);
+        if (k === 'startedWallMs') return el('td', {}, el('a', { href: `#/run/${encodeURIComponent(r.id)}` }, fmtTime(v)));
+        if (k === 'status') return el('td', {}, statusCell(v));
+        if (k === 'team') return el('td', { class: 'team' }, v);
+        return digits === null ? el('td', {}, v ?? '—') : el('td', { class: 'num' }, fmt(v, digits));
+      }),
+      el('td', {}, downloadLinks(r)),
+    ),
+  );
+  return el('div', { class: 'wrap' }, el('table', { id: 'runs-table' }, el('thead', {}, groups, headerRow), el('tbody', {}, rows)));
+}
+
+export function runsView(root, params) {
+  const filter = {};
+  for (const name of FILTERS) if (params.get(name)) filter[name] = params.get(name);
+  const body = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
+  root.append(el('h2', {}, 'Runs'), filterForm(params), body);
+  let stopped = false;
+  allRuns(filter)
+    .then((runs) => {
+      if (stopped) return;
+      const sort = params.get('sort') || '-startedWallMs';
+      const key = sort.replace(/^-/, '');
+      runs.sort((a, b) => (sort.startsWith('-') ? -compare(a, b, key) : compare(a, b, key)) || (a.id < b.id ? -1 : 1));
+      const pages = Math.max(1, Math.ceil(runs.length / PAGE_SIZE));
+      const page = Math.min(pages, Math.max(1, Number(params.get('page')) || 1));
+      const go = (p) => {
+        const next = new URLSearchParams(params);
+        next.set('page', String(p));
+        setHash(next);
+      };
+      const exportParams = new URLSearchParams(filter);
+      const pager = el(
+        'div',
+        { class: 'pager' },
+        el('button', { disabled: page <= 1, onclick: () => go(page - 1) }, '‹ previous'),
+        el('span', { id: 'page-info' }, `page ${page} of ${pages} · ${runs.length} runs`),
+        el('button', { disabled: page >= pages, onclick: () => go(page + 1) }, 'next ›'),
+        el('a', { href: `api/v1/export/flare22.csv?${exportParams}` }, 'FLARE22 CSV (exact)'),
+        el('a', { href: `api/v1/export/flare22.csv?${new URLSearchParams({ ...filter, figures: 'official' })}` }, 'FLARE22 CSV (official)'),
+      );
+      clear(body).append(pager, table(runs.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), params));
+    })
+    .catch((err) => {
+      if (!stopped) clear(body).append(el('p', { class: 'error' }, `Could not load runs: ${err.message}`));
+    });
+  return () => {
+    stopped = true;
+  };
+}
