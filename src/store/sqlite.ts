@@ -30,7 +30,10 @@ export interface StoreOptions {
   onWrite?: (seconds: number, samplesWritten: number) => void;
   /** Period of the background flush (ms). Default 1000. */
   flushIntervalMs?: number;
-  /** A background flush failed (the samples stay queued for the next one). Default: process warning. */
+  /**
+   * A background flush failed (disk full, I/O error): the samples stay queued for the next try, so
+   * memory grows until one succeeds. Default: a process warning.
+   */
   onError?: (err: Error) => void;
 }
 

@@ -74,7 +74,7 @@ describe('store under kill -9', () => {
     const verified = new Map<string, number>();
     for (let cycle = 0; cycle < 6; cycle++) {
       const runId = `crash-${cycle}`;
-      const killAfterMs = 150 + Math.floor(rand() * 700);
+      const killAfterMs = 300 + Math.floor(rand() * 600);
       const committed = await runAndKill(dbPath, runId, killAfterMs);
       expect(committed, `cycle ${cycle}: the writer committed something before the kill`).toBeGreaterThan(0);
 
