@@ -9,6 +9,7 @@ import { register as registerRuns } from './commands/runs.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerCollect } from './commands/collect.js';
 import { register as registerPlot } from './commands/plot.js';
+import { register as registerEvaluate } from './commands/evaluate.js';
 
 const program = new Command('flare-agent')
   .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
@@ -22,6 +23,7 @@ registerRuns(program);
 registerExport(program);
 registerCollect(program);
 registerPlot(program);
+registerEvaluate(program);
 
 try {
   await program.parseAsync(process.argv);

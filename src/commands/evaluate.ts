@@ -1,0 +1,65 @@
+// `flare-agent evaluate --image <tar|name:tag> --cases <dir> --out <dir> …`: the organiser's harness.
+// Exit 0 when every case ran (timeouts and missing outputs included), 1 on harness failure or Ctrl-C.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { evaluate } from '../evaluate/harness.js';
+import { parseEvaluateOptions } from '../evaluate/options.js';
+import { createProgress } from '../evaluate/progress.js';
+import { runAction } from '../http/reader.js';
+import { createLogger } from '../log.js';
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('evaluate')
+    .description('run every case (*_0000.nii.gz) through a team image, one container per case, and write <team>_Efficiency.csv, plots and summary.json')
+    .requiredOption('--image <tar|name:tag>', 'team image: a docker-save tarball (.tar or .tar.gz) or an image reference')
+    .requiredOption('--cases <dir>', 'folder of *_0000.nii.gz cases')
+    .requiredOption('--out <dir>', 'output folder (CSVs, plots, summary.json, <team>_outputs/)')
+    .option('--team <name>', 'team name (default: the image name)')
+    .option('--gpu <index|none>', 'GPU given to the container (device request)', '0')
+    .option('--time-limit <s>', 'kill a case at this many seconds and score it with the penalties (default: none)')
+    .option('--memory <size>', 'container memory limit, e.g. 28g (default: none)')
+    .option('--shm-size <size>', 'container /dev/shm size, e.g. 28g (default: Docker\'s)')
+    .option('--command <cmd>', 'command run by the shell inside the container', 'sh predict.sh')
+    .option('--shell <path>', 'shell running the command (/bin/sh for images without bash)', '/bin/bash')
+    .option('--network <name>', 'container network (none: no network, as inference needs none)', 'none')
+    .option('--agent <url>', 'read measurements from the node\'s agent instead of an embedded one')
+    .option('--token <token>', 'bearer token for --agent (env FLARE_AGENT_TOKEN)')
+    .option('--resume', 'skip cases already measured to the end for the same image id')
+    .option('--gpu-source <source>', 'embedded agent: auto, nvml, nvidia-smi or none', 'auto')
+    .option('--interval-ms <n>', 'embedded agent: sampling interval', '100')
+    .option('--plot-format <format>', 'svg or png', 'png');
+  cmd.action((opts: Record<string, unknown>) =>
+    runAction(cmd, async () => {
+      const o = parseEvaluateOptions(opts);
+      mkdirSync(o.outDir, { recursive: true });
+      // The embedded agent's JSON log goes to a file: the terminal shows progress.
+      const logFile = createWriteStream(join(o.outDir, 'agent.log'), { flags: 'a' });
+      const log = createLogger('info', (l) => logFile.write(l));
+      const progress = createProgress(process.stderr);
+      const abort = new AbortController();
+      let interrupts = 0;
+      const onSigint = (): void => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        progress.note('interrupted: stopping the running container (Ctrl-C again to quit at once)');
+        abort.abort();
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      try {
+        const result = await evaluate(o, progress, log, abort.signal);
+        process.stdout.write('\n' + result.table);
+        const t = result.summary.totals;
+        process.stdout.write(`\n${t.done}/${t.cases} cases ran; ${t.timeouts} over the time limit, ${t.missingOutputs} without output, ${t.nonZeroExits} non-zero exits, ${t.interrupted} interrupted, ${t.errors} harness errors\n`);
+        for (const [k, v] of Object.entries(result.summary.files)) process.stdout.write(`${k}: ${v}\n`);
+        process.exitCode = result.ok ? 0 : 1;
+      } finally {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
+        logFile.end();
+      }
+    }),
+  );
+}

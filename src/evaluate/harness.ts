@@ -1,0 +1,164 @@
+// `flare-agent evaluate`: every case of --cases through the team's image, one container at a time,
+// measured by the embedded agent or the node's agent; writes the CSVs, plots and summary.json.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Run } from '../core/types.js';
+import { createDockerClient } from '../docker/client.js';
+import type { Logger } from '../log.js';
+import { writeRunPlots } from '../plot/files.js';
+import { safeName } from '../plot/files.js';
+import { VERSION } from '../version.js';
+import { listCases, outputPresent, prepareInputs, type CaseFile } from './cases.js';
+import { runCaseContainer } from './container.js';
+import { resolveImage } from './image.js';
+import { agentMeasurer, embeddedMeasurer, type Measurer } from './measure.js';
+import type { EvaluateOptions } from './options.js';
+import { teamFromImage } from './options.js';
+import type { Progress } from './progress.js';
+import { fmtSeconds } from './progress.js';
+import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
+import { finalTable, reportPaths, writeCsvs } from './report.js';
+
+export interface HarnessResult {
+  summary: EvaluationSummary;
+  table: string;
+  ok: boolean;
+}
+
+function readPrevious(path: string): EvaluationSummary | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as EvaluationSummary;
+  } catch {
+    return null;
+  }
+}
+
+function emptyRecord(name: string): CaseRecord {
+  return { name, state: 'error', runId: null, containerId: null, end: null, exitCode: null, oomKilled: false, outputPresent: null, harnessWallSeconds: null, status: null, exceededTimeLimit: null, error: null };
+}
+
+async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, team: string, imageRef: string, c: CaseFile, dirs: { inputs: string; outputs: string }, signal: AbortSignal): Promise<{ record: CaseRecord; run: Run | null }> {
+  const record = emptyRecord(c.name);
+  prepareInputs(dirs.inputs, c);
+  const sinceWallMs = Date.now() - 1000;
+  try {
+    const exec = await runCaseContainer(
+      docker,
+      {
+        imageRef,
+        team,
+        caseName: c.name,
+        inputsDir: dirs.inputs,
+        outputsDir: dirs.outputs,
+        shell: o.shell,
+        command: o.command,
+        gpu: o.gpu,
+        memoryBytes: o.memoryBytes,
+        shmSizeBytes: o.shmSizeBytes,
+        network: o.network,
+        timeLimitSeconds: o.timeLimitSeconds,
+        containerName: `flare-eval-${safeName(team).slice(0, 40)}-${randomBytes(4).toString('hex')}`,
+      },
+      signal,
+    );
+    Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds });
+    record.outputPresent = outputPresent(dirs.outputs, c);
+    const measured = await measurer.finishedRun(exec.containerId, sinceWallMs);
+    record.runId = measured.run.id;
+    record.status = measured.run.status;
+    record.exceededTimeLimit = measured.run.summary?.exceededTimeLimit ?? null;
+    record.state = exec.end === 'interrupted' ? 'interrupted' : 'done';
+    return { record, run: measured.run };
+  } catch (e) {
+    record.state = signal.aborted ? 'interrupted' : 'error';
+    record.error = (e as Error).message.slice(0, 500);
+    return { record, run: null };
+  }
+}
+
+function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): string {
+  const name = r.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
+  if (r.state === 'error') return `case ${i}/${total} ${name}: HARNESS ERROR: ${r.error}`;
+  const s = run?.summary;
+  const parts = [`${r.status ?? r.state}`, r.end === 'killed at time limit' ? 'killed at the time limit' : `exit ${r.exitCode ?? '?'}`, r.outputPresent ? 'output ok' : 'output MISSING'];
+  if (s) parts.push(`${fmtSeconds(s.wallSeconds)}, cpu ${s.cpuSeconds.toFixed(2)} s`);
+  return `case ${i}/${total} ${name}: ${parts.join(', ')}`;
+}
+
+export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logger, signal: AbortSignal): Promise<HarnessResult> {
+  const outDir = resolve(o.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const cases = listCases(o.casesDir);
+  if (cases.length === 0) throw new Error(`no *_0000.nii.gz case in ${o.casesDir}`);
+  const docker = createDockerClient(null);
+  const image = await resolveImage(docker, o.image);
+  const team = o.team ?? teamFromImage(image.ref);
+  const files = reportPaths(outDir, team);
+  const dirs = { inputs: join(outDir, 'work', 'inputs'), outputs: join(outDir, `${safeName(team)}_outputs`) };
+  mkdirSync(dirs.outputs, { recursive: true });
+  const previous = o.resume ? readPrevious(files.summary) : null;
+  const skip = resumableCases(previous, image.imageId);
+  if (o.resume && previous && skip.size === 0 && previous.imageId !== image.imageId) progress.note('resume: the image changed since the last run; starting over');
+  const measurer = o.agentUrl ? agentMeasurer(o.agentUrl, o.token) : await embeddedMeasurer({ outDir, gpuSource: o.gpuSource, intervalMs: o.intervalMs }, log);
+  progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
+  const records: CaseRecord[] = [];
+  const runs = new Map<string, Run>();
+  const summary: EvaluationSummary = {
+    tool: 'flare-agent evaluate',
+    version: VERSION,
+    team,
+    image: image.ref,
+    imageId: image.imageId,
+    measuredBy: o.agentUrl ? measurer.url : 'embedded',
+    timeLimitSeconds: o.timeLimitSeconds,
+    command: [o.shell, '-c', o.command],
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    cases: records,
+    totals: totalsOf([], cases.length),
+    files: { ...files },
+  };
+  try {
+    for (const [k, c] of cases.entries()) {
+      const i = k + 1;
+      const earlier = skip.get(c.name);
+      if (earlier?.runId) {
+        const measured = await measurer.runById(earlier.runId);
+        if (measured) {
+          records.push(earlier);
+          runs.set(measured.run.id, measured.run);
+          writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
+          progress.note(`case ${i}/${cases.length} ${c.name}: skipped (--resume: measured before)`);
+          continue;
+        }
+      }
+      if (signal.aborted) {
+        records.push({ ...emptyRecord(c.name), state: 'interrupted', error: 'not run: interrupted' });
+        continue;
+      }
+      progress.caseStarted(i, cases.length, c.name, o.timeLimitSeconds);
+      const { record, run } = await runOne(docker, measurer, o, team, image.ref, c, dirs, signal);
+      records.push(record);
+      if (run) {
+        runs.set(run.id, run);
+        const measured = await measurer.runById(run.id);
+        mkdirSync(files.plots, { recursive: true });
+        if (measured) writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
+      }
+      progress.caseFinished(caseLine(i, cases.length, record, run));
+      summary.totals = totalsOf(records, cases.length);
+      writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+    }
+  } finally {
+    progress.stop();
+    await measurer.close();
+  }
+  summary.finishedAt = new Date().toISOString();
+  summary.totals = totalsOf(records, cases.length);
+  writeCsvs(files, [...runs.values()], records);
+  writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+  return { summary, table: finalTable(records, runs), ok: everyCaseRan(summary.totals) };
+}
+

@@ -1,0 +1,86 @@
+// Where a case's measurement comes from: an embedded agent (the real sampler and Docker attachment,
+// in this process, over a database in the output folder) or the node's agent (--agent <url>), which
+// attached to the container itself. Either way the run is found by its container id.
+import { join } from 'node:path';
+import { startAgent, type RunningAgent } from '../agent/agent.js';
+import { DEFAULTS, type AgentConfig } from '../config.js';
+import type { Run, RunSample } from '../core/types.js';
+import { dockerAttachment } from '../docker/watcher.js';
+import { AgentClient } from '../http/client.js';
+import { runFromJson } from '../http/run-json.js';
+import type { Logger } from '../log.js';
+
+export interface MeasuredRun {
+  run: Run;
+  samples: RunSample[];
+}
+
+export interface Measurer {
+  /** Where people can watch (the embedded agent's page), or the agent's URL. */
+  readonly url: string;
+  /** The finished run of this container; waits for the agent to close it. */
+  finishedRun(containerId: string, sinceWallMs: number, timeoutMs?: number): Promise<MeasuredRun>;
+  /** A run measured earlier (for --resume). */
+  runById(runId: string): Promise<MeasuredRun | null>;
+  close(): Promise<void>;
+}
+
+const POLL_MS = 100;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function pollFinished(find: () => Promise<Run | undefined>, containerId: string, timeoutMs: number): Promise<Run> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await find();
+    if (run && run.status !== 'running' && run.summary) return run;
+    if (Date.now() > deadline) throw new Error(`no finished run for container ${containerId.slice(0, 12)} after ${timeoutMs / 1000} s${run ? ` (status ${run.status})` : ' (never attached)'}`);
+    await sleep(POLL_MS);
+  }
+}
+
+export interface EmbeddedSettings {
+  outDir: string;
+  gpuSource: AgentConfig['gpuSource'];
+  intervalMs: number;
+}
+
+export async function embeddedMeasurer(s: EmbeddedSettings, log: Logger): Promise<Measurer> {
+  // The harness kills at the limit itself; the agent only measures (and marks) what it sees.
+  const config: AgentConfig = { ...DEFAULTS, db: join(s.outDir, 'flare-agent.db'), listen: '127.0.0.1:0', select: 'label:flare.team', gpuSource: s.gpuSource, intervalMs: s.intervalMs, enforceTimeLimit: false };
+  const agent: RunningAgent = await startAgent(config, log, [(ctx) => dockerAttachment(ctx)]);
+  // Labels are cleaned by the watcher, so the run is found by container id among the recent runs.
+  const byContainer = async (containerId: string, sinceWallMs: number): Promise<Run | undefined> =>
+    agent.store.listRuns({ sinceWallMs }, 1000).runs.find((r) => r.containerId === containerId);
+  return {
+    url: `http://127.0.0.1:${agent.port}/`,
+    async finishedRun(containerId, sinceWallMs, timeoutMs = 30_000) {
+      const run = await pollFinished(() => byContainer(containerId, sinceWallMs), containerId, timeoutMs);
+      return { run, samples: agent.store.getRunSamples(run.id) };
+    },
+    async runById(runId) {
+      const run = agent.store.getRun(runId);
+      return run ? { run, samples: agent.store.getRunSamples(runId) } : null;
+    },
+    close: () => agent.stop(),
+  };
+}
+
+export function agentMeasurer(url: string, token: string | null): Measurer {
+  const client = new AgentClient(url, token ?? undefined);
+  return {
+    url: client.base,
+    async finishedRun(containerId, sinceWallMs, timeoutMs = 60_000) {
+      const run = await pollFinished(async () => (await client.runs({ sinceWallMs })).find((r) => r.containerId === containerId), containerId, timeoutMs);
+      return { run, samples: await client.samples(run.id) };
+    },
+    async runById(runId) {
+      try {
+        const run = runFromJson(await client.getJson(`/api/v1/runs/${encodeURIComponent(runId)}`));
+        return { run, samples: await client.samples(runId) };
+      } catch {
+        return null;
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,87 @@
+// `flare-agent evaluate` options, validated into one typed object. Pure; bad input → UsageError (exit 2).
+import { UsageError } from '../http/reader.js';
+
+export interface EvaluateOptions {
+  /** A tarball path (docker load) or an image reference (name:tag). */
+  image: string;
+  casesDir: string;
+  outDir: string;
+  team: string | null;
+  /** GPU index for the device request, or null for none. */
+  gpu: string | null;
+  timeLimitSeconds: number | null;
+  memoryBytes: number | null;
+  shmSizeBytes: number | null;
+  command: string;
+  shell: string;
+  network: string;
+  agentUrl: string | null;
+  token: string | null;
+  resume: boolean;
+  gpuSource: 'auto' | 'nvml' | 'nvidia-smi' | 'none';
+  intervalMs: number;
+  plotFormat: 'svg' | 'png';
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** Docker-style sizes: 28g, 512m, 1073741824 (binary units, as `docker run -m`). */
+export function parseSize(flag: string, raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(raw.trim());
+  if (!m) throw new UsageError(`--${flag}: expected a size like 28g or 512m, got ${JSON.stringify(raw)}`);
+  const bytes = Math.round(Number(m[1]) * UNITS[m[2].toLowerCase()]);
+  if (bytes < 6 * 1024 * 1024) throw new UsageError(`--${flag}: at least 6m (Docker's minimum), got ${JSON.stringify(raw)}`);
+  return bytes;
+}
+
+/** Team from an image reference: registry/path/name:tag → name. */
+export function teamFromImage(ref: string): string {
+  const noDigest = ref.split('@')[0];
+  const last = noDigest.split('/').at(-1) ?? noDigest;
+  return last.replace(/:[^:]*$/, '') || 'team';
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOptions {
+  const image = str(o.image);
+  const casesDir = str(o.cases);
+  const outDir = str(o.out);
+  if (!image || !casesDir || !outDir) throw new UsageError('--image, --cases and --out are required');
+  const team = str(o.team);
+  if (team !== null && (team.length > 100 || /[\x00-\x1f\x7f]/.test(team))) throw new UsageError('--team: at most 100 printable characters');
+  const gpuRaw = str(o.gpu) ?? '0';
+  if (gpuRaw !== 'none' && !/^\d{1,3}$/.test(gpuRaw)) throw new UsageError(`--gpu: expected a GPU index or none, got ${JSON.stringify(gpuRaw)}`);
+  let timeLimitSeconds: number | null = null;
+  if (o.timeLimit !== undefined) {
+    timeLimitSeconds = Number(o.timeLimit);
+    if (!Number.isFinite(timeLimitSeconds) || timeLimitSeconds <= 0 || timeLimitSeconds > 604800) throw new UsageError(`--time-limit: expected seconds in (0, 604800], got ${JSON.stringify(o.timeLimit)}`);
+  }
+  const intervalMs = o.intervalMs === undefined ? 100 : Number(o.intervalMs);
+  if (!Number.isInteger(intervalMs) || intervalMs < 10 || intervalMs > 10000) throw new UsageError('--interval-ms: expected an integer 10 to 10000');
+  const gpuSource = str(o.gpuSource) ?? 'auto';
+  if (gpuSource !== 'auto' && gpuSource !== 'nvml' && gpuSource !== 'nvidia-smi' && gpuSource !== 'none') throw new UsageError('--gpu-source: expected auto, nvml, nvidia-smi or none');
+  const plotFormat = str(o.plotFormat) ?? 'png';
+  if (plotFormat !== 'svg' && plotFormat !== 'png') throw new UsageError('--plot-format: expected svg or png');
+  const network = str(o.network) ?? 'none';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new UsageError('--network: expected a Docker network name');
+  return {
+    image,
+    casesDir,
+    outDir,
+    team,
+    gpu: gpuRaw === 'none' ? null : gpuRaw,
+    timeLimitSeconds,
+    memoryBytes: str(o.memory) ? parseSize('memory', o.memory as string) : null,
+    shmSizeBytes: str(o.shmSize) ? parseSize('shm-size', o.shmSize as string) : null,
+    command: str(o.command) ?? 'sh predict.sh',
+    shell: str(o.shell) ?? '/bin/bash',
+    network,
+    agentUrl: str(o.agent),
+    token: str(o.token) ?? str(process.env.FLARE_AGENT_TOKEN),
+    resume: o.resume === true,
+    gpuSource,
+    intervalMs,
+    plotFormat,
+  };
+}

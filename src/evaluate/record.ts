@@ -1,0 +1,59 @@
+// What the harness records per case and in summary.json, and the --resume rule. Pure.
+import type { RunStatus } from '../core/types.js';
+import type { CaseEnd } from './container.js';
+
+export interface CaseRecord {
+  name: string;
+  /** done: ran to its end and was measured; interrupted: Ctrl-C; error: the harness failed on it. */
+  state: 'done' | 'interrupted' | 'error';
+  runId: string | null;
+  containerId: string | null;
+  end: CaseEnd | null;
+  exitCode: number | null;
+  oomKilled: boolean;
+  outputPresent: boolean | null;
+  harnessWallSeconds: number | null;
+  /** The measured run's status (timeout when over the limit). */
+  status: RunStatus | null;
+  exceededTimeLimit: boolean | null;
+  error: string | null;
+}
+
+export interface EvaluationSummary {
+  tool: 'flare-agent evaluate';
+  version: string;
+  team: string;
+  image: string;
+  imageId: string;
+  measuredBy: string;
+  timeLimitSeconds: number | null;
+  command: string[];
+  startedAt: string;
+  finishedAt: string | null;
+  cases: CaseRecord[];
+  totals: { cases: number; done: number; timeouts: number; missingOutputs: number; nonZeroExits: number; interrupted: number; errors: number };
+  files: Record<string, string>;
+}
+
+export function totalsOf(records: readonly CaseRecord[], caseCount: number): EvaluationSummary['totals'] {
+  return {
+    cases: caseCount,
+    done: records.filter((r) => r.state === 'done').length,
+    timeouts: records.filter((r) => r.exceededTimeLimit === true || r.end === 'killed at time limit').length,
+    missingOutputs: records.filter((r) => r.state === 'done' && r.outputPresent === false).length,
+    nonZeroExits: records.filter((r) => r.state === 'done' && r.end === 'exited' && r.exitCode !== 0).length,
+    interrupted: records.filter((r) => r.state === 'interrupted').length,
+    errors: records.filter((r) => r.state === 'error').length,
+  };
+}
+
+/** Cases a --resume may skip: measured to the end under the same image id. */
+export function resumableCases(previous: EvaluationSummary | null, imageId: string): Map<string, CaseRecord> {
+  const out = new Map<string, CaseRecord>();
+  if (!previous || previous.imageId !== imageId) return out;
+  for (const r of previous.cases) if (r.state === 'done' && r.runId) out.set(r.name, r);
+  return out;
+}
+
+/** Whether every case ran (exit 0 of the harness): timeouts and missing outputs still count as ran. */
+export const everyCaseRan = (t: EvaluationSummary['totals']): boolean => t.done === t.cases && t.errors === 0 && t.interrupted === 0;

@@ -1,0 +1,108 @@
+// `flare-agent evaluate` against the real Docker Engine with a busybox team image: a case that copies
+// its input and burns CPU for a known time, one that writes no output, one that sleeps past the limit.
+// The CSVs are checked against what can be computed by hand: names and order, the penalties of the
+// timed-out case, the missing outputs, the exit code of a SIGKILL (137).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, requireServices, runCli, tempDir } from '../helpers.js';
+import { BURN_SECONDS, TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
+
+const available = dockerAvailable();
+if (!available && requireServices()) throw new Error('Docker Engine is required (FLARE_TEST_REQUIRE_SERVICES) but `docker info` fails');
+
+const LIMIT_S = 4;
+const csvRows = (path: string): string[][] => readFileSync(path, 'utf8').trim().split('\n').map((l) => l.split(','));
+
+describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
+  const dir = tempDir('flare-eval-');
+  const cases = join(dir, 'cases');
+  const out = join(dir, 'out');
+  const tarball = join(dir, 'teamalpha.tar.gz');
+  const args = (extra: string[] = []): string[] => ['evaluate', '--image', tarball, '--cases', cases, '--out', out, '--gpu', 'none', '--shell', '/bin/sh', '--time-limit', String(LIMIT_S), '--gpu-source', 'none', '--plot-format', 'svg', ...extra];
+
+  beforeAll(() => {
+    buildTeamImage();
+    // The tarball path: `docker save`, gzip-compressed, then loaded by the harness.
+    writeFileSync(tarball, gzipSync(execFileSync('docker', ['save', TEAM_IMAGE], { maxBuffer: 256 * 1024 * 1024 })));
+    makeCases(cases, ['case_a', 'case_b_nooutput', 'case_c_slow']);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every case, enforces the limit, records missing outputs and writes the FLARE22 CSVs', async () => {
+    const r = await runCli(args(), {}, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('case 3/3 case_c_slow: timeout, killed at the time limit');
+    expect(r.stdout).toContain('3/3 cases ran; 1 over the time limit, 2 without output');
+
+    const exact = csvRows(join(out, 'teamalpha_Efficiency_exact.csv'));
+    expect(exact[0]).toEqual(['Name', 'Time', 'GPU_Mem', 'AUC_GPU_Time', 'CPU_Utilization', 'AUC_CPU_Time', 'RAM', 'AUC_RAM_Time']);
+    expect(exact.slice(1).map((row) => row[0])).toEqual(['case_a', 'case_b_nooutput', 'case_c_slow']);
+    // Over the limit: FLARE22's penalties, exactly.
+    const slow = exact[3];
+    expect([slow[1], slow[3], slow[5]]).toEqual(['3600', '29491200', '360000']);
+    // Burning cases: Docker's wall time ≈ the burn; AUC CPU = 100 × cpuSeconds / nCpu ≤ 100 × burn / nCpu (one core).
+    const nCpu = cpus().length;
+    for (const row of exact.slice(1, 3)) {
+      expect(Number(row[1])).toBeGreaterThan(BURN_SECONDS - 0.1);
+      expect(Number(row[1])).toBeLessThan(LIMIT_S);
+      expect(row[3]).toBe(''); // no GPU source: unknown, not zero
+      expect(Number(row[5])).toBeGreaterThan(0);
+      expect(Number(row[5])).toBeLessThanOrEqual((100 * (BURN_SECONDS + 0.2)) / nCpu);
+    }
+
+    const official = csvRows(join(out, 'teamalpha_Efficiency.csv'));
+    expect(official.slice(1).map((row) => row[0])).toEqual(['case_a', 'case_b_nooutput', 'case_c_slow']);
+    expect(Number(official[3][1])).toBeGreaterThanOrEqual(LIMIT_S); // official Time: the real span, no penalty
+
+    const status = csvRows(join(out, 'teamalpha_cases.csv'));
+    const byName = new Map(status.slice(1).map((row) => [row[0], row]));
+    const col = (name: string): number => status[0].indexOf(name);
+    expect(byName.get('case_a')![col('Output')]).toBe('present');
+    expect(byName.get('case_b_nooutput')![col('Output')]).toBe('missing');
+    expect(byName.get('case_c_slow')![col('Output')]).toBe('missing');
+    expect(byName.get('case_c_slow')![col('ExitCode')]).toBe('137');
+    expect(byName.get('case_c_slow')![col('TimedOut')]).toBe('true');
+    expect(byName.get('case_c_slow')![col('Status')]).toBe('timeout');
+    expect(byName.get('case_a')![col('Status')]).toBe('completed');
+    expect(readFileSync(join(out, 'teamalpha_outputs', 'case_a.nii.gz'), 'utf8')).toBe('not really NIfTI: case_a\n');
+
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { team: string; totals: Record<string, number>; imageId: string };
+    expect(summary.team).toBe('teamalpha');
+    expect(summary.totals).toEqual({ cases: 3, done: 3, timeouts: 1, missingOutputs: 2, nonZeroExits: 0, interrupted: 0, errors: 0 });
+    const plots = readdirSync(join(out, 'plots'));
+    expect(plots.filter((f) => f.endsWith('.svg'))).toHaveLength(9);
+    expect(readFileSync(join(out, 'plots', plots.find((f) => f.startsWith('case_c_slow') && f.endsWith('_GPU.svg'))!), 'utf8')).toContain('time limit 4 s');
+    // No container left behind.
+    expect(execFileSync('docker', ['ps', '-aq', '--filter', 'label=flare.team=teamalpha'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+
+  it('--resume skips the cases measured for the same image', async () => {
+    const before = csvRows(join(out, 'teamalpha_Efficiency_exact.csv'));
+    const r = await runCli(args(['--resume']), {}, 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/skipped \(--resume/g)).toHaveLength(3);
+    expect(csvRows(join(out, 'teamalpha_Efficiency_exact.csv'))).toEqual(before);
+  });
+
+  it('Ctrl-C kills the running container, records it interrupted and exits 1', async () => {
+    const slowCases = join(dir, 'slow-cases');
+    makeCases(slowCases, ['case_z_slow']);
+    const out2 = join(dir, 'out2');
+    const child = spawn(process.execPath, [CLI, 'evaluate', '--image', TEAM_IMAGE, '--cases', slowCases, '--out', out2, '--gpu', 'none', '--shell', '/bin/sh', '--gpu-source', 'none'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    for (let i = 0; i < 200 && !stderr.includes('running'); i++) await new Promise((res) => setTimeout(res, 100));
+    await new Promise((res) => setTimeout(res, 1000));
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    const summary = JSON.parse(readFileSync(join(out2, 'summary.json'), 'utf8')) as { cases: { state: string; end: string }[] };
+    expect(summary.cases.map((c) => [c.state, c.end])).toEqual([['interrupted', 'interrupted']]);
+    expect(existsSync(join(out2, 'teamalpha_Efficiency.csv'))).toBe(true);
+    expect(execFileSync('docker', ['ps', '-aq', '--filter', 'label=flare.case=case_z_slow'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+});
