@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireServices, runCli, tempDir } from '../helpers.js';
+import { startAgentChild } from '../web/agent-child.js';
 import { BURN_SECONDS, TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
 
 const available = dockerAvailable();
@@ -104,5 +105,24 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
     expect(summary.cases.map((c) => [c.state, c.end])).toEqual([['interrupted', 'interrupted']]);
     expect(existsSync(join(out2, 'teamalpha_Efficiency.csv'))).toBe(true);
     expect(execFileSync('docker', ['ps', '-aq', '--filter', 'label=flare.case=case_z_slow'], { encoding: 'utf8' }).trim()).toBe('');
+  });
+
+  it("--agent: the node's agent measures, the harness only runs the cases", async () => {
+    const oneCase = join(dir, 'one-case');
+    makeCases(oneCase, ['case_a']);
+    const agent = await startAgentChild(['--db', join(dir, 'node-agent.db'), '--gpu-source', 'none']);
+    try {
+      const out3 = join(dir, 'out3');
+      const r = await runCli(['evaluate', '--image', TEAM_IMAGE, '--cases', oneCase, '--out', out3, '--gpu', 'none', '--shell', '/bin/sh', '--agent', `http://127.0.0.1:${agent.port}`], {}, 60_000);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`measured by the agent at http://127.0.0.1:${agent.port}`);
+      const runId = csvRows(join(out3, 'teamalpha_cases.csv'))[1][9];
+      // The run lives in the node agent's database, not in the output folder.
+      expect(existsSync(join(out3, 'flare-agent.db'))).toBe(false);
+      const res = await fetch(`http://127.0.0.1:${agent.port}/api/v1/runs/${runId}`);
+      expect(((await res.json()) as { case: string; status: string }).status).toBe('completed');
+    } finally {
+      await agent.stop();
+    }
   });
 });
