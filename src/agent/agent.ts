@@ -1,6 +1,5 @@
 // The daemon: storage, the sampling stack, the exporter, HTTP, and the Docker watcher, wired together.
 // Without Docker or a GPU it still starts, samples the node, serves /healthz and /metrics, and says what is missing.
-import { fileURLToPath } from 'node:url';
 import type { AgentConfig } from '../config.js';
 import { summarizeRun } from '../core/summary.js';
 import type { Run } from '../core/types.js';
@@ -12,6 +11,7 @@ import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
+import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
 import { createSamplingStack, penaltiesOf, type SamplingStack } from './stack.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
@@ -43,7 +43,6 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-const WEB_DIR = fileURLToPath(new URL('../../../web', import.meta.url));
 const RETENTION_EVERY_MS = 3600_000;
 
 /**
