@@ -1,6 +1,6 @@
 // `flare-agent start`: the long-running daemon.
 import type { Command } from 'commander';
-import { startAgent, type AttachmentFactory } from '../agent/agent.js';
+import { startAgent, type AttachmentFactory, type RunningAgent } from '../agent/agent.js';
 import { resolveConfig } from '../config.js';
 import { dockerAttachment } from '../docker/watcher.js';
 import { createLogger } from '../log.js';
@@ -15,11 +15,14 @@ export function register(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const config = resolveConfig(flagValues(opts), process.env, opts.config as string | undefined);
     const log = createLogger(config.logLevel);
-    const agent = await startAgent(config, log, attachments);
-    let stopping = false;
+    // Signals are handled from the first moment: one that arrives while the agent is still starting
+    // stops it as soon as it is up, instead of killing the process with runs half-written.
+    let stopSignal: string | null = null;
+    let agent: RunningAgent | null = null;
     const shutdown = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
+      if (stopSignal) return;
+      stopSignal = signal;
+      if (!agent) return;
       log.info('stopping', { signal });
       agent.stop().then(
         () => process.exit(0),
@@ -31,5 +34,11 @@ export function register(program: Command): void {
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    agent = await startAgent(config, log, attachments);
+    if (stopSignal) {
+      const signal: string = stopSignal;
+      stopSignal = null;
+      shutdown(signal);
+    }
   });
 }

@@ -123,7 +123,10 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     const run = await finishedRun(t.agent, id);
     expect(run.status).toBe('oom');
     expect(run.summary!.terminationReason).toBe('oom');
-    expect(run.summary!.maxRamMiB!).toBeGreaterThan(16);
+    // dd fills the tmpfs in a few hundred ms and is killed: the 100-ms samples may miss the peak, but
+    // none may exceed the limit.
+    expect(run.summary!.maxRamMiB!).toBeGreaterThan(0);
+    expect(run.summary!.maxRamMiB!).toBeLessThanOrEqual(32.5);
   });
 
   it('past its limit without enforcement: not killed, timeout, penalties in the scoring block', async () => {
@@ -181,8 +184,9 @@ describe.skipIf(!engineUp && !requireServices())('time limit enforcement (real e
       expect(dockerWallSeconds(info)).toBeGreaterThan(1);
       expect(dockerWallSeconds(info)).toBeLessThan(1.25);
       console.log('killed at limit', { dockerWallSeconds: dockerWallSeconds(info), cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds });
-      // CPU integrated up to the limit only.
-      expect(s.cpuSeconds).toBeLessThanOrEqual(1.0);
+      // CPU integrated up to the limit only. One burner uses at most one core; the cgroup counter also holds
+      // what runc and the shell used before Docker's StartedAt (tens of ms with vfs storage here).
+      expect(s.cpuSeconds).toBeLessThanOrEqual(1.1);
       expect(s.cpuSeconds).toBeGreaterThan(0.2); // one burner, on a machine other work shares
       expect(s.scoring.penalised).toBe(true);
       // Someone else's kill is told apart from the agent's.
