@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStoreReadOnly } from '../../src/store/index.js';
 import { runCli } from '../helpers.js';
 import { MiB, buildStub, stubDevice, writeStubState } from './stub/stub.js';
 
@@ -61,5 +62,48 @@ describe('profile with the NVML stub', () => {
     expect(r.code, r.stderr).toBe(0);
     const json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
     expect([json.aucGpuMiBs, json.maxGpuMiB]).toEqual([null, null]);
+  });
+
+  it('the GPU lost mid-run: sampling goes on, the gap is stored as unknown (not 0), the run is flagged', async () => {
+    const state = join(dir, 'state-lost');
+    const busy = join(dir, 'busy-lost');
+    const lost = join(dir, 'lost');
+    const db = join(dir, 'lost.db');
+    writeStubState(state, { devices: [stubDevice(0, 81559, 100)] });
+    writeStubState(busy, { devices: [stubDevice(0, 81559, 3100)] });
+    writeStubState(lost, { devices: [stubDevice(0, 81559, 3100)], errors: { nvmlDeviceGetMemoryInfo_v2: 15, nvmlDeviceGetMemoryInfo: 15 } });
+    // $1 busy state without the process line, $2 the GPU-lost state, $3 the live state file.
+    const script = [
+      'hold() { { cat "$1"; echo "proc 0 $$ ' + 3000 * MiB + '"; } > "$3.tmp" && mv "$3.tmp" "$3"; }',
+      'hold "$@"; sleep 0.8',
+      'cp "$2" "$3.tmp" && mv "$3.tmp" "$3"; sleep 0.6',
+      'hold "$@"; sleep 0.8',
+    ].join('; ');
+    const r = await runCli(
+      ['profile', '--json', '--db', db, '--gpu-source', 'nvml', '--nvml-lib', lib, '--interval-ms', '50', '--', '/bin/sh', '-c', script, 'flare-gpu-lost', busy, lost, state],
+      { FLARE_NVML_STUB_STATE: state },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { status: string; flags: string[]; maxGpuMiB: number; sampleCount: number; id: string };
+    expect(json.status).toBe('completed');
+    expect(json.flags).toContain('gpu-unavailable');
+    expect(json.maxGpuMiB).toBe(3000);
+    const store = openStoreReadOnly(db);
+    const samples = store.getRunSamples(json.id);
+    store.close();
+    const gpu = samples.map((x) => x.gpuMiB);
+    const firstNull = gpu.indexOf(null);
+    const lastNull = gpu.lastIndexOf(null);
+    console.log(`GPU lost mid-run: ${samples.length} samples, unknown from #${firstNull} to #${lastNull}`);
+    // Sampling went on through the loss (CPU kept being read), the gap is unknown rather than 0,
+    // and GPU figures came back after it.
+    expect(samples.length).toBeGreaterThan(30);
+    expect(firstNull).toBeGreaterThan(0);
+    expect(gpu.slice(firstNull, lastNull + 1).every((v) => v === null)).toBe(true);
+    expect(lastNull - firstNull + 1).toBeGreaterThanOrEqual(5);
+    expect(samples.slice(firstNull, lastNull + 1).every((x) => x.cpuSeconds !== null)).toBe(true);
+    expect(gpu.slice(lastNull + 1).some((v) => v === 3000)).toBe(true);
+    // 0 MiB only before the command registered its process (a real 0); never in place of the unknown gap.
+    expect(gpu.slice(gpu.indexOf(3000)).includes(0)).toBe(false);
   });
 });
