@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as one JSON object')
     .option('--team <name>', 'team to record the run under', 'profile')
     .option('--case <name>', 'case to record the run under (default: the command name)')
+    .option('--no-cgroup', 'follow the process tree through /proc instead of a cgroup of its own (less exact: see README)')
     .passThroughOptions();
   addConfigOptions(cmd, SAMPLING_KEYS);
   cmd.action(async (command: string[], opts: Record<string, unknown>) => {
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     const scratch = keep ? null : mkdtempSync(join(tmpdir(), 'flare-profile-'));
     const store = openStore(scratch ? join(scratch, 'profile.db') : config.db);
     try {
-      const result = await runProfile(config, store, { command, team: opts.team as string, caseName: opts.case as string | undefined }, log);
+      const result = await runProfile(config, store, { command, team: opts.team as string, caseName: opts.case as string | undefined, noCgroup: opts.cgroup === false }, log);
       const { summary, ...identity } = result.run;
       if (opts.json) process.stdout.write(JSON.stringify({ ...summary, id: identity.id, team: identity.team, case: identity.case, node: identity.node, command: identity.command, method: result.method }) + '\n');
       else process.stderr.write(formatSummaryTable(result.run, result.method));

@@ -17,6 +17,8 @@ export interface ProfileOptions {
   command: string[];
   team?: string;
   caseName?: string;
+  /** Follow the process tree through /proc instead of creating a cgroup (no root, or cgroups not wanted). */
+  noCgroup?: boolean;
   /** Forwarded to the child's stdio (inherit for the CLI; 'ignore' in tests). */
   stdio?: 'inherit' | 'ignore';
 }
@@ -41,12 +43,14 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
   let method: string;
   const cgroupName = newRunId(Date.now());
   try {
+    if (opts.noCgroup) throw new Error('--no-cgroup');
     if (!stack.mounts) throw new Error(stack.mountsError ?? 'no cgroup mounts');
     cgroup = createProfileCgroup(stack.mounts, cgroupName);
     method = `cgroup v${cgroup.paths.cpu.version}`;
   } catch (e) {
-    method = `proc-tree (cgroups not writable: ${(e as Error).message})`;
-    log.warn('profile: cgroups not writable, following the process tree through /proc instead', { reason: (e as Error).message });
+    const why = opts.noCgroup ? 'asked for with --no-cgroup' : `cgroups not writable: ${(e as Error).message}`;
+    method = `proc-tree (${why})`;
+    if (!opts.noCgroup) log.warn('profile: cgroups not writable, following the process tree through /proc instead', { reason: (e as Error).message });
   }
 
   const startedWallMs = Date.now();

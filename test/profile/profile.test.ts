@@ -90,3 +90,16 @@ describe('flare-agent profile', () => {
     expect(r.stderr).toMatch(/status\s+completed/);
   });
 });
+
+describe('flare-agent profile --no-cgroup (the /proc process-tree fallback)', () => {
+  it('counts a command and its reaped children within 5 % of /usr/bin/time, and says how it measured', async () => {
+    const { code, json, stderr } = await profile(['--no-cgroup', '--interval-ms', '20'], ['/usr/bin/time', '-f', 'TIME %U %S', ...BURNER]);
+    const truth = parseGnuTime(stderr);
+    console.log(`profile --no-cgroup burner: cpuSeconds=${json.cpuSeconds.toFixed(3)} /usr/bin/time user+sys=${truth.toFixed(3)}`);
+    expect(code).toBe(0);
+    expect(json.method).toBe('proc-tree (asked for with --no-cgroup)');
+    expect(json.flags).toContain('proc-tree-fallback');
+    // Less exact than a cgroup: CPU after the last tick is lost (≤ one interval), so the bound is looser.
+    expect(Math.abs(json.cpuSeconds - truth) / truth).toBeLessThan(0.05);
+  });
+});
