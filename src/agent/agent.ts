@@ -1,5 +1,6 @@
 // The daemon: storage, the sampling stack, the exporter, HTTP, and the Docker watcher, wired together.
 // Without Docker or a GPU it still starts, samples the node, serves /healthz and /metrics, and says what is missing.
+import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
 import { summarizeRun } from '../core/summary.js';
 import type { Run } from '../core/types.js';
@@ -24,7 +25,11 @@ export interface AgentContext {
   stack: SamplingStack;
   events: AgentEvents;
   setSource(name: SourceName, status: SourceStatus): void;
-  /** Runs the previous agent process left 'running', now closed as interrupted (for relinking). */
+  /**
+   * Container runs an earlier agent process on this node left unfinished (closed as interrupted at its
+   * stop, or just now after a crash), newest first: a container still running continues in a new run
+   * linked to its earlier one.
+   */
   interruptedAtStart: Run[];
 }
 
@@ -76,6 +81,15 @@ export function closeInterruptedRuns(store: Store, config: AgentConfig): Run[] {
   return closed;
 }
 
+const RELINK_LOOKBACK_MS = 7 * 24 * 3600_000;
+const RELINK_MAX_RUNS = 1000;
+
+/** Runs the agent itself interrupted (its stop, or a crash) on this node lately, newest first. */
+function recentlyInterrupted(store: Store, node: string): Run[] {
+  const { runs } = store.listRuns({ status: 'interrupted', node, sinceWallMs: Date.now() - RELINK_LOOKBACK_MS }, RELINK_MAX_RUNS);
+  return runs.filter((r) => r.kind === 'container' && r.containerId && r.summary?.terminationReason === 'agent interrupted');
+}
+
 export async function startAgent(config: AgentConfig, log: Logger, attach: AttachmentFactory[] = []): Promise<RunningAgent> {
   const startedWallMs = Date.now();
   const sources: Record<SourceName, SourceStatus> = {
@@ -108,8 +122,9 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
       log.error('sqlite write failed', { error: err.message });
     },
   });
-  const interruptedAtStart = closeInterruptedRuns(store, config);
-  for (const run of interruptedAtStart) log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
+  const recovered = closeInterruptedRuns(store, config);
+  for (const run of recovered) log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
+  const interruptedAtStart = recentlyInterrupted(store, hostname());
 
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);

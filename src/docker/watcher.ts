@@ -43,15 +43,17 @@ export class DockerWatcher implements Attachment {
   private readonly ignored = new Set<string>();
   /** Per-container chain, so a container's events are handled in order (attach before die). */
   private readonly queues = new Map<string, Promise<void>>();
-  /** Container id → run the previous agent process left running (linked as previousRunId). */
-  private readonly previousRun = new Map<string, string>();
+  /** Container id → the newest run an earlier agent process left unfinished (linked as previousRunId). */
+  private readonly previousRun = new Map<string, { runId: string; startedWallMs: number }>();
   private readonly feed: EventFeed;
   private readonly latenciesMs: number[] = [];
   private attachedRuns = 0;
 
   constructor(private readonly ctx: AgentContext, private readonly docker: Docker, backoff?: Backoff) {
     this.selector = parseSelector(ctx.config.select);
-    for (const run of ctx.interruptedAtStart) if (run.containerId) this.previousRun.set(run.containerId, run.id);
+    for (const run of ctx.interruptedAtStart) {
+      if (run.containerId && !this.previousRun.has(run.containerId)) this.previousRun.set(run.containerId, { runId: run.id, startedWallMs: run.startedWallMs });
+    }
     this.feed = new EventFeed(docker, {
       onEvent: (e) => this.onEvent(e),
       onConnected: () => this.onConnected(),
@@ -173,7 +175,9 @@ export class DockerWatcher implements Attachment {
     if (!paths) flags.push(info.State.Running ? 'no-cgroup' : 'exited-before-attach');
     const missedSeconds = (clock.monoNs - startedMonoNs) / 1e9;
     if (mode.late) flags.push('attached-late', `attached-late:${missedSeconds.toFixed(3)}s`);
-    const previousRunId = this.previousRun.get(containerId) ?? null;
+    // Linked only within the same life of the container (same Docker StartedAt), not across a restart.
+    const previous = this.previousRun.get(containerId);
+    const previousRunId = previous && previous.startedWallMs === Number(startNs / 1_000_000n) ? previous.runId : null;
     this.previousRun.delete(containerId);
     const run = runs.start({
       identity: who.identity,

@@ -1,0 +1,44 @@
+// The agent restarting while a container runs (an upgrade, a crash): the new agent attaches to the
+// container late and links its run to the one the earlier agent left unfinished.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { requireServices, sleep, tempDir } from '../helpers.js';
+import { createAndStart, dockerReachable, finishedRun, removeContainer, startTestAgent, waitFor } from './helpers.js';
+
+const engineUp = await dockerReachable();
+
+describe.skipIf(!engineUp && !requireServices())('agent restart under a running container (real engine)', () => {
+  it('a clean stop and a new agent on the same database: the container continues in a linked run', async () => {
+    if (!engineUp) throw new Error('Docker engine is required (FLARE_TEST_REQUIRE_SERVICES)');
+    const db = join(tempDir('flare-restart-'), 'agent.db');
+    const a = await startTestAgent({ db });
+    const c = await createAndStart({ cmd: ['sh', '-c', 'timeout 3 sh -c "while :; do :; done"; echo done'] });
+    try {
+      await waitFor(() => a.watcher.runOf(c.id) !== null, 5000, 'the first agent to attach');
+      const firstRunId = a.watcher.runOf(c.id)!;
+      await sleep(700);
+      await a.stop(); // closes its run as interrupted
+      const b = await startTestAgent({ db });
+      try {
+        await waitFor(() => b.watcher.runOf(c.id) !== null, 5000, 'the second agent to attach');
+        await c.wait();
+        const run = await finishedRun(b.agent, c.id);
+        const first = b.agent.store.getRun(firstRunId)!;
+        console.log('agent restart: first run', first.status, first.summary?.cpuSeconds, '→ linked run', run.status, run.summary?.cpuSeconds, run.summary?.flags);
+        expect(first.status).toBe('interrupted');
+        expect(first.summary!.terminationReason).toBe('agent interrupted');
+        expect(run.previousRunId).toBe(firstRunId);
+        expect(run.status).toBe('completed');
+        expect(run.summary!.flags.some((f) => f.startsWith('attached-late:'))).toBe(true);
+        // Same container life: both runs start at Docker's StartedAt, and the cgroup counter kept counting
+        // while no agent ran, so the second run's CPU covers the whole container.
+        expect(run.startedWallMs).toBe(first.startedWallMs);
+        expect(run.summary!.cpuSeconds).toBeGreaterThan(first.summary!.cpuSeconds);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await removeContainer(c.id);
+    }
+  });
+});
