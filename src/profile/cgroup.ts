@@ -1,7 +1,7 @@
 // A cgroup of profile's own for the profiled command: created before the command starts (so every
 // forked child is counted, even those that exit early), killed as a whole, removed at the end.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CgroupMounts } from '../sources/cgroup-mounts.js';
 import type { CgroupPaths } from '../sources/types.js';
 
@@ -36,6 +36,27 @@ function ownPath(controller: string | null): string {
 }
 
 /**
+ * Removes empty `flare-profile-*` cgroups that a killed profile left behind. rmdir of a cgroup succeeds
+ * only when no process is in it, so a command still running in one is never touched.
+ */
+function removeStaleSiblings(parentDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parentDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith('flare-profile-')) continue;
+    try {
+      rmdirSync(join(parentDir, name));
+    } catch {
+      /* populated, or already gone */
+    }
+  }
+}
+
+/**
  * Creates `flare-profile-<name>` next to the agent: v1 cpuacct (+ memory) when mounted (hybrid hosts
  * account there), else under the agent's own v2 cgroup. Throws when not writable (caller falls back).
  */
@@ -44,10 +65,12 @@ export function createProfileCgroup(mounts: CgroupMounts, name: string): Profile
   if (mounts.v1['cpuacct']) {
     const cpuRel = join(ownPath('cpuacct'), leaf);
     const cpuDir = join(mounts.v1['cpuacct'], cpuRel);
+    removeStaleSiblings(dirname(cpuDir));
     mkdirSync(cpuDir);
     let memDir: string | null = null;
     if (mounts.v1['memory']) {
       memDir = join(mounts.v1['memory'], ownPath('memory'), leaf);
+      removeStaleSiblings(dirname(memDir));
       try {
         mkdirSync(memDir);
       } catch {
@@ -60,6 +83,7 @@ export function createProfileCgroup(mounts: CgroupMounts, name: string): Profile
   if (mounts.v2) {
     const rel = join(ownPath(null), leaf);
     const dir = join(mounts.v2, rel);
+    removeStaleSiblings(dirname(dir));
     mkdirSync(dir);
     const memory = existsSync(join(dir, 'memory.current')) ? { version: 2 as const, dir } : null;
     return makeHandle({ cpu: { version: 2, dir }, memory }, rel, [join(dir, 'cgroup.procs')], join(dir, 'cgroup.kill'));

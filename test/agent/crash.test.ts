@@ -1,11 +1,13 @@
 // kill -9 of a process that is writing a run: the file must stay intact and the run become 'interrupted'
 // when the agent next starts, with the partial summary of what was stored.
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { openStoreReadOnly } from '../../src/store/index.js';
-import { CLI, sleep, tempDir } from '../helpers.js';
+import { CLI, runCli, sleep, tempDir } from '../helpers.js';
 
 describe('crash safety', () => {
   it('kill -9 while writing; restart; integrity ok; run interrupted with its samples', async () => {
@@ -50,6 +52,19 @@ describe('crash safety', () => {
     const check = new Database(db, { readonly: true });
     expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
     check.close();
+
+    // The killed profile left its (now empty) cgroup behind; the next profile removes such leftovers.
+    const mounts = detectCgroupMounts();
+    const leftovers = (): string[] =>
+      [mounts.v1['cpuacct'], mounts.v1['memory'], mounts.v2]
+        .filter((d): d is string => Boolean(d))
+        .flatMap((d) => readdirSync(d).filter((n) => n.startsWith('flare-profile-')).map((n) => join(d, n)))
+        .filter((dir) => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');
+    await sleep(200);
+    expect(leftovers().length).toBeGreaterThan(0);
+    const next = await runCli(['profile', '--gpu-source', 'none', '--', 'true']);
+    expect(next.code).toBe(0);
+    expect(leftovers()).toEqual([]);
   });
 
   it('start with no Docker and no GPU still serves /healthz saying what is missing', async () => {
