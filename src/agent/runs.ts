@@ -49,7 +49,10 @@ export interface RunSettings {
   intervalMs: number;
   gpuToleranceMiB: number;
   penalties: Penalties;
-  /** How often a running run's partial summary is written, so a crash leaves a summary (ms). */
+  /**
+   * Least time between two partial summaries of a running run (ms), so readers see figures while it
+   * runs. It stretches with the trace (1 s per 2000 samples): a summary costs ~1 µs per sample.
+   */
   partialSummaryEveryMs: number;
 }
 
@@ -122,6 +125,29 @@ export class RunManager {
   /** Samples every active run now. gpu: per key shares, or null when no GPU source is active. */
   sampleAll(gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
     for (const a of this.active.values()) this.sampleOne(a, gpu, deviceUsedMiB, wallMs);
+    this.refreshOnePartialSummary();
+  }
+
+  /**
+   * Writes the partial summary of at most one running run per tick (the most overdue), so that many
+   * long runs never stall one tick together. Crash recovery does not depend on it: the next agent
+   * recomputes the summary from the stored samples.
+   */
+  private refreshOnePartialSummary(): void {
+    const now = monoNowNs();
+    let due: ActiveRun | null = null;
+    let dueByNs = 0;
+    for (const a of this.active.values()) {
+      const everyNs = Math.max(this.settings.partialSummaryEveryMs * 1e6, (a.samples.length / 2000) * 1e9);
+      const overdueNs = now - a.lastPartialMonoNs - everyNs;
+      if (overdueNs >= 0 && (due === null || overdueNs > dueByNs)) {
+        due = a;
+        dueByNs = overdueNs;
+      }
+    }
+    if (!due) return;
+    due.lastPartialMonoNs = now;
+    this.store.updateRunningSummary(due.run.id, this.summarize(due, null, 'running', null, null));
   }
 
   /** Samples one run immediately (e.g. on cgroup.events "populated 0", or just before a kill). */
@@ -154,10 +180,6 @@ export class RunManager {
     a.samples.push(sample);
     this.store.appendRunSample(a.run.id, sample);
     this.checkLimit(a, monoNs);
-    if (monoNs - a.lastPartialMonoNs >= this.settings.partialSummaryEveryMs * 1e6) {
-      a.lastPartialMonoNs = monoNs;
-      this.store.updateRunningSummary(a.run.id, this.summarize(a, null, 'running', null, null));
-    }
   }
 
   /**

@@ -1,0 +1,62 @@
+// RunManager against a real SQLite store, with counters from a scripted reader (the cgroup files are
+// covered by test/sources; here the run lifecycle is under test).
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunManager, type CounterReader } from '../../src/agent/runs.js';
+import { FLARE22_PENALTIES } from '../../src/core/types.js';
+import { monoNowNs } from '../../src/sampler/ticker.js';
+import { openStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { tempDir } from '../helpers.js';
+
+/** Counters that grow by a fixed step per read, like a process using half a core at 10 Hz. */
+class SteppingReader implements CounterReader {
+  cpuSeconds = 0;
+  read() {
+    this.cpuSeconds += 0.05;
+    return { cpuSeconds: this.cpuSeconds, ramMiB: 100 };
+  }
+  close(): void {}
+}
+
+let store: Store | null = null;
+afterEach(() => store?.close());
+
+function manager(partialSummaryEveryMs: number): RunManager {
+  store = openStore(join(tempDir(), 'runs.db'));
+  return new RunManager(store, { node: 'n', nCpu: 2, intervalMs: 100, gpuToleranceMiB: 2048, penalties: FLARE22_PENALTIES, partialSummaryEveryMs });
+}
+
+function startRun(m: RunManager, team: string) {
+  return m.start({ identity: { kind: 'profile', team, case: 'c', node: 'n' }, reader: new SteppingReader(), gpuKey: null, startedWallMs: Date.now(), startedMonoNs: monoNowNs(), timeLimitSeconds: null });
+}
+
+describe('RunManager', () => {
+  it('writes at most one partial summary per tick, the most overdue run first', () => {
+    const m = manager(0);
+    const runs = ['a', 'b', 'c'].map((t) => startRun(m, t));
+    const withSummary = (): number => runs.filter((r) => store!.getRun(r.id)?.summary).length;
+    m.sampleAll(null, new Map(), Date.now());
+    expect(withSummary()).toBe(1);
+    m.sampleAll(null, new Map(), Date.now());
+    m.sampleAll(null, new Map(), Date.now());
+    expect(withSummary()).toBe(3);
+    const s = store!.getRun(runs[0].id)!.summary!;
+    expect(s.status).toBe('running');
+    expect(s.sampleCount).toBeGreaterThanOrEqual(1);
+  });
+
+  it('closes a run with the final counter read and the stored trace', () => {
+    const m = manager(60_000);
+    const run = startRun(m, 'a');
+    for (let i = 0; i < 5; i++) m.sampleAll(null, new Map(), Date.now());
+    const done = m.finish(run.id, { status: 'completed', terminationReason: 'exited', exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() })!;
+    // Five ticks read 0.05 … 0.25, the final read 0.30: exact at the end, not the last tick's value.
+    expect(done.summary!.cpuSeconds).toBeCloseTo(0.3, 9);
+    expect(done.summary!.flags).toContain('final-counter-read');
+    expect(done.summary!.aucGpuMiBs).toBeNull(); // no GPU source: unknown, not 0
+    expect(store!.getRunSamples(run.id)).toHaveLength(5);
+    expect(store!.getRun(run.id)!.status).toBe('completed');
+    expect(m.has(run.id)).toBe(false);
+  });
+});
