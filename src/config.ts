@@ -1,6 +1,7 @@
 // Agent configuration: one table of options, read from flags, FLARE_AGENT_<OPTION> variables and a JSON
 // file (in that order of precedence), validated into a typed object. Bad input → ConfigError (exit 2).
 import { readFileSync } from 'node:fs';
+import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES } from './core/types.js';
 
 export class ConfigError extends Error {}
 
@@ -47,7 +48,7 @@ export const DEFAULTS: AgentConfig = {
   timeLimit: null,
   enforceTimeLimit: false,
   killGraceSeconds: 0,
-  gpuToleranceMib: 2048,
+  gpuToleranceMib: DEFAULT_GPU_TOLERANCE_MIB,
   gpuSource: 'auto',
   nvmlLib: 'libnvidia-ml.so.1',
   dockerHost: null,
@@ -55,9 +56,9 @@ export const DEFAULTS: AgentConfig = {
   metricsOpen: true,
   retentionDays: null,
   retentionMaxMib: null,
-  penaltyTimeSeconds: 3600,
-  penaltyAucGpuMibs: 3600 * (10240 - 2048),
-  penaltyAucCpuPcts: 3600 * 100,
+  penaltyTimeSeconds: FLARE22_PENALTIES.timeSeconds,
+  penaltyAucGpuMibs: FLARE22_PENALTIES.aucGpuMiBs,
+  penaltyAucCpuPcts: FLARE22_PENALTIES.aucCpuPctS,
   logLevel: 'info',
 };
 

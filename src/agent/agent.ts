@@ -68,7 +68,8 @@ export function closeInterruptedRuns(store: Store, config: AgentConfig): Run[] {
       nCpu: run.nCpu,
       intervalMs: run.intervalMs,
       timeLimitSeconds: run.timeLimitSeconds,
-      gpuToleranceMiB: config.gpuToleranceMib,
+      // The tolerance the run was measured with (its partial summary), not whatever this start configured.
+      gpuToleranceMiB: run.summary?.gpuToleranceMiB ?? config.gpuToleranceMib,
       penalties: penaltiesOf(config),
       status: 'interrupted',
       terminationReason: 'agent interrupted',

@@ -1,7 +1,7 @@
 // The sampling stack shared by the daemon (`start`) and `profile`: host and GPU sources, run manager, sampler.
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
-import { FLARE22_PENALTIES, type Penalties } from '../core/types.js';
+import type { Penalties } from '../core/types.js';
 import { selectGpuSource } from '../gpu/select.js';
 import { detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';
 import { HostSource } from '../sources/host.js';
@@ -27,8 +27,7 @@ export interface SamplingStack {
 }
 
 export function penaltiesOf(config: AgentConfig): Penalties {
-  const p = { timeSeconds: config.penaltyTimeSeconds, aucGpuMiBs: config.penaltyAucGpuMibs, aucCpuPctS: config.penaltyAucCpuPcts };
-  return p.timeSeconds === FLARE22_PENALTIES.timeSeconds && p.aucGpuMiBs === FLARE22_PENALTIES.aucGpuMiBs && p.aucCpuPctS === FLARE22_PENALTIES.aucCpuPctS ? FLARE22_PENALTIES : p;
+  return { timeSeconds: config.penaltyTimeSeconds, aucGpuMiBs: config.penaltyAucGpuMibs, aucCpuPctS: config.penaltyAucCpuPcts };
 }
 
 export async function createSamplingStack(
