@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireServices, sleep, tempDir } from '../helpers.js';
-import { createAndStart, dockerReachable, finishedRun, removeContainer, startTestAgent, waitFor } from './helpers.js';
+import { createAndStart, dockerReachable, removeContainer, startTestAgent, waitFor } from './helpers.js';
 
 const engineUp = await dockerReachable();
 
@@ -21,8 +21,12 @@ describe.skipIf(!engineUp && !requireServices())('agent restart under a running 
       const b = await startTestAgent({ db });
       try {
         await waitFor(() => b.watcher.runOf(c.id) !== null, 5000, 'the second agent to attach');
+        const secondRunId = b.watcher.runOf(c.id)!;
+        expect(secondRunId).not.toBe(firstRunId);
         await c.wait();
-        const run = await finishedRun(b.agent, c.id);
+        // Both runs start at the same Docker StartedAt, so pick the second agent's run by id, not by time.
+        await waitFor(() => b.agent.store.getRun(secondRunId)?.status !== 'running', 10_000, 'the linked run to finish');
+        const run = b.agent.store.getRun(secondRunId)!;
         const first = b.agent.store.getRun(firstRunId)!;
         console.log('agent restart: first run', first.status, first.summary?.cpuSeconds, '→ linked run', run.status, run.summary?.cpuSeconds, run.summary?.flags);
         expect(first.status).toBe('interrupted');
