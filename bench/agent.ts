@@ -1,7 +1,7 @@
 // Agent overhead: CPU per second of wall time while sampling N targets (sleeping processes, each in a
-// cgroup of its own), and tick lag. Runs the real sampling stack in this process with a real SQLite file.
+// cgroup of its own, v1 or v2), and tick lag. Runs the real sampling stack in this process with a real SQLite file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSamplingStack, noEvents } from '../src/agent/stack.js';
@@ -9,36 +9,33 @@ import { DEFAULTS } from '../src/config.js';
 import { monoNowNs } from '../src/sampler/ticker.js';
 import { CgroupReader } from '../src/sources/cgroup.js';
 import { detectCgroupMounts } from '../src/sources/cgroup-mounts.js';
+import { createProfileCgroup, type ProfileCgroup } from '../src/profile/cgroup.js';
 import { openStore } from '../src/store/index.js';
 
 const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Target {
   child: ChildProcess;
-  dirs: string[];
+  cgroup: ProfileCgroup;
 }
 
+/** Sleeping processes, each in a cgroup of its own (v1 or v2, as `profile` makes them). */
 function startTargets(n: number): Target[] {
   const mounts = detectCgroupMounts();
   const targets: Target[] = [];
   for (let i = 0; i < n; i++) {
-    const name = `flare-bench-${process.pid}-${i}`;
-    const dirs = [join(mounts.v1['cpuacct']!, name), join(mounts.v1['memory']!, name)];
-    for (const d of dirs) mkdirSync(d);
+    const cgroup = createProfileCgroup(mounts, `bench-${process.pid}-${i}`);
     const child = spawn('sleep', ['3600'], { stdio: 'ignore' });
-    for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), String(child.pid));
-    targets.push({ child, dirs });
+    for (const f of cgroup.procsFiles) writeFileSync(f, String(child.pid));
+    targets.push({ child, cgroup });
   }
   return targets;
 }
 
-function stopTargets(targets: Target[]): void {
+async function stopTargets(targets: Target[]): Promise<void> {
   for (const t of targets) t.child.kill('SIGKILL');
-}
-
-async function removeTargets(targets: Target[]): Promise<void> {
   await sleepMs(200);
-  for (const t of targets) for (const d of t.dirs) rmdirSync(d);
+  for (const t of targets) t.cgroup.remove();
 }
 
 export async function benchAgentOverhead(intervalMs: number, nTargets: number, seconds: number): Promise<Record<string, number>> {
@@ -48,8 +45,8 @@ export async function benchAgentOverhead(intervalMs: number, nTargets: number, s
   const targets = startTargets(nTargets);
   for (const t of targets) {
     stack.runs.start({
-      identity: { kind: 'profile', team: 'bench', case: t.dirs[0], node: stack.node },
-      reader: new CgroupReader({ cpu: { version: 1, dir: t.dirs[0] }, memory: { version: 1, dir: t.dirs[1] } }),
+      identity: { kind: 'profile', team: 'bench', case: t.cgroup.relPath, node: stack.node },
+      reader: new CgroupReader(t.cgroup.paths),
       gpuKey: null,
       startedWallMs: Date.now(),
       startedMonoNs: monoNowNs(),
@@ -77,8 +74,7 @@ export async function benchAgentOverhead(intervalMs: number, nTargets: number, s
   stack.runs.interruptAll();
   stack.close();
   store.close();
-  stopTargets(targets);
-  await removeTargets(targets);
+  await stopTargets(targets);
   rmSync(dir, { recursive: true, force: true });
   return result;
 }
