@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Real-GPU check of flare-agent's GPU figures (for a machine with an NVIDIA driver; settles what NVML.md
-# marks "unconfirmed"). Needs node + node_modules (carried over) and, for the allocation part, python3
+# Real-GPU check of flare-agent's GPU figures (for a machine with an NVIDIA driver; settles what docs/measurement.md §6
+# leaves open: the meaning of `used`, entry sizes, nvidia-smi loop output). Needs node + node_modules (carried over) and, for the allocation part, python3
 # with CUDA torch. No registry access needed. Takes about a minute.
 #
 #   bash bench/gpu-check.sh              # GIB=4 HOLD_S=5 INTERVAL_MS=100 by default

@@ -1,7 +1,7 @@
 # Shared by scripts/test.sh and bench: start the real services the tests and benchmarks use.
 # Sourced, not run.
 
-# dockerd as the DESIGN.md §3 recipe: no iptables, no bridge, vfs storage (works in this sandbox).
+# dockerd for the tests: no iptables, no bridge, vfs storage (works in this sandbox).
 start_dockerd() {
   if ! command -v dockerd >/dev/null; then return 0; fi
   if docker info >/dev/null 2>&1; then return 0; fi

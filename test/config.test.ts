@@ -5,7 +5,7 @@ import { ConfigError, DEFAULTS, resolveConfig } from '../src/config.js';
 import { runCliSync, tempDir } from './helpers.js';
 
 describe('config', () => {
-  it('uses the DESIGN.md defaults', () => {
+  it('uses the documented defaults', () => {
     const c = resolveConfig({}, {});
     expect(c).toEqual(DEFAULTS);
     expect(c.listen).toBe('127.0.0.1:9465');

@@ -1,4 +1,4 @@
-// FLARE's own efficiency figures recomputed from our stored trace (FLARE22-EVALUATION.md), so a
+// FLARE's own efficiency figures recomputed from our stored trace (docs/scoring.md), so a
 // published number can be reproduced and its distance from the exact one shown. Pure.
 import { isKnown } from './auc.js';
 import { maxOrNull, stableMax, sum } from './stats.js';

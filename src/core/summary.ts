@@ -1,4 +1,4 @@
-// The per-run summary (DESIGN.md §2) from a run's samples: the one entry point the sampler calls,
+// The per-run summary (docs/measurement.md §2) from a run's samples: the one entry point the sampler calls,
 // at the run's end and periodically while it runs. Pure: no clock, no I/O.
 import { curveFigures, type CurvePoint } from './auc.js';
 import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
@@ -125,7 +125,7 @@ function assertInput(input: SummaryInput): void {
 }
 
 /**
- * Summarises one run (DESIGN.md §2). No extrapolation: the covered span and the unsampled head and
+ * Summarises one run (docs/measurement.md §2). No extrapolation: the covered span and the unsampled head and
  * tail are reported instead. Over its time limit, the curves and the CPU counter are taken up to
  * the limit only (interpolated at the cut) and the scoring block carries the penalties.
  * tailCpuBoundSeconds = (end − last CPU counter reading) × nCpu: equal to unsampledTailSeconds × nCpu

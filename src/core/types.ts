@@ -1,4 +1,4 @@
-// The measurement contract shared by every part of the agent (DESIGN.md §2, §4).
+// The measurement contract shared by every part of the agent (docs/measurement.md; README "HTTP API").
 // Pure data: no I/O here. Every number carries its unit in its name.
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'oom' | 'timeout' | 'interrupted';
@@ -118,7 +118,7 @@ export interface ScoringBlock {
   penalised: boolean;
 }
 
-/** The per-run summary the scoring pipeline reads (DESIGN.md §2 names). */
+/** The per-run summary the scoring pipeline reads (docs/measurement.md §2 names). */
 export interface RunSummary {
   status: RunStatus;
   terminationReason: TerminationReason | null;

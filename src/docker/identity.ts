@@ -1,4 +1,4 @@
-// Who a container is (DESIGN.md §4), from one inspect: team, case, ids, image, GPUs, time limit.
+// Who a container is (README "What it measures"; docs/measurement.md §5), from one inspect: team, case, ids, image, GPUs, time limit.
 // Pure: the host-side directory listing of the inputs mount comes in as a callback.
 // Labels and names are untrusted: control characters stripped, length-limited, otherwise kept as given.
 import type { RunIdentity } from '../core/types.js';

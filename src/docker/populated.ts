@@ -1,5 +1,5 @@
 // cgroup v2 `cgroup.events` watch: the kernel flips `populated 1` → `0` the moment the container's
-// last process exits, before Docker removes the cgroup (~10 ms before `die`, DESIGN.md §3). Reading
+// last process exits, before Docker removes the cgroup (~10 ms before `die`, docs/measurement.md §4). Reading
 // the counters right then closes most of the gap between the last tick and the end.
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';

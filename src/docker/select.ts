@@ -1,4 +1,4 @@
-// Which containers the agent attaches to (DESIGN.md §4): `--select label:<key>[=<value>]`,
+// Which containers the agent attaches to (README "Configuration"): `--select label:<key>[=<value>]`,
 // `name:<regex>`, `image:<regex>` or `all`. Pure: parsing and matching only.
 
 export type Selector =

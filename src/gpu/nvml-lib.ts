@@ -1,5 +1,5 @@
 // The raw NVML binding: loads libnvidia-ml through koffi and resolves each symbol on its own, because
-// which versioned entry points exist depends on the driver (NVML.md §2). Every pointer argument is a
+// which versioned entry points exist depends on the driver (docs/measurement.md §6). Every pointer argument is a
 // caller-owned Buffer (koffi passes its address for the call only) or a device handle as a BigInt, so a
 // sample allocates nothing on the native side.
 import koffi, { type LibraryHandle } from 'koffi';
@@ -56,7 +56,7 @@ function optionalFunc(lib: LibraryHandle, name: string, result: string, params: 
 }
 
 /**
- * The entry-size rule (nvitop's, NVML.md §2): drivers 535.43–535.104 export _v3 with 32-byte entries
+ * The entry-size rule (nvitop's, docs/measurement.md §6): drivers 535.43–535.104 export _v3 with 32-byte entries
  * and no version bump; they are the ones that have nvmlDeviceGetConfComputeMemSizeInfo but not
  * nvmlDeviceGetRunningProcessDetailList.
  */

@@ -14,7 +14,7 @@ import { loadNvmlLib, type NvmlDeviceHandle, type NvmlLib } from './nvml-lib.js'
 export { NvmlError } from './nvml-errors.js';
 
 export interface NvmlSourceOptions {
-  /** dlopen name or path of the library (DESIGN.md default 'libnvidia-ml.so.1'). */
+  /** dlopen name or path of the library (default 'libnvidia-ml.so.1'). */
   libPath: string;
 }
 
@@ -22,7 +22,7 @@ const BYTES_PER_MIB = 1048576;
 const MEMORY_V2_VERSION = 0x02000028; // sizeof(nvmlMemory_v2_t) | 2 << 24
 const STRING_BUFFER_BYTES = 96; // NVML_DEVICE_UUID_V2_BUFFER_SIZE and NVML_DEVICE_NAME_V2_BUFFER_SIZE
 const MAX_GROW_RETRIES = 5;
-/** pid values that only appear when entries are decoded with the wrong size (NVML.md §2). */
+/** pid values that only appear when entries are decoded with the wrong size (docs/measurement.md §6). */
 const IMPLAUSIBLE_PIDS = new Set([0, 0xffffffff]);
 
 /** A u64 at `offset` in MiB; null for NVML_VALUE_NOT_AVAILABLE (all ones). Read as two u32 to avoid BigInt. */

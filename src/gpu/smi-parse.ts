@@ -1,4 +1,4 @@
-// Pure parsers for `nvidia-smi --format=csv,noheader,nounits` lines (NVML.md §3).
+// Pure parsers for `nvidia-smi --format=csv,noheader,nounits` lines (docs/measurement.md §6).
 // Fields are separated by ", "; anything that is not a number ([N/A], [Not Supported], blanks) is null.
 
 /** A numeric CSV field, or null for [N/A], [Not Supported] and any other non-number. */

@@ -20,7 +20,7 @@ const INVENTORY_ARGS = ['--query-gpu=index,uuid,name,memory.total', '--format=cs
 const GPU_QUERY = '--query-gpu=index,uuid,memory.used,memory.total,utilization.gpu';
 const APPS_QUERY = '--query-compute-apps=pid,used_memory,gpu_uuid';
 const FORMAT = '--format=csv,noheader,nounits';
-const INVENTORY_TIMEOUT_MS = 30_000; // seconds without nvidia-persistenced (NVML.md §3)
+const INVENTORY_TIMEOUT_MS = 30_000; // seconds without nvidia-persistenced (docs/measurement.md §6)
 const FIRST_OUTPUT_WAIT_MS = 5000;
 
 /** One looping nvidia-smi child, restarted with backoff until closed. */

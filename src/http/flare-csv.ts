@@ -1,4 +1,4 @@
-// The FLARE efficiency CSVs in the organisers' column layouts (FLARE22-EVALUATION.md). Pure.
+// The FLARE efficiency CSVs in the organisers' column layouts (docs/scoring.md). Pure.
 // Memory figures are MiB (the official scripts divide bytes by 1024² but label it "MB").
 import type { Run, RunSummary } from '../core/types.js';
 import { csvLine } from './csv.js';

@@ -1,4 +1,4 @@
-// Prometheus exporter (DESIGN.md §4): prefix flare_, base units, _total counters, bounded labels.
+// Prometheus exporter (README "Prometheus metrics"): prefix flare_, base units, _total counters, bounded labels.
 // Live series are computed from the LiveView inside collect() callbacks, i.e. only when Prometheus
 // scrapes: the sampler never waits for a scrape, and a container's series vanish when it ends
 // because every live gauge/counter is reset before it is refilled.

@@ -1,4 +1,4 @@
-// The API's run object (DESIGN.md §4: identity + the §2 summary fields by name, flat), and its inverse
+// The API's run object (README "HTTP API": identity + the summary fields of docs/measurement.md §2 by name, flat), and its inverse
 // for `collect`, which rebuilds a stored Run from what another agent served. Pure.
 import type { Run, RunKind, RunStatus, RunSummary } from '../core/types.js';
 

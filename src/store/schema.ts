@@ -61,7 +61,7 @@ export const MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    // Node-wide samples, and one index per listRuns filter of DESIGN.md §4 (team, case, status,
+    // Node-wide samples, and one index per listRuns filter of the API (team, case, status,
     // node), each ending in the sort key so a filtered page is an index range scan.
     version: 2,
     up(db) {

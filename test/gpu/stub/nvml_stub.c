@@ -1,6 +1,6 @@
 /*
  * A stand-in libnvidia-ml.so.1 for tests and benches. It exports the NVML symbols flare-agent's binding
- * uses, with the real signatures and x86-64 struct layouts (NVML.md §1), and answers from a text state
+ * uses, with the real signatures and x86-64 struct layouts (docs/measurement.md §6), and answers from a text state
  * file named by $FLARE_NVML_STUB_STATE, re-read whenever its inode/mtime/size change so a test can
  * rewrite it (atomically, via rename) while the agent samples. With $FLARE_NVML_STUB_STATIC set, the
  * file is read once (benches: time the binding, not the stub's stat()).
