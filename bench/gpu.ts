@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openNvmlSource } from '../src/gpu/nvml.js';
 import { openSmiSource } from '../src/gpu/smi.js';
-import type { GpuSource } from '../src/sources/types.js';
+import type { GpuSource } from '../src/gpu/types.js';
 
 const DEVICES = 4;
 const PROCS_PER_DEVICE = 8;

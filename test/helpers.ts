@@ -10,7 +10,10 @@ export function tempDir(prefix = 'flare-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Under FLARE_TEST_REQUIRE_SERVICES (CI=true) a missing service fails the suite instead of skipping. */
+/**
+ * Under FLARE_TEST_REQUIRE_SERVICES (scripts/test.sh sets it from CI; CI=1 and CI=true mean the same) a
+ * missing service fails the suite instead of skipping. The one definition every test uses.
+ */
 export function requireServices(): boolean {
   return ['1', 'true', 'yes'].includes(String(process.env.FLARE_TEST_REQUIRE_SERVICES ?? '').toLowerCase());
 }

@@ -1,18 +1,27 @@
 // GPU process → run key, per tick: a container id for Docker runs, the cgroup path for profile runs.
 import { containerIdFromProcCgroup, parseProcCgroup, sumGpuByTarget } from '../core/attribution.js';
 import { PidTargetCache } from '../gpu/pidmap.js';
-import type { GpuSnapshot } from '../sources/types.js';
+import type { GpuSnapshot } from '../gpu/types.js';
+import { PROFILE_CGROUP_PREFIX } from '../profile/cgroup.js';
 import type { GpuShare } from './runs.js';
 
-/** Profile cgroups are named flare-profile-<id>; a key only for those, so host processes stay unattributed. */
+/** The profile cgroup a path lies in (the path up to its last `/flare-profile-*` component), or null. */
+function profileCgroupOf(path: string): string | null {
+  const at = path.lastIndexOf('/' + PROFILE_CGROUP_PREFIX);
+  if (at < 0) return null;
+  const end = path.indexOf('/', at + 1);
+  return end < 0 ? path : path.slice(0, end);
+}
+
+/** Profile cgroups carry PROFILE_CGROUP_PREFIX; a key only for those, so host processes stay unattributed. */
 export function gpuTargetKey(procCgroupText: string): string | null {
   const id = containerIdFromProcCgroup(procCgroupText);
   if (id) return id;
   const parsed = parseProcCgroup(procCgroupText);
   for (const path of [parsed.v1['cpuacct'], parsed.v2Path]) {
     // Processes in a sub-cgroup the command made itself still belong to the profile run.
-    const m = path ? /^(.*\/flare-profile-[^/]+)/.exec(path) : null;
-    if (m) return m[1];
+    const key = path ? profileCgroupOf(path) : null;
+    if (key) return key;
   }
   return null;
 }

@@ -2,7 +2,7 @@
 // Nothing here waits on I/O other than local pseudo-files and NVML; storage is queued (flushed off the tick path).
 import type { NodeSample } from '../core/types.js';
 import type { Store } from '../store/types.js';
-import type { GpuSnapshot, GpuSource } from '../sources/types.js';
+import type { GpuSnapshot, GpuSource } from '../gpu/types.js';
 import type { HostSource } from '../sources/host.js';
 import { Ticker, type Tick } from '../sampler/ticker.js';
 import type { GpuShare, RunManager } from './runs.js';

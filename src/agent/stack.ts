@@ -5,7 +5,7 @@ import type { Penalties } from '../core/types.js';
 import { selectGpuSource } from '../gpu/select.js';
 import { detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';
 import { HostSource } from '../sources/host.js';
-import type { GpuSource } from '../sources/types.js';
+import type { GpuSource } from '../gpu/types.js';
 import type { Store } from '../store/types.js';
 import { createGpuAttributor } from './gpu-attribution.js';
 import { RunManager } from './runs.js';

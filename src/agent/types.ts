@@ -1,6 +1,7 @@
 // What the running agent exposes to its readers (HTTP API, /metrics, web page) and what it reports to.
 import type { NodeSample, Run, RunSample } from '../core/types.js';
-import type { GpuDevice, SourceStatus } from '../sources/types.js';
+import type { SourceStatus } from '../sources/types.js';
+import type { GpuDevice } from '../gpu/types.js';
 
 export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'sqlite';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { AgentClient, agentsFromPrometheus } from '../http/client.js';
 import { collectFrom } from '../http/collect.js';
-import { runAction, UsageError } from '../http/reader.js';
+import { runAction, UsageError } from './action.js';
 import { openStore } from '../store/index.js';
 
 const collectUrl = (v: string, prev: string[] = []): string[] => [...prev, v];

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { evaluate } from '../evaluate/harness.js';
 import { parseEvaluateOptions } from '../evaluate/options.js';
 import { createProgress } from '../evaluate/progress.js';
-import { runAction } from '../http/reader.js';
+import { runAction } from './action.js';
 import { createLogger } from '../log.js';
 
 export function register(program: Command): void {

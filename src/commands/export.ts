@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { Run } from '../core/types.js';
-import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../http/csv.js';
-import { flareCsv, flareFileName, type FlareFigures, type FlareLayout } from '../http/flare-csv.js';
-import { addSourceOptions, filterFromOptions, openReader, runAction, type RunReader } from '../http/reader.js';
+import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
+import { flareCsv, flareFileName, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
+import { runAction } from './action.js';
+import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
 import { runToJson } from '../http/run-json.js';
 
 type Format = FlareLayout | 'csv' | 'json';

@@ -1,7 +1,8 @@
 // `flare-agent runs`: list measured runs from the local database or a running agent.
 import type { Command } from 'commander';
-import { formatNumber, runsCsv } from '../http/csv.js';
-import { addSourceOptions, filterFromOptions, openReader, runAction, UsageError } from '../http/reader.js';
+import { formatNumber, runsCsv } from '../export/csv.js';
+import { runAction, UsageError } from './action.js';
+import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { runToJson } from '../http/run-json.js';
 import type { Run } from '../core/types.js';
 

@@ -1,6 +1,6 @@
 // Attribution of GPU memory to targets (containers, profiled commands). Pure: the caller reads
 // /proc/<pid>/cgroup; this module only parses text and sums numbers.
-import type { GpuProcess } from '../sources/types.js';
+import type { GpuProcess } from '../gpu/types.js';
 
 export interface ProcCgroup {
   /** The unified-hierarchy path from the `0::<path>` line; null when the process has none (pure v1). */

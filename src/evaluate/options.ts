@@ -1,5 +1,5 @@
 // `flare-agent evaluate` options, validated into one typed object. Pure; bad input → UsageError (exit 2).
-import { UsageError } from '../http/reader.js';
+import { UsageError } from '../commands/action.js';
 
 export interface EvaluateOptions {
   /** A tarball path (docker load) or an image reference (name:tag). */

@@ -4,8 +4,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Run } from '../core/types.js';
-import { csvLine, formatNumber } from '../http/csv.js';
-import { flareCsv, flareFileName } from '../http/flare-csv.js';
+import { csvLine, formatNumber } from '../export/csv.js';
+import { flareCsv, flareFileName } from '../export/flare-csv.js';
 import { safeName } from '../plot/files.js';
 import type { CaseRecord } from './record.js';
 

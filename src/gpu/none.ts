@@ -1,5 +1,6 @@
 // The source used when no GPU source works (or --gpu-source none): no devices, nothing to attribute.
-import type { GpuDevice, GpuSnapshot, GpuSource, SourceStatus } from '../sources/types.js';
+import type { SourceStatus } from '../sources/types.js';
+import type { GpuDevice, GpuSnapshot, GpuSource } from './types.js';
 
 const DOWN: SourceStatus = { up: false, reason: 'no GPU source' };
 

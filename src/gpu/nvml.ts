@@ -1,7 +1,8 @@
 // GPU memory through NVML: one NVML session for the agent's life, per-device buffers allocated once,
 // a synchronous sample() of a few native calls per GPU (no process spawned, nothing parsed).
 import type { GpuDeviceSample } from '../core/types.js';
-import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource, SourceStatus } from '../sources/types.js';
+import type { SourceStatus } from '../sources/types.js';
+import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource } from './types.js';
 import {
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH,
   NVML_ERROR_FUNCTION_NOT_FOUND,

@@ -2,7 +2,7 @@
 // /proc/<pid>/cgroup, then stays cached while the pid remains in NVML's process list (pids die and are
 // recycled, so an entry is dropped as soon as its pid leaves the list).
 import { readFileSync } from 'node:fs';
-import type { GpuProcess } from '../sources/types.js';
+import type { GpuProcess } from './types.js';
 
 export interface PidTargetCacheOptions {
   /** Maps /proc/<pid>/cgroup text to a target key (a container id, a cgroup path) or null (not ours). */

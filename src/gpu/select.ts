@@ -1,6 +1,6 @@
 // --gpu-source auto|nvml|nvidia-smi|none. auto tries NVML, then nvidia-smi, then settles for none;
 // an explicit choice that cannot be honoured is an error (the CLI exits 2 with the reason).
-import type { GpuSource } from '../sources/types.js';
+import type { GpuSource } from './types.js';
 import { noGpuSource } from './none.js';
 import { openNvmlSource } from './nvml.js';
 import { openSmiSource } from './smi.js';

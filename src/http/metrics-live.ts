@@ -3,7 +3,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { NodeSample, Run } from '../core/types.js';
 import type { Health, LiveRun } from '../agent/types.js';
-import type { GpuDevice } from '../sources/types.js';
+import type { GpuDevice } from '../gpu/types.js';
 
 const MIB = 1024 * 1024;
 /** Label values come from untrusted container labels/names: keep them short. */

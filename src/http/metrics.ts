@@ -119,15 +119,6 @@ export class AgentMetrics implements AgentEvents {
     });
   }
 
-  /** Prometheus text exposition of every metric. */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
   /** One tick ran `lagSeconds` late; `missedTicks` ticks were skipped just before it (not a running total). */
   tick(lagSeconds: number, missedTicks: number): void {
     this.ticks.inc();

@@ -2,7 +2,7 @@
 // parameter, so every bad input becomes a 400 and never reaches the store.
 import type { RunStatus } from '../core/types.js';
 import type { RunFilter } from '../store/types.js';
-import type { FlareFigures } from './flare-csv.js';
+import type { FlareFigures } from '../export/flare-csv.js';
 import { RUN_STATUSES } from './run-json.js';
 
 export const MAX_PAGE_LIMIT = 1000;

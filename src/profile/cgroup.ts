@@ -36,6 +36,12 @@ function ownPath(controller: string | null): string {
 }
 
 /**
+ * Every cgroup `profile` creates is named with this prefix: GPU attribution keys profile runs by it, and
+ * stale ones (a killed profile's) are found by it.
+ */
+export const PROFILE_CGROUP_PREFIX = 'flare-profile-';
+
+/**
  * Removes empty `flare-profile-*` cgroups that a killed profile left behind. rmdir of a cgroup succeeds
  * only when no process is in it, so a command still running in one is never touched.
  */
@@ -47,7 +53,7 @@ function removeStaleSiblings(parentDir: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith('flare-profile-')) continue;
+    if (!name.startsWith(PROFILE_CGROUP_PREFIX)) continue;
     try {
       rmdirSync(join(parentDir, name));
     } catch {
@@ -61,7 +67,7 @@ function removeStaleSiblings(parentDir: string): void {
  * account there), else under the agent's own v2 cgroup. Throws when not writable (caller falls back).
  */
 export function createProfileCgroup(mounts: CgroupMounts, name: string): ProfileCgroup {
-  const leaf = `flare-profile-${name}`;
+  const leaf = `${PROFILE_CGROUP_PREFIX}${name}`;
   if (mounts.v1['cpuacct']) {
     const cpuRel = join(ownPath('cpuacct'), leaf);
     const cpuDir = join(mounts.v1['cpuacct'], cpuRel);

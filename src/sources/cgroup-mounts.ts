@@ -67,14 +67,3 @@ export function cgroupPathsFromProcText(text: string, mounts: CgroupMounts): Cgr
   if (v2Dir) return { cpu: { version: 2, dir: v2Dir }, memory };
   return null;
 }
-
-/** Resolves a live process's cgroup directories (null when the process is gone). */
-export function resolveCgroupPaths(pid: number, mounts: CgroupMounts, procRoot = '/proc'): CgroupPaths | null {
-  let text: string;
-  try {
-    text = readFileSync(`${procRoot}/${pid}/cgroup`, 'utf8');
-  } catch {
-    return null;
-  }
-  return cgroupPathsFromProcText(text, mounts);
-}

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import si from 'systeminformation';
 import type { NodeInventory } from '../store/types.js';
-import type { GpuDevice } from './types.js';
+import type { GpuDevice } from '../gpu/types.js';
 
 export async function readInventory(agentVersion: string, gpus: GpuDevice[]): Promise<NodeInventory> {
   const [cpu, mem, os] = await Promise.all([si.cpu(), si.mem(), si.osInfo()]);

@@ -1,5 +1,5 @@
-// Small interfaces every OS adapter sits behind. The sampler only sees these.
-import type { GpuDeviceSample, HostCpuTimes } from '../core/types.js';
+// Small interfaces the OS adapters (cgroups, host /proc) sit behind. GPU sources have theirs in src/gpu/types.ts.
+import type { HostCpuTimes } from '../core/types.js';
 
 /** Whether a source works right now, and if not, why (shown in /healthz and as a metric). */
 export interface SourceStatus {
@@ -28,35 +28,4 @@ export interface HostReading {
   cpu: HostCpuTimes;
   memUsedMiB: number;
   memTotalMiB: number;
-}
-
-export interface GpuDevice {
-  index: number;
-  uuid: string;
-  name: string;
-  totalMiB: number;
-}
-
-/** One compute process on one GPU. usedMiB null = the driver said "not available" (not zero). */
-export interface GpuProcess {
-  pid: number;
-  gpuIndex: number;
-  usedMiB: number | null;
-}
-
-export interface GpuSnapshot {
-  devices: GpuDeviceSample[];
-  processes: GpuProcess[];
-}
-
-export type GpuSourceName = 'nvml' | 'nvidia-smi' | 'none';
-
-/** GPU memory per device and per process. sample() is synchronous and cheap: it runs on every tick. */
-export interface GpuSource {
-  readonly name: GpuSourceName;
-  devices(): GpuDevice[];
-  /** Throws nothing: a failing read returns an empty snapshot and flips status() to down. */
-  sample(): GpuSnapshot;
-  status(): SourceStatus;
-  close(): void;
 }

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { PROFILE_CGROUP_PREFIX } from '../../src/profile/cgroup.js';
 import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { openStoreReadOnly } from '../../src/store/index.js';
 import { CLI, runCli, sleep, tempDir } from '../helpers.js';
@@ -58,7 +59,7 @@ describe('crash safety', () => {
     const leftovers = (): string[] =>
       [mounts.v1['cpuacct'], mounts.v1['memory'], mounts.v2]
         .filter((d): d is string => Boolean(d))
-        .flatMap((d) => readdirSync(d).filter((n) => n.startsWith('flare-profile-')).map((n) => join(d, n)))
+        .flatMap((d) => readdirSync(d).filter((n) => n.startsWith(PROFILE_CGROUP_PREFIX)).map((n) => join(d, n)))
         .filter((dir) => readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() === '');
     await sleep(200);
     expect(leftovers().length).toBeGreaterThan(0);

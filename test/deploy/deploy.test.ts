@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { requireServices } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DEPLOY = join(ROOT, 'deploy');
-const requireServices = process.env.FLARE_TEST_REQUIRE_SERVICES === 'true';
 // Parsed YAML, navigated freely in assertions.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -64,7 +64,7 @@ describe('docker compose', () => {
 describe('prometheus.yml', () => {
   it('passes promtool check config', (ctx) => {
     if (!existsSync('/usr/bin/promtool')) {
-      if (requireServices) throw new Error('/usr/bin/promtool is missing');
+      if (requireServices()) throw new Error('/usr/bin/promtool is missing');
       ctx.skip();
     }
     const r = spawnSync('/usr/bin/promtool', ['check', 'config', join(DEPLOY, 'prometheus.yml')], { encoding: 'utf8' });

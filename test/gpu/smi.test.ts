@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { GpuSource } from '../../src/sources/types.js';
+import type { GpuSource } from '../../src/gpu/types.js';
 import { openSmiSource } from '../../src/gpu/smi.js';
 
 const FAKE = join(dirname(fileURLToPath(import.meta.url)), 'fake-nvidia-smi');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
-import { RUN_CSV_COLUMNS } from '../../src/http/csv.js';
+import { RUN_CSV_COLUMNS } from '../../src/export/csv.js';
 import { createApp, listen, type Listening } from '../../src/http/server.js';
 import { cli } from './cli-helpers.js';
 import { fill, run, summary, T0 } from './helpers.js';

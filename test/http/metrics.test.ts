@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AgentMetrics } from '../../src/http/metrics.js';
 import { DataLiveView, liveRun, run } from './helpers.js';
+import { requireServices } from '../helpers.js';
 
-const requireServices = process.env.FLARE_TEST_REQUIRE_SERVICES === 'true';
 const PROMTOOL = '/usr/bin/promtool';
 
 function promtool(text: string): { status: number | null; out: string } {
@@ -83,7 +83,7 @@ describe('AgentMetrics', () => {
 
   it('passes promtool check metrics', async (ctx) => {
     if (!existsSync(PROMTOOL)) {
-      if (requireServices) throw new Error(`${PROMTOOL} is missing`);
+      if (requireServices()) throw new Error(`${PROMTOOL} is missing`);
       ctx.skip();
     }
     const live = new DataLiveView();

@@ -4,14 +4,14 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireServices } from '../helpers.js';
 
 export const PROMETHEUS = '/usr/bin/prometheus';
-export const requireServices = process.env.FLARE_TEST_REQUIRE_SERVICES === 'true';
 
-/** Whether the binary is there; under FLARE_TEST_REQUIRE_SERVICES=true its absence is a failure. */
+/** Whether the binary is there; under FLARE_TEST_REQUIRE_SERVICES (CI) its absence is a failure. */
 export function havePrometheus(): boolean {
   if (existsSync(PROMETHEUS)) return true;
-  if (requireServices) throw new Error(`${PROMETHEUS} is missing (apt-get install prometheus)`);
+  if (requireServices()) throw new Error(`${PROMETHEUS} is missing (apt-get install prometheus)`);
   return false;
 }
 

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import type { Run, RunSample } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
 import type { RunFilter } from '../store/types.js';
-import { allRuns } from './api.js';
-import { AgentClient } from './client.js';
-import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from './query.js';
+import { allRuns } from '../http/api.js';
+import { AgentClient } from '../http/client.js';
+import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
+import { UsageError } from './action.js';
 
 export const DEFAULT_DB = './flare-agent.db';
 
@@ -14,9 +15,6 @@ export interface RunReader {
   samples(run: Run): Promise<Iterable<RunSample>>;
   close(): void;
 }
-
-/** Bad command-line usage: exit code 2 with a one-line reason. */
-export class UsageError extends Error {}
 
 export interface SourceOptions {
   db?: string;
@@ -67,15 +65,4 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
     samples: async (r) => store.iterateRunSamples(r.id),
     close: () => store.close(),
   };
-}
-
-/** Runs an action, turning errors into the CLI's exit codes: 2 for usage (one line), 1 for failures. */
-export async function runAction(cmd: Command, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof UsageError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
-    process.stderr.write(`flare-agent ${cmd.name()}: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  }
 }

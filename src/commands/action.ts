@@ -1,0 +1,16 @@
+// How every command reports failure: usage errors exit 2 with one line, other failures exit 1.
+import type { Command } from 'commander';
+
+/** Bad command-line usage: exit code 2 with a one-line reason. */
+export class UsageError extends Error {}
+
+/** Runs an action, turning errors into the CLI's exit codes: 2 for usage (one line), 1 for failures. */
+export async function runAction(cmd: Command, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof UsageError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
+    process.stderr.write(`flare-agent ${cmd.name()}: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
