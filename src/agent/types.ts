@@ -2,7 +2,7 @@
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import type { GpuDevice, SourceStatus } from '../sources/types.js';
 
-export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'sqlite';
+export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'host' | 'sqlite';
 
 /** A run in flight with its latest figures. */
 export interface LiveRun {
@@ -22,6 +22,8 @@ export interface Health {
   intervalMs: number;
   gpuSource: { active: string; reasons: Record<string, string> };
   sources: Record<SourceName, SourceStatus>;
+  /** The cgroup hierarchies the mount table shows, and the one discovery last picked for a target. */
+  cgroup: { hierarchies: string; lastPicked: string | null };
   ticks: { count: number; missed: number };
 }
 

@@ -53,7 +53,7 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     expect(s.terminationReason).toBe('exited');
     expect(run.team).toBe('burners');
     expect(run.case).toBe('one-core');
-    expect(Math.abs(s.cpuSeconds - 2) / 2).toBeLessThan(0.03);
+    expect(Math.abs(s.cpuSeconds! - 2) / 2).toBeLessThan(0.03);
     expect(Math.abs(s.wallSeconds - dockerWall)).toBeLessThan(0.02);
     // The exit was read from cgroup.events: the unsampled tail is far below one interval.
     expect(s.flags).toContain('read-at-cgroup-empty');
@@ -76,7 +76,7 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     const run = await finishedRun(t.agent, c.id);
     console.log('3 burners', { cpuSeconds: run.summary!.cpuSeconds, truthCpuSeconds });
     expect(truthCpuSeconds).toBeGreaterThanOrEqual(3);
-    expect(Math.abs(run.summary!.cpuSeconds - truthCpuSeconds)).toBeLessThan(0.01);
+    expect(Math.abs(run.summary!.cpuSeconds! - truthCpuSeconds)).toBeLessThan(0.01);
     expect(run.status).toBe('completed');
   });
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cgroupPathsFromProcText, detectCgroupMounts, parseMountinfo, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { cgroupPathsFromProcText as pathsOf, detectCgroupMounts, parseMountinfo, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { CgroupReader, parseCpuSeconds, parseWorkingSetMiB, statField } from '../../src/sources/cgroup.js';
 import { sleep, tempDir } from '../helpers.js';
 
@@ -27,6 +27,8 @@ describe('cgroup mounts and paths', () => {
 
   const hybrid: CgroupMounts = { ...parseMountinfo(HYBRID_MOUNTINFO), v2Controllers: [] };
   const pureV2: CgroupMounts = { ...parseMountinfo(V2_MOUNTINFO), v2Controllers: ['cpu', 'memory', 'io'] };
+  // These layouts do not exist on this machine: every counter file "exists" for discovery.
+  const cgroupPathsFromProcText = (text: string, m: CgroupMounts, exists: (p: string) => boolean = () => true) => pathsOf(text, m, { exists });
 
   it('v1 cgroupfs driver: /docker/<id>', () => {
     const text = `4:memory:/docker/${ID}\n2:cpu,cpuacct:/docker/${ID}\n0::/docker/${ID}\n`;
@@ -52,7 +54,7 @@ describe('cgroup mounts and paths', () => {
   });
 
   it('v2 without a memory controller gives no memory directory', () => {
-    expect(cgroupPathsFromProcText(`0::/x\n`, { ...pureV2, v2Controllers: ['cpu'] })?.memory).toBeNull();
+    expect(cgroupPathsFromProcText(`0::/x\n`, { ...pureV2, v2Controllers: ['cpu'] }, (p) => !p.endsWith('memory.current'))?.memory).toBeNull();
   });
 });
 
@@ -79,7 +81,7 @@ describe('counter parsing', () => {
     writeFileSync(join(dir, 'memory.current'), `${300 * 1048576}\n`);
     writeFileSync(join(dir, 'memory.stat'), `anon 1\nfile 2\ninactive_file ${100 * 1048576}\n`);
     const mounts: CgroupMounts = { v1: {}, v2: root, v2Controllers: ['cpu', 'memory'] };
-    const paths = cgroupPathsFromProcText(`0::/system.slice/docker-${ID}.scope\n`, mounts);
+    const paths = pathsOf(`0::/system.slice/docker-${ID}.scope\n`, mounts);
     expect(paths).not.toBeNull();
     const r = new CgroupReader(paths!);
     expect(r.read()).toEqual({ cpuSeconds: 4.2, ramMiB: 200 });
