@@ -51,6 +51,15 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     }, null, 1));
     expect(run.status).toBe('completed');
     expect(s.terminationReason).toBe('exited');
+    // Discovery (docs/cgroups.md §2): on this hybrid host the container's own v1 cpuacct and memory cgroups.
+    const mounts = t.agent.stack.mounts!;
+    const method = `v1 cpuacct at ${mounts.v1['cpuacct']}/docker/${id}, memory: v1 at ${mounts.v1['memory']}/docker/${id}`;
+    expect(s.flags).toContain(`method: cgroup ${method}`);
+    const health = t.agent.live.health();
+    console.log('hybrid /healthz', JSON.stringify(health));
+    expect(health.cgroup.lastPicked).toBe(method);
+    expect(health.sources.cgroup.up).toBe(true);
+    expect(s.flags.filter((f) => f.startsWith('counter-unreadable'))).toEqual([]);
     expect(run.team).toBe('burners');
     expect(run.case).toBe('one-core');
     expect(Math.abs(s.cpuSeconds! - 2) / 2).toBeLessThan(0.03);
