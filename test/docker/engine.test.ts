@@ -8,6 +8,7 @@ import {
   createAndStart, dockerReachable, dockerWallSeconds, finishedRun, removeContainer, runToEnd, runsOf,
   startTestAgent, waitFor, type TestAgent,
 } from './helpers.js';
+import { cgroupTruthAt } from './v2-engine.js';
 
 /**
  * Shell text: `burners` background `yes` processes, killed once the container's own cgroup counter
@@ -79,12 +80,20 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
       cmd: ['sh', '-c', burnUntil(3, 3) + '; touch /out/done; sleep 1'],
       hostConfig: { Binds: [`${out}:/out`] },
     }));
+    // The same container in the hybrid host's v2 hierarchy: its usage_usec when cgroup.events says
+    // `populated 0` (the v2 engine's ground truth, test/docker/engine-v2.test.ts), for comparison.
+    const v2Truth = cgroupTruthAt(join(t.agent.stack.mounts!.v2!, 'docker', c.id), c.id);
     await waitFor(() => existsSync(join(out, 'done')), 20_000, 'the burners to finish');
     const truthCpuSeconds = Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${c.id}/cpuacct.usage`, 'utf8')) / 1e9;
     await c.wait();
+    const info = await c.inspect();
     const run = await finishedRun(t.agent, c.id);
-    console.log('3 burners', { cpuSeconds: run.summary!.cpuSeconds, truthCpuSeconds });
+    const usageUsecSeconds = await v2Truth;
+    console.log(`hybrid 3 burners: agent cpuSeconds=${run.summary!.cpuSeconds} cpuacct.usage(idle)=${truthCpuSeconds} v2 usage_usec(populated 0)=${usageUsecSeconds} wall=${run.summary!.wallSeconds} docker=${dockerWallSeconds(info)}`);
     expect(truthCpuSeconds).toBeGreaterThanOrEqual(3);
+    // v1 cpuacct (read by the agent here) and v2 usage_usec count the same scheduler time, to the µs.
+    expect(Math.abs(run.summary!.cpuSeconds! - usageUsecSeconds)).toBeLessThan(0.001);
+    expect(Math.abs(run.summary!.wallSeconds - dockerWallSeconds(info))).toBeLessThan(0.001);
     expect(Math.abs(run.summary!.cpuSeconds! - truthCpuSeconds)).toBeLessThan(0.01);
     expect(run.status).toBe('completed');
   });

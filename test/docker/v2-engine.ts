@@ -36,7 +36,12 @@ export async function createAndStartV2(cmd: string[], labels: Record<string, str
 
 /** Polls the container's cgroup (cgroup-truth.mjs) from now until `populated 0`; resolves usage_usec in s. */
 export function cgroupTruth(dockerdPid: number, containerId: string): Promise<number> {
-  const child = spawn(process.execPath, [join(process.cwd(), 'test/docker/cgroup-truth.mjs'), join(v2Root(dockerdPid), 'docker', containerId)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return cgroupTruthAt(join(v2Root(dockerdPid), 'docker', containerId), containerId);
+}
+
+/** The same for any v2 cgroup directory (the hybrid host's unified hierarchy holds its containers too). */
+export function cgroupTruthAt(dir: string, containerId: string): Promise<number> {
+  const child = spawn(process.execPath, [join(process.cwd(), 'test/docker/cgroup-truth.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
