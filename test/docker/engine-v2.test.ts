@@ -2,6 +2,7 @@
 // engine's mount namespace, as on a current GPU server. Truth: the container's own cpu.stat usage_usec,
 // polled independently until cgroup.events says `populated 0` (cgroup-truth.mjs). Under
 // FLARE_TEST_REQUIRE_SERVICES an engine that will not start in this mode fails with dockerd's own error.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, sleep } from '../helpers.js';
 import { dockerWallSeconds } from './helpers.js';
@@ -159,4 +160,41 @@ describe.skipIf(engineError !== null && !requireServices())('discovery follows t
       await agent.stop();
     }
   });
+
+  it('a namespace whose v2 mount no longer shows the cgroup (the issue\'s silent zero): null CPU, counter-unreadable, cgroup down', async () => {
+    if (engineError) throw new Error(engineError);
+    const agent = await ChildAgent.start({ dockerdPid, inNamespace: 'private' });
+    try {
+      // After the agent read its mount table, the v2 mount in its namespace is covered by an empty tmpfs:
+      // the mount table still names it, but no container cgroup can be read there.
+      const v2Mount = /v2 at (\S+)/.exec((await agent.health()).cgroup.hierarchies)![1];
+      const cover = spawnSync('nsenter', [`--mount=/proc/${agent.pid}/ns/mnt`, '--', 'mount', '-t', 'tmpfs', 'none', v2Mount], { encoding: 'utf8' });
+      expect(cover.status, cover.stderr).toBe(0);
+      const c = await createAndStartV2(['sh', '-c', burnUntil(0.3) + '; sleep 1; true']);
+      created.push(c.id);
+      await waitForHealth(agent, (h) => !h.sources.cgroup.up);
+      const h = await agent.health();
+      console.log('stale-namespace /healthz', JSON.stringify({ sources: h.sources, cgroup: h.cgroup }));
+      expect(h.sources.cgroup.reason).toMatch(/^counter-unreadable: .*does not hold the target.*v2: .*cpu\.stat does not exist/);
+      expect(await agent.metrics()).toContain('flare_agent_source_up{source="cgroup"} 0');
+      await c.wait();
+      const run = await agent.finishedRun(c.id);
+      console.log('stale-namespace run', JSON.stringify({ cpuSeconds: run.cpuSeconds, sampleCount: run.sampleCount, flags: run.flags }));
+      expect(run.cpuSeconds).toBeNull();
+      expect(run.flags).toContain('no-cgroup');
+      expect(run.flags.some((f) => f.startsWith('counter-unreadable: '))).toBe(true);
+      expect(agent.log()).toMatch(/"level":"warn","msg":"counter unreadable/);
+      expect((await agent.health()).sources.cgroup.up).toBe(true); // the run ended
+    } finally {
+      await agent.stop();
+    }
+  });
 });
+
+async function waitForHealth(agent: ChildAgent, cond: (h: Awaited<ReturnType<ChildAgent['health']>>) => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond(await agent.health())) {
+    if (Date.now() > deadline) throw new Error(`health condition not reached; agent log:\n${agent.log().slice(-2000)}`);
+    await sleep(50);
+  }
+}

@@ -71,13 +71,21 @@ export interface ApiRun {
 export class ChildAgent {
   private constructor(private readonly child: ChildProcess, readonly port: number, readonly log: () => string) {}
 
-  static async start(opts: { dockerdPid: number; inNamespace: boolean; args?: string[] }): Promise<ChildAgent> {
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  /** inNamespace: nsenter the engine's mount namespace; 'private': a mount namespace of the agent's own (a copy of this one). */
+  static async start(opts: { dockerdPid: number; inNamespace: boolean | 'private'; args?: string[] }): Promise<ChildAgent> {
     const db = join(tempDir('flare-v2-'), 'agent.db');
     const agentArgs = [CLI, 'start', '--db', db, '--listen', '127.0.0.1:0', '--gpu-source', 'none', '--interval-ms', '100',
       '--docker-host', `unix://${V2_SOCK}`, '--select', `label:${TEST_LABEL}=${testTag}`, ...(opts.args ?? [])];
-    const [cmd, args] = opts.inNamespace
-      ? ['nsenter', [`--mount=/proc/${opts.dockerdPid}/ns/mnt`, '--', process.execPath, ...agentArgs]]
-      : [process.execPath, agentArgs];
+    const [cmd, args] =
+      opts.inNamespace === 'private'
+        ? ['unshare', ['-m', '--propagation', 'private', '--', process.execPath, ...agentArgs]]
+        : opts.inNamespace
+          ? ['nsenter', [`--mount=/proc/${opts.dockerdPid}/ns/mnt`, '--', process.execPath, ...agentArgs]]
+          : [process.execPath, agentArgs];
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
