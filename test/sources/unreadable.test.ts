@@ -1,6 +1,7 @@
 // No silent zeros (docs/cgroups.md §4): a counter that cannot be read while its target lives is unknown
 // (null), flagged on the run as `counter-unreadable: <path>: <errno>`, logged, and holds its source down
 // in /healthz and flare_agent_source_up. A counter that went away because the target ended is not.
+import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { CgroupReader } from '../../src/sources/cgroup.js';
 import { CounterHealth } from '../../src/sources/counter-health.js';
 import { HostSource } from '../../src/sources/host.js';
+import { aliveCheck } from '../../src/sources/proc-alive.js';
 import { openStore } from '../../src/store/index.js';
 import { sleep, tempDir } from '../helpers.js';
 
@@ -146,5 +148,18 @@ describe('host counters that cannot be read', () => {
     expect(counters.status('host', { up: true })).toEqual({ up: false, reason: `counter-unreadable: ${join(root, 'meminfo')}: EISDIR` });
     expect(flags).toHaveLength(1); // reported once, not per tick
     store.close();
+  });
+});
+
+describe('is the target alive (proc-alive)', () => {
+  it('true for a live process, false once it has exited (zombie or reaped), false without a pid', async () => {
+    expect(aliveCheck(process.pid)()).toBe(true);
+    expect(aliveCheck(0)()).toBe(false);
+    const child = spawn('sleep', ['0.3']);
+    const alive = aliveCheck(child.pid!);
+    expect(alive()).toBe(true);
+    await new Promise((r) => child.on('exit', r));
+    await sleep(50);
+    expect(alive()).toBe(false);
   });
 });
