@@ -30,3 +30,11 @@ build_test_image() {
   tar -C "$r" -c . | docker import - flare-test/busybox:latest >/dev/null
   rm -rf "$r"
 }
+
+# A second, pure cgroup v2 dockerd in a mount namespace of its own (scripts/dockerd-v2.sh), with the
+# test image imported there too.
+start_dockerd_v2() {
+  command -v dockerd >/dev/null || return 0
+  bash "$(dirname "${BASH_SOURCE[0]}")/dockerd-v2.sh" start || return 1
+  DOCKER_HOST=unix:///var/run/flare-dockerd-v2.sock build_test_image
+}

@@ -29,6 +29,9 @@ npm run build --silent
 npm run typecheck --silent  # tests, benchmarks and the dashboard generator are strict TypeScript too
 start_dockerd
 build_test_image
+# The pure cgroup v2 engine (test/docker/engine-v2.test.ts). Not fatal here: when dockerd refuses to
+# start in that mode, the test itself fails under CI=true with dockerd's own error.
+start_dockerd_v2 || true
 
 export FLARE_TEST_REQUIRE_SERVICES=${CI:-}
 mkdir -p test-artifacts

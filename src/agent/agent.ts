@@ -97,6 +97,7 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
     docker: { up: false, reason: 'not started' },
     gpu: { up: false, reason: 'not started' },
     cgroup: { up: false, reason: 'not started' },
+    host: { up: false, reason: 'not started' },
     sqlite: { up: true },
   };
   let stack: SamplingStack | null = null;
@@ -110,7 +111,13 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
       startedWallMs,
       intervalMs: config.intervalMs,
       gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
-      sources: { ...sources, gpu: stack ? gpuStatus(stack) : sources.gpu },
+      sources: {
+        ...sources,
+        gpu: stack ? gpuStatus(stack) : sources.gpu,
+        cgroup: stack ? stack.counters.status('cgroup', sources.cgroup) : sources.cgroup,
+        host: stack ? stack.counters.status('host', sources.host) : sources.host,
+      },
+      cgroup: stack ? { ...stack.cgroupLayout } : { hierarchies: 'not started', lastPicked: null },
       ticks: { count: stack?.sampler.ticks.ticks ?? 0, missed: stack?.sampler.ticks.missed ?? 0 },
     }),
   };
@@ -130,13 +137,15 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);
     log.info('run finished', { runId: run.id, team: run.team, case: run.case, status: run.status, wallSeconds: run.summary?.wallSeconds, cpuSeconds: run.summary?.cpuSeconds });
-  });
+  }, log);
+  sources.host = { up: true };
   sources.cgroup = stack.mountsError ? { up: false, reason: stack.mountsError } : { up: true };
   store.recordInventory(await readInventory(VERSION, stack.gpu.devices()));
   stack.sampler.start();
   log.info('sampler started', { intervalMs: config.intervalMs, nCpu: stack.host.onlineCpus, gpuSource: stack.gpu.name, gpuReasons: stack.gpuReasons });
   if (stack.gpu.name === 'none') log.warn('no GPU source: GPU figures will be null', { reasons: stack.gpuReasons });
   if (stack.mountsError) log.warn('no cgroup accounting: containers cannot be measured', { reason: stack.mountsError });
+  else log.info('cgroup hierarchies', { cgroup: stack.cgroupLayout.hierarchies });
 
   const retention = (): void => {
     if (config.retentionDays === null && config.retentionMaxMib === null) return;

@@ -78,6 +78,8 @@ export class RunManager {
     private readonly store: Store,
     readonly settings: RunSettings,
     private readonly onFinished: (run: Run) => void = () => {},
+    /** A counter of a live run could not be read (flagged once per run and text); cleared when it ends. */
+    private readonly onUnreadable: (run: Run, flag: string | null) => void = () => {},
   ) {}
 
   start(spec: RunStartSpec): Run {
@@ -159,7 +161,13 @@ export class RunManager {
   private sampleOne(a: ActiveRun, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
     const reading = a.spec.reader.read();
     const monoNs = monoNowNs();
-    if (reading.cpuSeconds === null && reading.ramMiB === null) return; // target gone: nothing to record
+    if (reading.gone) return; // target ended: nothing to record
+    // A counter that failed while the target lives is unknown (null in the sample), flagged, never 0.
+    for (const flag of reading.unreadable ?? []) {
+      if (!a.flags.has(flag)) this.onUnreadable(a.run, flag);
+      a.flags.add(flag);
+    }
+    if (reading.cpuSeconds === null && reading.ramMiB === null && !reading.unreadable) return; // no counters (nullReader)
     let gpuMiB: number | null = null;
     if (gpu && a.spec.gpuKey !== null) {
       const share = gpu.get(a.spec.gpuKey);
@@ -243,10 +251,12 @@ export class RunManager {
     // Where the cgroup outlives its processes (profile's own cgroup) this read is the exact final counter:
     // it cannot grow after the processes ended, so it is placed at the end.
     const final = a.spec.reader.read();
+    for (const flag of final.unreadable ?? []) a.flags.add(flag);
     const finalCpu = final.cpuSeconds !== null ? { monoNs: Math.max(end.endedMonoNs, lastMono(a)), cpuSeconds: final.cpuSeconds } : undefined;
     if (finalCpu) a.flags.add('final-counter-read');
     a.spec.reader.close();
     this.active.delete(runId);
+    this.onUnreadable(a.run, null);
     this.store.flush();
     const summary = this.summarize(a, end.endedMonoNs, end.status, end.terminationReason, end.exitCode, end, finalCpu);
     this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });

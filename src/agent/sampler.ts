@@ -3,6 +3,7 @@
 import type { NodeSample } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import type { GpuSnapshot, GpuSource } from '../gpu/types.js';
+import type { CounterHealth } from '../sources/counter-health.js';
 import type { HostSource } from '../sources/host.js';
 import { Ticker, type Tick } from '../sampler/ticker.js';
 import type { GpuShare, RunManager } from './runs.js';
@@ -17,6 +18,8 @@ export interface SamplerDeps {
   runs: RunManager;
   store: Store;
   events: AgentEvents;
+  /** Where an unreadable host counter is reported (source `host` down, a log line). */
+  counters?: CounterHealth;
 }
 
 export class Sampler {
@@ -61,8 +64,15 @@ export class Sampler {
     const d = this.deps;
     const host = d.host.read();
     const snapshot = this.readGpu();
-    this.lastNode = { monoNs: tick.monoNs, wallMs: tick.wallMs, cpu: host.cpu, memUsedMiB: host.memUsedMiB, memTotalMiB: host.memTotalMiB, gpus: snapshot.devices };
-    d.store.appendNodeSample(this.lastNode);
+    if (host) {
+      d.counters?.ok('host', 'host');
+      this.lastNode = { monoNs: tick.monoNs, wallMs: tick.wallMs, cpu: host.cpu, memUsedMiB: host.memUsedMiB, memTotalMiB: host.memTotalMiB, gpus: snapshot.devices };
+      d.store.appendNodeSample(this.lastNode);
+    } else {
+      // Unreadable host counters: no node sample this tick (unknown), never one with zeros.
+      d.counters?.fail('host', 'host', d.host.failure ?? 'counter-unreadable: host');
+      this.lastNode = null;
+    }
     d.runs.sampleAll(this.lastShares, this.lastDeviceUsed, tick.wallMs);
     d.events.tick(tick.lagNs / 1e9, tick.missed);
   }

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
 import type { Penalties } from '../core/types.js';
 import { selectGpuSource } from '../gpu/select.js';
-import { detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';
+import { describeMounts, detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';
+import { CounterHealth } from '../sources/counter-health.js';
+import { silentLogger, type Logger } from '../log.js';
 import { HostSource } from '../sources/host.js';
 import type { GpuSource } from '../gpu/types.js';
 import type { Store } from '../store/types.js';
@@ -17,6 +19,10 @@ export interface SamplingStack {
   node: string;
   mounts: CgroupMounts | null;
   mountsError: string | null;
+  /** Unreadable counters by source (cgroup: per run; host): /healthz and flare_agent_source_up. */
+  counters: CounterHealth;
+  /** What discovery found and last picked, in words (/healthz `cgroup`); the attachment updates lastPicked. */
+  cgroupLayout: { hierarchies: string; lastPicked: string | null };
   host: HostSource;
   gpu: GpuSource;
   /** Why each GPU source other than the active one is not used. */
@@ -35,6 +41,7 @@ export async function createSamplingStack(
   store: Store,
   events: AgentEvents,
   onFinished: (run: Run) => void = () => {},
+  log: Logger = silentLogger,
 ): Promise<SamplingStack> {
   let mounts: CgroupMounts | null = null;
   let mountsError: string | null = null;
@@ -44,6 +51,10 @@ export async function createSamplingStack(
   } catch (e) {
     mountsError = `cannot read /proc/self/mountinfo: ${(e as Error).message}`;
   }
+  const counters = new CounterHealth((source, key, flag) => {
+    events.sourceError(source);
+    log.warn('counter unreadable: its figures are unknown (null), not 0', { source, key, flag });
+  });
   const host = new HostSource();
   const { source: gpu, reasons: gpuReasons } = await selectGpuSource({ mode: config.gpuSource, nvmlLib: config.nvmlLib, intervalMs: config.intervalMs });
   const runs = new RunManager(
@@ -57,12 +68,15 @@ export async function createSamplingStack(
       partialSummaryEveryMs: 5000,
     },
     onFinished,
+    (run, flag) => (flag === null ? counters.ok('cgroup', run.id) : counters.fail('cgroup', run.id, flag)),
   );
-  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu: createGpuAttributor(), runs, store, events });
+  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu: createGpuAttributor(), runs, store, events, counters });
   return {
     node: hostname(),
     mounts,
     mountsError,
+    counters,
+    cgroupLayout: { hierarchies: describeMounts(mounts), lastPicked: null },
     host,
     gpu,
     gpuReasons,

@@ -3,7 +3,7 @@ import type { NodeSample, Run, RunSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
 import type { GpuDevice } from '../gpu/types.js';
 
-export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'sqlite';
+export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'host' | 'sqlite';
 
 /** A run in flight with its latest figures. */
 export interface LiveRun {
@@ -23,6 +23,8 @@ export interface Health {
   intervalMs: number;
   gpuSource: { active: string; reasons: Record<string, string> };
   sources: Record<SourceName, SourceStatus>;
+  /** The cgroup hierarchies the mount table shows, and the one discovery last picked for a target. */
+  cgroup: { hierarchies: string; lastPicked: string | null };
   ticks: { count: number; missed: number };
 }
 

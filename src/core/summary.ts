@@ -60,7 +60,8 @@ export function resolveStatus(observed: RunStatus, exceededTimeLimit: boolean): 
 }
 
 interface CpuFigures {
-  cpuSeconds: number;
+  /** null: no counter reading at all (unreadable, or no counter): unknown, never 0. */
+  cpuSeconds: number | null;
   maxCorePct: number | null;
   /** Time of the last counter reading used (the cut counts as one when interpolated); null: none. */
   lastReadSeconds: number | null;
@@ -83,7 +84,7 @@ function cpuFigures(rows: readonly SampleRow[], cutSeconds: number | null): CpuF
   if (cutSeconds === null || last === undefined || last.tSeconds <= cutSeconds) {
     const util = intervalCorePct(points);
     return {
-      cpuSeconds: last?.cpuSeconds ?? 0,
+      cpuSeconds: last?.cpuSeconds ?? null,
       maxCorePct: maxOrNull(util.map((u) => u.corePct)),
       lastReadSeconds: last?.tSeconds ?? null,
       resetCount,
@@ -108,7 +109,7 @@ function scoringBlock(
   penalties: Penalties,
   wallSeconds: number,
   aucGpuMiBs: number | null,
-  aucCpuPctS: number,
+  aucCpuPctS: number | null,
 ): ScoringBlock {
   return penalised
     ? { timeSeconds: penalties.timeSeconds, aucGpuMiBs: penalties.aucGpuMiBs, aucCpuPctS: penalties.aucCpuPctS, penalised }
@@ -170,7 +171,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
   const lastUsed = used[used.length - 1];
   // Clamped at 0: Docker's start and our first tick come from different clocks and may disagree by ms.
   const unsampledTailSeconds = Math.max(0, effectiveEndSeconds - (lastUsed?.tSeconds ?? 0));
-  const aucCpuPctS = (100 * cpu.cpuSeconds) / nCpu;
+  const aucCpuPctS = cpu.cpuSeconds === null ? null : (100 * cpu.cpuSeconds) / nCpu;
   const maxCpuCorePct = cpu.maxCorePct;
 
   return {
@@ -181,7 +182,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     cpuSeconds: cpu.cpuSeconds,
     nCpu,
     aucCpuPctS,
-    aucCpuCorePctS: 100 * cpu.cpuSeconds,
+    aucCpuCorePctS: cpu.cpuSeconds === null ? null : 100 * cpu.cpuSeconds,
     maxCpuPct: maxCpuCorePct === null ? null : maxCpuCorePct / nCpu,
     maxCpuCorePct,
     gpuToleranceMiB,

@@ -114,7 +114,8 @@ export interface OfficialBlock {
 export interface ScoringBlock {
   timeSeconds: number;
   aucGpuMiBs: number | null;
-  aucCpuPctS: number;
+  /** null when the CPU counter could not be read (unknown, never 0). */
+  aucCpuPctS: number | null;
   penalised: boolean;
 }
 
@@ -124,13 +125,14 @@ export interface RunSummary {
   terminationReason: TerminationReason | null;
   exitCode: number | null;
   wallSeconds: number;
-  cpuSeconds: number;
+  /** The cgroup CPU counter at the end; null when it could not be read at all (unknown, never 0). */
+  cpuSeconds: number | null;
   /** Online CPUs of the node, the FLARE normalisation. */
   nCpu: number;
   /** 100 × cpuSeconds / nCpu: FLARE unit (% of the whole host · s). */
-  aucCpuPctS: number;
+  aucCpuPctS: number | null;
   /** 100 × cpuSeconds: % of one core · s. */
-  aucCpuCorePctS: number;
+  aucCpuCorePctS: number | null;
   /** Largest interval utilisation, host-normalised (%). */
   maxCpuPct: number | null;
   /** Largest interval utilisation in % of one core. */

@@ -10,10 +10,14 @@ export interface PopulatedWatch {
   close(): void;
 }
 
-/** The container's v2 directory from /proc/<pid>/cgroup (hybrid hosts have one too); null without v2. */
-export function v2CgroupDir(procCgroupText: string, mounts: CgroupMounts): string | null {
+/**
+ * The container's v2 directory from /proc/<pid>/cgroup (hybrid hosts have one too); null without v2, or
+ * when the v2 path does not name the container (a v1-only engine leaves its containers in a parent's).
+ */
+export function v2CgroupDir(procCgroupText: string, mounts: CgroupMounts, containerId?: string): string | null {
   const v2Path = parseProcCgroup(procCgroupText).v2Path;
   if (!mounts.v2 || v2Path === null || v2Path === '/') return null;
+  if (containerId !== undefined && !v2Path.includes(containerId)) return null;
   const dir = join(mounts.v2, v2Path);
   return existsSync(join(dir, 'cgroup.events')) ? dir : null;
 }

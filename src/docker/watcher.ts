@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { AgentContext, Attachment } from '../agent/agent.js';
 import { monoNowNs } from '../sampler/ticker.js';
-import { cgroupPathsFromProcText } from '../sources/cgroup-mounts.js';
+import { pickCgroup, type CgroupPick } from '../sources/cgroup-mounts.js';
+import { aliveCheck } from '../sources/proc-alive.js';
 import { CgroupReader } from '../sources/cgroup.js';
 import { endVerdict } from './end.js';
 import { EventFeed, type Backoff, type ContainerEvent } from './events.js';
@@ -162,17 +163,28 @@ export class DockerWatcher implements Attachment {
     const startNs = startedAtNs ?? BigInt(clock.wallMs) * 1_000_000n;
     const startedMonoNs = epochNsToMonoNs(startNs, clock);
     let procText: string | null = null;
+    let alive: () => boolean = () => false;
     if (info.State.Running && info.State.Pid > 0) {
       try {
+        // The alive check first: a pid that dies and is reused after it reads as ended, never as the target.
+        alive = aliveCheck(info.State.Pid);
         procText = readFileSync(`/proc/${info.State.Pid}/cgroup`, 'utf8');
       } catch {
         procText = null; // exited between inspect and here
       }
     }
-    const paths = procText !== null && mounts ? cgroupPathsFromProcText(procText, mounts) : null;
+    // The hierarchy that holds this container's own cgroup (its path names the container id), checked on disk.
+    const pick: CgroupPick | { reason: string } | null = procText !== null && mounts ? pickCgroup(procText, mounts, { mustContain: info.Id }) : null;
+    const paths = pick && 'paths' in pick ? pick.paths : null;
     const who = containerIdentity(info, node, this.ctx.config.timeLimit, listDir);
     const flags = [...who.flags];
-    if (!paths) flags.push(info.State.Running ? 'no-cgroup' : 'exited-before-attach');
+    if (pick && 'paths' in pick) {
+      flags.push(`method: cgroup ${pick.method}`);
+      this.ctx.stack.cgroupLayout.lastPicked = pick.method;
+    }
+    const noCgroupWhy = pick && 'reason' in pick ? pick.reason : null;
+    if (!paths) flags.push(info.State.Running && alive() ? 'no-cgroup' : 'exited-before-attach');
+    if (noCgroupWhy && alive()) flags.push(`counter-unreadable: ${noCgroupWhy}`);
     const missedSeconds = (clock.monoNs - startedMonoNs) / 1e9;
     if (mode.late) flags.push('attached-late', `attached-late:${missedSeconds.toFixed(3)}s`);
     // Linked only within the same life of the container (same Docker StartedAt), not across a restart.
@@ -181,7 +193,7 @@ export class DockerWatcher implements Attachment {
     this.previousRun.delete(containerId);
     const run = runs.start({
       identity: who.identity,
-      reader: paths ? new CgroupReader(paths) : nullReader,
+      reader: paths ? new CgroupReader(paths, { alive }) : nullReader,
       gpuKey: info.Id,
       startedWallMs: Number(startNs / 1_000_000n),
       startedMonoNs,
@@ -190,6 +202,10 @@ export class DockerWatcher implements Attachment {
       flags,
       onTimeLimit: () => this.onLimit(containerId),
     });
+    if (noCgroupWhy && alive()) {
+      // A living container whose counters no hierarchy holds: unknown figures, said loudly.
+      this.ctx.stack.counters.fail('cgroup', run.id, `counter-unreadable: ${noCgroupWhy}`);
+    }
     const t = newTracked(containerId, run.id, startNs, startedMonoNs);
     this.tracked.set(containerId, t);
     this.attachedRuns++;
@@ -201,7 +217,7 @@ export class DockerWatcher implements Attachment {
       this.latenciesMs.push(latencyMs);
       if (this.latenciesMs.length > MAX_KEPT_LATENCIES) this.latenciesMs.shift();
     }
-    const v2Dir = procText !== null && mounts ? v2CgroupDir(procText, mounts) : null;
+    const v2Dir = procText !== null && mounts ? v2CgroupDir(procText, mounts, info.Id) : null;
     if (v2Dir) {
       t.populated = watchPopulated(v2Dir, () => {
         // The last process just exited; the cgroup still exists for a few ms: read the final counters.

@@ -83,7 +83,7 @@ function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): str
   if (r.state === 'error') return `case ${i}/${total} ${name}: HARNESS ERROR: ${r.error}`;
   const s = run?.summary;
   const parts = [`${r.status ?? r.state}`, r.end === 'killed at time limit' ? 'killed at the time limit' : `exit ${r.exitCode ?? '?'}`, r.outputPresent ? 'output ok' : 'output MISSING'];
-  if (s) parts.push(`${fmtSeconds(s.wallSeconds)}, cpu ${s.cpuSeconds.toFixed(2)} s`);
+  if (s) parts.push(`${fmtSeconds(s.wallSeconds)}, cpu ${s.cpuSeconds === null ? 'unknown' : `${s.cpuSeconds.toFixed(2)} s`}`);
   return `case ${i}/${total} ${name}: ${parts.join(', ')}`;
 }
 

@@ -90,11 +90,30 @@ export function createProfileCgroup(mounts: CgroupMounts, name: string): Profile
     const rel = join(ownPath(null), leaf);
     const dir = join(mounts.v2, rel);
     removeStaleSiblings(dirname(dir));
+    enableMemoryBelow(dirname(dir));
     mkdirSync(dir);
     const memory = existsSync(join(dir, 'memory.current')) ? { version: 2 as const, dir } : null;
     return makeHandle({ cpu: { version: 2, dir }, memory }, rel, [join(dir, 'cgroup.procs')], join(dir, 'cgroup.kill'));
   }
   throw new Error('no cgroup hierarchy with cpu accounting is mounted');
+}
+
+/**
+ * On v2 a child gets memory.current only if its parent delegates the memory controller
+ * (`+memory` in the parent's cgroup.subtree_control). That is refused (EBUSY) when the parent is a
+ * non-root cgroup with processes of its own (the no-internal-processes rule), and impossible when
+ * the v2 root does not have the controller at all (a hybrid host binds it to v1): then RAM is
+ * unknown (null), and profile's method says so. CPU needs no controller: cpu.stat's usage_usec is
+ * kept for every v2 cgroup (docs/cgroups.md §3).
+ */
+function enableMemoryBelow(parentDir: string): void {
+  try {
+    const available = readFileSync(join(parentDir, 'cgroup.controllers'), 'utf8').split(/\s+/);
+    const enabled = readFileSync(join(parentDir, 'cgroup.subtree_control'), 'utf8').split(/\s+/);
+    if (available.includes('memory') && !enabled.includes('memory')) writeFileSync(join(parentDir, 'cgroup.subtree_control'), '+memory');
+  } catch {
+    /* not delegated to us, or the parent holds processes: RAM stays unknown */
+  }
 }
 
 function makeHandle(paths: CgroupPaths, relPath: string, procsFiles: string[], killFile: string | null): ProfileCgroup {

@@ -27,7 +27,7 @@ export interface ProfileResult {
   run: Run;
   /** The command's exit code, 128 + signal number when killed by a signal. */
   exitCode: number;
-  /** How the run was measured: 'cgroup v1', 'cgroup v2' or 'proc-tree (cgroups not writable: …)'. */
+  /** How the run was measured: 'cgroup v1 at <dir>, memory: …', 'cgroup v2 at <dir>, …' or 'proc-tree (cgroups not writable: …)'. */
   method: string;
 }
 
@@ -46,7 +46,9 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
     if (opts.noCgroup) throw new Error('--no-cgroup');
     if (!stack.mounts) throw new Error(stack.mountsError ?? 'no cgroup mounts');
     cgroup = createProfileCgroup(stack.mounts, cgroupName);
-    method = `cgroup v${cgroup.paths.cpu.version}`;
+    const { cpu, memory } = cgroup.paths;
+    method = `cgroup v${cpu.version} at ${cpu.dir}, ${memory ? `memory: v${memory.version} at ${memory.dir}` : 'memory: no memory controller holds it (RAM unknown)'}`;
+    stack.cgroupLayout.lastPicked = method;
   } catch (e) {
     const why = opts.noCgroup ? 'asked for with --no-cgroup' : `cgroups not writable: ${(e as Error).message}`;
     method = `proc-tree (${why})`;

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcCgroup } from '../core/attribution.js';
-import type { CgroupPaths } from './types.js';
+import type { CgroupDir, CgroupPaths } from './types.js';
 
 export interface CgroupMounts {
   /** v1 controller name → mount point (e.g. cpuacct → /sys/fs/cgroup/cpu,cpuacct). */
@@ -50,20 +50,76 @@ export function detectCgroupMounts(mountinfoPath = '/proc/self/mountinfo'): Cgro
   return { v1, v2, v2Controllers };
 }
 
+/** A target's counter directories and, in words, where they were found (/healthz, the run's method). */
+export interface CgroupPick {
+  paths: CgroupPaths;
+  /** `v1 cpuacct at <dir>` or `v2 at <dir>`, then where memory is read (or that it is not). */
+  method: string;
+}
+
+export interface PickOptions {
+  /**
+   * Text the target's cgroup path must contain (a container id): a hierarchy whose line for the
+   * process is `/` or some parent's path does not hold the target's own cgroup, even if that path exists.
+   */
+  mustContain?: string;
+  /** Existence check (injectable for fixture tests). */
+  exists?: (path: string) => boolean;
+}
+
 /**
- * Turns a process's /proc/<pid>/cgroup text into counter directories.
- * Prefers v1 cpuacct/memory where those controllers are mounted (hybrid hosts account there);
- * otherwise the single v2 directory holds cpu.stat and memory.current.
+ * THE discovery of a process's counter directories (docs/cgroups.md §2): each hierarchy that the mount
+ * table has and that the process's /proc/<pid>/cgroup names is a candidate, v1 cpuacct first (hybrid
+ * hosts bind cpu accounting to v1), then v2; a candidate is taken only when its path holds the target
+ * (mustContain) and its counter file exists. Memory likewise, from v1 memory or the v2 directory.
+ * Returns why nothing fits otherwise, so the run and the log can say it.
  */
-export function cgroupPathsFromProcText(text: string, mounts: CgroupMounts): CgroupPaths | null {
+export function pickCgroup(text: string, mounts: CgroupMounts, opts: PickOptions = {}): CgroupPick | { reason: string } {
+  const exists = opts.exists ?? existsSync;
   const parsed = parseProcCgroup(text);
-  const cpuacct = parsed.v1['cpuacct'];
-  const cpuMount = mounts.v1['cpuacct'];
-  const v2Dir = mounts.v2 && parsed.v2Path !== null ? join(mounts.v2, parsed.v2Path) : null;
-  const memV1 = parsed.v1['memory'] !== undefined && mounts.v1['memory'] ? join(mounts.v1['memory'], parsed.v1['memory']) : null;
-  const memV2 = v2Dir && mounts.v2Controllers.includes('memory') ? v2Dir : null;
-  const memory = memV1 ? { version: 1 as const, dir: memV1 } : memV2 ? { version: 2 as const, dir: memV2 } : null;
-  if (cpuacct !== undefined && cpuMount) return { cpu: { version: 1, dir: join(cpuMount, cpuacct) }, memory };
-  if (v2Dir) return { cpu: { version: 2, dir: v2Dir }, memory };
-  return null;
+  const holds = (rel: string): boolean => (opts.mustContain ? rel.includes(opts.mustContain) : rel !== '');
+  const tried: string[] = [];
+  const candidate = (version: 1 | 2, mount: string | null | undefined, rel: string | null | undefined, file: string, what: string): string | null => {
+    if (!mount) return null;
+    if (rel === null || rel === undefined) {
+      tried.push(`${what} at ${mount}: the process has no line for it`);
+      return null;
+    }
+    const dir = join(mount, rel);
+    if (!holds(rel)) tried.push(`${what} at ${mount}: ${rel} does not hold the target`);
+    else if (!exists(join(dir, file))) tried.push(`${what}: ${join(dir, file)} does not exist`);
+    else return dir;
+    return null;
+  };
+  const v1Cpu = candidate(1, mounts.v1['cpuacct'], parsed.v1['cpuacct'], 'cpuacct.usage', 'v1 cpuacct');
+  const v2Dir = candidate(2, mounts.v2, parsed.v2Path, 'cpu.stat', 'v2');
+  const cpu: CgroupDir | null = v1Cpu ? { version: 1, dir: v1Cpu } : v2Dir ? { version: 2, dir: v2Dir } : null;
+  if (!cpu) return { reason: tried.length > 0 ? tried.join('; ') : 'no cgroup hierarchy is mounted' };
+  const memTried = tried.length;
+  const v1Mem = candidate(1, mounts.v1['memory'], parsed.v1['memory'], 'memory.usage_in_bytes', 'v1 memory');
+  tried.length = memTried;
+  const memory: CgroupDir | null = v1Mem
+    ? { version: 1, dir: v1Mem }
+    : v2Dir && exists(join(v2Dir, 'memory.current'))
+      ? { version: 2, dir: v2Dir }
+      : null;
+  const cpuWords = cpu.version === 1 ? `v1 cpuacct at ${cpu.dir}` : `v2 at ${cpu.dir}`;
+  const memWords = memory === null ? 'memory: no memory controller holds it (RAM unknown)' : memory.dir === cpu.dir ? 'memory there too' : `memory: v${memory.version} at ${memory.dir}`;
+  return { paths: { cpu, memory }, method: `${cpuWords}, ${memWords}` };
+}
+
+/** The hierarchies the mount table shows, in words (/healthz). */
+export function describeMounts(mounts: CgroupMounts | null): string {
+  if (!mounts) return 'none';
+  const parts: string[] = [];
+  if (mounts.v1['cpuacct']) parts.push(`v1 cpuacct at ${mounts.v1['cpuacct']}`);
+  if (mounts.v1['memory']) parts.push(`v1 memory at ${mounts.v1['memory']}`);
+  if (mounts.v2) parts.push(`v2 at ${mounts.v2} (controllers: ${mounts.v2Controllers.join(' ') || 'none'})`);
+  return parts.length > 0 ? parts.join('; ') : 'none';
+}
+
+/** Paths only (callers that need no words); null when no mounted hierarchy holds the process. */
+export function cgroupPathsFromProcText(text: string, mounts: CgroupMounts, opts: PickOptions = {}): CgroupPaths | null {
+  const pick = pickCgroup(text, mounts, opts);
+  return 'paths' in pick ? pick.paths : null;
 }

@@ -7,23 +7,34 @@ import type { CgroupPaths, CgroupReading } from './types.js';
 
 const BYTES_PER_MIB = 1024 * 1024;
 
-/** A kernel pseudo-file kept open and re-read from the start. */
-class CounterFile {
+/** Why a counter file could not be read: the errno code (ENOENT, ENODEV, EACCES, EISDIR…). */
+export interface ReadFailure {
+  path: string;
+  code: string;
+}
+
+/** The run flag for a counter that could not be read while its target was alive (docs/cgroups.md §4). */
+export function unreadableFlag(f: ReadFailure): string {
+  return `counter-unreadable: ${f.path}: ${f.code}`;
+}
+
+/**
+ * A kernel pseudo-file kept open and re-read from the start. A failed read is reported, never taken
+ * as zero; the descriptor is dropped and the next read opens the file again.
+ */
+export class CounterFile {
   private fd: number | null = null;
-  private failed = false;
   constructor(readonly path: string, private readonly buf: Buffer) {}
 
-  read(): string | null {
-    if (this.failed) return null;
+  /** The file's text (at most `maxBytes`), or why it could not be read. */
+  read(maxBytes = this.buf.length): string | ReadFailure {
     try {
       this.fd ??= openSync(this.path, 'r');
-      const n = readSync(this.fd, this.buf, 0, this.buf.length, 0);
+      const n = readSync(this.fd, this.buf, 0, Math.min(maxBytes, this.buf.length), 0);
       return this.buf.toString('latin1', 0, n);
-    } catch {
-      // The cgroup was removed (ENODEV/ENOENT): stop trying, the run is ending.
-      this.failed = true;
+    } catch (e) {
       this.close();
-      return null;
+      return { path: this.path, code: (e as NodeJS.ErrnoException).code ?? String(e) };
     }
   }
 
@@ -70,30 +81,51 @@ export function parseWorkingSetMiB(version: 1 | 2, usageText: string, statText: 
   return Math.max(0, usage - inactive) / BYTES_PER_MIB;
 }
 
+export interface CgroupReaderOptions {
+  /**
+   * Whether the target still lives. A read that fails once the target is gone is the normal end
+   * (Docker removes the cgroup right after the last process exits); one that fails while it lives
+   * is an unreadable counter. Default: always alive (profile's own cgroup outlives its command).
+   */
+  alive?: () => boolean;
+}
+
 /** Reads one target's counters; owns its file descriptors until close(). */
 export class CgroupReader {
   private readonly cpu: CounterFile;
   private readonly memUsage: CounterFile | null;
   private readonly memStat: CounterFile | null;
+  private readonly alive: () => boolean;
 
-  constructor(readonly paths: CgroupPaths) {
+  constructor(readonly paths: CgroupPaths, opts: CgroupReaderOptions = {}) {
     const small = Buffer.allocUnsafe(512);
     this.cpu = new CounterFile(join(paths.cpu.dir, paths.cpu.version === 1 ? 'cpuacct.usage' : 'cpu.stat'), small);
     const mem = paths.memory;
     this.memUsage = mem ? new CounterFile(join(mem.dir, mem.version === 1 ? 'memory.usage_in_bytes' : 'memory.current'), Buffer.allocUnsafe(64)) : null;
     this.memStat = mem ? new CounterFile(join(mem.dir, 'memory.stat'), Buffer.allocUnsafe(8192)) : null;
+    this.alive = opts.alive ?? (() => true);
   }
 
   read(): CgroupReading {
-    const cpuText = this.cpu.read();
+    const failures: ReadFailure[] = [];
+    const text = (f: CounterFile): string | null => {
+      const r = f.read();
+      if (typeof r === 'string') return r;
+      failures.push(r);
+      return null;
+    };
+    const cpuText = text(this.cpu);
     const cpuSeconds = cpuText === null ? null : parseCpuSeconds(this.paths.cpu.version, cpuText);
     let ramMiB: number | null = null;
     if (this.paths.memory && this.memUsage && this.memStat) {
-      const usage = this.memUsage.read();
-      const stat = this.memStat.read();
+      const usage = text(this.memUsage);
+      const stat = usage === null ? null : text(this.memStat);
       if (usage !== null && stat !== null) ramMiB = parseWorkingSetMiB(this.paths.memory.version, usage, stat);
     }
-    return { cpuSeconds, ramMiB };
+    if (failures.length === 0) return { cpuSeconds, ramMiB };
+    // Asked only after a failure, so a healthy tick costs no extra syscall.
+    if (!this.alive()) return { cpuSeconds: null, ramMiB: null, gone: true };
+    return { cpuSeconds, ramMiB, unreadable: failures.map(unreadableFlag) };
   }
 
   close(): void {

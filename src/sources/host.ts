@@ -1,7 +1,7 @@
 // Host-wide counters: /proc/stat CPU times and /proc/meminfo, read every tick for node panels and the
 // official-compatible formulas (which were host-wide).
-import { closeSync, openSync, readSync } from 'node:fs';
 import type { HostCpuTimes } from '../core/types.js';
+import { CounterFile, unreadableFlag, type ReadFailure } from './cgroup.js';
 import type { HostReading } from './types.js';
 
 /** USER_HZ: /proc/stat counts in 1/100 s on every Linux architecture we run on (sysconf(_SC_CLK_TCK)). */
@@ -50,33 +50,45 @@ export function parseMeminfo(text: string): { memUsedMiB: number; memTotalMiB: n
   return { memUsedMiB: used / KIB_PER_MIB, memTotalMiB: total / KIB_PER_MIB };
 }
 
-/** Reads the host counters with kept-open descriptors. */
+/**
+ * Reads the host counters with kept-open descriptors. A failed read gives null (no node sample: unknown,
+ * never zeros) and `failure` says which file and errno; the next read opens the files again.
+ */
 export class HostSource {
-  private readonly statFd: number;
-  private readonly memFd: number;
+  private statFile: CounterFile;
+  private memFile: CounterFile;
   private readonly buf = Buffer.allocUnsafe(65536);
   readonly onlineCpus: number;
+  /** `counter-unreadable: <path>: <errno>` of the last read, null when it succeeded. */
+  failure: string | null = null;
 
+  /** Throws when /proc/stat cannot be read at all: without the CPU count no run can be normalised. */
   constructor(procRoot = '/proc') {
-    this.statFd = openSync(`${procRoot}/stat`, 'r');
-    this.memFd = openSync(`${procRoot}/meminfo`, 'r');
-    this.onlineCpus = countOnlineCpus(this.readAll(this.statFd));
+    this.statFile = new CounterFile(`${procRoot}/stat`, this.buf);
+    this.memFile = new CounterFile(`${procRoot}/meminfo`, this.buf);
+    const all = this.statFile.read();
+    if (typeof all !== 'string') throw new Error(`cannot read ${all.path}: ${all.code}`);
+    this.onlineCpus = countOnlineCpus(all);
   }
 
-  private readAll(fd: number): string {
-    const n = readSync(fd, this.buf, 0, this.buf.length, 0);
-    return this.buf.toString('latin1', 0, n);
-  }
-
-  read(): HostReading {
+  read(): HostReading | null {
     // Only the first line of /proc/stat is needed; a short read keeps the cost flat on many-core hosts.
-    const n = readSync(this.statFd, this.buf, 0, 256, 0);
-    const cpu = parseProcStatCpu(this.buf.toString('latin1', 0, n));
-    return { cpu, ...parseMeminfo(this.readAll(this.memFd)) };
+    const stat = this.statFile.read(256);
+    if (typeof stat !== 'string') return this.fail(stat);
+    const cpu = parseProcStatCpu(stat);
+    const mem = this.memFile.read();
+    if (typeof mem !== 'string') return this.fail(mem);
+    this.failure = null;
+    return { cpu, ...parseMeminfo(mem) };
+  }
+
+  private fail(f: ReadFailure): null {
+    this.failure = unreadableFlag(f);
+    return null;
   }
 
   close(): void {
-    closeSync(this.statFd);
-    closeSync(this.memFd);
+    this.statFile.close();
+    this.memFile.close();
   }
 }

@@ -19,9 +19,14 @@ export interface CgroupPaths {
   memory: CgroupDir | null;
 }
 
+/** One read of a target's counters. A figure that could not be read is null, never 0. */
 export interface CgroupReading {
   cpuSeconds: number | null;
   ramMiB: number | null;
+  /** The target has ended (its counters went away with it): nothing to record. */
+  gone?: boolean;
+  /** `counter-unreadable: <path>: <errno>` for each counter that failed while the target lived. */
+  unreadable?: string[];
 }
 
 export interface HostReading {

@@ -199,15 +199,15 @@ describe('summarizeRun: degenerate runs', () => {
     expect(s.tailCpuBoundSeconds).toBeCloseTo(1.2, 9); // 0.6 × 2
   });
 
-  it('summarises an empty run with zeros and nulls, no NaN anywhere', () => {
+  it('summarises an empty run with nulls (no counter read: CPU unknown, never 0), no NaN anywhere', () => {
     const s = summarizeRun(input({ endSeconds: 2, status: 'failed', exitCode: 1 }));
     expect(nonFiniteNumbers(s)).toEqual([]);
     expect(s).toMatchObject({
       status: 'failed',
       wallSeconds: 2,
-      cpuSeconds: 0,
-      aucCpuPctS: 0,
-      aucCpuCorePctS: 0,
+      cpuSeconds: null,
+      aucCpuPctS: null,
+      aucCpuCorePctS: null,
       maxCpuPct: null,
       maxCpuCorePct: null,
       aucGpuMiBs: null,
@@ -223,7 +223,7 @@ describe('summarizeRun: degenerate runs', () => {
       tailCpuBoundSeconds: 8, // 2 s × 4 CPUs
       flags: [],
     });
-    expect(s.scoring).toEqual({ timeSeconds: 2, aucGpuMiBs: null, aucCpuPctS: 0, penalised: false });
+    expect(s.scoring).toEqual({ timeSeconds: 2, aucGpuMiBs: null, aucCpuPctS: null, penalised: false });
     expect(s.official.aucGpuMiBs).toBeNull();
   });
 

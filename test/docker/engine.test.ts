@@ -8,6 +8,7 @@ import {
   createAndStart, dockerReachable, dockerWallSeconds, finishedRun, removeContainer, runToEnd, runsOf,
   startTestAgent, waitFor, type TestAgent,
 } from './helpers.js';
+import { cgroupTruthAt } from './v2-engine.js';
 
 /**
  * Shell text: `burners` background `yes` processes, killed once the container's own cgroup counter
@@ -51,9 +52,18 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     }, null, 1));
     expect(run.status).toBe('completed');
     expect(s.terminationReason).toBe('exited');
+    // Discovery (docs/cgroups.md §2): on this hybrid host the container's own v1 cpuacct and memory cgroups.
+    const mounts = t.agent.stack.mounts!;
+    const method = `v1 cpuacct at ${mounts.v1['cpuacct']}/docker/${id}, memory: v1 at ${mounts.v1['memory']}/docker/${id}`;
+    expect(s.flags).toContain(`method: cgroup ${method}`);
+    const health = t.agent.live.health();
+    console.log('hybrid /healthz', JSON.stringify(health));
+    expect(health.cgroup.lastPicked).toBe(method);
+    expect(health.sources.cgroup.up).toBe(true);
+    expect(s.flags.filter((f) => f.startsWith('counter-unreadable'))).toEqual([]);
     expect(run.team).toBe('burners');
     expect(run.case).toBe('one-core');
-    expect(Math.abs(s.cpuSeconds - 2) / 2).toBeLessThan(0.03);
+    expect(Math.abs(s.cpuSeconds! - 2) / 2).toBeLessThan(0.03);
     expect(Math.abs(s.wallSeconds - dockerWall)).toBeLessThan(0.02);
     // The exit was read from cgroup.events: the unsampled tail is far below one interval.
     expect(s.flags).toContain('read-at-cgroup-empty');
@@ -70,13 +80,21 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
       cmd: ['sh', '-c', burnUntil(3, 3) + '; touch /out/done; sleep 1'],
       hostConfig: { Binds: [`${out}:/out`] },
     }));
+    // The same container in the hybrid host's v2 hierarchy: its usage_usec when cgroup.events says
+    // `populated 0` (the v2 engine's ground truth, test/docker/engine-v2.test.ts), for comparison.
+    const v2Truth = cgroupTruthAt(join(t.agent.stack.mounts!.v2!, 'docker', c.id), c.id);
     await waitFor(() => existsSync(join(out, 'done')), 20_000, 'the burners to finish');
     const truthCpuSeconds = Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${c.id}/cpuacct.usage`, 'utf8')) / 1e9;
     await c.wait();
+    const info = await c.inspect();
     const run = await finishedRun(t.agent, c.id);
-    console.log('3 burners', { cpuSeconds: run.summary!.cpuSeconds, truthCpuSeconds });
+    const usageUsecSeconds = await v2Truth;
+    console.log(`hybrid 3 burners: agent cpuSeconds=${run.summary!.cpuSeconds} cpuacct.usage(idle)=${truthCpuSeconds} v2 usage_usec(populated 0)=${usageUsecSeconds} wall=${run.summary!.wallSeconds} docker=${dockerWallSeconds(info)}`);
     expect(truthCpuSeconds).toBeGreaterThanOrEqual(3);
-    expect(Math.abs(run.summary!.cpuSeconds - truthCpuSeconds)).toBeLessThan(0.01);
+    // v1 cpuacct (read by the agent here) and v2 usage_usec count the same scheduler time, to the µs.
+    expect(Math.abs(run.summary!.cpuSeconds! - usageUsecSeconds)).toBeLessThan(0.001);
+    expect(Math.abs(run.summary!.wallSeconds - dockerWallSeconds(info))).toBeLessThan(0.001);
+    expect(Math.abs(run.summary!.cpuSeconds! - truthCpuSeconds)).toBeLessThan(0.01);
     expect(run.status).toBe('completed');
   });
 

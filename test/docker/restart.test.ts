@@ -37,7 +37,7 @@ describe.skipIf(!engineUp && !requireServices())('agent restart under a running 
         // Same container life: both runs start at Docker's StartedAt, and the cgroup counter kept counting
         // while no agent ran, so the second run's CPU covers the whole container.
         expect(run.startedWallMs).toBe(first.startedWallMs);
-        expect(run.summary!.cpuSeconds).toBeGreaterThan(first.summary!.cpuSeconds);
+        expect(run.summary!.cpuSeconds).toBeGreaterThan(first.summary!.cpuSeconds!);
       } finally {
         await b.stop();
       }

@@ -130,8 +130,10 @@ export function health(): Health {
       docker: { up: true },
       gpu: { up: true },
       cgroup: { up: true },
+      host: { up: true },
       sqlite: { up: false, reason: 'disk full' },
     },
+    cgroup: { hierarchies: 'v2 at /sys/fs/cgroup (controllers: cpu memory)', lastPicked: null },
     ticks: { count: 42, missed: 1 },
   };
 }

@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cgroupPathsFromProcText, detectCgroupMounts, parseMountinfo, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { cgroupPathsFromProcText as pathsOf, describeMounts, detectCgroupMounts, parseMountinfo, pickCgroup, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { CgroupReader, parseCpuSeconds, parseWorkingSetMiB, statField } from '../../src/sources/cgroup.js';
+import type { CgroupPaths } from '../../src/sources/types.js';
 import { sleep, tempDir } from '../helpers.js';
 
 const ID = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4);
@@ -27,6 +28,8 @@ describe('cgroup mounts and paths', () => {
 
   const hybrid: CgroupMounts = { ...parseMountinfo(HYBRID_MOUNTINFO), v2Controllers: [] };
   const pureV2: CgroupMounts = { ...parseMountinfo(V2_MOUNTINFO), v2Controllers: ['cpu', 'memory', 'io'] };
+  // These layouts do not exist on this machine: every counter file "exists" for discovery.
+  const cgroupPathsFromProcText = (text: string, m: CgroupMounts, exists: (p: string) => boolean = () => true) => pathsOf(text, m, { exists });
 
   it('v1 cgroupfs driver: /docker/<id>', () => {
     const text = `4:memory:/docker/${ID}\n2:cpu,cpuacct:/docker/${ID}\n0::/docker/${ID}\n`;
@@ -52,7 +55,65 @@ describe('cgroup mounts and paths', () => {
   });
 
   it('v2 without a memory controller gives no memory directory', () => {
-    expect(cgroupPathsFromProcText(`0::/x\n`, { ...pureV2, v2Controllers: ['cpu'] })?.memory).toBeNull();
+    expect(cgroupPathsFromProcText(`0::/x\n`, { ...pureV2, v2Controllers: ['cpu'] }, (p) => !p.endsWith('memory.current'))?.memory).toBeNull();
+  });
+});
+
+/** Creates `files` (path relative to root → content) and returns root. */
+function tree(files: Record<string, string>): string {
+  const root = tempDir('flare-cgtree-');
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(join(root, rel, '..'), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+  return root;
+}
+
+describe('discovery follows the mount table and checks the disk (pickCgroup)', () => {
+  it('systemd driver, pure v2: /system.slice/docker-<id>.scope, read from a fixture tree', () => {
+    const scope = `system.slice/docker-${ID}.scope`;
+    const root = tree({ [`${scope}/cpu.stat`]: 'usage_usec 7000000\n', [`${scope}/memory.current`]: `${10 * 1048576}\n`, [`${scope}/memory.stat`]: 'inactive_file 0\n' });
+    const mounts: CgroupMounts = { v1: {}, v2: root, v2Controllers: ['cpu', 'memory'] };
+    const pick = pickCgroup(`0::/${scope}\n`, mounts, { mustContain: ID });
+    const dir = join(root, scope);
+    expect(pick).toEqual({ paths: { cpu: { version: 2, dir }, memory: { version: 2, dir } }, method: `v2 at ${dir}, memory there too` });
+    const r = new CgroupReader((pick as { paths: CgroupPaths }).paths);
+    expect(r.read()).toEqual({ cpuSeconds: 7, ramMiB: 10 });
+    r.close();
+  });
+
+  it('systemd driver, hybrid host: v1 cpuacct and memory under system.slice/docker-<id>.scope', () => {
+    const scope = `system.slice/docker-${ID}.scope`;
+    const root = tree({ [`cpuacct/${scope}/cpuacct.usage`]: '1000\n', [`memory/${scope}/memory.usage_in_bytes`]: '0\n', [`unified/${scope}/cpu.stat`]: 'usage_usec 1\n' });
+    const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct'), memory: join(root, 'memory') }, v2: join(root, 'unified'), v2Controllers: [] };
+    const pick = pickCgroup(`4:memory:/${scope}\n2:cpuacct:/${scope}\n0::/${scope}\n`, mounts, { mustContain: ID });
+    expect(pick).toMatchObject({ method: `v1 cpuacct at ${join(root, 'cpuacct', scope)}, memory: v1 at ${join(root, 'memory', scope)}` });
+  });
+
+  it('a v2-only container seen through a v1+v2 mount table: its v1 lines say `/` (the host root): v2 is picked, not the host counter', () => {
+    const root = tree({ 'cpuacct/cpuacct.usage': '999999999999\n', 'memory/memory.usage_in_bytes': '1\n', [`unified/docker/${ID}/cpu.stat`]: 'usage_usec 2000000\n' });
+    const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct'), memory: join(root, 'memory') }, v2: join(root, 'unified'), v2Controllers: ['hugetlb'] };
+    const pick = pickCgroup(`4:memory:/\n2:cpuacct:/\n0::/docker/${ID}\n`, mounts, { mustContain: ID });
+    expect(pick).toEqual({
+      paths: { cpu: { version: 2, dir: join(root, 'unified/docker', ID) }, memory: null },
+      method: `v2 at ${join(root, 'unified/docker', ID)}, memory: no memory controller holds it (RAM unknown)`,
+    });
+  });
+
+  it('a path the mount table names but the disk does not have is not taken; nothing left: the reason lists each try', () => {
+    const root = tree({ 'cpuacct/cpuacct.usage': '1\n' });
+    const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct') }, v2: join(root, 'unified'), v2Controllers: [] };
+    const pick = pickCgroup(`2:cpuacct:/docker/${ID}\n0::/docker/${ID}\n`, mounts, { mustContain: ID });
+    expect(pick).toEqual({
+      reason: `v1 cpuacct: ${join(root, 'cpuacct/docker', ID, 'cpuacct.usage')} does not exist; v2: ${join(root, 'unified/docker', ID, 'cpu.stat')} does not exist`,
+    });
+  });
+
+  it('states the hierarchies in words for /healthz', () => {
+    expect(describeMounts({ ...parseMountinfo(HYBRID_MOUNTINFO), v2Controllers: [] })).toBe(
+      'v1 cpuacct at /sys/fs/cgroup/cpu,cpuacct; v1 memory at /sys/fs/cgroup/memory; v2 at /sys/fs/cgroup/unified (controllers: none)',
+    );
+    expect(describeMounts({ ...parseMountinfo(V2_MOUNTINFO), v2Controllers: ['cpu', 'memory'] })).toBe('v2 at /sys/fs/cgroup (controllers: cpu memory)');
   });
 });
 
@@ -79,7 +140,7 @@ describe('counter parsing', () => {
     writeFileSync(join(dir, 'memory.current'), `${300 * 1048576}\n`);
     writeFileSync(join(dir, 'memory.stat'), `anon 1\nfile 2\ninactive_file ${100 * 1048576}\n`);
     const mounts: CgroupMounts = { v1: {}, v2: root, v2Controllers: ['cpu', 'memory'] };
-    const paths = cgroupPathsFromProcText(`0::/system.slice/docker-${ID}.scope\n`, mounts);
+    const paths = pathsOf(`0::/system.slice/docker-${ID}.scope\n`, mounts);
     expect(paths).not.toBeNull();
     const r = new CgroupReader(paths!);
     expect(r.read()).toEqual({ cpuSeconds: 4.2, ramMiB: 200 });

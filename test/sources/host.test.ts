@@ -28,8 +28,9 @@ describe('host source', () => {
 
   it('reads the real host', () => {
     const h = new HostSource();
-    const r = h.read();
+    const r = h.read()!;
     h.close();
+    expect(h.failure).toBeNull();
     expect(h.onlineCpus).toBe(countOnlineCpus(readFileSync('/proc/stat', 'utf8')));
     expect(r.cpu.idleSeconds).toBeGreaterThan(0);
     expect(r.memTotalMiB).toBeGreaterThan(r.memUsedMiB);
