@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { dirname, join } from 'node:path';
 import type { CgroupMounts } from '../sources/cgroup-mounts.js';
 import type { CgroupPaths } from '../sources/types.js';
+import { parseProcCgroup } from '../core/attribution.js';
 
 export interface ProfileCgroup {
   paths: CgroupPaths;
@@ -27,12 +28,8 @@ function readPids(procsFile: string): number[] {
 
 /** Where our own process sits in a hierarchy (null: the v2 line), so the profile cgroup nests under the agent's. */
 function ownPath(controller: string | null): string {
-  for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
-    const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    if (controller === null ? m[1] === '' : m[1].split(',').includes(controller)) return m[2];
-  }
-  return '/';
+  const parsed = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  return (controller === null ? parsed.v2Path : parsed.v1[controller]) ?? '/';
 }
 
 /**
