@@ -12,6 +12,7 @@ import { RunManager } from './runs.js';
 import { Sampler } from './sampler.js';
 import type { AgentEvents } from './types.js';
 import type { Run } from '../core/types.js';
+import { RunGpuRecorder } from '../gpu/run-gpu.js';
 
 export interface SamplingStack {
   node: string;
@@ -23,6 +24,8 @@ export interface SamplingStack {
   gpuReasons: Record<string, string>;
   runs: RunManager;
   sampler: Sampler;
+  /** issue 11: accounting peak, energy and sharing per run; null without NVML. */
+  gpuRecorder: RunGpuRecorder | null;
   close(): void;
 }
 
@@ -46,6 +49,7 @@ export async function createSamplingStack(
   }
   const host = new HostSource();
   const { source: gpu, reasons: gpuReasons } = await selectGpuSource({ mode: config.gpuSource, nvmlLib: config.nvmlLib, intervalMs: config.intervalMs });
+  const gpuRecorder = gpu.counters ? new RunGpuRecorder(gpu, gpu.counters) : null;
   const runs = new RunManager(
     store,
     {
@@ -57,8 +61,10 @@ export async function createSamplingStack(
       partialSummaryEveryMs: 5000,
     },
     onFinished,
+    gpuRecorder,
   );
-  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu: createGpuAttributor(), runs, store, events });
+  const attributeGpu = createGpuAttributor('/proc', gpuRecorder ? (snapshot, keyOf) => gpuRecorder.observe(snapshot, keyOf) : undefined);
+  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events });
   return {
     node: hostname(),
     mounts,
@@ -68,6 +74,7 @@ export async function createSamplingStack(
     gpuReasons,
     runs,
     sampler,
+    gpuRecorder,
     close(): void {
       sampler.stop();
       gpu.close();

@@ -21,6 +21,8 @@ export interface Health {
   startedWallMs: number;
   intervalMs: number;
   gpuSource: { active: string; reasons: Record<string, string> };
+  /** issue 11: null, or the one notice that NVML accounting is off (read once at start). */
+  gpuAccounting?: string | null;
   sources: Record<SourceName, SourceStatus>;
   ticks: { count: number; missed: number };
 }

@@ -1,5 +1,6 @@
 // The measurement contract shared by every part of the agent (DESIGN.md §2, §4).
 // Pure data: no I/O here. Every number carries its unit in its name.
+import type { GpuCounterFields } from './gpu-run.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'oom' | 'timeout' | 'interrupted';
 
@@ -118,8 +119,11 @@ export interface ScoringBlock {
   penalised: boolean;
 }
 
-/** The per-run summary the scoring pipeline reads (DESIGN.md §2 names). */
-export interface RunSummary {
+/**
+ * The per-run summary the scoring pipeline reads (DESIGN.md §2 names). The GPU counter fields
+ * (accounting peak, energy, sharing; src/core/gpu-run.ts) are optional: only an NVML agent adds them.
+ */
+export interface RunSummary extends Partial<GpuCounterFields> {
   status: RunStatus;
   terminationReason: TerminationReason | null;
   exitCode: number | null;

@@ -10,6 +10,7 @@ import {
   NvmlError,
 } from './nvml-errors.js';
 import { loadNvmlLib, type NvmlDeviceHandle, type NvmlLib } from './nvml-lib.js';
+import { NvmlCounters, type GpuCounters } from './counters.js';
 
 export { NvmlError } from './nvml-errors.js';
 
@@ -66,11 +67,15 @@ class NvmlGpuSource implements GpuSource {
   /** The first NVML error of the current sample, for openNvmlSource to rethrow. */
   firstError: NvmlError | null = null;
   private closed = false;
+  /** Accounting, energy and power of the same GPUs, through the same NVML session. */
+  readonly counters: GpuCounters;
 
   constructor(
     private readonly lib: NvmlLib,
     private readonly devs: DeviceState[],
-  ) {}
+  ) {
+    this.counters = new NvmlCounters(lib.counters, (i) => (this.closed ? null : (this.devs.find((d) => d.info.index === i)?.handle ?? null)));
+  }
 
   devices(): GpuDevice[] {
     return this.devs.map((d) => ({ ...d.info }));

@@ -32,6 +32,15 @@ const SUMMARY_KEYS = [
   'scoring',
   'official',
   'flags',
+  // GPU counters (issue 11, src/core/gpu-run.ts): absent from summaries without them.
+  'gpuAccountingMode',
+  'peakGpuMiBAccounting',
+  'gpuSpikeMissed',
+  'gpuTimeSeconds',
+  'gpuProcesses',
+  'gpuEnergyJ',
+  'gpuEnergyMethod',
+  'gpuSharedAtStart',
 ] as const satisfies readonly (keyof RunSummary)[];
 type MissingSummaryKey = Exclude<keyof RunSummary, (typeof SUMMARY_KEYS)[number]>;
 const allSummaryKeysListed: MissingSummaryKey extends never ? true : never = true;

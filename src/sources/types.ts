@@ -1,5 +1,6 @@
 // Small interfaces every OS adapter sits behind. The sampler only sees these.
 import type { GpuDeviceSample, HostCpuTimes } from '../core/types.js';
+import type { GpuCounters } from '../gpu/counters.js';
 
 /** Whether a source works right now, and if not, why (shown in /healthz and as a metric). */
 export interface SourceStatus {
@@ -59,4 +60,6 @@ export interface GpuSource {
   sample(): GpuSnapshot;
   status(): SourceStatus;
   close(): void;
+  /** Accounting records, energy and power (issue 11); only NVML has them. */
+  readonly counters?: GpuCounters;
 }
