@@ -66,6 +66,8 @@ export interface GpuDeviceSample {
   usedMiB: number | null;
   totalMiB: number | null;
   utilPct: number | null;
+  /** Energy counter (mJ since the driver loaded; NVML only, refreshed ≤ 1/s; not stored). issue 11 */
+  energyMj?: number | null;
 }
 
 /** One tick of the node (host-wide). Feeds node panels and the official-compatible formulas. */

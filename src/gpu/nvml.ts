@@ -54,6 +54,9 @@ interface DeviceState {
   utilSupported: boolean;
 }
 
+/** Least time between two reads of a GPU's energy counter for /metrics (the counter itself ticks every ~20–100 ms). */
+const ENERGY_REFRESH_MS = 1000;
+
 class NvmlGpuSource implements GpuSource {
   readonly name = 'nvml' as const;
   private readonly countBuf = Buffer.alloc(4);
@@ -69,6 +72,8 @@ class NvmlGpuSource implements GpuSource {
   private closed = false;
   /** Accounting, energy and power of the same GPUs, through the same NVML session. */
   readonly counters: GpuCounters;
+  /** Per GPU index: last energy reading (mJ) and when (performance.now ms); false once NOT_SUPPORTED. */
+  private readonly energy = new Map<number, { mj: number | null; atMs: number } | false>();
 
   constructor(
     private readonly lib: NvmlLib,
@@ -94,12 +99,15 @@ class NvmlGpuSource implements GpuSource {
     try {
       for (const d of this.devs) {
         const mem = this.readMemory(d);
+        const energyMj = this.readEnergy(d.info.index);
         devices.push({
           index: d.info.index,
           uuid: d.info.uuid,
           usedMiB: mem ? mem.usedMiB : null,
           totalMiB: mem ? mem.totalMiB : null,
           utilPct: this.readUtilization(d),
+          // Only on GPUs with an energy counter: the field is optional (not stored, /metrics only).
+          ...(energyMj === null ? {} : { energyMj }),
         });
         this.readProcesses(d, processes);
       }
@@ -152,6 +160,18 @@ class NvmlGpuSource implements GpuSource {
       this.fail(entry.symbol, d, code);
       return null;
     }
+  }
+
+  /** The energy counter for /metrics, at most once per ENERGY_REFRESH_MS per GPU; null when unsupported. */
+  private readEnergy(index: number): number | null {
+    const last = this.energy.get(index);
+    if (last === false) return null;
+    const now = performance.now();
+    if (last && now - last.atMs < ENERGY_REFRESH_MS) return last.mj;
+    const mj = this.counters.energyMj(index);
+    // The first read failed (pre-Volta NOT_SUPPORTED, or no symbol): stop asking for /metrics.
+    this.energy.set(index, mj === null && !last ? false : { mj, atMs: now });
+    return mj;
   }
 
   private readUtilization(d: DeviceState): number | null {
