@@ -54,6 +54,10 @@ export interface GpuCounters {
   energyMj(gpuIndex: number): number | null;
   /** Power draw now (mW); null: not supported or failed. */
   powerMw(gpuIndex: number): number | null;
+  /** Driver version ("550.54.15") and the CUDA version it supports ("12.4"); null: unknown. */
+  driverVersion(): string | null;
+  cudaDriverVersion(): string | null;
+  persistenceMode(gpuIndex: number): AccountingMode;
 }
 
 /** Decodes an nvmlAccountingStats_t (x86-64 layout above). Pure. */
@@ -135,6 +139,27 @@ export class NvmlCounters implements GpuCounters {
     const h = this.handleOf(gpuIndex);
     if (!this.fns.getTotalEnergyConsumption || h === null) return null;
     return this.fns.getTotalEnergyConsumption(h, this.u64) === 0 ? Number(this.u64.readBigUInt64LE(0)) : null;
+  }
+
+  driverVersion(): string | null {
+    const buf = Buffer.alloc(96);
+    if (!this.fns.getDriverVersion || this.fns.getDriverVersion(buf, buf.length) !== 0) return null;
+    const end = buf.indexOf(0);
+    return buf.toString('utf8', 0, end < 0 ? buf.length : end);
+  }
+
+  cudaDriverVersion(): string | null {
+    if (!this.fns.getCudaDriverVersion || this.fns.getCudaDriverVersion(this.u32) !== 0) return null;
+    const v = this.u32.readInt32LE(0);
+    return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+  }
+
+  persistenceMode(gpuIndex: number): AccountingMode {
+    const h = this.handleOf(gpuIndex);
+    if (!this.fns.getPersistenceMode || h === null) return 'unsupported';
+    const code = this.fns.getPersistenceMode(h, this.u32);
+    if (code === 0) return this.u32.readUInt32LE(0) === 1 ? 'on' : 'off';
+    return code === NVML_ERROR_NOT_SUPPORTED ? 'unsupported' : 'unknown';
   }
 
   powerMw(gpuIndex: number): number | null {

@@ -57,6 +57,12 @@ export interface NvmlCounterFns {
   getTotalEnergyConsumption: DeviceBufFn | null;
   /** (device, unsigned int *power): mW. */
   getPowerUsage: DeviceBufFn | null;
+  /** (char *version, unsigned int length): the driver version, e.g. "550.54.15". */
+  getDriverVersion: ((out: Buffer, lengthBytes: number) => number) | null;
+  /** (int *version): the CUDA version the driver supports, 1000 × major + 10 × minor. */
+  getCudaDriverVersion: ((out: Buffer) => number) | null;
+  /** (device, nvmlEnableState_t *mode) */
+  getPersistenceMode: DeviceBufFn | null;
 }
 
 function hasSymbol(lib: LibraryHandle, name: string): boolean {
@@ -135,6 +141,10 @@ export function loadNvmlLib(libPath: string): NvmlLib {
     getAccountingStats: optionalFunc(lib, 'nvmlDeviceGetAccountingStats', 'int', [ptr, 'uint32_t', ptr]),
     getTotalEnergyConsumption: optionalFunc(lib, 'nvmlDeviceGetTotalEnergyConsumption', 'int', [ptr, ptr]),
     getPowerUsage: optionalFunc(lib, 'nvmlDeviceGetPowerUsage', 'int', [ptr, ptr]),
+    getDriverVersion: optionalFunc(lib, 'nvmlSystemGetDriverVersion', 'int', [ptr, 'uint32_t']),
+    getCudaDriverVersion:
+      optionalFunc(lib, 'nvmlSystemGetCudaDriverVersion_v2', 'int', [ptr]) ?? optionalFunc(lib, 'nvmlSystemGetCudaDriverVersion', 'int', [ptr]),
+    getPersistenceMode: optionalFunc(lib, 'nvmlDeviceGetPersistenceMode', 'int', [ptr, ptr]),
   };
 
   return {

@@ -18,6 +18,8 @@
  *                                         one nvmlAccountingStats_t record, oldest first
  *   energy <deviceIndex> <mJ|NS>          nvmlDeviceGetTotalEnergyConsumption (unset: NOT_SUPPORTED)
  *   power <deviceIndex> <mW|NS>           nvmlDeviceGetPowerUsage (unset: NOT_SUPPORTED)
+ *   driver <version> <cudaVersionInt>     nvmlSystemGetDriverVersion / nvmlSystemGetCudaDriverVersion_v2
+ *   persist <deviceIndex> <0|1>           nvmlDeviceGetPersistenceMode (default 0)
  *   ramp <deviceIndex> <t0EpochMs> <p0mW> <slopeMWPerS> <e0mJ>
  *                                         power P(t) = p0 + slope·(t − t0) on the real clock, and the
  *                                         energy counter its exact integral e0 + ∫P, for whichever of
@@ -58,7 +60,7 @@ struct stub_acct {
 struct stub_counters {
   int acctMode;
   long long energyMj, powerMw;
-  int ramp;
+  int ramp, persist;
   double rampT0Ms, rampP0Mw, rampSlopeMwPerS, rampE0Mj;
 };
 #define MAX_ACCT 8192
@@ -70,6 +72,8 @@ static struct stub_err errs[MAX_ERRS];
 static struct stub_acct accts[MAX_ACCT];
 static struct stub_counters counters[MAX_DEVICES];
 static unsigned int nDevices, nProcs, nErrs, growBy, nAccts, acctBuf;
+static char driverVersion[80];
+static int cudaVersion;
 static int initCount;
 static struct stat lastStat;
 static int loaded;
@@ -91,7 +95,10 @@ static void load_state(void) {
     counters[i].acctMode = 0;
     counters[i].energyMj = counters[i].powerMw = -1;
     counters[i].ramp = 0;
+    counters[i].persist = 0;
   }
+  snprintf(driverVersion, sizeof driverVersion, "%s", "550.54.15");
+  cudaVersion = 12040;
   char line[512];
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = 0;
@@ -113,6 +120,11 @@ static void load_state(void) {
       if (sscanf(line + 4, "%95s %d", errs[nErrs].symbol, &errs[nErrs].code) == 2) nErrs++;
     } else if (strncmp(line, "grow ", 5) == 0) {
       growBy = (unsigned)atoi(line + 5);
+    } else if (strncmp(line, "driver ", 7) == 0) {
+      sscanf(line + 7, "%79s %d", driverVersion, &cudaVersion);
+    } else if (strncmp(line, "persist ", 8) == 0) {
+      unsigned dev; int mode;
+      if (sscanf(line + 8, "%u %d", &dev, &mode) == 2 && dev < MAX_DEVICES) counters[dev].persist = mode;
     } else if (strncmp(line, "acctbuf ", 8) == 0) {
       acctBuf = (unsigned)atoi(line + 8);
     } else if (strncmp(line, "acctmode ", 9) == 0) {
@@ -433,5 +445,26 @@ nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *power) {
   }
   if (c->powerMw < 0) return 3;
   *power = (unsigned int)c->powerMw;
+  return 0;
+}
+
+/* ---- Environment (evaluate's summary.json) ---- */
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length) {
+  ENTER("nvmlSystemGetDriverVersion", 0, NULL);
+  return copy_string(driverVersion, version, length);
+}
+
+nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *v) {
+  ENTER("nvmlSystemGetCudaDriverVersion_v2", 0, NULL);
+  if (!v) return 2;
+  *v = cudaVersion;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t d, int *mode) {
+  ENTER("nvmlDeviceGetPersistenceMode", 1, d);
+  if (!mode) return 2;
+  *mode = counters[dev_index(d)].persist;
   return 0;
 }
