@@ -5,6 +5,8 @@ import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource, SourceStatus } from
 import {
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH,
   NVML_ERROR_FUNCTION_NOT_FOUND,
+  NVML_ERROR_GPU_IS_LOST,
+  NVML_ERROR_UNINITIALIZED,
   NVML_ERROR_INSUFFICIENT_SIZE,
   NVML_ERROR_NOT_SUPPORTED,
   NvmlError,
@@ -46,13 +48,17 @@ function check(lib: NvmlLib, symbol: string, code: number): void {
 
 interface DeviceState {
   readonly info: GpuDevice;
-  readonly handle: NvmlDeviceHandle;
+  /** Re-fetched (by UUID) when NVML is re-initialised after a GPU reset. */
+  handle: NvmlDeviceHandle;
   readonly memBuf: Buffer;
   readonly utilBuf: Buffer;
   /** Grows when the process list does not fit; never shrinks. */
   procBuf: Buffer;
   utilSupported: boolean;
 }
+
+/** Least time between two attempts to re-initialise NVML after GPU_IS_LOST / UNINITIALIZED. */
+const RECOVER_EVERY_MS = 1000;
 
 /** Least time between two reads of a GPU's energy counter for /metrics (the counter itself ticks every ~20–100 ms). */
 const ENERGY_REFRESH_MS = 1000;
@@ -70,6 +76,9 @@ class NvmlGpuSource implements GpuSource {
   /** The first NVML error of the current sample, for openNvmlSource to rethrow. */
   firstError: NvmlError | null = null;
   private closed = false;
+  private lastRecoverMs = -Infinity;
+  /** Times NVML was re-initialised and its handles re-fetched (issue 11: recovery after a GPU reset). */
+  recoveries = 0;
   /** Accounting, energy and power of the same GPUs, through the same NVML session. */
   readonly counters: GpuCounters;
   /** Per GPU index: last energy reading (mJ) and when (performance.now ms); false once NOT_SUPPORTED. */
@@ -114,8 +123,42 @@ class NvmlGpuSource implements GpuSource {
     } catch (err) {
       this.failure ??= `NVML binding error: ${(err as Error).message}`;
     }
+    const code = (this.firstError as NvmlError | null)?.code; // set by fail() during the reads above
+    const lost = code === NVML_ERROR_GPU_IS_LOST || code === NVML_ERROR_UNINITIALIZED;
+    if (lost && this.recover()) return this.sample();
     this.setStatus(this.failure);
     return { devices, processes };
+  }
+
+  /**
+   * After a GPU reset the old handles answer GPU_IS_LOST (or the session UNINITIALIZED): shut NVML
+   * down, initialise it again and re-fetch each device's handle by its UUID (indices may change).
+   * At most once per RECOVER_EVERY_MS; true when every device has a handle again.
+   */
+  private recover(): boolean {
+    const now = performance.now();
+    if (now - this.lastRecoverMs < RECOVER_EVERY_MS) return false;
+    this.lastRecoverMs = now;
+    this.lib.shutdown();
+    if (this.lib.init() !== 0) return false;
+    const byUuid = new Map<string, NvmlDeviceHandle>();
+    const handleBuf = Buffer.alloc(8);
+    const strBuf = Buffer.alloc(STRING_BUFFER_BYTES);
+    if (this.lib.getCount(this.countBuf) !== 0) return false;
+    for (let i = 0; i < this.countBuf.readUInt32LE(0); i++) {
+      if (this.lib.getHandleByIndex(i, handleBuf) !== 0) continue;
+      const handle = handleBuf.readBigUInt64LE(0);
+      strBuf.fill(0);
+      if (this.lib.getUuid(handle, strBuf, strBuf.length) === 0) byUuid.set(cString(strBuf), handle);
+    }
+    let all = true;
+    for (const d of this.devs) {
+      const h = byUuid.get(d.info.uuid);
+      if (h === undefined) all = false;
+      else d.handle = h;
+    }
+    if (all) this.recoveries++;
+    return all;
   }
 
   close(): void {

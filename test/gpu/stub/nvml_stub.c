@@ -20,6 +20,9 @@
  *   power <deviceIndex> <mW|NS>           nvmlDeviceGetPowerUsage (unset: NOT_SUPPORTED)
  *   driver <version> <cudaVersionInt>     nvmlSystemGetDriverVersion / nvmlSystemGetCudaDriverVersion_v2
  *   persist <deviceIndex> <0|1>           nvmlDeviceGetPersistenceMode (default 0)
+ *   reset <generation>                    a GPU reset: device handles fetched before the latest
+ *                                         generation answer GPU_IS_LOST (15) until nvmlInit_v2 and
+ *                                         nvmlDeviceGetHandleByIndex_v2 are called again
  *   ramp <deviceIndex> <t0EpochMs> <p0mW> <slopeMWPerS> <e0mJ>
  *                                         power P(t) = p0 + slope·(t − t0) on the real clock, and the
  *                                         energy counter its exact integral e0 + ∫P, for whichever of
@@ -73,6 +76,7 @@ static struct stub_acct accts[MAX_ACCT];
 static struct stub_counters counters[MAX_DEVICES];
 static unsigned int nDevices, nProcs, nErrs, growBy, nAccts, acctBuf;
 static char driverVersion[80];
+static int resetGen, handleGen, reinitSinceReset;
 static int cudaVersion;
 static int initCount;
 static struct stat lastStat;
@@ -91,6 +95,7 @@ static void load_state(void) {
   if (!f) return;
   nDevices = nProcs = nErrs = growBy = nAccts = 0;
   acctBuf = 4000;
+  int newReset = 0;
   for (unsigned i = 0; i < MAX_DEVICES; i++) {
     counters[i].acctMode = 0;
     counters[i].energyMj = counters[i].powerMw = -1;
@@ -120,6 +125,8 @@ static void load_state(void) {
       if (sscanf(line + 4, "%95s %d", errs[nErrs].symbol, &errs[nErrs].code) == 2) nErrs++;
     } else if (strncmp(line, "grow ", 5) == 0) {
       growBy = (unsigned)atoi(line + 5);
+    } else if (strncmp(line, "reset ", 6) == 0) {
+      newReset = atoi(line + 6);
     } else if (strncmp(line, "driver ", 7) == 0) {
       sscanf(line + 7, "%79s %d", driverVersion, &cudaVersion);
     } else if (strncmp(line, "persist ", 8) == 0) {
@@ -156,6 +163,7 @@ static void load_state(void) {
     }
   }
   fclose(f);
+  if (newReset != resetGen) { resetGen = newReset; reinitSinceReset = 0; }
   lastStat = st;
   loaded = 1;
 }
@@ -176,12 +184,14 @@ static int valid(nvmlDevice_t d) { return d >= devices && d < devices + nDevices
     if (injected_) return injected_;                         \
     if (initCount <= 0) return 1; /* UNINITIALIZED */        \
     if ((needDevice) && !valid(dev)) return 2;               \
+    if ((needDevice) && handleGen != resetGen) return 15;    \
   } while (0)
 
 nvmlReturn_t nvmlInit_v2(void) {
   int injected = enter("nvmlInit_v2");
   if (injected) return injected;
   initCount++;
+  reinitSinceReset = 1;
   return 0;
 }
 
@@ -220,6 +230,8 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device) {
   ENTER("nvmlDeviceGetHandleByIndex_v2", 0, NULL);
   if (!device || index >= nDevices) return 2;
+  /* Handles fetched after the re-init that follows a reset are good again. */
+  if (reinitSinceReset) handleGen = resetGen;
   *device = &devices[index];
   return 0;
 }

@@ -70,6 +70,8 @@ export interface StubState {
   /** Driver version string and CUDA driver version (e.g. 12040 = 12.4); the stub's defaults otherwise. */
   driver?: { version: string; cuda: number };
   persistenceMode?: Record<number, 0 | 1>;
+  /** A GPU reset generation: raising it loses the handles fetched before (GPU_IS_LOST until re-init). */
+  reset?: number;
 }
 
 export const MiB = 1048576;
@@ -86,6 +88,7 @@ export function writeStubState(path: string, state: StubState): void {
     ...(state.accounting ?? []).map((a) => `acct ${a.gpu} ${a.pid} ${a.maxBytes} ${a.timeMs} ${a.startTimeUs} ${a.running ? 1 : 0} ${a.gpuUtilPct ?? 0} ${a.memUtilPct ?? 0}`),
     ...Object.entries(state.energyMj ?? {}).map(([gpu, v]) => `energy ${gpu} ${v}`),
     ...Object.entries(state.powerMw ?? {}).map(([gpu, v]) => `power ${gpu} ${v}`),
+    ...(state.reset ? [`reset ${state.reset}`] : []),
     ...(state.driver ? [`driver ${state.driver.version} ${state.driver.cuda}`] : []),
     ...Object.entries(state.persistenceMode ?? {}).map(([gpu, m]) => `persist ${gpu} ${m}`),
     ...(state.ramps ?? []).map((r) => `ramp ${r.gpu} ${r.t0EpochMs} ${r.p0Mw} ${r.slopeMwPerS} ${r.e0Mj}`),
