@@ -22,10 +22,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const P0_W = 100;
 const SLOPE_W_PER_S = 40;
-const rampJ = (t0Ms: number, fromMs: number, toMs: number): number => {
+const rampJ = (t0Ms: number, fromMs: number, toMs: number, slopeWPerS = SLOPE_W_PER_S): number => {
   const a = (fromMs - t0Ms) / 1000;
   const b = (toMs - t0Ms) / 1000;
-  return P0_W * (b - a) + (SLOPE_W_PER_S / 2) * (b * b - a * a);
+  return P0_W * (b - a) + (slopeWPerS / 2) * (b * b - a * a);
 };
 
 interface Profiled {
@@ -34,7 +34,7 @@ interface Profiled {
   csv: string[];
 }
 
-async function profileSleep(name: string, state: Omit<StubState, 'devices'>, t0Ms: number): Promise<Profiled> {
+async function profileSleep(name: string, state: Omit<StubState, 'devices'>, t0Ms: number, slopeWPerS = SLOPE_W_PER_S): Promise<Profiled> {
   const stateFile = join(dir, `${name}.state`);
   const db = join(dir, `${name}.db`);
   writeStubState(stateFile, { devices: [stubDevice(0, 81559, 100)], ...state });
@@ -47,7 +47,7 @@ async function profileSleep(name: string, state: Omit<StubState, 'devices'>, t0M
   store.close();
   const run = { startedWallMs: stored?.startedWallMs ?? NaN, endedWallMs: stored?.endedWallMs ?? NaN };
   const csv = (await runCli(['runs', '--csv', '--db', db])).stdout.trim().split('\n');
-  console.log(`${name}: gpuEnergyJ=${json.gpuEnergyJ} method=${json.gpuEnergyMethod} truth over the run=${rampJ(t0Ms, run.startedWallMs, run.endedWallMs).toFixed(2)} J flags=${JSON.stringify(json.flags)}`);
+  console.log(`${name}: gpuEnergyJ=${json.gpuEnergyJ} method=${json.gpuEnergyMethod} truth over the run=${rampJ(t0Ms, run.startedWallMs, run.endedWallMs, slopeWPerS).toFixed(2)} J flags=${JSON.stringify(json.flags)}`);
   return { json, run, csv };
 }
 
@@ -90,7 +90,7 @@ describe('energy per run (stub ramp)', () => {
     const { json, csv } = await profileSleep('shared', {
       processes: [{ gpu: 0, pid: 4000077, usedBytes: 1536 * MiB }],
       ramps: [{ gpu: 0, t0EpochMs: t0, p0Mw: P0_W * 1000, slopeMwPerS: 0, e0Mj: 0 }],
-    }, t0);
+    }, t0, 0);
     expect(json.flags).toEqual(expect.arrayContaining(['shared-gpu', 'gpu-shared:1 process, 1536 MiB']));
     expect(json.gpuSharedAtStart).toEqual({ processes: 1, usedMiB: 1536 });
     const head = csv[0].split(',');
