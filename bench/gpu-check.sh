@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Real-GPU check of flare-agent's GPU figures (for a machine with an NVIDIA driver; settles what docs/measurement.md §6
-# leaves open: the meaning of `used`, entry sizes, nvidia-smi loop output). Needs node + node_modules (carried over) and, for the allocation part, python3
-# with CUDA torch. No registry access needed. Takes about a minute.
+# leaves open). Needs a node binary (the device image has none: give its path), the built dist/
+# and the production node_modules (a trimmed copy of the project is enough: see below) and, for part 3
+# only, python3 with CUDA torch. No registry access needed. Takes about a minute.
 #
-#   bash bench/gpu-check.sh              # GIB=4 HOLD_S=5 INTERVAL_MS=100 by default
+#   bash bench/gpu-check.sh [/path/to/node]    # or NODE=/path/to/node; GIB=4 HOLD_S=5 INTERVAL_MS=100
+#
+# Trimmed copy (dist + production node_modules, well under 64 MiB), made on a machine with npm:
+#   npm run build && d=$(mktemp -d) && cp -r dist bench package.json package-lock.json "$d" &&
+#   (cd "$d" && npm ci --omit=dev --ignore-scripts=false --no-audit --no-fund) && du -sh "$d"
 #
 # 1. Which source `auto` picks, why the others are not used, the driver's NVML entry points.
 # 2. Idle device memory: our NVML reading next to nvidia-smi's.
@@ -11,6 +16,11 @@
 #    free, hold HOLD_S>` while a background loop records nvidia-smi's own readings, then our maxGpuMiB,
 #    aucGpuMiBs and device-level figures next to the values expected from the python process's own
 #    timestamps and nvidia-smi's per-process reading.
+# 4. NVML counters (docs/gpu-accounting.md), with a CUDA process made by bench/cuda-alloc.mjs (no python):
+#    1024 MiB held for HOLD_S s with a 3072 MiB spike of 40 ms, while a second process holds 512 MiB:
+#    peakGpuMiBAccounting vs `nvidia-smi --query-accounted-apps` (needs `nvidia-smi -am 1`, else said and
+#    skipped), gpuEnergyJ vs `nvidia-smi --query-gpu=energy.consumption` read around the run, and the
+#    shared-gpu / gpu-shared flags from the second process.
 # Exit 0: figures agree (or no GPU here: "no GPU source", reported cleanly); 1: a figure disagrees.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,9 +29,15 @@ GIB=${GIB:-4}
 HOLD_S=${HOLD_S:-5}
 INTERVAL_MS=${INTERVAL_MS:-100}
 NVML_LIB=${NVML_LIB:-libnvidia-ml.so.1}
+NODE=${1:-${NODE:-node}}
 TOLERANCE_MIB=2048
+export CUDA_DEVICE_ORDER=PCI_BUS_ID # CUDA ordinal 0 = nvidia-smi's GPU 0
 
-[ -f dist/src/cli.js ] || npm run build --silent || { echo "gpu-check: build failed" >&2; exit 1; }
+"$NODE" --version >/dev/null 2>&1 || { echo "gpu-check: no node at '$NODE' (give its path as the first argument)" >&2; exit 1; }
+if [ ! -f dist/src/cli.js ]; then
+  command -v npm >/dev/null && npm run build --silent || { echo "gpu-check: dist/ missing and no npm to build it" >&2; exit 1; }
+fi
+node() { "$NODE" "$@"; } # every `node` below is the given binary
 work=$(mktemp -d /tmp/flare-gpu-check.XXXXXX)
 smi_pid=""
 cleanup() { [ -n "$smi_pid" ] && kill "$smi_pid" 2>/dev/null; rm -rf "$work"; }
@@ -53,9 +69,13 @@ echo "== 2. Idle device memory (ours vs nvidia-smi)"
 node -e 'const p = JSON.parse(process.argv[1]); for (const d of p.sample.devices) console.log(`  ours (${p.active}): GPU ${d.index} used ${d.usedMiB} MiB of ${d.totalMiB}, util ${d.utilPct} %`); console.log(`  status: ${JSON.stringify(p.status)}; processes: ${JSON.stringify(p.sample.processes)}`);' "$probe"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=index,memory.used,memory.total,utilization.gpu --format=csv,noheader,nounits | sed 's/^/  nvidia-smi: index, used, total, util = /'
 
+status=0
+. bench/gpu-check-counters.sh # part 4, a function: run at the end
 if ! python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   echo "== 3. skipped: python3 with CUDA torch is not available (nothing to allocate GPU memory with)"
-  exit 0
+  check_counters || status=1
+  [ $status -eq 0 ] && echo "gpu-check: figures agree" || echo "gpu-check: some figures disagree (see DIFF lines)"
+  exit $status
 fi
 
 cat > "$work/alloc.py" <<'PY'
@@ -136,7 +156,6 @@ COMPARE_JS=$(cat <<'JS'
 JS
 )
 
-status=0
 for source in nvml nvidia-smi; do
   echo "== 3. profile --gpu-source $source: allocate $GIB GiB, hold $HOLD_S s, free, hold $HOLD_S s (interval $INTERVAL_MS ms)"
   rm -f "$work/stop" "$work/py.json"
@@ -150,5 +169,6 @@ for source in nvml nvidia-smi; do
   fi
   TOL=$TOLERANCE_MIB node --input-type=module -e "$COMPARE_JS" "$work/profile.out" "$work/py.json" "$work/smi.log" || status=1
 done
+check_counters || status=1
 [ $status -eq 0 ] && echo "gpu-check: figures agree" || echo "gpu-check: some figures disagree (see DIFF lines)"
 exit $status

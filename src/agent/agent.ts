@@ -101,6 +101,7 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
     sqlite: { up: true },
   };
   let stack: SamplingStack | null = null;
+  let gpuAccountingNotice: string | null = null; // issue 11: said once, in /healthz and the log
   const live: LiveView = {
     liveRuns: () => stack?.runs.live(monoNowNs()) ?? [],
     lastNodeSample: () => stack?.sampler.lastNodeSample() ?? null,
@@ -111,6 +112,7 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
       startedWallMs,
       intervalMs: config.intervalMs,
       gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
+      gpuAccounting: gpuAccountingNotice,
       sources: {
         ...sources,
         gpu: stack ? gpuStatus(stack) : sources.gpu,
@@ -139,6 +141,8 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
     log.info('run finished', { runId: run.id, team: run.team, case: run.case, status: run.status, wallSeconds: run.summary?.wallSeconds, cpuSeconds: run.summary?.cpuSeconds });
   }, log);
   sources.host = { up: true };
+  gpuAccountingNotice = stack.gpuRecorder?.accountingNotice() ?? null;
+  if (gpuAccountingNotice) log.warn(gpuAccountingNotice);
   sources.cgroup = stack.mountsError ? { up: false, reason: stack.mountsError } : { up: true };
   store.recordInventory(await readInventory(VERSION, stack.gpu.devices()));
   stack.sampler.start();

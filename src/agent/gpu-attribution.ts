@@ -26,7 +26,16 @@ export function gpuTargetKey(procCgroupText: string): string | null {
   return null;
 }
 
-export function createGpuAttributor(procRoot = '/proc'): (snapshot: GpuSnapshot) => Map<string, GpuShare> {
+/** observe (issue 11): sees each tick's snapshot with the same pid → key lookup (the GPU recorder). */
+export function createGpuAttributor(
+  procRoot = '/proc',
+  observe?: (snapshot: GpuSnapshot, keyOf: (pid: number) => string | null) => void,
+): (snapshot: GpuSnapshot) => Map<string, GpuShare> {
   const cache = new PidTargetCache({ resolve: gpuTargetKey, procRoot });
-  return (snapshot) => sumGpuByTarget(snapshot.processes, cache.update(snapshot.processes));
+  return (snapshot) => {
+    const keyOf = cache.update(snapshot.processes);
+    const shares = sumGpuByTarget(snapshot.processes, keyOf);
+    observe?.(snapshot, keyOf);
+    return shares;
+  };
 }

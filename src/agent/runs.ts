@@ -8,6 +8,8 @@ import type { Store } from '../store/types.js';
 import type { CgroupReading } from '../sources/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import type { LiveRun } from './types.js';
+import { withGpuReadings } from '../core/gpu-run.js';
+import type { GpuRunHooks } from '../gpu/run-gpu.js';
 
 /** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
 export interface CounterReader {
@@ -80,6 +82,8 @@ export class RunManager {
     private readonly onFinished: (run: Run) => void = () => {},
     /** A counter of a live run could not be read (flagged once per run and text); cleared when it ends. */
     private readonly onUnreadable: (run: Run, flag: string | null) => void = () => {},
+    /** GPU counters read at the run's start and end (accounting peak, energy, sharing: docs/gpu-accounting.md). */
+    private readonly gpuHooks: GpuRunHooks | null = null,
   ) {}
 
   start(spec: RunStartSpec): Run {
@@ -99,6 +103,7 @@ export class RunManager {
       summary: null,
     };
     this.store.createRun(run);
+    this.gpuHooks?.started(id, spec.gpuKey, run.gpuDevices, spec.startedWallMs); // issue 11 hook
     this.active.set(id, {
       run,
       spec,
@@ -223,7 +228,7 @@ export class RunManager {
   }
 
   private summarize(a: ActiveRun, endedMonoNs: number | null, status: RunStatus, reason: TerminationReason | null, exitCode: number | null, end?: RunEndSpec, finalCpu?: { monoNs: number; cpuSeconds: number }) {
-    return summarizeRun({
+    const summary = summarizeRun({
       startedMonoNs: a.run.startedMonoNs,
       endedMonoNs,
       samples: a.samples,
@@ -240,6 +245,9 @@ export class RunManager {
       flags: [...a.flags, ...(end?.flags ?? [])],
       finalCpu,
     });
+    // issue 11 hook: accounting peak, energy and sharing merged into the summary.
+    const gpu = this.gpuHooks?.readings(a.run.id, endedMonoNs !== null, [...a.gpuIndicesUsed], end?.endedWallMs ?? null);
+    return gpu ? withGpuReadings(summary, gpu) : summary;
   }
 
   /**
@@ -259,6 +267,7 @@ export class RunManager {
     this.onUnreadable(a.run, null);
     this.store.flush();
     const summary = this.summarize(a, end.endedMonoNs, end.status, end.terminationReason, end.exitCode, end, finalCpu);
+    this.gpuHooks?.ended(runId);
     this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
     const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
     this.onFinished(run);

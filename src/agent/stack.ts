@@ -14,6 +14,7 @@ import { RunManager } from './runs.js';
 import { Sampler } from './sampler.js';
 import type { AgentEvents } from './types.js';
 import type { Run } from '../core/types.js';
+import { RunGpuRecorder } from '../gpu/run-gpu.js';
 
 export interface SamplingStack {
   node: string;
@@ -29,6 +30,8 @@ export interface SamplingStack {
   gpuReasons: Record<string, string>;
   runs: RunManager;
   sampler: Sampler;
+  /** issue 11: accounting peak, energy and sharing per run; null without NVML. */
+  gpuRecorder: RunGpuRecorder | null;
   close(): void;
 }
 
@@ -57,6 +60,7 @@ export async function createSamplingStack(
   });
   const host = new HostSource();
   const { source: gpu, reasons: gpuReasons } = await selectGpuSource({ mode: config.gpuSource, nvmlLib: config.nvmlLib, intervalMs: config.intervalMs });
+  const gpuRecorder = gpu.counters ? new RunGpuRecorder(gpu, gpu.counters) : null;
   const runs = new RunManager(
     store,
     {
@@ -69,8 +73,10 @@ export async function createSamplingStack(
     },
     onFinished,
     (run, flag) => (flag === null ? counters.ok('cgroup', run.id) : counters.fail('cgroup', run.id, flag)),
+    gpuRecorder,
   );
-  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu: createGpuAttributor(), runs, store, events, counters });
+  const attributeGpu = createGpuAttributor('/proc', gpuRecorder ? (snapshot, keyOf) => gpuRecorder.observe(snapshot, keyOf) : undefined);
+  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters });
   return {
     node: hostname(),
     mounts,
@@ -82,6 +88,7 @@ export async function createSamplingStack(
     gpuReasons,
     runs,
     sampler,
+    gpuRecorder,
     close(): void {
       sampler.stop();
       gpu.close();

@@ -22,6 +22,8 @@ export interface Health {
   startedWallMs: number;
   intervalMs: number;
   gpuSource: { active: string; reasons: Record<string, string> };
+  /** issue 11: null, or the one notice that NVML accounting is off (read once at start). */
+  gpuAccounting?: string | null;
   sources: Record<SourceName, SourceStatus>;
   /** The cgroup hierarchies the mount table shows, and the one discovery last picked for a target. */
   cgroup: { hierarchies: string; lastPicked: string | null };

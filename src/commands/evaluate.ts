@@ -29,7 +29,11 @@ export function register(program: Command): void {
     .option('--resume', 'skip cases already measured to the end for the same image id')
     .option('--gpu-source <source>', 'embedded agent: auto, nvml, nvidia-smi or none', 'auto')
     .option('--interval-ms <n>', 'embedded agent: sampling interval', '100')
-    .option('--plot-format <format>', 'svg or png', 'png');
+    .option('--plot-format <format>', 'svg or png', 'png')
+    .option('--no-require-idle-gpu', 'do not wait, before each case, for the GPU to be free of other processes')
+    .option('--idle-gpu-timeout <s>', 'longest wait for an idle GPU before a case (else a harness error)', '120')
+    .option('--idle-gpu-floor-mib <MiB>', 'most memory an idle GPU may show used', '1024')
+    .option('--nvml-lib <path>', 'libnvidia-ml to load (embedded agent and idle-GPU guard)', 'libnvidia-ml.so.1');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       const o = parseEvaluateOptions(opts);

@@ -1,5 +1,6 @@
 // The measurement contract shared by every part of the agent (docs/measurement.md; README "HTTP API").
 // Pure data: no I/O here. Every number carries its unit in its name.
+import type { GpuCounterFields } from './gpu-run.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'oom' | 'timeout' | 'interrupted';
 
@@ -65,6 +66,8 @@ export interface GpuDeviceSample {
   usedMiB: number | null;
   totalMiB: number | null;
   utilPct: number | null;
+  /** Energy counter (mJ since the driver loaded; NVML only, refreshed ≤ 1/s; not stored). issue 11 */
+  energyMj?: number | null;
 }
 
 /** One tick of the node (host-wide). Feeds node panels and the official-compatible formulas. */
@@ -119,8 +122,11 @@ export interface ScoringBlock {
   penalised: boolean;
 }
 
-/** The per-run summary the scoring pipeline reads (docs/measurement.md §2 names). */
-export interface RunSummary {
+/**
+ * The per-run summary the scoring pipeline reads (docs/measurement.md §2 names). The GPU counter fields
+ * (accounting peak, energy, sharing; src/core/gpu-run.ts) are optional: only an NVML agent adds them.
+ */
+export interface RunSummary extends Partial<GpuCounterFields> {
   status: RunStatus;
   terminationReason: TerminationReason | null;
   exitCode: number | null;

@@ -20,6 +20,7 @@ import type { Progress } from './progress.js';
 import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
 import { finalTable, reportPaths, writeCsvs } from './report.js';
+import { openIdleGuard, type IdleGuard } from './idle.js';
 
 export interface HarnessResult {
   summary: EvaluationSummary;
@@ -101,7 +102,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   const previous = o.resume ? readPrevious(files.summary) : null;
   const skip = resumableCases(previous, image.imageId);
   if (o.resume && previous && skip.size === 0 && previous.imageId !== image.imageId) progress.note('resume: the image changed since the last run; starting over');
-  const measurer = o.agentUrl ? agentMeasurer(o.agentUrl, o.token) : await embeddedMeasurer({ outDir, gpuSource: o.gpuSource, intervalMs: o.intervalMs }, log);
+  const measurer = o.agentUrl ? agentMeasurer(o.agentUrl, o.token) : await embeddedMeasurer({ outDir, gpuSource: o.gpuSource, intervalMs: o.intervalMs, nvmlLib: o.nvmlLib }, log);
   progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
   const records: CaseRecord[] = [];
   const runs = new Map<string, Run>();
@@ -120,6 +121,10 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
     totals: totalsOf([], cases.length),
     files: { ...files },
   };
+  // issue 11: the GPU's environment in summary.json, and the idle-GPU guard before each case.
+  const guard: IdleGuard | null = o.gpu === null ? null : await openIdleGuard(o);
+  summary.gpu = guard ? guard.environment : null;
+  summary.idleGpuGuard = guard?.enabled ? { floorMiB: o.idleGpuFloorMiB, timeoutSeconds: o.idleGpuTimeoutSeconds } : null;
   try {
     for (const [k, c] of cases.entries()) {
       const i = k + 1;
@@ -138,6 +143,15 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
         records.push({ ...emptyRecord(c.name), state: 'interrupted', error: 'not run: interrupted' });
         continue;
       }
+      const busy = guard?.enabled ? await guard.waitIdle(signal) : null;
+      if (busy) {
+        const record: CaseRecord = { ...emptyRecord(c.name), error: busy };
+        records.push(record);
+        progress.caseFinished(caseLine(i, cases.length, record, null));
+        summary.totals = totalsOf(records, cases.length);
+        writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+        continue;
+      }
       progress.caseStarted(i, cases.length, c.name, o.timeLimitSeconds);
       const { record, run } = await runOne(docker, measurer, o, team, image.ref, c, dirs, signal);
       records.push(record);
@@ -153,6 +167,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
     }
   } finally {
     progress.stop();
+    guard?.close();
     await measurer.close();
   }
   summary.finishedAt = new Date().toISOString();

@@ -21,6 +21,12 @@ export interface EvaluateOptions {
   gpuSource: 'auto' | 'nvml' | 'nvidia-smi' | 'none';
   intervalMs: number;
   plotFormat: 'svg' | 'png';
+  /** issue 11: before each case, wait for the GPU to have no other process and ≤ idleGpuFloorMiB used. */
+  requireIdleGpu: boolean;
+  idleGpuTimeoutSeconds: number;
+  idleGpuFloorMiB: number;
+  /** dlopen name or path of libnvidia-ml (the embedded agent and the guard). */
+  nvmlLib: string;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -63,6 +69,10 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   if (gpuSource !== 'auto' && gpuSource !== 'nvml' && gpuSource !== 'nvidia-smi' && gpuSource !== 'none') throw new UsageError('--gpu-source: expected auto, nvml, nvidia-smi or none');
   const plotFormat = str(o.plotFormat) ?? 'png';
   if (plotFormat !== 'svg' && plotFormat !== 'png') throw new UsageError('--plot-format: expected svg or png');
+  const idleGpuTimeoutSeconds = o.idleGpuTimeout === undefined ? 120 : Number(o.idleGpuTimeout);
+  if (!Number.isFinite(idleGpuTimeoutSeconds) || idleGpuTimeoutSeconds < 0 || idleGpuTimeoutSeconds > 86400) throw new UsageError('--idle-gpu-timeout: expected seconds in [0, 86400]');
+  const idleGpuFloorMiB = o.idleGpuFloorMib === undefined ? 1024 : Number(o.idleGpuFloorMib);
+  if (!Number.isFinite(idleGpuFloorMiB) || idleGpuFloorMiB < 0) throw new UsageError('--idle-gpu-floor-mib: expected MiB ≥ 0');
   const network = str(o.network) ?? 'none';
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new UsageError('--network: expected a Docker network name');
   return {
@@ -83,5 +93,9 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     gpuSource,
     intervalMs,
     plotFormat,
+    requireIdleGpu: o.requireIdleGpu !== false,
+    idleGpuTimeoutSeconds,
+    idleGpuFloorMiB,
+    nvmlLib: str(o.nvmlLib) ?? 'libnvidia-ml.so.1',
   };
 }

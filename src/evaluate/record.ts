@@ -1,6 +1,7 @@
 // What the harness records per case and in summary.json, and the --resume rule. Pure.
 import type { RunStatus } from '../core/types.js';
 import type { CaseEnd } from './container.js';
+import type { GpuEnvironment } from '../gpu/idle-guard.js';
 
 export interface CaseRecord {
   name: string;
@@ -33,6 +34,10 @@ export interface EvaluationSummary {
   cases: CaseRecord[];
   totals: { cases: number; done: number; timeouts: number; missingOutputs: number; nonZeroExits: number; interrupted: number; errors: number };
   files: Record<string, string>;
+  /** issue 11: the case GPU's environment (driver, CUDA, name, UUID, modes); null: no GPU given. */
+  gpu?: GpuEnvironment | { error: string } | null;
+  /** issue 11: the idle-GPU guard's settings (null: off, or no GPU given). */
+  idleGpuGuard?: { floorMiB: number; timeoutSeconds: number } | null;
 }
 
 export function totalsOf(records: readonly CaseRecord[], caseCount: number): EvaluationSummary['totals'] {

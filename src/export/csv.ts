@@ -55,7 +55,10 @@ export const RUN_CSV_COLUMNS = [
   'id', 'team', 'case', 'node', 'container', 'status', 'startedAt', 'endedAt', 'timeLimitSeconds',
   'terminationReason', 'exitCode', 'exceededTimeLimit', 'wallSeconds', 'cpuSeconds', 'nCpu', 'aucCpuPctS',
   'maxCpuPct', 'aucGpuMiBs', 'maxGpuMiB', 'aucGpuDeviceMiBs', 'maxGpuDeviceMiB', 'aucRamMiBs', 'maxRamMiB',
-  'scoring.timeSeconds', 'scoring.aucGpuMiBs', 'scoring.aucCpuPctS', 'scoring.penalised', 'sampleCount', 'flags',
+  'scoring.timeSeconds', 'scoring.aucGpuMiBs', 'scoring.aucCpuPctS', 'scoring.penalised', 'sampleCount',
+  // GPU counters (docs/gpu-accounting.md); empty where the agent had no NVML.
+  'peakGpuMiBAccounting', 'gpuSpikeMissed', 'gpuTimeSeconds', 'gpuEnergyJ', 'gpuEnergyMethod',
+  'gpuSharedAtStart.processes', 'gpuSharedAtStart.usedMiB', 'flags',
 ] as const;
 
 function pick(obj: Record<string, unknown>, path: string): string | number | null {

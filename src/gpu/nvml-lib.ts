@@ -39,6 +39,30 @@ export interface NvmlLib {
   memory: NvmlMemoryEntry[];
   /** Process-list entry points, preferred first, each with the entry size the driver writes. */
   processes: NvmlProcessesEntry[];
+  /** Accounting, energy and power (docs/gpu-accounting.md); null where the library lacks the symbol. */
+  counters: NvmlCounterFns;
+}
+
+/** Optional entry points: every one may be missing from an old driver's library. */
+export interface NvmlCounterFns {
+  /** (device, nvmlEnableState_t *mode) */
+  getAccountingMode: DeviceBufFn | null;
+  /** (device, unsigned int *bufferSize) */
+  getAccountingBufferSize: DeviceBufFn | null;
+  /** (device, unsigned int *count, unsigned int *pids): the two-call convention of the process list. */
+  getAccountingPids: ProcessesFn | null;
+  /** (device, unsigned int pid, nvmlAccountingStats_t *stats) */
+  getAccountingStats: ((device: NvmlDeviceHandle, pid: number, stats: Buffer) => number) | null;
+  /** (device, unsigned long long *energy): mJ since the driver loaded (Volta and newer). */
+  getTotalEnergyConsumption: DeviceBufFn | null;
+  /** (device, unsigned int *power): mW. */
+  getPowerUsage: DeviceBufFn | null;
+  /** (char *version, unsigned int length): the driver version, e.g. "550.54.15". */
+  getDriverVersion: ((out: Buffer, lengthBytes: number) => number) | null;
+  /** (int *version): the CUDA version the driver supports, 1000 × major + 10 × minor. */
+  getCudaDriverVersion: ((out: Buffer) => number) | null;
+  /** (device, nvmlEnableState_t *mode) */
+  getPersistenceMode: DeviceBufFn | null;
 }
 
 function hasSymbol(lib: LibraryHandle, name: string): boolean {
@@ -110,8 +134,21 @@ export function loadNvmlLib(libPath: string): NvmlLib {
   if (v1) processes.push({ symbol: 'nvmlDeviceGetComputeRunningProcesses', call: v1, entryBytes: 16 });
   if (processes.length === 0) throw new Error(`${libPath}: exports no nvmlDeviceGetComputeRunningProcesses*`);
 
+  const counters: NvmlCounterFns = {
+    getAccountingMode: optionalFunc(lib, 'nvmlDeviceGetAccountingMode', 'int', [ptr, ptr]),
+    getAccountingBufferSize: optionalFunc(lib, 'nvmlDeviceGetAccountingBufferSize', 'int', [ptr, ptr]),
+    getAccountingPids: optionalFunc(lib, 'nvmlDeviceGetAccountingPids', 'int', [ptr, ptr, ptr]),
+    getAccountingStats: optionalFunc(lib, 'nvmlDeviceGetAccountingStats', 'int', [ptr, 'uint32_t', ptr]),
+    getTotalEnergyConsumption: optionalFunc(lib, 'nvmlDeviceGetTotalEnergyConsumption', 'int', [ptr, ptr]),
+    getPowerUsage: optionalFunc(lib, 'nvmlDeviceGetPowerUsage', 'int', [ptr, ptr]),
+    getDriverVersion: optionalFunc(lib, 'nvmlSystemGetDriverVersion', 'int', [ptr, 'uint32_t']),
+    getCudaDriverVersion:
+      optionalFunc(lib, 'nvmlSystemGetCudaDriverVersion_v2', 'int', [ptr]) ?? optionalFunc(lib, 'nvmlSystemGetCudaDriverVersion', 'int', [ptr]),
+    getPersistenceMode: optionalFunc(lib, 'nvmlDeviceGetPersistenceMode', 'int', [ptr, ptr]),
+  };
+
   return {
-    init, shutdown, getCount, getHandleByIndex, getName, getUuid, getUtilization, memory, processes,
+    counters, init, shutdown, getCount, getHandleByIndex, getName, getUuid, getUtilization, memory, processes,
     errorString: (code) => String(errorString(code) ?? `NVML error ${code}`),
   };
 }

@@ -6,11 +6,14 @@ import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource } from './types.js';
 import {
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH,
   NVML_ERROR_FUNCTION_NOT_FOUND,
+  NVML_ERROR_GPU_IS_LOST,
+  NVML_ERROR_UNINITIALIZED,
   NVML_ERROR_INSUFFICIENT_SIZE,
   NVML_ERROR_NOT_SUPPORTED,
   NvmlError,
 } from './nvml-errors.js';
 import { loadNvmlLib, type NvmlDeviceHandle, type NvmlLib } from './nvml-lib.js';
+import { NvmlCounters, type GpuCounters } from './counters.js';
 
 export { NvmlError } from './nvml-errors.js';
 
@@ -46,13 +49,20 @@ function check(lib: NvmlLib, symbol: string, code: number): void {
 
 interface DeviceState {
   readonly info: GpuDevice;
-  readonly handle: NvmlDeviceHandle;
+  /** Re-fetched (by UUID) when NVML is re-initialised after a GPU reset. */
+  handle: NvmlDeviceHandle;
   readonly memBuf: Buffer;
   readonly utilBuf: Buffer;
   /** Grows when the process list does not fit; never shrinks. */
   procBuf: Buffer;
   utilSupported: boolean;
 }
+
+/** Least time between two attempts to re-initialise NVML after GPU_IS_LOST / UNINITIALIZED. */
+const RECOVER_EVERY_MS = 1000;
+
+/** Least time between two reads of a GPU's energy counter for /metrics (the counter itself ticks every ~20–100 ms). */
+const ENERGY_REFRESH_MS = 1000;
 
 class NvmlGpuSource implements GpuSource {
   readonly name = 'nvml' as const;
@@ -67,11 +77,20 @@ class NvmlGpuSource implements GpuSource {
   /** The first NVML error of the current sample, for openNvmlSource to rethrow. */
   firstError: NvmlError | null = null;
   private closed = false;
+  private lastRecoverMs = -Infinity;
+  /** Times NVML was re-initialised and its handles re-fetched (issue 11: recovery after a GPU reset). */
+  recoveries = 0;
+  /** Accounting, energy and power of the same GPUs, through the same NVML session. */
+  readonly counters: GpuCounters;
+  /** Per GPU index: last energy reading (mJ) and when (performance.now ms); false once NOT_SUPPORTED. */
+  private readonly energy = new Map<number, { mj: number | null; atMs: number } | false>();
 
   constructor(
     private readonly lib: NvmlLib,
     private readonly devs: DeviceState[],
-  ) {}
+  ) {
+    this.counters = new NvmlCounters(lib.counters, (i) => (this.closed ? null : (this.devs.find((d) => d.info.index === i)?.handle ?? null)));
+  }
 
   devices(): GpuDevice[] {
     return this.devs.map((d) => ({ ...d.info }));
@@ -90,20 +109,57 @@ class NvmlGpuSource implements GpuSource {
     try {
       for (const d of this.devs) {
         const mem = this.readMemory(d);
+        const energyMj = this.readEnergy(d.info.index);
         devices.push({
           index: d.info.index,
           uuid: d.info.uuid,
           usedMiB: mem ? mem.usedMiB : null,
           totalMiB: mem ? mem.totalMiB : null,
           utilPct: this.readUtilization(d),
+          // Only on GPUs with an energy counter: the field is optional (not stored, /metrics only).
+          ...(energyMj === null ? {} : { energyMj }),
         });
         this.readProcesses(d, processes);
       }
     } catch (err) {
       this.failure ??= `NVML binding error: ${(err as Error).message}`;
     }
+    const code = (this.firstError as NvmlError | null)?.code; // set by fail() during the reads above
+    const lost = code === NVML_ERROR_GPU_IS_LOST || code === NVML_ERROR_UNINITIALIZED;
+    if (lost && this.recover()) return this.sample();
     this.setStatus(this.failure);
     return { devices, processes };
+  }
+
+  /**
+   * After a GPU reset the old handles answer GPU_IS_LOST (or the session UNINITIALIZED): shut NVML
+   * down, initialise it again and re-fetch each device's handle by its UUID (indices may change).
+   * At most once per RECOVER_EVERY_MS; true when every device has a handle again.
+   */
+  private recover(): boolean {
+    const now = performance.now();
+    if (now - this.lastRecoverMs < RECOVER_EVERY_MS) return false;
+    this.lastRecoverMs = now;
+    this.lib.shutdown();
+    if (this.lib.init() !== 0) return false;
+    const byUuid = new Map<string, NvmlDeviceHandle>();
+    const handleBuf = Buffer.alloc(8);
+    const strBuf = Buffer.alloc(STRING_BUFFER_BYTES);
+    if (this.lib.getCount(this.countBuf) !== 0) return false;
+    for (let i = 0; i < this.countBuf.readUInt32LE(0); i++) {
+      if (this.lib.getHandleByIndex(i, handleBuf) !== 0) continue;
+      const handle = handleBuf.readBigUInt64LE(0);
+      strBuf.fill(0);
+      if (this.lib.getUuid(handle, strBuf, strBuf.length) === 0) byUuid.set(cString(strBuf), handle);
+    }
+    let all = true;
+    for (const d of this.devs) {
+      const h = byUuid.get(d.info.uuid);
+      if (h === undefined) all = false;
+      else d.handle = h;
+    }
+    if (all) this.recoveries++;
+    return all;
   }
 
   close(): void {
@@ -148,6 +204,18 @@ class NvmlGpuSource implements GpuSource {
       this.fail(entry.symbol, d, code);
       return null;
     }
+  }
+
+  /** The energy counter for /metrics, at most once per ENERGY_REFRESH_MS per GPU; null when unsupported. */
+  private readEnergy(index: number): number | null {
+    const last = this.energy.get(index);
+    if (last === false) return null;
+    const now = performance.now();
+    if (last && now - last.atMs < ENERGY_REFRESH_MS) return last.mj;
+    const mj = this.counters.energyMj(index);
+    // The first read failed (pre-Volta NOT_SUPPORTED, or no symbol): stop asking for /metrics.
+    this.energy.set(index, mj === null && !last ? false : { mj, atMs: now });
+    return mj;
   }
 
   private readUtilization(d: DeviceState): number | null {

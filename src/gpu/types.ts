@@ -1,6 +1,7 @@
 // The one interface every GPU source (NVML, nvidia-smi, none) sits behind. The sampler only sees this.
 import type { GpuDeviceSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
+import type { GpuCounters } from './counters.js';
 
 export interface GpuDevice {
   index: number;
@@ -31,4 +32,6 @@ export interface GpuSource {
   sample(): GpuSnapshot;
   status(): SourceStatus;
   close(): void;
+  /** Accounting records, energy and power (docs/gpu-accounting.md); only NVML has them. */
+  readonly counters?: GpuCounters;
 }

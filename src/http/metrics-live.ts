@@ -156,6 +156,19 @@ export function registerLiveMetrics(registers: Registry[], frame: () => Frame): 
     g.utilPct == null ? null : g.utilPct / 100,
   );
 
+  new Counter({
+    name: 'flare_gpu_energy_joules_total',
+    help: "GPU energy counter since the driver loaded (NVML, Volta and newer; refreshed at most once a second), joules.",
+    labelNames: ['gpu', 'uuid'],
+    registers,
+    collect() {
+      this.reset();
+      for (const g of frame().node?.gpus ?? []) {
+        if (g.energyMj != null) this.inc({ gpu: String(g.index), uuid: labelValue(g.uuid) }, g.energyMj / 1000);
+      }
+    },
+  });
+
   // --- per node ---------------------------------------------------------------------------
   new Counter({
     name: 'flare_node_cpu_seconds_total',

@@ -32,6 +32,15 @@ const SUMMARY_KEYS = [
   'scoring',
   'official',
   'flags',
+  // GPU counters (issue 11, src/core/gpu-run.ts): absent from summaries without them.
+  'gpuAccountingMode',
+  'peakGpuMiBAccounting',
+  'gpuSpikeMissed',
+  'gpuTimeSeconds',
+  'gpuProcesses',
+  'gpuEnergyJ',
+  'gpuEnergyMethod',
+  'gpuSharedAtStart',
 ] as const satisfies readonly (keyof RunSummary)[];
 type MissingSummaryKey = Exclude<keyof RunSummary, (typeof SUMMARY_KEYS)[number]>;
 const allSummaryKeysListed: MissingSummaryKey extends never ? true : never = true;
@@ -99,7 +108,7 @@ export function runFromJson(json: unknown): Run {
   let summary: RunSummary | null = null;
   if (json.hasSummary === true) {
     const s: Record<string, unknown> = { status };
-    for (const key of SUMMARY_KEYS) if (key !== 'status') s[key] = json[key];
+    for (const key of SUMMARY_KEYS) if (key !== 'status' && json[key] !== undefined) s[key] = json[key];
     if (!isObj(s.scoring) || !isObj(s.official) || !Array.isArray(s.flags)) throw new Error('run: malformed summary');
     summary = s as unknown as RunSummary;
   }

@@ -11,17 +11,34 @@
  *   err <symbol> <nvmlReturn code>        inject a return code for every call of <symbol>
  *   grow <k>                              k extra processes (pid 900000+i, 1 MiB) appear between the
  *                                         count probe (*count == 0) and the fill call, per device
+ *   acctmode <deviceIndex> <0|1|NS>       accounting mode (default 0 = disabled, as a real GPU ships)
+ *   acctbuf <n>                           accounting buffer size (default 4000): only the newest n
+ *                                         records of a device are kept; older pids → NOT_FOUND
+ *   acct <deviceIndex> <pid> <maxBytes|NA> <timeMs> <startTimeUs> <isRunning> <gpuUtil> <memUtil>
+ *                                         one nvmlAccountingStats_t record, oldest first
+ *   energy <deviceIndex> <mJ|NS>          nvmlDeviceGetTotalEnergyConsumption (unset: NOT_SUPPORTED)
+ *   power <deviceIndex> <mW|NS>           nvmlDeviceGetPowerUsage (unset: NOT_SUPPORTED)
+ *   driver <version> <cudaVersionInt>     nvmlSystemGetDriverVersion / nvmlSystemGetCudaDriverVersion_v2
+ *   persist <deviceIndex> <0|1>           nvmlDeviceGetPersistenceMode (default 0)
+ *   reset <generation>                    a GPU reset: device handles fetched before the latest
+ *                                         generation answer GPU_IS_LOST (15) until nvmlInit_v2 and
+ *                                         nvmlDeviceGetHandleByIndex_v2 are called again
+ *   ramp <deviceIndex> <t0EpochMs> <p0mW> <slopeMWPerS> <e0mJ>
+ *                                         power P(t) = p0 + slope·(t − t0) on the real clock, and the
+ *                                         energy counter its exact integral e0 + ∫P, for whichever of
+ *                                         energy/power has no line of its own (NS keeps it unsupported)
  *
  * Build variants (gcc -shared -fPIC): default = _v3 (24-byte entries, newest-driver markers) + _v2 +
  * unversioned; -DNO_V3 (driver 535.98 / R470: no _v3); -DENTRY32 (535.43–535.104: _v3 writes 32-byte
  * entries, ConfCompute present, RunningProcessDetailList absent); -DLEGACY (R440: unversioned only,
- * no GetMemoryInfo_v2).
+ * no GetMemoryInfo_v2); -DNO_ENERGY (no nvmlDeviceGetTotalEnergyConsumption symbol).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 typedef int nvmlReturn_t;
 typedef struct stub_device *nvmlDevice_t;
@@ -38,12 +55,29 @@ struct stub_device {
   int utilPct; /* -1 = NOT_SUPPORTED */
 };
 struct stub_proc { unsigned int dev, pid; unsigned long long usedBytes; };
+struct stub_acct {
+  unsigned int dev, pid, running, gpuUtil, memUtil;
+  unsigned long long maxBytes, timeMs, startUs;
+};
+/* Per device: accounting mode (-1 NOT_SUPPORTED), energy (mJ) and power (mW), -1 = NOT_SUPPORTED. */
+struct stub_counters {
+  int acctMode;
+  long long energyMj, powerMw;
+  int ramp, persist;
+  double rampT0Ms, rampP0Mw, rampSlopeMwPerS, rampE0Mj;
+};
+#define MAX_ACCT 8192
 struct stub_err { char symbol[96]; int code; };
 
 static struct stub_device devices[MAX_DEVICES];
 static struct stub_proc procs[MAX_PROCS];
 static struct stub_err errs[MAX_ERRS];
-static unsigned int nDevices, nProcs, nErrs, growBy;
+static struct stub_acct accts[MAX_ACCT];
+static struct stub_counters counters[MAX_DEVICES];
+static unsigned int nDevices, nProcs, nErrs, growBy, nAccts, acctBuf;
+static char driverVersion[80];
+static int resetGen, handleGen, reinitSinceReset;
+static int cudaVersion;
 static int initCount;
 static struct stat lastStat;
 static int loaded;
@@ -59,7 +93,17 @@ static void load_state(void) {
     return;
   FILE *f = fopen(path, "r");
   if (!f) return;
-  nDevices = nProcs = nErrs = growBy = 0;
+  nDevices = nProcs = nErrs = growBy = nAccts = 0;
+  acctBuf = 4000;
+  int newReset = 0;
+  for (unsigned i = 0; i < MAX_DEVICES; i++) {
+    counters[i].acctMode = 0;
+    counters[i].energyMj = counters[i].powerMw = -1;
+    counters[i].ramp = 0;
+    counters[i].persist = 0;
+  }
+  snprintf(driverVersion, sizeof driverVersion, "%s", "550.54.15");
+  cudaVersion = 12040;
   char line[512];
   while (fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = 0;
@@ -81,9 +125,45 @@ static void load_state(void) {
       if (sscanf(line + 4, "%95s %d", errs[nErrs].symbol, &errs[nErrs].code) == 2) nErrs++;
     } else if (strncmp(line, "grow ", 5) == 0) {
       growBy = (unsigned)atoi(line + 5);
+    } else if (strncmp(line, "reset ", 6) == 0) {
+      newReset = atoi(line + 6);
+    } else if (strncmp(line, "driver ", 7) == 0) {
+      sscanf(line + 7, "%79s %d", driverVersion, &cudaVersion);
+    } else if (strncmp(line, "persist ", 8) == 0) {
+      unsigned dev; int mode;
+      if (sscanf(line + 8, "%u %d", &dev, &mode) == 2 && dev < MAX_DEVICES) counters[dev].persist = mode;
+    } else if (strncmp(line, "acctbuf ", 8) == 0) {
+      acctBuf = (unsigned)atoi(line + 8);
+    } else if (strncmp(line, "acctmode ", 9) == 0) {
+      unsigned dev; char mode[8];
+      if (sscanf(line + 9, "%u %7s", &dev, mode) == 2 && dev < MAX_DEVICES)
+        counters[dev].acctMode = strcmp(mode, "NS") == 0 ? -1 : atoi(mode);
+    } else if (strncmp(line, "acct ", 5) == 0 && nAccts < MAX_ACCT) {
+      struct stub_acct *a = &accts[nAccts];
+      if (sscanf(line + 5, "%u %u %31s %llu %llu %u %u %u", &a->dev, &a->pid, used, &a->timeMs, &a->startUs,
+                 &a->running, &a->gpuUtil, &a->memUtil) == 8) {
+        a->maxBytes = strcmp(used, "NA") == 0 ? NOT_AVAILABLE : strtoull(used, NULL, 10);
+        nAccts++;
+      }
+    } else if (strncmp(line, "energy ", 7) == 0 || strncmp(line, "power ", 6) == 0) {
+      int isEnergy = line[0] == 'e';
+      unsigned dev; char v[32];
+      if (sscanf(line + (isEnergy ? 7 : 6), "%u %31s", &dev, v) == 2 && dev < MAX_DEVICES) {
+        /* -2: NOT_SUPPORTED even under a ramp; -1 (unset): the ramp's, else NOT_SUPPORTED. */
+        long long value = strcmp(v, "NS") == 0 ? -2 : strtoll(v, NULL, 10);
+        if (isEnergy) counters[dev].energyMj = value; else counters[dev].powerMw = value;
+      }
+    } else if (strncmp(line, "ramp ", 5) == 0) {
+      unsigned dev; double t0, p0, slope, e0;
+      if (sscanf(line + 5, "%u %lf %lf %lf %lf", &dev, &t0, &p0, &slope, &e0) == 5 && dev < MAX_DEVICES) {
+        counters[dev].ramp = 1;
+        counters[dev].rampT0Ms = t0; counters[dev].rampP0Mw = p0;
+        counters[dev].rampSlopeMwPerS = slope; counters[dev].rampE0Mj = e0;
+      }
     }
   }
   fclose(f);
+  if (newReset != resetGen) { resetGen = newReset; reinitSinceReset = 0; }
   lastStat = st;
   loaded = 1;
 }
@@ -104,12 +184,14 @@ static int valid(nvmlDevice_t d) { return d >= devices && d < devices + nDevices
     if (injected_) return injected_;                         \
     if (initCount <= 0) return 1; /* UNINITIALIZED */        \
     if ((needDevice) && !valid(dev)) return 2;               \
+    if ((needDevice) && handleGen != resetGen) return 15;    \
   } while (0)
 
 nvmlReturn_t nvmlInit_v2(void) {
   int injected = enter("nvmlInit_v2");
   if (injected) return injected;
   initCount++;
+  reinitSinceReset = 1;
   return 0;
 }
 
@@ -148,6 +230,8 @@ nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *count) {
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device) {
   ENTER("nvmlDeviceGetHandleByIndex_v2", 0, NULL);
   if (!device || index >= nDevices) return 2;
+  /* Handles fetched after the re-init that follows a reset are good again. */
+  if (reinitSinceReset) handleGen = resetGen;
   *device = &devices[index];
   return 0;
 }
@@ -257,3 +341,142 @@ nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(nvmlDevice_t d, void *info) { (
 nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(nvmlDevice_t d, void *plist) { (void)d; (void)plist; return 3; }
 #endif
 #endif
+
+/* ---- Accounting, energy, power (docs/gpu-accounting.md) ---- */
+
+typedef struct {
+  unsigned int gpuUtilization;       /* @0 */
+  unsigned int memoryUtilization;    /* @4 */
+  unsigned long long maxMemoryUsage; /* @8 */
+  unsigned long long time;           /* @16 */
+  unsigned long long startTime;      /* @24 */
+  unsigned int isRunning;            /* @32 */
+  unsigned int reserved[5];          /* @36..55 */
+} nvmlAccountingStats_t;
+_Static_assert(sizeof(nvmlAccountingStats_t) == 56, "nvmlAccountingStats_t is 56 bytes on x86-64");
+
+static unsigned dev_index(nvmlDevice_t d) { return (unsigned)(d - devices); }
+
+/* Index in accts[] of the first record still in device dev's buffer (the newest acctBuf of them). */
+static unsigned acct_window_start(unsigned dev) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < nAccts; i++) if (accts[i].dev == dev) n++;
+  unsigned skip = n > acctBuf ? n - acctBuf : 0;
+  for (unsigned i = 0; i < nAccts; i++) {
+    if (accts[i].dev != dev) continue;
+    if (skip == 0) return i;
+    skip--;
+  }
+  return nAccts;
+}
+
+nvmlReturn_t nvmlDeviceGetAccountingMode(nvmlDevice_t d, int *mode) {
+  ENTER("nvmlDeviceGetAccountingMode", 1, d);
+  if (!mode) return 2;
+  int m = counters[dev_index(d)].acctMode;
+  if (m < 0) return 3;
+  *mode = m;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetAccountingBufferSize(nvmlDevice_t d, unsigned int *bufferSize) {
+  ENTER("nvmlDeviceGetAccountingBufferSize", 1, d);
+  if (!bufferSize) return 2;
+  if (counters[dev_index(d)].acctMode < 0) return 3;
+  *bufferSize = acctBuf;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetAccountingPids(nvmlDevice_t d, unsigned int *count, unsigned int *pids) {
+  ENTER("nvmlDeviceGetAccountingPids", 1, d);
+  if (!count) return 2;
+  unsigned dev = dev_index(d);
+  if (counters[dev].acctMode < 0) return 3;
+  unsigned n = 0;
+  for (unsigned i = acct_window_start(dev); i < nAccts; i++) if (accts[i].dev == dev) n++;
+  if (*count < n) { *count = n; return 7; }
+  if (n > 0 && !pids) return 2;
+  unsigned k = 0;
+  for (unsigned i = acct_window_start(dev); i < nAccts; i++) if (accts[i].dev == dev) pids[k++] = accts[i].pid;
+  *count = k;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetAccountingStats(nvmlDevice_t d, unsigned int pid, nvmlAccountingStats_t *stats) {
+  ENTER("nvmlDeviceGetAccountingStats", 1, d);
+  if (!stats) return 2;
+  unsigned dev = dev_index(d);
+  if (counters[dev].acctMode < 0) return 3;
+  /* The newest record of this pid wins (a recycled pid). */
+  for (unsigned i = nAccts; i-- > acct_window_start(dev);) {
+    struct stub_acct *a = &accts[i];
+    if (a->dev != dev || a->pid != pid) continue;
+    memset(stats, 0, sizeof *stats);
+    stats->gpuUtilization = a->gpuUtil;
+    stats->memoryUtilization = a->memUtil;
+    stats->maxMemoryUsage = a->maxBytes;
+    stats->time = a->timeMs;
+    stats->startTime = a->startUs;
+    stats->isRunning = a->running;
+    return 0;
+  }
+  return 6; /* NOT_FOUND */
+}
+
+static double ramp_seconds(const struct stub_counters *c) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  double nowMs = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+  double s = (nowMs - c->rampT0Ms) / 1e3;
+  return s < 0 ? 0 : s;
+}
+
+#ifndef NO_ENERGY /* -DNO_ENERGY: a library without the symbol, so the binding must look it up as optional */
+nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t d, unsigned long long *energy) {
+  ENTER("nvmlDeviceGetTotalEnergyConsumption", 1, d);
+  if (!energy) return 2;
+  const struct stub_counters *c = &counters[dev_index(d)];
+  if (c->ramp && c->energyMj == -1) {
+    double t = ramp_seconds(c);
+    *energy = (unsigned long long)(c->rampE0Mj + c->rampP0Mw * t + c->rampSlopeMwPerS * t * t / 2);
+    return 0;
+  }
+  if (c->energyMj < 0) return 3;
+  *energy = (unsigned long long)c->energyMj;
+  return 0;
+}
+#endif
+
+nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t d, unsigned int *power) {
+  ENTER("nvmlDeviceGetPowerUsage", 1, d);
+  if (!power) return 2;
+  const struct stub_counters *c = &counters[dev_index(d)];
+  if (c->ramp && c->powerMw == -1) {
+    *power = (unsigned int)(c->rampP0Mw + c->rampSlopeMwPerS * ramp_seconds(c));
+    return 0;
+  }
+  if (c->powerMw < 0) return 3;
+  *power = (unsigned int)c->powerMw;
+  return 0;
+}
+
+/* ---- Environment (evaluate's summary.json) ---- */
+
+nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length) {
+  ENTER("nvmlSystemGetDriverVersion", 0, NULL);
+  return copy_string(driverVersion, version, length);
+}
+
+nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *v) {
+  ENTER("nvmlSystemGetCudaDriverVersion_v2", 0, NULL);
+  if (!v) return 2;
+  *v = cudaVersion;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t d, int *mode) {
+  ENTER("nvmlDeviceGetPersistenceMode", 1, d);
+  if (!mode) return 2;
+  *mode = counters[dev_index(d)].persist;
+  return 0;
+}

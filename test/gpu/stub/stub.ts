@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type StubVariant = 'default' | 'NO_V3' | 'ENTRY32' | 'LEGACY';
+export type StubVariant = 'default' | 'NO_V3' | 'ENTRY32' | 'LEGACY' | 'NO_ENERGY';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'nvml_stub.c');
 
@@ -32,6 +32,25 @@ export interface StubProcess {
   /** 'NA' = NVML_VALUE_NOT_AVAILABLE. */
   usedBytes: number | 'NA';
 }
+/** One nvmlAccountingStats_t record the stub keeps for a pid (oldest first in StubState.accounting). */
+export interface StubAccountingRecord {
+  gpu: number;
+  pid: number;
+  maxBytes: number | 'NA';
+  timeMs: number;
+  startTimeUs: number;
+  running: boolean;
+  gpuUtilPct?: number;
+  memUtilPct?: number;
+}
+/** Power P(t) = p0Mw + slopeMwPerS·(t − t0EpochMs) and energy e0Mj + ∫P, on the real clock. */
+export interface StubRamp {
+  gpu: number;
+  t0EpochMs: number;
+  p0Mw: number;
+  slopeMwPerS: number;
+  e0Mj: number;
+}
 export interface StubState {
   devices: StubDevice[];
   processes?: StubProcess[];
@@ -39,6 +58,20 @@ export interface StubState {
   errors?: Record<string, number>;
   /** Processes that appear between the count probe and the fill call (per device). */
   grow?: number;
+  /** Accounting mode per GPU index (default 0, disabled). */
+  accountingMode?: Record<number, 0 | 1 | 'NS'>;
+  /** Accounting buffer size (records kept per device; default 4000). */
+  accountingBuffer?: number;
+  accounting?: StubAccountingRecord[];
+  /** Per GPU index: energy counter (mJ) / power (mW); 'NS' = NOT_SUPPORTED. */
+  energyMj?: Record<number, number | 'NS'>;
+  powerMw?: Record<number, number | 'NS'>;
+  ramps?: StubRamp[];
+  /** Driver version string and CUDA driver version (e.g. 12040 = 12.4); the stub's defaults otherwise. */
+  driver?: { version: string; cuda: number };
+  persistenceMode?: Record<number, 0 | 1>;
+  /** A GPU reset generation: raising it loses the handles fetched before (GPU_IS_LOST until re-init). */
+  reset?: number;
 }
 
 export const MiB = 1048576;
@@ -50,6 +83,15 @@ export function writeStubState(path: string, state: StubState): void {
     ...(state.processes ?? []).map((p) => `proc ${p.gpu} ${p.pid} ${p.usedBytes}`),
     ...Object.entries(state.errors ?? {}).map(([symbol, code]) => `err ${symbol} ${code}`),
     ...(state.grow ? [`grow ${state.grow}`] : []),
+    ...Object.entries(state.accountingMode ?? {}).map(([gpu, mode]) => `acctmode ${gpu} ${mode}`),
+    ...(state.accountingBuffer !== undefined ? [`acctbuf ${state.accountingBuffer}`] : []),
+    ...(state.accounting ?? []).map((a) => `acct ${a.gpu} ${a.pid} ${a.maxBytes} ${a.timeMs} ${a.startTimeUs} ${a.running ? 1 : 0} ${a.gpuUtilPct ?? 0} ${a.memUtilPct ?? 0}`),
+    ...Object.entries(state.energyMj ?? {}).map(([gpu, v]) => `energy ${gpu} ${v}`),
+    ...Object.entries(state.powerMw ?? {}).map(([gpu, v]) => `power ${gpu} ${v}`),
+    ...(state.reset ? [`reset ${state.reset}`] : []),
+    ...(state.driver ? [`driver ${state.driver.version} ${state.driver.cuda}`] : []),
+    ...Object.entries(state.persistenceMode ?? {}).map(([gpu, m]) => `persist ${gpu} ${m}`),
+    ...(state.ramps ?? []).map((r) => `ramp ${r.gpu} ${r.t0EpochMs} ${r.p0Mw} ${r.slopeMwPerS} ${r.e0Mj}`),
   ];
   const tmp = `${path}.tmp`;
   writeFileSync(tmp, lines.join('\n') + '\n');

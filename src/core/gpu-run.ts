@@ -1,0 +1,151 @@
+// GPU figures a sampler cannot give, per run (docs/gpu-accounting.md): the exact per-process peak from
+// NVML's accounting records, the energy the run's GPUs used, and who else was on them. Pure: the
+// readings come in, the summary fields and flags go out.
+import type { RunSummary } from './types.js';
+
+/** What became of one of the run's GPU processes in the driver's accounting buffer. */
+export type AccountingRecordState =
+  /** The record was read. */
+  | 'ok'
+  /** No record: the pid fell out of the circular buffer (or the record is a recycled pid's): unknown, never 0. */
+  | 'not-in-buffer'
+  /** Accounting is off or unsupported on that GPU. */
+  | 'unavailable'
+  | 'error';
+
+export interface AccountedProcess {
+  pid: number;
+  gpuIndex: number;
+  record: AccountingRecordState;
+  /** Most memory the process ever had allocated (MiB); null: unknown. */
+  peakMiB: number | null;
+  /** Lifetime of its GPU context (s); null: unknown. */
+  gpuTimeSeconds: number | null;
+  /** Average SM utilisation over its life (%); null: unknown. */
+  gpuUtilPct: number | null;
+}
+
+/** The readings of one run, gathered by the GPU recorder (src/gpu/run-gpu.ts). */
+export interface RunGpuReadings {
+  /** Accounting mode over the run's GPUs: 'on' only when every one of them has it on. */
+  accountingMode: 'on' | 'off' | 'unsupported' | 'unknown';
+  processes: AccountedProcess[];
+  /** Processes with an accounting record that started during the run on its GPUs but never appeared in a sample. */
+  unseenAccountedProcesses: number;
+  energy: { energyJ: number | null; method: 'counter' | 'power' | null; coveredSeconds: number | null } | null;
+  /** Other processes on the run's GPUs during it (any container or the host). */
+  sharedDuringRun: boolean;
+  /** Other processes holding memory on the run's GPUs at its start. */
+  sharedAtStart: { processes: number; usedMiB: number | null } | null;
+}
+
+/** The summary fields this module adds (all optional on RunSummary: older summaries lack them). */
+export interface GpuCounterFields {
+  /** Accounting mode on the run's GPUs ('on' | 'off' | 'unsupported' | 'unknown'). */
+  gpuAccountingMode: string;
+  /**
+   * Exact peak from the driver's accounting: one process → its peak; several → the sum of their peaks,
+   * an upper bound (flag 'gpu-accounting-peak-upper-bound'); null when any process's record is unknown.
+   */
+  peakGpuMiBAccounting: number | null;
+  /** A process's accounting peak exceeds the sampled maxGpuMiB: a spike between two ticks. */
+  gpuSpikeMissed: boolean | null;
+  /** Sum of the processes' GPU context lifetimes (s); null when any is unknown. */
+  gpuTimeSeconds: number | null;
+  /** Per-process accounting records (at most MAX_ACCOUNTED_PROCESSES). */
+  gpuProcesses: AccountedProcess[];
+  gpuEnergyJ: number | null;
+  gpuEnergyMethod: 'counter' | 'power' | null;
+  gpuSharedAtStart: { processes: number; usedMiB: number | null } | null;
+}
+
+export const MAX_ACCOUNTED_PROCESSES = 64;
+/** Sampled and accounted memory are both whole MiB from the same driver; anything above rounding is a spike. */
+export const SPIKE_MARGIN_MIB = 1;
+
+export interface AccountingFigures {
+  peakGpuMiBAccounting: number | null;
+  gpuSpikeMissed: boolean | null;
+  gpuTimeSeconds: number | null;
+  flags: string[];
+}
+
+/** Peak, GPU time and flags from the processes' records, against the sampled max. */
+export function accountingFigures(processes: readonly AccountedProcess[], sampledMaxMiB: number | null, marginMiB = SPIKE_MARGIN_MIB): AccountingFigures {
+  const flags: string[] = [];
+  if (processes.length === 0) return { peakGpuMiBAccounting: null, gpuSpikeMissed: null, gpuTimeSeconds: null, flags };
+  const known = processes.filter((p) => p.record === 'ok' && p.peakMiB !== null);
+  const unknownCount = processes.length - known.length;
+  if (unknownCount > 0) flags.push(`gpu-accounting-incomplete:${unknownCount} of ${processes.length} processes unknown`);
+  if (processes.length > 1 && unknownCount === 0) flags.push('gpu-accounting-peak-upper-bound');
+  const peaks = known.map((p) => p.peakMiB as number);
+  const peak = unknownCount > 0 ? null : peaks.reduce((a, b) => a + b, 0);
+  // One process's own peak is a lower bound of the run's: above the sampled max it proves a missed spike.
+  const largest = peaks.length > 0 ? Math.max(...peaks) : null;
+  let spike: boolean | null = null;
+  if (largest !== null) spike = largest > (sampledMaxMiB ?? 0) + marginMiB;
+  else if (unknownCount > 0) spike = null;
+  if (spike) flags.push('gpu-spike-missed');
+  const times = processes.map((p) => p.gpuTimeSeconds);
+  const gpuTimeSeconds = times.every((t): t is number => t !== null) ? times.reduce((a, b) => a + b, 0) : null;
+  return { peakGpuMiBAccounting: peak, gpuSpikeMissed: spike, gpuTimeSeconds, flags };
+}
+
+/** Energy from the driver's counter read at start and end (mJ); null when either is unknown or it went back (driver reload). */
+export function energyFromCounterJ(startMj: number | null, endMj: number | null): number | null {
+  if (startMj === null || endMj === null || endMj < startMj) return null;
+  return (endMj - startMj) / 1000;
+}
+
+export interface PowerPoint {
+  tSeconds: number;
+  powerMw: number | null;
+}
+
+/** Trapezoid integral of power (mW) over time: J, over the spans where both ends are known. */
+export function integratePowerJ(points: readonly PowerPoint[]): { energyJ: number; coveredSeconds: number } {
+  let energyJ = 0;
+  let coveredSeconds = 0;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1];
+    const b = points[i];
+    if (a.powerMw === null || b.powerMw === null || b.tSeconds <= a.tSeconds) continue;
+    const dt = b.tSeconds - a.tSeconds;
+    energyJ += ((a.powerMw + b.powerMw) / 2 / 1000) * dt;
+    coveredSeconds += dt;
+  }
+  return { energyJ, coveredSeconds };
+}
+
+/** The flag naming other processes on the run's GPUs at its start: 'gpu-shared:2 processes, 1536 MiB'. */
+export function sharedAtStartFlag(shared: { processes: number; usedMiB: number | null }): string {
+  const mib = shared.usedMiB === null ? 'unknown MiB' : `${Math.round(shared.usedMiB)} MiB`;
+  return `gpu-shared:${shared.processes} process${shared.processes === 1 ? '' : 'es'}, ${mib}`;
+}
+
+/** The summary with the readings' fields and flags added (the summary itself is not changed). */
+export function withGpuReadings(summary: RunSummary, r: RunGpuReadings): RunSummary {
+  // Accounting off or missing: no figures and no 'incomplete' noise; the mode says why.
+  const accountingUsable = r.accountingMode !== 'off' && r.accountingMode !== 'unsupported';
+  const acc = accountingFigures(accountingUsable ? r.processes : [], summary.maxGpuMiB);
+  const flags = new Set(summary.flags);
+  for (const f of acc.flags) flags.add(f);
+  if (r.accountingMode === 'off') flags.add('gpu-accounting-off');
+  if (r.unseenAccountedProcesses > 0) flags.add(`gpu-unseen-processes:${r.unseenAccountedProcesses}`);
+  if (r.sharedAtStart && r.sharedAtStart.processes > 0) flags.add(sharedAtStartFlag(r.sharedAtStart));
+  if (r.energy?.energyJ !== null && r.energy?.energyJ !== undefined) {
+    if (r.sharedDuringRun) flags.add('shared-gpu');
+    if (r.energy.method === 'power') flags.add('energy-from-power');
+  }
+  const fields: GpuCounterFields = {
+    gpuAccountingMode: r.accountingMode,
+    peakGpuMiBAccounting: acc.peakGpuMiBAccounting,
+    gpuSpikeMissed: acc.gpuSpikeMissed,
+    gpuTimeSeconds: acc.gpuTimeSeconds,
+    gpuProcesses: r.processes.slice(0, MAX_ACCOUNTED_PROCESSES),
+    gpuEnergyJ: r.energy?.energyJ ?? null,
+    gpuEnergyMethod: r.energy?.energyJ === null || r.energy === null ? null : r.energy.method,
+    gpuSharedAtStart: r.sharedAtStart,
+  };
+  return { ...summary, ...fields, flags: [...flags] };
+}
