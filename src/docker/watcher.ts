@@ -27,6 +27,7 @@ export interface WatcherStats {
 }
 
 const MAX_KEPT_LATENCIES = 1000;
+const MAX_CACHED_IMAGES = 256;
 
 function listDir(dir: string): string[] | null {
   try {
@@ -48,6 +49,8 @@ export class DockerWatcher implements Attachment {
   private readonly feed: EventFeed;
   private readonly latenciesMs: number[] = [];
   private attachedRuns = 0;
+  /** Image id → its labels (content-addressed, so never stale); bounded, oldest dropped first. */
+  private readonly imageLabels = new Map<string, Record<string, string>>();
 
   constructor(private readonly ctx: AgentContext, private readonly docker: Docker, backoff?: Backoff) {
     this.selector = parseSelector(ctx.config.select);
@@ -140,6 +143,25 @@ export class DockerWatcher implements Attachment {
     }
   }
 
+  /**
+   * The labels baked into the container's image, to tell them from those the organiser set at
+   * `docker run` (identity.ts, docs/security.md). null: not known (image gone, inspect failed).
+   */
+  private async labelsOfImage(imageId: string): Promise<Record<string, string> | null> {
+    const cached = this.imageLabels.get(imageId);
+    if (cached) return cached;
+    try {
+      const image = (await this.docker.getImage(imageId).inspect()) as { Config?: { Labels?: Record<string, string> | null } | null };
+      const labels = image.Config?.Labels ?? {};
+      if (this.imageLabels.size >= MAX_CACHED_IMAGES) this.imageLabels.delete(this.imageLabels.keys().next().value as string);
+      this.imageLabels.set(imageId, labels);
+      return labels;
+    } catch (e) {
+      this.ctx.log.warn('image inspect failed: its labels cannot be told apart', { imageId, error: (e as Error).message });
+      return null;
+    }
+  }
+
   /** Attaches a run to a container (from a start event, or from a listing: late). */
   private async attach(containerId: string, mode: AttachMode, info?: InspectFacts | null): Promise<void> {
     if (this.ignored.has(containerId)) return;
@@ -157,6 +179,7 @@ export class DockerWatcher implements Attachment {
       return;
     }
     if (!info.State.Running && mode.late) return; // listed running, gone since: nothing to measure
+    const imageLabels = await this.labelsOfImage(info.Image); // cached per image after the first
     const { runs, sampler, mounts, node } = this.ctx.stack;
     const clock = { wallMs: Date.now(), monoNs: monoNowNs() };
     const startNs = startedAtNs ?? BigInt(clock.wallMs) * 1_000_000n;
@@ -170,7 +193,7 @@ export class DockerWatcher implements Attachment {
       }
     }
     const paths = procText !== null && mounts ? cgroupPathsFromProcText(procText, mounts) : null;
-    const who = containerIdentity(info, node, this.ctx.config.timeLimit, listDir);
+    const who = containerIdentity(info, node, this.ctx.config.timeLimit, { imageLabels, trustImageLabels: this.ctx.config.unsafeTrustImageLabels }, listDir);
     const flags = [...who.flags];
     if (!paths) flags.push(info.State.Running ? 'no-cgroup' : 'exited-before-attach');
     const missedSeconds = (clock.monoNs - startedMonoNs) / 1e9;

@@ -53,6 +53,18 @@ describe('docker compose', () => {
     expect(prom.scrape_configs[0].static_configs[0].targets).toEqual(['agent:9465']);
   });
 
+  it('passes Debian\'s docker-compose 1.29 `config` where it is installed (it predates the top-level name)', (ctx) => {
+    if (!have('docker-compose', ['version'])) ctx.skip(); // optional tool, not a required service
+    const copy = join(DEPLOY, '.compose-1.29-check.yml');
+    writeFileSync(copy, readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8').replace(/^name: .*$/m, ''));
+    try {
+      const r = spawnSync('docker-compose', ['-f', copy, 'config', '--quiet'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    } finally {
+      rmSync(copy, { force: true });
+    }
+  });
+
   it('passes `docker compose config` where the compose plugin exists', (ctx) => {
     if (!have('docker', ['compose', 'version'])) ctx.skip(); // optional tool, not a required service
     const r = spawnSync('docker', ['compose', '-f', join(DEPLOY, 'docker-compose.yml'), 'config', '--quiet'], { encoding: 'utf8' });
@@ -67,8 +79,20 @@ describe('prometheus.yml', () => {
       if (requireServices) throw new Error('/usr/bin/promtool is missing');
       ctx.skip();
     }
-    const r = spawnSync('/usr/bin/promtool', ['check', 'config', join(DEPLOY, 'prometheus.yml')], { encoding: 'utf8' });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
+    // promtool also checks that the token file exists: point it at one (the compose secret's path
+    // exists only inside the Prometheus container).
+    const dir = mkdtempSync(join(tmpdir(), 'flare-prom-'));
+    try {
+      const tokenFile = join(dir, 'token');
+      writeFileSync(tokenFile, 'x'.repeat(32));
+      const text = readFileSync(join(DEPLOY, 'prometheus.yml'), 'utf8');
+      expect(text).toContain('credentials_file: /run/secrets/flare-agent-token');
+      writeFileSync(join(dir, 'prometheus.yml'), text.replace('/run/secrets/flare-agent-token', tokenFile));
+      const r = spawnSync('/usr/bin/promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
