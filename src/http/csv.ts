@@ -1,8 +1,12 @@
 // CSV building blocks shared by the API, the `export` CLI and the web page. Pure.
 import type { Run, RunSample } from '../core/types.js';
 
-/** Fields from untrusted names that a spreadsheet would run as a formula get a leading quote. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * Fields from untrusted names that a spreadsheet would run as a formula get a leading quote: those
+ * whose first non-space character is = + - @ (spreadsheets skip leading spaces: ` =1+1` is a formula
+ * too), and those starting with a tab or CR (OWASP "CSV injection").
+ */
+const FORMULA_START = /^\s*[=+\-@]|^[\t\r]/;
 
 export function csvField(value: string | number | null | undefined): string {
   if (value == null) return '';
