@@ -8,6 +8,9 @@
 // eslint-disable-next-line no-control-regex
 export const UNSAFE_CHARS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
+/** The bidi controls alone (for formats that escape other control characters themselves). */
+export const BIDI_CHARS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /** Removes the unsafe characters. */
 export function stripUnsafe(raw: string): string {
   return raw.replace(UNSAFE_CHARS, '');

@@ -6,6 +6,7 @@ import type { RunFilter } from '../store/types.js';
 import { allRuns } from './api.js';
 import { AgentClient } from './client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from './query.js';
+import { ForeignDatabaseError } from '../store/errors.js';
 
 export const DEFAULT_DB = './flare-agent.db';
 
@@ -74,7 +75,7 @@ export async function runAction(cmd: Command, fn: () => Promise<void>): Promise<
   try {
     await fn();
   } catch (err) {
-    if (err instanceof UsageError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
+    if (err instanceof UsageError || err instanceof ForeignDatabaseError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
     process.stderr.write(`flare-agent ${cmd.name()}: ${(err as Error).message}\n`);
     process.exitCode = 1;
   }
