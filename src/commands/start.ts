@@ -15,6 +15,9 @@ export function register(program: Command): void {
   cmd.action(async (opts: Record<string, unknown>) => {
     const config = resolveConfig(flagValues(opts), process.env, opts.config as string | undefined);
     const log = createLogger(config.logLevel);
+    // The unsafe switches are never silent (docs/security.md).
+    if (config.unsafeTrustImageLabels) log.warn('UNSAFE: flare.* labels baked into images are trusted: any image can claim any team (--unsafe-trust-image-labels)');
+    if (config.unsafeListenWithoutToken && config.token === null) log.warn('UNSAFE: serving without a token (--unsafe-listen-without-token): anyone who can reach the port reads every run', { listen: config.listen });
     // Signals are handled from the first moment: one that arrives while the agent is still starting
     // stops it as soon as it is up, instead of killing the process with runs half-written.
     let stopSignal: string | null = null;
