@@ -1,12 +1,11 @@
 // Is this SQLite file ours? Checked before anything is written (no WAL switch, no table added), so a
 // file of another program given to --db by mistake is refused unchanged (docs/security.md).
 // Ours: `PRAGMA application_id` = FLARE_APPLICATION_ID (set on every file we open read-write), or an
-// older file of ours (application_id 0) whose user_version is a known schema version and which holds
+// older file of ours (application_id 0) whose user_version is positive and which holds
 // our tables. A brand-new file (no tables, user_version 0) is fine.
 import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { ForeignDatabaseError } from './errors.js';
-import { SCHEMA_VERSION } from './schema.js';
 
 /** 'FLAR' in ASCII: the SQLite application id of flare-agent databases (a 32-bit signed integer). */
 export const FLARE_APPLICATION_ID = 0x464c4152;
@@ -22,9 +21,9 @@ export function foreignReason(db: Database.Database): string | null {
   if (appId === FLARE_APPLICATION_ID) return null; // newer versions are refused by checkNotNewer, with its own message
   if (version === 0 && tables.size === 0) return null;
   if (version === 0) return 'it holds tables but no flare-agent schema version (user_version 0)';
-  if (version > SCHEMA_VERSION) return null; // checkNotNewer says "newer than this agent supports"
+  // A newer schema of ours still has these tables; checkNotNewer then says "newer than this agent".
   const missing = OUR_TABLES.filter((t) => !tables.has(t));
-  if (missing.length > 0) return `user_version ${version} but none of flare-agent's tables ${missing.join(', ')}`;
+  if (missing.length > 0) return `user_version ${version} but flare-agent's tables ${missing.join(', ')} are missing`;
   return null;
 }
 

@@ -108,7 +108,8 @@ describe('foreign or unrecognised SQLite files are refused unchanged', () => {
     [make('notes.db', (db) => db.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES (\'mine\')')), /holds tables but no flare-agent schema version/],
     [make('negative.db', (db) => db.pragma('user_version = -5')), /user_version -5 is not a flare-agent schema version/],
     [make('other-app.db', (db) => (db.pragma('application_id = 1234'), db.exec('CREATE TABLE t (x)'))), /application_id 1234 belongs to another program/],
-    [make('versioned.db', (db) => (db.pragma('user_version = 2'), db.exec('CREATE TABLE runs (x)'))), /none of flare-agent's tables node_inventory, run_chunks/],
+    [make('versioned.db', (db) => (db.pragma('user_version = 2'), db.exec('CREATE TABLE runs (x)'))), /user_version 2 but flare-agent's tables node_inventory, run_chunks are missing/],
+    [make('future.db', (db) => (db.pragma('user_version = 99'), db.exec('CREATE TABLE t (x)'))), /user_version 99 but flare-agent's tables node_inventory, runs, run_chunks are missing/],
   ];
   const text = join(dir, 'text.db');
   writeFileSync(text, 'this is not a database, just text that someone pointed --db at\n'.repeat(20));
