@@ -7,9 +7,10 @@ import { apiRouter } from './api.js';
 import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
 import { parseListen } from './guard.js';
-
-export { parseListen };
 import type { AgentMetrics } from './metrics.js';
+
+/** Moved to guard.ts (the start-time check needs it without express); kept here for callers. */
+export { parseListen };
 
 export interface AppDeps {
   store: Store;
