@@ -142,6 +142,15 @@ function checkShapes(c: AgentConfig): void {
   }
   const m = /^(.+):(\d{1,5})$/.exec(c.listen);
   if (!m || Number(m[2]) > 65535) throw new ConfigError(`invalid --listen: expected host:port, got ${JSON.stringify(c.listen)}`);
+}
+
+/**
+ * For commands that serve HTTP (`start`): reads --token-file, checks the token, and refuses a
+ * non-loopback --listen without one (docs/security.md). Not in resolveConfig, so a client-side
+ * FLARE_AGENT_TOKEN in the environment does not stop `profile`.
+ */
+export function checkServing(c: AgentConfig): void {
+  readTokenFile(c);
   const why = (c.token !== null ? checkToken(c.token) : null) ?? checkListenGuard(c.listen, c.token !== null, c.unsafeListenWithoutToken);
   if (why) throw new ConfigError(why);
 }
@@ -185,7 +194,6 @@ export function resolveConfig(flags: Record<string, unknown>, env: NodeJS.Proces
     else if (file[def.key] !== undefined && file[def.key] !== null) out[def.key] = parseValue(def, file[def.key], `config file value for`);
   }
   const config = out as unknown as AgentConfig;
-  readTokenFile(config);
   checkShapes(config);
   return config;
 }
