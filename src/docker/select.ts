@@ -25,9 +25,17 @@ export interface SelectionFacts {
   image: string;
 }
 
-/** Compiles a pattern with RE2 semantics; throws (with RE2's reason) on what RE2 cannot run in linear time. */
+/** A container-name-sized text for the warm-up. */
+const WARM_UP_TEXT = 'flare-agent-warm-up-' + 'x'.repeat(44);
+
+/**
+ * Compiles a pattern with RE2 semantics; throws (with RE2's reason) on what RE2 cannot run in linear
+ * time. A few matches at compile time (at start, ~2 ms) let V8 compile re2js's matching loop, so the
+ * first container's match is not the slow, interpreted one (~7 ms instead of ~0.15 ms, measured).
+ */
 export function compilePattern(source: string): Pattern {
   const re = RE2JS.compile(source);
+  for (let i = 0; i < 20; i++) re.matcher(WARM_UP_TEXT).find();
   return { source, test: (text) => re.matcher(text).find() };
 }
 

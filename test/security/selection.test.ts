@@ -17,14 +17,15 @@ const EVIL_NAME = 'sec-' + 'a'.repeat(25) + '-b';
 describe('selection patterns run in linear time', () => {
   it('decides the issue\'s name against (a+)+$ in < 10 ms', () => {
     const pattern = compilePattern('(a+)+$');
-    let bestMs = Infinity;
+    const timesMs: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t0 = process.hrtime.bigint();
       expect(pattern.test(EVIL_NAME)).toBe(false);
-      bestMs = Math.min(bestMs, Number(process.hrtime.bigint() - t0) / 1e6);
+      timesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
-    console.log(`(a+)+$ vs ${EVIL_NAME}: ${bestMs.toFixed(3)} ms (best of 5)`);
-    expect(bestMs).toBeLessThan(10);
+    console.log(`(a+)+$ vs ${EVIL_NAME}: ${timesMs.map((t) => t.toFixed(3)).join(', ')} ms (first: the agent's first match after start)`);
+    expect(timesMs[0]).toBeLessThan(10);
+    expect([...timesMs].sort((a, b) => a - b)[2]).toBeLessThan(10);
     // Same answers as JavaScript's RegExp where both can run.
     expect(compilePattern('(a+)+$').test('sec-aaa')).toBe(true);
     expect(compilePattern('^team-').test('team-blue')).toBe(true);
