@@ -2,6 +2,9 @@
 // file (in that order of precedence), validated into a typed object. Bad input → ConfigError (exit 2).
 import { readFileSync } from 'node:fs';
 import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES } from './core/types.js';
+import { isDecimal } from './core/text.js';
+import { compilePattern } from './docker/select.js';
+import { checkListenGuard, checkToken } from './http/guard.js';
 
 export class ConfigError extends Error {}
 
@@ -31,7 +34,10 @@ export interface AgentConfig {
   nvmlLib: string;
   dockerHost: string | null;
   token: string | null;
+  tokenFile: string | null;
   metricsOpen: boolean;
+  unsafeListenWithoutToken: boolean;
+  unsafeTrustImageLabels: boolean;
   retentionDays: number | null;
   retentionMaxMib: number | null;
   penaltyTimeSeconds: number;
@@ -53,7 +59,10 @@ export const DEFAULTS: AgentConfig = {
   nvmlLib: 'libnvidia-ml.so.1',
   dockerHost: null,
   token: null,
-  metricsOpen: true,
+  tokenFile: null,
+  metricsOpen: false,
+  unsafeListenWithoutToken: false,
+  unsafeTrustImageLabels: false,
   retentionDays: null,
   retentionMaxMib: null,
   penaltyTimeSeconds: FLARE22_PENALTIES.timeSeconds,
@@ -67,15 +76,18 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'listen', flag: 'listen', kind: 'string', help: 'HTTP address host:port (API, /metrics, web page)' },
   { key: 'intervalMs', flag: 'interval-ms', kind: 'int', min: 10, max: 10000, help: 'sampling interval in ms' },
   { key: 'select', flag: 'select', kind: 'string', help: 'containers to attach: label:<key>, name:<regex>, image:<regex> or all' },
-  { key: 'timeLimit', flag: 'time-limit', kind: 'number', min: 0.001, max: 604800, help: 'time limit in s when a container has no flare.time_limit_s label (none by default)' },
+  { key: 'timeLimit', flag: 'time-limit', kind: 'number', min: 0.001, max: 604800, help: 'time limit in s, and the ceiling for a flare.time_limit_s label (none by default)' },
   { key: 'enforceTimeLimit', flag: 'enforce-time-limit', kind: 'bool', help: 'kill a run at its time limit (off: only mark it)' },
   { key: 'killGraceSeconds', flag: 'kill-grace-seconds', kind: 'number', min: 0, max: 600, help: 'with enforcement: SIGTERM, then SIGKILL after this many seconds (0: SIGKILL at once)' },
   { key: 'gpuToleranceMib', flag: 'gpu-tolerance-mib', kind: 'number', min: 0, max: 1048576, help: 'GPU memory not counted in aucGpuMiBs' },
   { key: 'gpuSource', flag: 'gpu-source', kind: 'enum', choices: ['auto', 'nvml', 'nvidia-smi', 'none'], help: 'GPU memory source' },
   { key: 'nvmlLib', flag: 'nvml-lib', kind: 'string', help: 'path or name of libnvidia-ml' },
   { key: 'dockerHost', flag: 'docker-host', kind: 'string', help: 'Docker socket path or URL (default: DOCKER_HOST, else /var/run/docker.sock)' },
-  { key: 'token', flag: 'token', kind: 'string', help: 'bearer token guarding the API (none: open; bind to localhost)' },
-  { key: 'metricsOpen', flag: 'metrics-open', kind: 'bool', help: 'leave /metrics open when a token is set' },
+  { key: 'token', flag: 'token', kind: 'string', help: 'bearer token guarding the API, printable ASCII, at least 16 characters (prefer --token-file)' },
+  { key: 'tokenFile', flag: 'token-file', kind: 'string', help: 'file holding the bearer token (a secret or systemd credential)' },
+  { key: 'metricsOpen', flag: 'metrics-open', kind: 'bool', help: 'leave /metrics open when a token is set (it publishes per-team results)' },
+  { key: 'unsafeListenWithoutToken', flag: 'unsafe-listen-without-token', kind: 'bool', help: 'UNSAFE: allow a non-loopback --listen with no token (anyone who can reach the port reads everything)' },
+  { key: 'unsafeTrustImageLabels', flag: 'unsafe-trust-image-labels', kind: 'bool', help: 'UNSAFE: take flare.* labels baked into the image for identity and time limit (participants can then spoof them)' },
   { key: 'retentionDays', flag: 'retention-days', kind: 'number', min: 0.001, max: 36500, help: 'delete finished runs older than this' },
   { key: 'retentionMaxMib', flag: 'retention-max-mib', kind: 'number', min: 1, max: 1048576, help: 'delete oldest finished runs above this DB size' },
   { key: 'penaltyTimeSeconds', flag: 'penalty-time-seconds', kind: 'number', min: 0, max: 1e9, help: 'scoring time of a run over its limit' },
@@ -94,13 +106,15 @@ function parseValue(def: OptionDef, raw: unknown, where: string): unknown {
   };
   if (def.kind === 'bool') {
     if (typeof raw === 'boolean') return raw;
-    const s = String(raw).toLowerCase();
+    if (typeof raw !== 'string') return fail(`expected true or false, got ${JSON.stringify(raw)}`);
+    const s = raw.toLowerCase();
     if (['1', 'true', 'yes', 'on'].includes(s)) return true;
     if (['0', 'false', 'no', 'off'].includes(s)) return false;
     return fail(`expected true or false, got ${JSON.stringify(raw)}`);
   }
   if (def.kind === 'int' || def.kind === 'number') {
-    const n = typeof raw === 'number' ? raw : String(raw).trim() === '' ? NaN : Number(raw);
+    // Decimal JSON numbers or decimal strings only: not "0x64", "0b1", [100] (which Number() accepts).
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && isDecimal(raw) ? Number(raw) : NaN;
     if (!Number.isFinite(n)) return fail(`expected a number, got ${JSON.stringify(raw)}`);
     if (def.kind === 'int' && !Number.isInteger(n)) return fail(`expected a whole number, got ${n}`);
     if (def.min !== undefined && n < def.min) return fail(`must be at least ${def.min}, got ${n}`);
@@ -120,7 +134,7 @@ function checkShapes(c: AgentConfig): void {
   for (const prefix of ['name:', 'image:']) {
     if (c.select.startsWith(prefix)) {
       try {
-        new RegExp(c.select.slice(prefix.length));
+        compilePattern(c.select.slice(prefix.length));
       } catch (e) {
         throw new ConfigError(`invalid --select: ${(e as Error).message}`);
       }
@@ -128,6 +142,30 @@ function checkShapes(c: AgentConfig): void {
   }
   const m = /^(.+):(\d{1,5})$/.exec(c.listen);
   if (!m || Number(m[2]) > 65535) throw new ConfigError(`invalid --listen: expected host:port, got ${JSON.stringify(c.listen)}`);
+}
+
+/**
+ * For commands that serve HTTP (`start`): reads --token-file, checks the token, and refuses a
+ * non-loopback --listen without one (docs/security.md). Not in resolveConfig, so a client-side
+ * FLARE_AGENT_TOKEN in the environment does not stop `profile`.
+ */
+export function checkServing(c: AgentConfig): void {
+  readTokenFile(c);
+  const why = (c.token !== null ? checkToken(c.token) : null) ?? checkListenGuard(c.listen, c.token !== null, c.unsafeListenWithoutToken);
+  if (why) throw new ConfigError(why);
+}
+
+/** --token-file → the token (one line; a trailing newline is dropped). Both given is ambiguous. */
+function readTokenFile(c: AgentConfig): void {
+  if (c.tokenFile === null) return;
+  if (c.token !== null) throw new ConfigError('invalid --token-file: --token is set too; give one of them');
+  let text: string;
+  try {
+    text = readFileSync(c.tokenFile, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`invalid --token-file ${c.tokenFile}: ${(e as Error).message}`);
+  }
+  c.token = text.replace(/\r?\n$/, '');
 }
 
 /**

@@ -79,3 +79,20 @@ describe('README', () => {
     expect(readFileSync('.ci/run', 'utf8')).toMatch(/^npm test$/m);
   });
 });
+
+describe('listen guard and tokens', () => {
+  it('counts only loopback addresses as safe without a token', async () => {
+    const { checkListenGuard, checkToken, isLoopbackHost } = await import('../src/http/guard.js');
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1', '::ffff:10.0.0.1', 'localhost.example.com']) expect(isLoopbackHost(h), h).toBe(false);
+    expect(checkListenGuard(':9465', false, false)).toBeNull(); // empty host = 127.0.0.1
+    expect(checkListenGuard('[::1]:9465', false, false)).toBeNull();
+    expect(checkListenGuard('[::]:9465', false, false)).toMatch(/refusing/);
+    expect(checkListenGuard('0.0.0.0:9465', true, false)).toBeNull();
+    expect(checkListenGuard('0.0.0.0:9465', false, true)).toBeNull();
+    expect(checkToken('a'.repeat(16))).toBeNull();
+    expect(checkToken('a'.repeat(15))).toMatch(/at least 16/);
+    expect(checkToken('a'.repeat(1025))).toMatch(/at most/);
+    expect(checkToken('abc def ghijklmnopq')).toMatch(/printable ASCII/);
+  });
+});

@@ -1,5 +1,6 @@
 // How every command reports failure: usage errors exit 2 with one line, other failures exit 1.
 import type { Command } from 'commander';
+import { ForeignDatabaseError } from '../store/errors.js';
 
 /** Bad command-line usage: exit code 2 with a one-line reason. */
 export class UsageError extends Error {}
@@ -9,7 +10,7 @@ export async function runAction(cmd: Command, fn: () => Promise<void>): Promise<
   try {
     await fn();
   } catch (err) {
-    if (err instanceof UsageError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
+    if (err instanceof UsageError || err instanceof ForeignDatabaseError) cmd.error(`flare-agent ${cmd.name()}: ${err.message}`, { exitCode: 2, code: 'flare.usage' });
     process.stderr.write(`flare-agent ${cmd.name()}: ${(err as Error).message}\n`);
     process.exitCode = 1;
   }

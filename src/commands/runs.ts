@@ -5,6 +5,7 @@ import { runAction, UsageError } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { runToJson } from '../http/run-json.js';
 import type { Run } from '../core/types.js';
+import { maskUnsafe } from '../core/text.js';
 
 function table(runs: Run[]): string {
   const head = ['ID', 'TEAM', 'CASE', 'STATUS', 'WALL_S', 'CPU_S', 'MAX_GPU_MIB', 'MAX_RAM_MIB', 'STARTED'];
@@ -20,7 +21,7 @@ function table(runs: Run[]): string {
     new Date(r.startedWallMs).toISOString(),
   ]);
   // Names are untrusted: drop control characters so a label cannot drive the terminal.
-  const clean = [head, ...rows].map((row) => row.map((c) => c.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 60)));
+  const clean = [head, ...rows].map((row) => row.map((c) => maskUnsafe(c).slice(0, 60)));
   const widths = head.map((_, i) => Math.max(...clean.map((row) => row[i].length)));
   return clean.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }

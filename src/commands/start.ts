@@ -1,7 +1,7 @@
 // `flare-agent start`: the long-running daemon.
 import type { Command } from 'commander';
 import { startAgent, type AttachmentFactory, type RunningAgent } from '../agent/agent.js';
-import { resolveConfig } from '../config.js';
+import { checkServing, resolveConfig } from '../config.js';
 import { dockerAttachment } from '../docker/watcher.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
@@ -14,7 +14,11 @@ export function register(program: Command): void {
   addConfigOptions(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     const config = resolveConfig(flagValues(opts), process.env, opts.config as string | undefined);
+    checkServing(config);
     const log = createLogger(config.logLevel);
+    // The unsafe switches are never silent (docs/security.md).
+    if (config.unsafeTrustImageLabels) log.warn('UNSAFE: flare.* labels baked into images are trusted: any image can claim any team (--unsafe-trust-image-labels)');
+    if (config.unsafeListenWithoutToken && config.token === null) log.warn('UNSAFE: serving without a token (--unsafe-listen-without-token): anyone who can reach the port reads every run', { listen: config.listen });
     // Signals are handled from the first moment: one that arrives while the agent is still starting
     // stops it as soon as it is up, instead of killing the process with runs half-written.
     let stopSignal: string | null = null;

@@ -1,7 +1,12 @@
 // Who a container is (README "What it measures"; docs/measurement.md §5), from one inspect: team, case, ids, image, GPUs, time limit.
 // Pure: the host-side directory listing of the inputs mount comes in as a callback.
-// Labels and names are untrusted: control characters stripped, length-limited, otherwise kept as given.
+// Labels and names are untrusted: control and bidi characters stripped, length-limited, otherwise kept
+// as given. Label trust policy (docs/security.md): a `flare.*` label counts only when the organiser set
+// it when creating the container, i.e. it is on the container and not, with the same value, on its
+// image (Docker merges the image's labels into every container's Config.Labels). The time limit from
+// a label is bounded by the option's range and never above the --time-limit ceiling.
 import type { RunIdentity } from '../core/types.js';
+import { isDecimal, stripUnsafe } from '../core/text.js';
 
 /** The part of Docker's inspect JSON this module reads (dockerode's ContainerInspectInfo fits it). */
 export interface InspectFacts {
@@ -19,19 +24,28 @@ export const INPUTS_MOUNT = '/workspace/inputs';
 export const LABEL_TEAM = 'flare.team';
 export const LABEL_CASE = 'flare.case';
 export const LABEL_TIME_LIMIT = 'flare.time_limit_s';
+/** The range of --time-limit (config.ts), also the range a label value must fall in (s). */
+export const TIME_LIMIT_RANGE_SECONDS = { min: 0.001, max: 604800 } as const;
+/** At most this many `label-from-image:<key>` flags per run; the rest are counted in one flag. */
+const MAX_IMAGE_LABEL_FLAGS = 8;
+
+export interface LabelTrust {
+  /** The labels of the container's image (`docker image inspect` Config.Labels); null: unknown. */
+  imageLabels: Record<string, string> | null;
+  /** --unsafe-trust-image-labels: labels from the image count too (the old, blind behaviour). */
+  trustImageLabels: boolean;
+}
 
 export interface ContainerIdentity {
   identity: RunIdentity;
-  /** From flare.time_limit_s, else the configured default (null: none). */
+  /** From a trusted flare.time_limit_s at most the --time-limit ceiling, else the ceiling (null: none). */
   timeLimitSeconds: number | null;
   flags: string[];
 }
 
-/** Untrusted text → stored text: C0/C1 control characters removed, at most MAX_LABEL_CHARS code points. */
+/** Untrusted text → stored text: control and bidi characters removed, at most MAX_LABEL_CHARS code points. */
 export function cleanText(raw: string): string {
-  // eslint-disable-next-line no-control-regex
-  const stripped = raw.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
-  return Array.from(stripped).slice(0, MAX_LABEL_CHARS).join('');
+  return Array.from(stripUnsafe(raw)).slice(0, MAX_LABEL_CHARS).join('');
 }
 
 /** The case name of an image file: FLARETs_0001_0000.nii.gz → FLARETs_0001. */
@@ -69,20 +83,47 @@ function caseFromInputs(inspect: InspectFacts, listDir: (hostDir: string) => str
   return cleanText(caseFromFileName(files[0]));
 }
 
-function parseTimeLimit(raw: string): number | null {
-  if (!/^\s*[0-9.eE+]+\s*$/.test(raw)) return null;
+/** A label's limit: a plain decimal within the option's range, else null (rejected). */
+export function parseTimeLimit(raw: string): number | null {
+  if (raw.length > 32 || !isDecimal(raw)) return null;
   const n = Number(raw);
-  return Number.isFinite(n) && n > 0 ? n : null;
+  return Number.isFinite(n) && n >= TIME_LIMIT_RANGE_SECONDS.min && n <= TIME_LIMIT_RANGE_SECONDS.max ? n : null;
+}
+
+/**
+ * The `flare.*` labels the organiser set, and flags for those that came from the image. Without the
+ * image's labels (image removed, inspect failed) no `flare.*` label can be told apart, so none counts.
+ */
+export function trustedLabels(labels: Record<string, string>, trust: LabelTrust, flags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const fromImage: string[] = [];
+  for (const [key, value] of Object.entries(labels)) {
+    if (!key.startsWith('flare.')) continue;
+    const image = trust.imageLabels;
+    const inherited = image === null || (Object.prototype.hasOwnProperty.call(image, key) && image[key] === value);
+    if (inherited) fromImage.push(key);
+    if (!inherited || trust.trustImageLabels) out[key] = value;
+  }
+  if (fromImage.length === 0) return out;
+  if (trust.imageLabels === null) flags.push('image-labels-unknown');
+  else {
+    fromImage.sort();
+    for (const key of fromImage.slice(0, MAX_IMAGE_LABEL_FLAGS)) flags.push(`label-from-image:${cleanText(key).slice(0, 64)}`);
+    if (fromImage.length > MAX_IMAGE_LABEL_FLAGS) flags.push(`label-from-image-more:${fromImage.length - MAX_IMAGE_LABEL_FLAGS}`);
+  }
+  if (trust.trustImageLabels) flags.push('unsafe-trust-image-labels');
+  return out;
 }
 
 export function containerIdentity(
   inspect: InspectFacts,
   node: string,
-  defaultTimeLimitSeconds: number | null,
+  ceilingSeconds: number | null,
+  trust: LabelTrust,
   listDir: (hostDir: string) => string[] | null,
 ): ContainerIdentity {
-  const labels = inspect.Config.Labels ?? {};
   const flags: string[] = [];
+  const labels = trustedLabels(inspect.Config.Labels ?? {}, trust, flags);
   const name = containerName(inspect);
   const label = (key: string): string | null => {
     const v = labels[key];
@@ -92,10 +133,11 @@ export function containerIdentity(
   };
   const team = label(LABEL_TEAM) ?? name;
   const caseName = label(LABEL_CASE) ?? caseFromInputs(inspect, listDir, flags) ?? name;
-  let timeLimitSeconds = defaultTimeLimitSeconds;
+  let timeLimitSeconds = ceilingSeconds;
   if (labels[LABEL_TIME_LIMIT] !== undefined) {
     const limit = parseTimeLimit(labels[LABEL_TIME_LIMIT]);
     if (limit === null) flags.push('invalid-time-limit-label');
+    else if (ceilingSeconds !== null && limit > ceilingSeconds) flags.push('time-limit-label-above-ceiling');
     else timeLimitSeconds = limit;
   }
   return {

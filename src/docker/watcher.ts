@@ -19,7 +19,12 @@ import { isSelected, parseSelector, type Selector } from './select.js';
 import { epochNsToMonoNs, parseDockerTimeNs } from './time.js';
 import { finishTracked, newTracked, nullReader, releaseTracked, type TrackedRun } from './tracked.js';
 
-type AttachMode = { late: false; eventTimeNs: bigint } | { late: true };
+/** imageRef: the image as the start event names it, so its labels are fetched alongside the inspect. */
+type AttachMode = { late: false; eventTimeNs: bigint; imageRef?: string } | { late: true };
+interface ImageFacts {
+  id: string;
+  labels: Record<string, string>;
+}
 
 export interface WatcherStats {
   /** Docker's start-event time → first sample, per event-attached run (ms), most recent last. */
@@ -28,6 +33,14 @@ export interface WatcherStats {
 }
 
 const MAX_KEPT_LATENCIES = 1000;
+const MAX_CACHED_IMAGES = 256;
+
+/** Map.set with a bound: the oldest entry goes first. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  if (map.size >= MAX_CACHED_IMAGES) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
 
 function listDir(dir: string): string[] | null {
   try {
@@ -49,6 +62,10 @@ export class DockerWatcher implements Attachment {
   private readonly feed: EventFeed;
   private readonly latenciesMs: number[] = [];
   private attachedRuns = 0;
+  /** Image id → its labels (content-addressed, so never stale); bounded, oldest dropped first. */
+  private readonly imageLabels = new Map<string, Record<string, string>>();
+  /** Image reference (as in start events) → the id it named when last inspected. */
+  private readonly imageIdByRef = new Map<string, string>();
 
   constructor(private readonly ctx: AgentContext, private readonly docker: Docker, backoff?: Backoff) {
     this.selector = parseSelector(ctx.config.select);
@@ -102,7 +119,7 @@ export class DockerWatcher implements Attachment {
     const id = e.containerId;
     switch (e.action) {
       case 'start':
-        void this.enqueue(id, () => this.attach(id, { late: false, eventTimeNs: e.timeNs }));
+        void this.enqueue(id, () => this.attach(id, { late: false, eventTimeNs: e.timeNs, imageRef: e.attributes['image'] }));
         break;
       case 'die':
         void this.enqueue(id, () => this.onDie(id, e));
@@ -141,9 +158,41 @@ export class DockerWatcher implements Attachment {
     }
   }
 
+  private async inspectImage(ref: string): Promise<ImageFacts | null> {
+    try {
+      const image = (await this.docker.getImage(ref).inspect()) as { Id: string; Config?: { Labels?: Record<string, string> | null } | null };
+      const facts = { id: image.Id, labels: image.Config?.Labels ?? {} };
+      remember(this.imageLabels, facts.id, facts.labels);
+      remember(this.imageIdByRef, ref, facts.id);
+      return facts;
+    } catch (e) {
+      this.ctx.log.warn('image inspect failed', { image: ref.slice(0, 200), error: (e as Error).message });
+      return null;
+    }
+  }
+
+  /** Starts fetching the labels of the image a start event names, unless they are known already. */
+  private prefetchImage(ref: string | undefined): Promise<ImageFacts | null> | null {
+    if (!ref) return null;
+    const known = this.imageIdByRef.get(ref);
+    return known !== undefined && this.imageLabels.has(known) ? null : this.inspectImage(ref);
+  }
+
+  /**
+   * The labels baked into the container's image, to tell them from those the organiser set at
+   * `docker run` (identity.ts, docs/security.md). null: not known (image gone, inspect failed).
+   * A name can be re-tagged meanwhile: a prefetched image counts only if its id is the container's.
+   */
+  private async labelsOfImage(imageId: string, prefetched: Promise<ImageFacts | null> | null): Promise<Record<string, string> | null> {
+    const byName = prefetched ? await prefetched : null;
+    if (byName?.id === imageId) return byName.labels;
+    return this.imageLabels.get(imageId) ?? (await this.inspectImage(imageId))?.labels ?? null;
+  }
+
   /** Attaches a run to a container (from a start event, or from a listing: late). */
   private async attach(containerId: string, mode: AttachMode, info?: InspectFacts | null): Promise<void> {
     if (this.ignored.has(containerId)) return;
+    const prefetch = mode.late ? null : this.prefetchImage(mode.imageRef);
     info ??= await this.inspect(containerId);
     if (!info) return;
     const existing = this.tracked.get(containerId);
@@ -176,7 +225,9 @@ export class DockerWatcher implements Attachment {
     // The hierarchy that holds this container's own cgroup (its path names the container id), checked on disk.
     const pick: CgroupPick | { reason: string } | null = procText !== null && mounts ? pickCgroup(procText, mounts, { mustContain: info.Id }) : null;
     const paths = pick && 'paths' in pick ? pick.paths : null;
-    const who = containerIdentity(info, node, this.ctx.config.timeLimit, listDir);
+    // After /proc was read: a container that exits meanwhile keeps its cgroup paths.
+    const imageLabels = await this.labelsOfImage(info.Image, prefetch);
+    const who = containerIdentity(info, node, this.ctx.config.timeLimit, { imageLabels, trustImageLabels: this.ctx.config.unsafeTrustImageLabels }, listDir);
     const flags = [...who.flags];
     if (pick && 'paths' in pick) {
       flags.push(`method: cgroup ${pick.method}`);

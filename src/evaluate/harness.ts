@@ -21,6 +21,7 @@ import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
 import { finalTable, reportPaths, writeCsvs } from './report.js';
 import { openIdleGuard, type IdleGuard } from './idle.js';
+import { maskUnsafe } from '../core/text.js';
 
 export interface HarnessResult {
   summary: EvaluationSummary;
@@ -80,7 +81,7 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
 }
 
 function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): string {
-  const name = r.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
+  const name = maskUnsafe(r.name).slice(0, 80);
   if (r.state === 'error') return `case ${i}/${total} ${name}: HARNESS ERROR: ${r.error}`;
   const s = run?.summary;
   const parts = [`${r.status ?? r.state}`, r.end === 'killed at time limit' ? 'killed at the time limit' : `exit ${r.exitCode ?? '?'}`, r.outputPresent ? 'output ok' : 'output MISSING'];

@@ -1,5 +1,6 @@
 // `flare-agent evaluate` options, validated into one typed object. Pure; bad input → UsageError (exit 2).
 import { UsageError } from '../commands/action.js';
+import { hasUnsafe, isDecimal } from '../core/text.js';
 
 export interface EvaluateOptions {
   /** A tarball path (docker load) or an image reference (name:tag). */
@@ -55,12 +56,12 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   const outDir = str(o.out);
   if (!image || !casesDir || !outDir) throw new UsageError('--image, --cases and --out are required');
   const team = str(o.team);
-  if (team !== null && (team.length > 100 || /[\x00-\x1f\x7f]/.test(team))) throw new UsageError('--team: at most 100 printable characters');
+  if (team !== null && (team.length > 100 || hasUnsafe(team))) throw new UsageError('--team: at most 100 printable characters');
   const gpuRaw = str(o.gpu) ?? '0';
   if (gpuRaw !== 'none' && !/^\d{1,3}$/.test(gpuRaw)) throw new UsageError(`--gpu: expected a GPU index or none, got ${JSON.stringify(gpuRaw)}`);
   let timeLimitSeconds: number | null = null;
   if (o.timeLimit !== undefined) {
-    timeLimitSeconds = Number(o.timeLimit);
+    timeLimitSeconds = isDecimal(String(o.timeLimit)) ? Number(o.timeLimit) : NaN;
     if (!Number.isFinite(timeLimitSeconds) || timeLimitSeconds <= 0 || timeLimitSeconds > 604800) throw new UsageError(`--time-limit: expected seconds in (0, 604800], got ${JSON.stringify(o.timeLimit)}`);
   }
   const intervalMs = o.intervalMs === undefined ? 100 : Number(o.intervalMs);

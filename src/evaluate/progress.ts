@@ -1,5 +1,6 @@
 // Progress on the terminal: a redrawn bar on a TTY (case i/N, elapsed vs limit, ETA), plain lines
 // otherwise. Case names are untrusted: control characters are dropped before printing.
+import { maskUnsafe } from '../core/text.js';
 
 export interface Progress {
   caseStarted(index: number, total: number, caseName: string, limitSeconds: number | null): void;
@@ -8,7 +9,7 @@ export interface Progress {
   stop(): void;
 }
 
-const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
+const clean = (s: string): string => maskUnsafe(s).slice(0, 80);
 
 export function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';

@@ -8,6 +8,7 @@ import { csvLine, formatNumber } from '../export/csv.js';
 import { flareCsv, flareFileName } from '../export/flare-csv.js';
 import { safeName } from '../plot/files.js';
 import type { CaseRecord } from './record.js';
+import { maskUnsafe } from '../core/text.js';
 
 export interface ReportFiles {
   efficiency: string;
@@ -58,7 +59,7 @@ export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: rea
   writeFileSync(files.cases, casesCsv(records));
 }
 
-const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 60);
+const clean = (s: string): string => maskUnsafe(s).slice(0, 60);
 
 /** The terminal table: one row per case with the exact scoring figures. */
 export function finalTable(records: readonly CaseRecord[], runs: ReadonlyMap<string, Run>): string {

@@ -1,13 +1,20 @@
 // CSV building blocks shared by the API, the `export` CLI and the web page. Pure.
 import type { Run, RunSample } from '../core/types.js';
+import { BIDI_CHARS } from '../core/text.js';
 
-/** Fields from untrusted names that a spreadsheet would run as a formula get a leading quote. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * Fields from untrusted names that a spreadsheet would run as a formula get a leading quote: those
+ * whose first non-space character is = + - @ (spreadsheets skip leading spaces: ` =1+1` is a formula
+ * too), and those starting with a tab or CR (OWASP "CSV injection").
+ */
+const FORMULA_START = /^\s*[=+\-@]|^[\t\r]/;
 
 export function csvField(value: string | number | null | undefined): string {
   if (value == null) return '';
   if (typeof value === 'number') return formatNumber(value);
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  // Bidi controls could make a viewer show a cell other than what it holds: never written.
+  const plain = value.replace(BIDI_CHARS, '');
+  const safe = FORMULA_START.test(plain) ? `'${plain}` : plain;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 

@@ -1,12 +1,13 @@
 // Optional bearer token. Compared through SHA-256 digests with timingSafeEqual: constant time, and
-// equal lengths whatever the client sends.
+// equal lengths whatever the client sends. The scheme name is case-insensitive (RFC 7235 §2.1), so
+// `bearer x` and `BEARER x` are the same credentials as `Bearer x`.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 export function tokenMatches(expected: string, header: string | undefined): boolean {
-  const m = /^Bearer ([\x21-\x7e]{1,1024})$/.exec(header ?? '');
+  const m = /^bearer +([\x21-\x7e]{1,1024})$/i.exec(header ?? '');
   const given = m ? m[1] : '';
   // Always compare, even without a token in the request, so timing says nothing either way.
   const same = timingSafeEqual(digest(expected), digest(given));

@@ -74,7 +74,7 @@ export function liveRouter(store: Store, live: LiveView | null): Router {
     res.type('image/svg+xml');
     res.set('Content-Disposition', `inline; filename="${safeName(run.case)}_${safeName(run.id)}_${panelKind.toUpperCase()}.svg"`);
     // A served SVG runs scripts when opened directly: ours has none, and this forbids any.
-    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
     res.send(panelSvg(plot, panel));
   });
 

@@ -6,7 +6,11 @@ import type { Store } from '../store/types.js';
 import { apiRouter } from './api.js';
 import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
+import { parseListen } from './guard.js';
 import type { AgentMetrics } from './metrics.js';
+
+/** Moved to guard.ts (the start-time check needs it without express); kept here for callers. */
+export { parseListen };
 
 export interface AppDeps {
   store: Store;
@@ -15,10 +19,29 @@ export interface AppDeps {
   metrics: AgentMetrics | null;
   /** When set, /api needs `Authorization: Bearer <token>`. */
   token?: string;
-  /** With a token: whether /metrics stays open (default true, so Prometheus needs no secret). */
+  /** With a token: whether /metrics stays open (default false: it publishes per-team results). */
   metricsOpen?: boolean;
   /** Static files of the web page, served at /. */
   webDir?: string;
+}
+
+/**
+ * On every response: no MIME sniffing (a JSON or CSV body holding participants' text is never run as
+ * HTML), no Referer leaking run ids, and a CSP that allows only our own scripts and no framing
+ * (clickjacking). A route may set a stricter CSP of its own (the SVG plot does).
+ */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Frame-Options': 'DENY',
+  });
+  next();
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -27,10 +50,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false);
   // Plain key=value parsing: no nested objects from query strings.
   app.set('query parser', 'simple');
+  app.use(securityHeaders);
   const guard = deps.token ? requireToken(deps.token) : null;
 
   const metricsHandlers: express.RequestHandler[] = [];
-  if (guard && deps.metricsOpen === false) metricsHandlers.push(guard);
+  if (guard && deps.metricsOpen !== true) metricsHandlers.push(guard);
   app.get('/metrics', ...metricsHandlers, async (_req, res, next) => {
     if (!deps.metrics) return void res.status(404).json({ error: 'no agent running here: metrics are not available' });
     try {
@@ -70,14 +94,6 @@ export interface Listening {
   server: http.Server;
   port: number;
   close(): Promise<void>;
-}
-
-/** Parses "host:port" ("[::1]:9465" for IPv6); port 0 picks a free one. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new Error(`listen: expected host:port, got ${JSON.stringify(listen)}`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
 export async function listen(app: express.Express, listenAddr: string): Promise<Listening> {

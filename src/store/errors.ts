@@ -35,3 +35,14 @@ export class UnknownRunError extends Error {
     this.name = 'UnknownRunError';
   }
 }
+
+/** A file that is not a flare-agent database (another program's, or unrecognised): refused unchanged. */
+export class ForeignDatabaseError extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: not a flare-agent database, refused unchanged: ${reason}`);
+    this.name = 'ForeignDatabaseError';
+  }
+}

@@ -22,6 +22,7 @@ import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './error
 import { MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
+import { checkOpenedFile, FLARE_APPLICATION_ID, refuseForeignFile } from './foreign.js';
 import { checkNotNewer, migrate, prepareNewFile, SCHEMA_VERSION } from './schema.js';
 import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
 
@@ -44,14 +45,17 @@ const ITERATE_PAGE_CHUNKS = 64;
 /** Opens (creating it and its parent directories if needed) and upgrades the database at `path`. */
 export function openStore(path: string, opts: StoreOptions = {}): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  refuseForeignFile(path); // before anything below writes to the file
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkOpenedFile(db, path); // again on this connection: the file may have been created meanwhile
     checkNotNewer(db, path);
     prepareNewFile(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db, path);
+    if (db.pragma('application_id', { simple: true }) !== FLARE_APPLICATION_ID) db.pragma(`application_id = ${FLARE_APPLICATION_ID}`);
   } catch (err) {
     db.close();
     throw err;
@@ -64,6 +68,7 @@ export function openStoreReadOnly(path: string): Store {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    checkOpenedFile(db, path);
     const version = checkNotNewer(db, path);
     if (version < SCHEMA_VERSION) {
       throw new SchemaVersionError(

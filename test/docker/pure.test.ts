@@ -8,6 +8,8 @@ import { isSelected, parseSelector } from '../../src/docker/select.js';
 import { dockerSpanSeconds, epochNsToMonoNs, parseDockerTimeNs } from '../../src/docker/time.js';
 
 const ID = 'a'.repeat(64);
+/** Labels given at `docker run`: the image has none of them. */
+const ORG = { imageLabels: {}, trustImageLabels: false };
 
 function inspect(over: Partial<InspectFacts> = {}, labels: Record<string, string> = {}): InspectFacts {
   return {
@@ -42,7 +44,7 @@ describe('selection', () => {
 
 describe('identity', () => {
   it('takes team and case from labels, ids, image and name without the slash', () => {
-    const who = containerIdentity(inspect({}, { 'flare.team': 'Blue', 'flare.case': 'c07' }), 'node1', null, () => null);
+    const who = containerIdentity(inspect({}, { 'flare.team': 'Blue', 'flare.case': 'c07' }), 'node1', null, ORG, () => null);
     expect(who.identity).toEqual({
       kind: 'container', team: 'Blue', case: 'c07', node: 'node1', containerId: ID, containerName: 'team-blue',
       image: 'blue/seg:latest', imageId: 'sha256:' + 'b'.repeat(64), gpuDevices: [],
@@ -52,32 +54,60 @@ describe('identity', () => {
   it('falls back to the container name, and to the input file of the /workspace/inputs bind mount', () => {
     const listed: string[] = [];
     const mounts = [{ Type: 'bind', Source: '/data/out', Destination: '/workspace/outputs' }, { Type: 'bind', Source: '/data/in', Destination: '/workspace/inputs' }];
-    const who = containerIdentity(inspect({ Mounts: mounts }), 'n', null, (dir) => (listed.push(dir), ['notes.txt', 'FLARETs_0001_0000.nii.gz']));
+    const who = containerIdentity(inspect({ Mounts: mounts }), 'n', null, ORG, (dir) => (listed.push(dir), ['notes.txt', 'FLARETs_0001_0000.nii.gz']));
     expect(listed).toEqual(['/data/in']);
     expect(who.identity.team).toBe('team-blue');
     expect(who.identity.case).toBe('FLARETs_0001');
-    const none = containerIdentity(inspect(), 'n', null, () => ['x.nii.gz']);
+    const none = containerIdentity(inspect(), 'n', null, ORG, () => ['x.nii.gz']);
     expect(none.identity.case).toBe('team-blue');
-    const several = containerIdentity(inspect({ Mounts: mounts }), 'n', null, () => ['b.nii.gz', 'a_0000.nii.gz']);
+    const several = containerIdentity(inspect({ Mounts: mounts }), 'n', null, ORG, () => ['b.nii.gz', 'a_0000.nii.gz']);
     expect(several.identity.case).toBe('a');
     expect(several.flags).toEqual(['case-ambiguous:2-inputs']);
   });
   it('strips control characters, limits length, and ignores blank labels', () => {
     expect(cleanText('a\u0000b\nc\u009bd<e>')).toBe('abcd<e>');
     expect(cleanText('é'.repeat(300))).toHaveLength(200);
-    const who = containerIdentity(inspect({}, { 'flare.team': ' \n', 'flare.case': '\u0007' }), 'n', null, () => null);
+    const who = containerIdentity(inspect({}, { 'flare.team': ' \n', 'flare.case': '\u0007' }), 'n', null, ORG, () => null);
     expect(who.identity.team).toBe('team-blue');
     expect(who.identity.case).toBe('team-blue');
     expect(caseFromFileName('case.nii.gz')).toBe('case');
   });
-  it('takes the time limit from the label when it is a positive finite number, else the default with a flag', () => {
-    expect(containerIdentity(inspect({}, { 'flare.time_limit_s': '60.5' }), 'n', 10, () => null).timeLimitSeconds).toBe(60.5);
-    expect(containerIdentity(inspect(), 'n', 10, () => null).timeLimitSeconds).toBe(10);
-    for (const bad of ['0', '-1', 'abc', 'Infinity', '1e999', '', '0x10']) {
-      const who = containerIdentity(inspect({}, { 'flare.time_limit_s': bad }), 'n', null, () => null);
+  it('takes the time limit from the label when it is a decimal in range and not above --time-limit, else the ceiling with a flag', () => {
+    expect(containerIdentity(inspect({}, { 'flare.time_limit_s': '60.5' }), 'n', null, ORG, () => null).timeLimitSeconds).toBe(60.5);
+    expect(containerIdentity(inspect({}, { 'flare.time_limit_s': '6.5' }), 'n', 10, ORG, () => null).timeLimitSeconds).toBe(6.5);
+    const above = containerIdentity(inspect({}, { 'flare.time_limit_s': '60.5' }), 'n', 10, ORG, () => null);
+    expect(above.timeLimitSeconds).toBe(10);
+    expect(above.flags).toEqual(['time-limit-label-above-ceiling']);
+    expect(containerIdentity(inspect(), 'n', 10, ORG, () => null).timeLimitSeconds).toBe(10);
+    for (const bad of ['0', '-1', 'abc', 'Infinity', '1e999', '1e308', '604801', '', '0x10', ' ', '[5]']) {
+      const who = containerIdentity(inspect({}, { 'flare.time_limit_s': bad }), 'n', null, ORG, () => null);
       expect(who.timeLimitSeconds, bad).toBeNull();
       expect(who.flags, bad).toContain('invalid-time-limit-label');
     }
+  });
+  it('ignores flare.* labels the image carries with the same value, and flags them', () => {
+    const image = { 'flare.team': 'victim', 'flare.time_limit_s': '99999', 'org.opencontainers.image.title': 'x' };
+    const spoofed = inspect({}, { ...image, 'flare.case': 'c1' });
+    const who = containerIdentity(spoofed, 'n', 2, { imageLabels: image, trustImageLabels: false }, () => null);
+    expect(who.identity.team).toBe('team-blue');
+    expect(who.identity.case).toBe('c1');
+    expect(who.timeLimitSeconds).toBe(2);
+    expect(who.flags).toEqual(['label-from-image:flare.team', 'label-from-image:flare.time_limit_s']);
+    // The organiser overriding the image's value at `docker run` is trusted.
+    const overridden = containerIdentity(inspect({}, { ...image, 'flare.team': 'blue' }), 'n', 2, { imageLabels: image, trustImageLabels: false }, () => null);
+    expect(overridden.identity.team).toBe('blue');
+    // Blind trust, on request: identity from the image, the limit still capped by the ceiling.
+    const blind = containerIdentity(spoofed, 'n', 2, { imageLabels: image, trustImageLabels: true }, () => null);
+    expect(blind.identity.team).toBe('victim');
+    expect(blind.timeLimitSeconds).toBe(2);
+    expect(blind.flags).toContain('unsafe-trust-image-labels');
+    // The image's labels unknown: no flare.* label can be trusted.
+    const unknown = containerIdentity(inspect({}, { 'flare.team': 'blue' }), 'n', null, { imageLabels: null, trustImageLabels: false }, () => null);
+    expect(unknown.identity.team).toBe('team-blue');
+    expect(unknown.flags).toEqual(['image-labels-unknown']);
+  });
+  it('strips bidi controls like other control characters', () => {
+    expect(cleanText('abc\u202Egnp.exe\u2066x\u2069\u200e')).toBe('abcgnp.exex');
   });
   it('reads requested GPUs from DeviceRequests', () => {
     const gpu = [['gpu']];

@@ -222,7 +222,7 @@ describe('bearer token', () => {
     }
   }
 
-  it('guards /api, leaves /healthz and (by default) /metrics open', async () => {
+  it('guards /api and (by default) /metrics, leaves /healthz open', async () => {
     await withServer({}, async (url) => {
       const none = await fetch(`${url}/api/v1/runs`);
       expect(none.status).toBe(401);
@@ -232,14 +232,15 @@ describe('bearer token', () => {
       expect((await fetch(`${url}/api/v1/runs`, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
       expect((await fetch(`${url}/api/v1/export/flare22.csv`)).status).toBe(401);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
-      expect((await fetch(`${url}/metrics`)).status).toBe(200);
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
     });
   });
 
-  it('guards /metrics too when metricsOpen is false', async () => {
-    await withServer({ metricsOpen: false }, async (url) => {
-      expect((await fetch(`${url}/metrics`)).status).toBe(401);
-      expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer s3cret-token' } })).status).toBe(200);
+  it('leaves /metrics open only when metricsOpen is set', async () => {
+    await withServer({ metricsOpen: true }, async (url) => {
+      expect((await fetch(`${url}/metrics`)).status).toBe(200);
+      expect((await fetch(`${url}/api/v1/runs`)).status).toBe(401);
     });
   });
 });

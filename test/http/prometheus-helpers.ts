@@ -33,10 +33,11 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(targets: string[], job = 'flare-agent'): Promise<RunningPrometheus> {
+/** `configText`, when given, replaces the generated config (e.g. the shipped one, adapted). */
+export async function startPrometheus(targets: string[], job = 'flare-agent', configText?: string): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'flare-prom-'));
   const port = await freePort();
-  const config = [
+  const config = configText ?? [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',

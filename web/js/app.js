@@ -1,5 +1,6 @@
 // Hash router: #/ node view, #/runs?… runs view, #/run/<id> run detail. Each view returns a stop()
 // that cancels its polling when the page moves on.
+import { interceptApiLinks } from './api.js';
 import { clear } from './dom.js';
 import { nodeView } from './node-view.js';
 import { runsView } from './runs-view.js';
@@ -28,5 +29,6 @@ function route() {
   for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('active', a.dataset.nav === nav);
 }
 
+interceptApiLinks();
 window.addEventListener('hashchange', route);
 route();
