@@ -29,7 +29,8 @@ export function register(program: Command): void {
     .option('--resume', 'skip cases already measured to the end for the same image id')
     .option('--gpu-source <source>', 'embedded agent: auto, nvml, nvidia-smi or none', 'auto')
     .option('--interval-ms <n>', 'embedded agent: sampling interval', '100')
-    .option('--plot-format <format>', 'svg or png', 'png');
+    .option('--plot-format <format>', 'svg or png', 'png')
+    .option('--profile <name|file>', 'challenge profile of <team>_Efficiency.csv (flare21, flare22, flare23, flare24, generic or a .json file)', 'flare22');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       const o = parseEvaluateOptions(opts);

@@ -19,7 +19,8 @@ import { teamFromImage } from './options.js';
 import type { Progress } from './progress.js';
 import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
-import { finalTable, reportPaths, writeCsvs } from './report.js';
+import { finalTable, harnessSpans, reportPaths, writeCsvs } from './report.js';
+import { profileFromOption } from '../commands/export.js';
 
 export interface HarnessResult {
   summary: EvaluationSummary;
@@ -63,7 +64,7 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
       },
       signal,
     );
-    Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds });
+    Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds, beforeCreateMonoNs: exec.beforeCreateMonoNs, afterRemoveMonoNs: exec.afterRemoveMonoNs });
     record.outputPresent = outputPresent(dirs.outputs, c);
     const measured = await measurer.finishedRun(exec.containerId, sinceWallMs);
     record.runId = measured.run.id;
@@ -88,6 +89,8 @@ function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): str
 }
 
 export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logger, signal: AbortSignal): Promise<HarnessResult> {
+  // Read first: a malformed profile stops the evaluation before any case runs (exit 2, naming the field).
+  const profile = profileFromOption(o.profile);
   const outDir = resolve(o.outDir);
   mkdirSync(outDir, { recursive: true });
   const cases = listCases(o.casesDir);
@@ -157,7 +160,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   }
   summary.finishedAt = new Date().toISOString();
   summary.totals = totalsOf(records, cases.length);
-  writeCsvs(files, [...runs.values()], records);
+  writeCsvs(files, [...runs.values()], records, await measurer.officialCsv([...runs.values()], profile, o.profile, harnessSpans(records), new Date(summary.startedAt).getTime() - 1000));
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   return { summary, table: finalTable(records, runs), ok: everyCaseRan(summary.totals) };
 }

@@ -21,6 +21,8 @@ export interface EvaluateOptions {
   gpuSource: 'auto' | 'nvml' | 'nvidia-smi' | 'none';
   intervalMs: number;
   plotFormat: 'svg' | 'png';
+  /** Challenge profile (name or file) for <team>_Efficiency.csv's official figures. */
+  profile: string;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -83,5 +85,6 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     gpuSource,
     intervalMs,
     plotFormat,
+    profile: str(o.profile) ?? 'flare22',
   };
 }

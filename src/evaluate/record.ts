@@ -13,6 +13,9 @@ export interface CaseRecord {
   oomKilled: boolean;
   outputPresent: boolean | null;
   harnessWallSeconds: number | null;
+  /** The harness's own span on CLOCK_MONOTONIC (ns): just before create, just after removal. */
+  beforeCreateMonoNs?: number | null;
+  afterRemoveMonoNs?: number | null;
   /** The measured run's status (timeout when over the limit). */
   status: RunStatus | null;
   exceededTimeLimit: boolean | null;

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Run } from '../core/types.js';
 import { csvLine, formatNumber } from '../http/csv.js';
+import type { HarnessSpan } from '../export/official.js';
 import { flareCsv, flareFileName } from '../http/flare-csv.js';
 import { safeName } from '../plot/files.js';
 import type { CaseRecord } from './record.js';
@@ -50,10 +51,22 @@ export function casesCsv(records: readonly CaseRecord[]): string {
   return out;
 }
 
-/** Runs in case order (flareCsv sorts by start time, which is case order for one harness run). */
-export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: readonly CaseRecord[]): void {
+/** The harness's own span of each measured case, by run id (the official Time and span). */
+export function harnessSpans(records: readonly CaseRecord[]): Map<string, HarnessSpan> {
+  const out = new Map<string, HarnessSpan>();
+  for (const r of records) {
+    if (r.runId && r.beforeCreateMonoNs != null && r.afterRemoveMonoNs != null) out.set(r.runId, { beforeCreateMonoNs: r.beforeCreateMonoNs, afterRemoveMonoNs: r.afterRemoveMonoNs });
+  }
+  return out;
+}
+
+/**
+ * Runs in case order (flareCsv sorts by start time, which is case order for one harness run).
+ * officialCsvText: <team>_Efficiency.csv, the profile's official figures (the measurer forms them).
+ */
+export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: readonly CaseRecord[], officialCsvText: string): void {
   mkdirSync(files.plots, { recursive: true });
-  writeFileSync(files.efficiency, flareCsv([...runs], 'flare22', 'official', false));
+  writeFileSync(files.efficiency, officialCsvText);
   writeFileSync(files.efficiencyExact, flareCsv([...runs], 'flare22', 'exact', false));
   writeFileSync(files.cases, casesCsv(records));
 }
