@@ -108,6 +108,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
   const records: CaseRecord[] = [];
   const runs = new Map<string, Run>();
+  let officialText = '';
   const summary: EvaluationSummary = {
     tool: 'flare-agent evaluate',
     version: VERSION,
@@ -154,13 +155,15 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
       summary.totals = totalsOf(records, cases.length);
       writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
     }
+    // Formed while the measurer is open: the official figures read its traces.
+    officialText = await measurer.officialCsv([...runs.values()], profile, o.profile, harnessSpans(records), new Date(summary.startedAt).getTime() - 1000);
   } finally {
     progress.stop();
     await measurer.close();
   }
   summary.finishedAt = new Date().toISOString();
   summary.totals = totalsOf(records, cases.length);
-  writeCsvs(files, [...runs.values()], records, await measurer.officialCsv([...runs.values()], profile, o.profile, harnessSpans(records), new Date(summary.startedAt).getTime() - 1000));
+  writeCsvs(files, [...runs.values()], records, officialText);
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   return { summary, table: finalTable(records, runs), ok: everyCaseRan(summary.totals) };
 }

@@ -56,8 +56,22 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
     }
 
     const official = csvRows(join(out, 'teamalpha_Efficiency.csv'));
-    expect(official.slice(1).map((row) => row[0])).toEqual(['case_a', 'case_b_nooutput', 'case_c_slow']);
+    // FLARE22's Name is the input file's name: <case>_0000.nii.gz
+    expect(official.slice(1).map((row) => row[0])).toEqual(['case_a_0000.nii.gz', 'case_b_nooutput_0000.nii.gz', 'case_c_slow_0000.nii.gz']);
     expect(Number(official[3][1])).toBeGreaterThanOrEqual(LIMIT_S); // official Time: the real span, no penalty
+    // Official Time = the harness's create→removal span + the docker CLI's start and exit + the JSON write
+    // (flare22 profile: 0.06 + 0.012 + 0.005 s), rounded to 2 decimals.
+    const records = (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { cases: { beforeCreateMonoNs: number; afterRemoveMonoNs: number }[] }).cases;
+    for (const [i, rec] of records.entries()) {
+      const expected = (rec.afterRemoveMonoNs - rec.beforeCreateMonoNs) / 1e9 + 0.077;
+      expect(Math.abs(Number(official[i + 1][1]) - expected)).toBeLessThanOrEqual(0.005 + 1e-9);
+      expect(Number(official[i + 1][1])).toBeGreaterThan(Number(exact[i + 1][1]) > 3000 ? 0 : Number(exact[i + 1][1]));
+    }
+    for (const row of official.slice(1, 3)) {
+      // Host CPU and RAM over the span are present: the embedded agent samples the host.
+      expect(Number(row[5])).toBeGreaterThan(0);
+      expect(Number(row[7])).toBeGreaterThan(0); // AUC RAM: host used memory × nominal interval
+    }
 
     const status = csvRows(join(out, 'teamalpha_cases.csv'));
     const byName = new Map(status.slice(1).map((row) => [row[0], row]));

@@ -128,6 +128,11 @@ describe('one run', () => {
 });
 
 describe('FLARE export', () => {
+  // The official fixtures, by hand (flare22/flare24 profiles, docs/scoring.md): the run lives 1.0 → 13.5 s
+  // (mono), no create/destroy known, so the span is modelled: t0 = 1.0 − 0.18 − 0.06 = 0.76 s, the
+  // monitor ends at 13.5 + 0.015 + 0.012 = 13.527 s, Time = 12.772 s → 12.77. Ticks from 0.79 s every
+  // 0.1024 s up to 13.527 s: 125, each reading the held 3000 MiB → AUC 125 × 3000 × 0.1 = 37500.
+  // The store has no host samples here, so CPU and RAM stay empty (unknown, not zero).
   it.each([
     ['/api/v1/export/flare22.csv?team=alpha', 'flare22-alpha-exact.csv'],
     ['/api/v1/export/flare22.csv?team=alpha&figures=exact', 'flare22-alpha-exact.csv'],
