@@ -34,6 +34,19 @@ export interface SpanModel {
   resultWriteSeconds: number;
 }
 
+/** Run flag the watcher adds: `created-before-start:<s>s`, Docker's Created → StartedAt. */
+export const CREATED_BEFORE_START_FLAG = 'created-before-start:';
+
+/** Docker's create → start from the run's flags (null: not recorded, or malformed). */
+export function createdBeforeStartSeconds(flags: readonly string[]): number | null {
+  for (const f of flags) {
+    if (!f.startsWith(CREATED_BEFORE_START_FLAG)) continue;
+    const v = Number(f.slice(CREATED_BEFORE_START_FLAG.length).replace(/s$/, ''));
+    if (Number.isFinite(v) && v >= 0 && v < 3600) return v;
+  }
+  return null;
+}
+
 /** What is known about the container's life on CLOCK_MONOTONIC (ns). */
 export interface SpanFacts {
   startedMonoNs: number;
@@ -163,12 +176,33 @@ export function nodeGpuUsedMiB(node: NodeSample, gpuDevices: readonly string[]):
   return sum;
 }
 
+/**
+ * The node GPUs a run used when its request does not say (no --gpus, or count:n): the single device
+ * whose readings equal the run's own device-level samples at the same ticks most often (at least
+ * half of them). null: none matches.
+ */
+export function inferGpuDevices(samples: readonly RunSample[], nodes: readonly NodeSample[]): string[] | null {
+  const hits = new Map<number, number>();
+  let known = 0;
+  for (const s of samples) {
+    if (s.gpuDeviceMiB === null) continue;
+    known++;
+    const i = lastAtOrBefore(nodes, s.monoNs);
+    const n = nodes[i];
+    if (!n) continue;
+    for (const g of n.gpus) if (g.usedMiB === s.gpuDeviceMiB) hits.set(g.index, (hits.get(g.index) ?? 0) + 1);
+  }
+  let best: [number, number] | null = null;
+  for (const [index, count] of hits) if (best === null || count > best[1]) best = [index, count];
+  return best && best[1] * 2 >= known && known > 0 ? [String(best[0])] : null;
+}
+
 export interface OfficialTraceInput {
   /** The run's ticks (device-level GPU memory while the container lived). */
   samples: readonly RunSample[];
   /** Host ticks over the span and a little before it (CPU, RAM, device GPU outside the container's life). */
   nodeSamples: readonly NodeSample[];
-  /** The run's requested GPUs (indices/UUIDs/'all'); null: GPU only from the run's own samples. */
+  /** The run's requested GPUs (indices/UUIDs/'all'); null or empty: inferred (inferGpuDevices), else the run's own samples only. */
   gpuDevices: readonly string[] | null;
 }
 
@@ -193,9 +227,10 @@ export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loo
   const ticks = officialTicks(span, loop);
   const runGpu = input.samples.filter((s) => s.gpuDeviceMiB !== null);
   const nodes = [...input.nodeSamples].sort((a, b) => a.monoNs - b.monoNs);
-  const nodeGpu = input.gpuDevices
+  const devices = input.gpuDevices && input.gpuDevices.length > 0 && !input.gpuDevices.some((d) => d.startsWith('count:')) ? input.gpuDevices : inferGpuDevices(runGpu, nodes);
+  const nodeGpu = devices
     ? nodes.flatMap((n) => {
-        const v = nodeGpuUsedMiB(n, input.gpuDevices ?? []);
+        const v = nodeGpuUsedMiB(n, devices);
         return v === null ? [] : [{ monoNs: n.monoNs, v }];
       })
     : [];

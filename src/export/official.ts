@@ -1,7 +1,7 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
 // span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
 import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
-import { officialSpan, officialTrace, type SpanFacts } from '../core/official-model.js';
+import { createdBeforeStartSeconds, officialSpan, officialTrace, type SpanFacts } from '../core/official-model.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { flareRuns } from '../http/flare-csv.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
@@ -24,7 +24,13 @@ const NODE_MARGIN_MS = 5000;
 
 export function officialFiguresOfRun(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): OfficialFigures {
   const endedMonoNs = run.endedMonoNs ?? run.startedMonoNs;
-  const facts: SpanFacts = { startedMonoNs: run.startedMonoNs, endedMonoNs, harness: harness ?? null };
+  const createdSeconds = createdBeforeStartSeconds(run.summary?.flags ?? []);
+  const facts: SpanFacts = {
+    startedMonoNs: run.startedMonoNs,
+    endedMonoNs,
+    createdMonoNs: createdSeconds === null ? null : run.startedMonoNs - createdSeconds * 1e9,
+    harness: harness ?? null,
+  };
   const span = officialSpan(facts, profile.span);
   // Monotonic → wall through the run's own start pair: the node samples are selected by wall time.
   const toWallMs = (monoNs: number): number => run.startedWallMs + (monoNs - run.startedMonoNs) / 1e6;
