@@ -138,6 +138,7 @@ describe('FLARE export', () => {
     ['/api/v1/export/flare22.csv?team=alpha&figures=exact', 'flare22-alpha-exact.csv'],
     ['/api/v1/export/flare22.csv?team=alpha&figures=official', 'flare22-alpha-official.csv'],
     ['/api/v1/export/flare24.csv?team=alpha&figures=official', 'flare24-alpha-official.csv'],
+    ['/api/v1/export/official.csv?team=alpha&profile=flare24', 'flare24-alpha-official.csv'],
     ['/api/v1/export/flare22.csv?until=2024-05-01T10:05:00Z&since=2024-05-01T10:00:00Z', 'flare22-all-exact.csv'],
   ])('%s matches %s', async (path, file) => {
     const res = await get(path);
@@ -168,6 +169,8 @@ describe('bad input never gives a 500', () => {
     ['/api/v1/runs/r-a1?x=1', 'x'],
     ['/api/v1/export/flare22.csv?figures=best', 'figures'],
     ['/api/v1/export/flare24.csv?team=a&team=b', 'team'],
+    ['/api/v1/export/official.csv?profile=../../etc/passwd', 'profile'],
+    ['/api/v1/export/flare22.csv?profile=flare99', 'profile'],
   ])('%s → 400 naming %s', async (path, param) => {
     const res = await get(path);
     expect(res.status).toBe(400);
