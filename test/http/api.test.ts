@@ -148,6 +148,22 @@ describe('FLARE export', () => {
   });
 });
 
+describe('GET /api/v1/ranking', () => {
+  it('ranks the teams on the stored efficiency under a profile; accuracy metrics are skipped', async () => {
+    const res = await get('/api/v1/ranking?profile=flare23&since=2024-05-01T10:00:00Z&until=2024-05-01T10:05:00Z');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { profile: string; metrics: string[]; skippedMetrics: string[]; teams: { team: string; rank: number }[] };
+    expect(body.profile).toBe('flare23');
+    expect(body.metrics).toEqual(['time', 'aucGpu']);
+    expect(body.skippedMetrics).toEqual(['DSC', 'NSD']);
+    expect(body.teams.map((t) => t.team).sort()).toEqual(['alpha', 'beta']);
+  });
+
+  it.each(['profile=../x', 'profile=flare99', 'bogus=1'])('refuses %s with 400', async (q) => {
+    expect((await get(`/api/v1/ranking?${q}`)).status).toBe(400);
+  });
+});
+
 describe('bad input never gives a 500', () => {
   it.each([
     ['/api/v1/runs?limit=0', 'limit'],
