@@ -1,8 +1,9 @@
 // `flare-agent rank`: FLARE's rank-then-aggregate over the stored runs' efficiency and, with
 // --accuracy, the organisers' DSC/NSD CSV (docs/scoring.md, "Ranking").
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatNumber } from '../http/csv.js';
+import { csvLine, formatNumber } from '../http/csv.js';
+import { bootstrapRanking, longFormatRows, type BootstrapResult } from '../scoring/bootstrap.js';
 import { addSourceOptions, filterFromOptions, openReader, runAction, UsageError } from '../http/reader.js';
 import { AccuracyCsvError, efficiencyValues, parseAccuracyCsv } from '../scoring/inputs.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
@@ -24,12 +25,18 @@ export function readAccuracy(file: string): MetricValue[] {
 
 const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 60);
 
-export function rankingTable(r: Ranking): string {
-  const head = ['RANK', 'TEAM', 'SCORE', ...r.metrics.map((m) => `${m.toUpperCase()}_RANK`), 'MISSING_CASES'];
-  const rows = r.teams.map((t) => [String(t.rank), clean(t.team), formatNumber(t.score, 4), ...r.metrics.map((m) => formatNumber(t.meanRankByMetric[m], 3)), String(t.missingCases)]);
+export function rankingTable(r: Ranking, boot: BootstrapResult | null): string {
+  const head = ['RANK', 'TEAM', 'SCORE', ...r.metrics.map((m) => `${m.toUpperCase()}_RANK`), 'MISSING_CASES', ...(boot ? ['MEDIAN_RANK', 'RANK_95%', 'P_TOP3'] : [])];
+  const u = new Map(boot?.teams.map((t) => [t.team, t]));
+  const rows = r.teams.map((t) => {
+    const b = u.get(t.team);
+    const extra = boot ? [formatNumber(b?.medianRank, 1), b ? `${formatNumber(b.rankLow, 1)}–${formatNumber(b.rankHigh, 1)}` : '', formatNumber(b?.pTop3, 3)] : [];
+    return [String(t.rank), clean(t.team), formatNumber(t.score, 4), ...r.metrics.map((m) => formatNumber(t.meanRankByMetric[m], 3)), String(t.missingCases), ...extra];
+  });
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((row) => row[i].length)));
   const lines = [head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   if (r.skippedMetrics.length > 0) lines.push(`skipped (no values): ${r.skippedMetrics.join(', ')}`);
+  if (boot) lines.push(`bootstrap: ${boot.resamples} resamples of the cases (seed ${boot.seed}); Kendall's tau vs the full ranking: median ${formatNumber(boot.kendallTau.median, 3)}, 95 % ${formatNumber(boot.kendallTau.low, 3)}–${formatNumber(boot.kendallTau.high, 3)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -37,10 +44,17 @@ export function register(program: Command): void {
   const cmd = addSourceOptions(program.command('rank').description('rank teams: per case and metric, then the weighted mean of ranks (FLARE)'))
     .option('--profile <name|file>', 'challenge profile: metrics, weights, worst values, ties', DEFAULT_PROFILE)
     .option('--accuracy <csv>', 'accuracy values, CSV with columns team,case,metric,value (DSC, NSD, …)')
+    .option('--bootstrap <n>', 'resamples of the cases for rank intervals (0: none)', '1000')
+    .option('--seed <n>', 'bootstrap seed', '1')
+    .option('--long-csv <file>', 'also write the ranked values in challengeR\'s long format (team,case,metric,value)')
     .option('--json', 'print the ranking as JSON');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       const profile = profileFromOption(opts.profile as string);
+      const resamples = Number(opts.bootstrap);
+      if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) throw new UsageError('--bootstrap: expected an integer 0 to 100000');
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
       const accuracy = opts.accuracy === undefined ? [] : readAccuracy(opts.accuracy as string);
       const filter = filterFromOptions(opts);
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
@@ -48,7 +62,13 @@ export function register(program: Command): void {
         const runs = await reader.runs(filter);
         const values = [...efficiencyValues(runs, profile), ...accuracy];
         const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
-        process.stdout.write(opts.json ? JSON.stringify({ profile: profile.name, ...ranking }, null, 2) + '\n' : rankingTable(ranking));
+        const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;
+        if (opts.longCsv !== undefined) {
+          let csv = csvLine(['team', 'case', 'metric', 'value']);
+          for (const row of longFormatRows(values, profile.ranking.metrics)) csv += csvLine([row.team, row.case, row.metric, formatNumber(row.value, 9)]);
+          writeFileSync(opts.longCsv as string, csv);
+        }
+        process.stdout.write(opts.json ? JSON.stringify({ profile: profile.name, ...ranking, bootstrap: boot }, null, 2) + '\n' : rankingTable(ranking, boot));
       } finally {
         reader.close();
       }

@@ -1,5 +1,5 @@
 // FLARE's rank-then-aggregate against hand-computed rankings: ties, missing cases, penalties, weights.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,9 +124,14 @@ describe('flare-agent rank (built CLI, real SQLite file)', () => {
   it('ranks with the accuracy CSV (alpha better on DSC and NSD, beta on every efficiency metric)', async () => {
     const acc = join(dir, 'acc.csv');
     writeFileSync(acc, 'team,case,metric,value\nalpha,c1,DSC,0.9\nbeta,c1,DSC,0.8\nalpha,c1,NSD,0.9\nbeta,c1,NSD,0.8\n');
-    const r = await cli(['rank', '--db', db.path, '--accuracy', acc, '--json']);
+    const long = join(dir, 'long.csv');
+    const r = await cli(['rank', '--db', db.path, '--accuracy', acc, '--json', '--long-csv', long, '--bootstrap', '200', '--seed', '3']);
     expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout) as { teams: { team: string; rank: number; score: number }[] };
+    const out = JSON.parse(r.stdout) as { teams: { team: string; rank: number; score: number }[]; bootstrap: { resamples: number; teams: { rankLow: number; rankHigh: number }[] } };
+    // One case: every resample is that case, so the intervals are the full places.
+    expect(out.bootstrap.resamples).toBe(200);
+    expect(out.bootstrap.teams.map((t) => [t.rankLow, t.rankHigh])).toEqual([[1, 1], [1, 1]]);
+    expect(readFileSync(long, 'utf8').split('\n').slice(0, 3)).toEqual(['team,case,metric,value', 'alpha,c1,DSC,0.9', 'alpha,c1,NSD,0.9']);
     // FLARE22 weights DSC 1, NSD 1, time 1, aucGpu 0.5, aucCpu 0.5 (total 4):
     // alpha (1 + 1 + 2 + 0.5·2 + 0.5·2)/4 = 1.5; beta (2 + 2 + 1 + 0.5 + 0.5)/4 = 1.5 → tied first.
     expect(out.teams.map((t) => [t.team, t.rank, t.score])).toEqual([['alpha', 1, 1.5], ['beta', 1, 1.5]]);
