@@ -30,6 +30,8 @@ export function register(program: Command): void {
     .option('--gpu-source <source>', 'embedded agent: auto, nvml, nvidia-smi or none', 'auto')
     .option('--interval-ms <n>', 'embedded agent: sampling interval', '100')
     .option('--plot-format <format>', 'svg or png', 'png')
+    .option('--repeat <n>', 'run every case n times, in an order shuffled with --seed; <team>_repeats.csv gives the median, min–max and CV', '1')
+    .option('--seed <n>', 'seed of the --repeat order', '1')
     .option('--profile <name|file>', 'challenge profile of <team>_Efficiency.csv (flare21, flare22, flare23, flare24, generic or a .json file)', 'flare22');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {

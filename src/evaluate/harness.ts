@@ -20,6 +20,7 @@ import type { Progress } from './progress.js';
 import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
 import { finalTable, harnessSpans, reportPaths, writeCsvs } from './report.js';
+import { repeatSchedule, repeatsCsv } from './repeats.js';
 import { profileFromOption } from '../commands/export.js';
 
 export interface HarnessResult {
@@ -79,6 +80,16 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
   }
 }
 
+/** The measured runs of each case, over its repeats. */
+function runsByCase(records: readonly CaseRecord[], runs: ReadonlyMap<string, Run>): Map<string, Run[]> {
+  const out = new Map<string, Run[]>();
+  for (const r of records) {
+    const run = r.runId ? runs.get(r.runId) : undefined;
+    if (run) out.set(r.name, [...(out.get(r.name) ?? []), run]);
+  }
+  return out;
+}
+
 function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): string {
   const name = r.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
   if (r.state === 'error') return `case ${i}/${total} ${name}: HARNESS ERROR: ${r.error}`;
@@ -108,6 +119,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
   const records: CaseRecord[] = [];
   const runs = new Map<string, Run>();
+  const schedule = repeatSchedule(cases, o.repeat, o.seed);
   let officialText = '';
   const summary: EvaluationSummary = {
     tool: 'flare-agent evaluate',
@@ -121,12 +133,14 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
     startedAt: new Date().toISOString(),
     finishedAt: null,
     cases: records,
-    totals: totalsOf([], cases.length),
-    files: { ...files },
+    totals: totalsOf([], schedule.length),
+    // The repeats file exists only with --repeat above 1.
+    files: Object.fromEntries(Object.entries(files).filter(([k]) => k !== 'repeats' || o.repeat > 1)),
   };
   try {
-    for (const [k, c] of cases.entries()) {
+    for (const [k, { item: c, repeat }] of schedule.entries()) {
       const i = k + 1;
+      const label = o.repeat > 1 ? `${c.name} (repeat ${repeat}/${o.repeat})` : c.name;
       const earlier = skip.get(c.name);
       if (earlier?.runId) {
         const measured = await measurer.runById(earlier.runId);
@@ -134,16 +148,17 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
           records.push(earlier);
           runs.set(measured.run.id, measured.run);
           writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
-          progress.note(`case ${i}/${cases.length} ${c.name}: skipped (--resume: measured before)`);
+          progress.note(`case ${i}/${schedule.length} ${c.name}: skipped (--resume: measured before)`);
           continue;
         }
       }
       if (signal.aborted) {
-        records.push({ ...emptyRecord(c.name), state: 'interrupted', error: 'not run: interrupted' });
+        records.push({ ...emptyRecord(c.name), ...(o.repeat > 1 ? { repeat } : {}), state: 'interrupted', error: 'not run: interrupted' });
         continue;
       }
-      progress.caseStarted(i, cases.length, c.name, o.timeLimitSeconds);
+      progress.caseStarted(i, schedule.length, label, o.timeLimitSeconds);
       const { record, run } = await runOne(docker, measurer, o, team, image.ref, c, dirs, signal);
+      if (o.repeat > 1) record.repeat = repeat;
       records.push(record);
       if (run) {
         runs.set(run.id, run);
@@ -151,8 +166,8 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
         mkdirSync(files.plots, { recursive: true });
         if (measured) writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
       }
-      progress.caseFinished(caseLine(i, cases.length, record, run));
-      summary.totals = totalsOf(records, cases.length);
+      progress.caseFinished(caseLine(i, schedule.length, { ...record, name: label }, run));
+      summary.totals = totalsOf(records, schedule.length);
       writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
     }
     // Formed while the measurer is open: the official figures read its traces.
@@ -162,8 +177,9 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
     await measurer.close();
   }
   summary.finishedAt = new Date().toISOString();
-  summary.totals = totalsOf(records, cases.length);
+  summary.totals = totalsOf(records, schedule.length);
   writeCsvs(files, [...runs.values()], records, officialText);
+  if (o.repeat > 1) writeFileSync(files.repeats, repeatsCsv(runsByCase(records, runs)));
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   return { summary, table: finalTable(records, runs), ok: everyCaseRan(summary.totals) };
 }

@@ -23,6 +23,9 @@ export interface EvaluateOptions {
   plotFormat: 'svg' | 'png';
   /** Challenge profile (name or file) for <team>_Efficiency.csv's official figures. */
   profile: string;
+  /** Runs per case (1: once, in case order); above 1 the order is shuffled with `seed`. */
+  repeat: number;
+  seed: number;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -67,6 +70,11 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   if (plotFormat !== 'svg' && plotFormat !== 'png') throw new UsageError('--plot-format: expected svg or png');
   const network = str(o.network) ?? 'none';
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new UsageError('--network: expected a Docker network name');
+  const repeat = o.repeat === undefined ? 1 : Number(o.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new UsageError('--repeat: expected an integer 1 to 100');
+  const seed = o.seed === undefined ? 1 : Number(o.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
+  if (repeat > 1 && o.resume === true) throw new UsageError('--resume works with --repeat 1 only');
   return {
     image,
     casesDir,
@@ -86,5 +94,7 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     intervalMs,
     plotFormat,
     profile: str(o.profile) ?? 'flare22',
+    repeat,
+    seed,
   };
 }

@@ -4,6 +4,8 @@ import type { CaseEnd } from './container.js';
 
 export interface CaseRecord {
   name: string;
+  /** 1-based repeat of this case (evaluate --repeat); absent: run once. */
+  repeat?: number;
   /** done: ran to its end and was measured; interrupted: Ctrl-C; error: the harness failed on it. */
   state: 'done' | 'interrupted' | 'error';
   runId: string | null;

@@ -16,6 +16,8 @@ export interface ReportFiles {
   cases: string;
   summary: string;
   plots: string;
+  /** evaluate --repeat: per case median, min–max and CV of the figures. */
+  repeats: string;
 }
 
 export function reportPaths(outDir: string, team: string): ReportFiles {
@@ -25,17 +27,19 @@ export function reportPaths(outDir: string, team: string): ReportFiles {
     efficiencyExact: join(outDir, official.replace(/\.csv$/, '_exact.csv')),
     cases: join(outDir, `${safeName(team)}_cases.csv`),
     summary: join(outDir, 'summary.json'),
+    repeats: join(outDir, `${safeName(team)}_repeats.csv`),
     plots: join(outDir, 'plots'),
   };
 }
 
-export const CASES_HEADER = ['Name', 'State', 'Status', 'Ended', 'ExitCode', 'OOMKilled', 'TimedOut', 'Output', 'HarnessWallSeconds', 'RunId', 'Error'];
+export const CASES_HEADER = ['Name', 'Repeat', 'State', 'Status', 'Ended', 'ExitCode', 'OOMKilled', 'TimedOut', 'Output', 'HarnessWallSeconds', 'RunId', 'Error'];
 
 export function casesCsv(records: readonly CaseRecord[]): string {
   let out = csvLine(CASES_HEADER);
   for (const r of records) {
     out += csvLine([
       r.name,
+      r.repeat ?? 1,
       r.state,
       r.status,
       r.end,
