@@ -47,6 +47,7 @@ export function register(program: Command): void {
     .option('--bootstrap <n>', 'resamples of the cases for rank intervals (0: none)', '1000')
     .option('--seed <n>', 'bootstrap seed', '1')
     .option('--long-csv <file>', 'also write the ranked values in challengeR\'s long format (team,case,metric,value)')
+    .option('--repeats', 'every finished run of a case is a repeat: rank the medians, and let the bootstrap draw repeats')
     .option('--json', 'print the ranking as JSON');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
@@ -60,9 +61,10 @@ export function register(program: Command): void {
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {
         const runs = await reader.runs(filter);
-        const values = [...efficiencyValues(runs, profile), ...accuracy];
+        const repeats = opts.repeats === true;
+        const values = [...efficiencyValues(runs, profile, repeats), ...accuracy];
         const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
-        const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;
+        const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed, repeats) : null;
         if (opts.longCsv !== undefined) {
           let csv = csvLine(['team', 'case', 'metric', 'value']);
           for (const row of longFormatRows(values, profile.ranking.metrics)) csv += csvLine([row.team, row.case, row.metric, formatNumber(row.value, 9)]);

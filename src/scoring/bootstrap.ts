@@ -69,8 +69,12 @@ export interface BootstrapResult {
 
 const places = (scores: readonly number[]): number[] => rankValues(scores.map((x) => Math.round(x * 1e9) / 1e9), false, 'min');
 
-/** Bootstrap over cases: `resamples` draws of |cases| cases with replacement, each ranked in full. */
-export function bootstrapRanking(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', resamples: number, seed: number): BootstrapResult {
+/**
+ * Bootstrap over cases: `resamples` draws of |cases| cases with replacement, each ranked in full.
+ * drawRepeats: for every drawn case, each team's value is one of its repeats, drawn too, so the
+ * measurement noise between repeats enters the intervals (the full ranking uses the medians).
+ */
+export function bootstrapRanking(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', resamples: number, seed: number, drawRepeats = false): BootstrapResult {
   if (!Number.isInteger(resamples) || resamples < 1 || resamples > 100_000) throw new RangeError('resamples must be an integer 1 to 100000');
   const t = valueTable(values, metrics);
   const full = places(scoreTeams(t, t.cases, ties).score);
@@ -79,7 +83,14 @@ export function bootstrapRanking(values: readonly MetricValue[], metrics: readon
   const taus: number[] = [];
   for (let b = 0; b < resamples; b++) {
     const drawn = t.cases.map(() => t.cases[Math.floor(random() * t.cases.length)]);
-    const p = places(scoreTeams(t, drawn, ties).score);
+    let pick: ((team: string, ci: number, m: RankedMetric) => number) | undefined;
+    if (drawRepeats) {
+      // One draw per (drawn case, team), shared by the metrics: a repeat is one run of the case.
+      const u = drawn.map(() => t.teams.map(() => random()));
+      const teamIndex = new Map(t.teams.map((team, i) => [team, i]));
+      pick = (team, ci, m) => t.valueAt(team, drawn[ci], m, u[ci][teamIndex.get(team) ?? 0]);
+    }
+    const p = places(scoreTeams(t, drawn, ties, pick).score);
     for (const [ti, r] of p.entries()) byTeam[ti].push(r);
     const tau = kendallTauB(full, p);
     if (!Number.isNaN(tau)) taus.push(tau);

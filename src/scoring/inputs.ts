@@ -72,16 +72,19 @@ const FAILED = new Set(['failed', 'oom', 'interrupted']);
  * A GPU figure that is unknown (no GPU source) gives no value, so that metric falls back to the
  * worst for that case, or is skipped when no team has it.
  */
-export function efficiencyValues(runs: readonly Run[], profile: ChallengeProfile): MetricValue[] {
+export function efficiencyValues(runs: readonly Run[], profile: ChallengeProfile, allRepeats = false): MetricValue[] {
   const latest = new Map<string, Run & { summary: RunSummary }>();
+  const every: (Run & { summary: RunSummary })[] = [];
   for (const r of runs) {
     if (r.status === 'running' || !r.summary) continue;
+    every.push(r as Run & { summary: RunSummary });
     const k = JSON.stringify([r.team, r.case]);
     const prev = latest.get(k);
     if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Run & { summary: RunSummary });
   }
   const out: MetricValue[] = [];
-  for (const r of latest.values()) {
+  // allRepeats: every finished run is one repeat of its case (ranked on the median, drawn by the bootstrap).
+  for (const r of allRepeats ? every : latest.values()) {
     const s = r.summary;
     const failed = FAILED.has(r.status);
     const p = s.scoring.penalised ? profile.penalties : null;

@@ -9,6 +9,8 @@ export interface MetricValue {
   metric: string;
   value: number;
   failed?: boolean;
+  /** Repeats of one case (evaluate --repeat): several values per team, case and metric. */
+  repeat?: number;
 }
 
 export interface TeamRanking {
@@ -56,13 +58,21 @@ export interface ValueTable {
   teams: string[];
   cases: string[];
   metrics: RankedMetric[];
+  /** The value ranked: the median over the case's repeats (each failed or non-finite one the worst). */
   value(team: string, c: string, metric: RankedMetric): number;
+  /** One repeat's value, picked by u in [0, 1) (the bootstrap draws repeats this way). */
+  valueAt(team: string, c: string, metric: RankedMetric, u: number): number;
   missing(team: string, c: string, metric: RankedMetric): boolean;
 }
 
 export function valueTable(values: readonly MetricValue[], metrics: readonly RankedMetric[], teamsIn?: readonly string[]): ValueTable {
-  const byKey = new Map<string, MetricValue>();
-  for (const v of values) byKey.set(key(v.team, v.case, v.metric), v);
+  const byKey = new Map<string, MetricValue[]>();
+  for (const v of values) {
+    const k = key(v.team, v.case, v.metric);
+    byKey.set(k, [...(byKey.get(k) ?? []), v]);
+  }
+  const usable = (v: MetricValue, m: RankedMetric): number => (v.failed || !Number.isFinite(v.value) ? m.worst : v.value);
+  const medians = new Map<string, number>();
   const teams = [...new Set([...(teamsIn ?? []), ...values.map((v) => v.team)])].sort();
   const cases = [...new Set(values.map((v) => v.case))].sort();
   const present = new Set(values.map((v) => v.metric));
@@ -71,22 +81,39 @@ export function valueTable(values: readonly MetricValue[], metrics: readonly Ran
     cases,
     metrics: metrics.filter((m) => present.has(m.metric) && m.weight > 0),
     value(team, c, m) {
-      const v = byKey.get(key(team, c, m.metric));
-      return v === undefined || v.failed || !Number.isFinite(v.value) ? m.worst : v.value;
+      const k = key(team, c, m.metric);
+      const vs = byKey.get(k);
+      if (vs === undefined) return m.worst;
+      if (vs.length === 1) return usable(vs[0], m);
+      let med = medians.get(k);
+      if (med === undefined) {
+        const xs = vs.map((v) => usable(v, m)).sort((a, b) => a - b);
+        const mid = xs.length >> 1;
+        med = xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+        medians.set(k, med);
+      }
+      return med;
+    },
+    valueAt(team, c, m, u) {
+      const vs = byKey.get(key(team, c, m.metric));
+      return vs === undefined ? m.worst : usable(vs[Math.min(vs.length - 1, Math.floor(u * vs.length))], m);
     },
     missing: (team, c, m) => !byKey.has(key(team, c, m.metric)),
   };
 }
 
-/** Scores teams over the given cases (a case may appear several times: the bootstrap's resamples). */
-export function scoreTeams(t: ValueTable, cases: readonly string[], ties: 'min' | 'average'): { score: number[]; meanRank: number[][] } {
+/**
+ * Scores teams over the given cases (a case may appear several times: the bootstrap's resamples).
+ * `pick(team, caseIndex, metric)`: the value to rank instead of the median (the bootstrap's drawn repeat).
+ */
+export function scoreTeams(t: ValueTable, cases: readonly string[], ties: 'min' | 'average', pick?: (team: string, caseIndex: number, m: RankedMetric) => number): { score: number[]; meanRank: number[][] } {
   const totalWeight = t.metrics.reduce((s, m) => s + m.weight, 0);
   const score = new Array<number>(t.teams.length).fill(0);
   const meanRank = t.metrics.map(() => new Array<number>(t.teams.length).fill(0));
   if (cases.length === 0 || totalWeight === 0) return { score, meanRank };
-  for (const c of cases) {
+  for (const [ci, c] of cases.entries()) {
     for (const [mi, m] of t.metrics.entries()) {
-      const ranks = rankValues(t.teams.map((team) => t.value(team, c, m)), m.higherIsBetter, ties);
+      const ranks = rankValues(t.teams.map((team) => (pick ? pick(team, ci, m) : t.value(team, c, m))), m.higherIsBetter, ties);
       for (const [ti, r] of ranks.entries()) {
         score[ti] += (m.weight * r) / totalWeight;
         meanRank[mi][ti] += r;

@@ -79,6 +79,31 @@ function replayShareFirst(seed: number): number {
 /** Seed 42, 1000 resamples: the value this implementation gives (a change of PRNG or draw order shows here). */
 const PINNED_SEED42_A_SECOND = 0.26;
 
+describe('bootstrap drawing on repeats', () => {
+  const TIME: RankedMetric = { metric: 'time', higherIsBetter: false, weight: 1, worst: 3600 };
+  // One case. A's two repeats took 1 s and 3 s (median 2), B's 2 s and 2 s: tied on the medians.
+  const values: MetricValue[] = [
+    { team: 'A', case: 'c1', metric: 'time', value: 1, repeat: 1 },
+    { team: 'A', case: 'c1', metric: 'time', value: 3, repeat: 2 },
+    { team: 'B', case: 'c1', metric: 'time', value: 2, repeat: 1 },
+    { team: 'B', case: 'c1', metric: 'time', value: 2, repeat: 2 },
+  ];
+
+  it('without drawing repeats every resample is the medians: A and B always tied first', () => {
+    const r = bootstrapRanking(values, [TIME], 'min', 1000, 3);
+    expect(r.teams.map((t) => [t.team, t.rank, t.placeShares[0]])).toEqual([['A', 1, 1], ['B', 1, 1]]);
+  });
+
+  it('drawing repeats, A is first or second with probability 1/2 each (within 4σ), seeded', () => {
+    const r = bootstrapRanking(values, [TIME], 'min', 1000, 3, true);
+    const a = r.teams.find((t) => t.team === 'A')!;
+    expect(a.rank).toBe(1);
+    expect(Math.abs(a.placeShares[1] - 0.5)).toBeLessThan(4 * Math.sqrt(0.25 / 1000));
+    expect([a.rankLow, a.rankHigh]).toEqual([1, 2]);
+    expect(bootstrapRanking(values, [TIME], 'min', 1000, 3, true)).toEqual(r);
+  });
+});
+
 describe('long format for challengeR', () => {
   it('one row per team, case and metric, worst values in place of missing ones', () => {
     expect(longFormatRows([v('A', 'c1', 0.9), v('B', 'c2', 0.5)], [DSC])).toEqual([

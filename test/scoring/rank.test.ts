@@ -82,6 +82,8 @@ describe('efficiency values from runs under a profile', () => {
       { team: 'B', case: 'c1', failed: true, metric: 'time', value: 5 },
       { team: 'B', case: 'c1', failed: true, metric: 'aucCpu', value: 7 },
     ]);
+    // --repeats: every finished run counts (A's two runs → two time values).
+    expect(efficiencyValues(runs, flare22, true).filter((x) => x.team === 'A' && x.metric === 'time').map((x) => x.value)).toEqual([99, 3600]);
     // B failed: worst everywhere = A's penalties (3600, 360000, 29491200) → tie on every metric.
     const r = rankTeams(vals, flare22.ranking.metrics, flare22.ranking.ties);
     expect(r.teams.map((t) => t.rank)).toEqual([1, 1]);
