@@ -11,6 +11,7 @@ import { register as registerExport } from './commands/export.js';
 import { register as registerCollect } from './commands/collect.js';
 import { register as registerPlot } from './commands/plot.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
+import { register as registerRank } from './commands/rank.js';
 
 const program = new Command('flare-agent')
   .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
@@ -25,6 +26,7 @@ registerExport(program);
 registerCollect(program);
 registerPlot(program);
 registerEvaluate(program);
+registerRank(program);
 
 try {
   await program.parseAsync(process.argv);

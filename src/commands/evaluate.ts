@@ -33,7 +33,10 @@ export function register(program: Command): void {
     .option('--no-require-idle-gpu', 'do not wait, before each case, for the GPU to be free of other processes')
     .option('--idle-gpu-timeout <s>', 'longest wait for an idle GPU before a case (else a harness error)', '120')
     .option('--idle-gpu-floor-mib <MiB>', 'most memory an idle GPU may show used', '1024')
-    .option('--nvml-lib <path>', 'libnvidia-ml to load (embedded agent and idle-GPU guard)', 'libnvidia-ml.so.1');
+    .option('--nvml-lib <path>', 'libnvidia-ml to load (embedded agent and idle-GPU guard)', 'libnvidia-ml.so.1')
+    .option('--repeat <n>', 'run every case n times, in an order shuffled with --seed; <team>_repeats.csv gives the median, min–max and CV', '1')
+    .option('--seed <n>', 'seed of the --repeat order', '1')
+    .option('--profile <name|file>', 'challenge profile of <team>_Efficiency.csv (flare21, flare22, flare23, flare24, generic or a .json file)', 'flare22');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       const o = parseEvaluateOptions(opts);

@@ -8,20 +8,41 @@ import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export
 import { flareCsv, flareFileName, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
 import { runAction } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
+import { UsageError } from './action.js';
+import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
+import { loadProfile } from '../scoring/profile-load.js';
+import type { RunFilter } from '../store/types.js';
 import { runToJson } from '../http/run-json.js';
 
 type Format = FlareLayout | 'csv' | 'json';
 
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || '_';
 
+/** The profile named by --profile (default: the layout's own year); a bad file is a usage error naming the field. */
+export function profileFromOption(arg: string): ChallengeProfile {
+  try {
+    return loadProfile(arg);
+  } catch (err) {
+    throw new UsageError(`--profile: ${(err as Error).message}`);
+  }
+}
+
+interface FlareChoice {
+  layout: FlareLayout;
+  figures: FlareFigures;
+  profile: ChallengeProfile;
+  profileArg: string;
+}
+
 /** One file per team in the official naming (<team>_Efficiency.csv). */
-function writeFlare(out: string, runs: Run[], layout: FlareLayout, figures: FlareFigures): string[] {
+async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunReader, filter: RunFilter): Promise<string[]> {
   const byTeam = new Map<string, Run[]>();
   for (const r of runs) byTeam.set(r.team, [...(byTeam.get(r.team) ?? []), r]);
   const files: string[] = [];
   for (const [team, teamRuns] of [...byTeam].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const file = join(out, flareFileName(team));
-    writeFileSync(file, flareCsv(teamRuns, layout, figures, false));
+    const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, c.figures, false);
+    writeFileSync(file, csv);
     files.push(file);
   }
   return files;
@@ -57,26 +78,33 @@ export function register(program: Command): void {
   const cmd = addSourceOptions(program.command('export').description('export FLARE efficiency CSVs, a runs table or JSON'))
     .addOption(new Option('--format <format>', 'flare22, flare24 (official layouts), csv or json').choices(['flare22', 'flare24', 'csv', 'json']).makeOptionMandatory())
     .addOption(new Option('--figures <figures>', 'FLARE CSVs: our exact per-container figures, or the official-compatible ones').choices(['exact', 'official']).default('exact'))
+    .option('--profile <name|file>', `official figures: a challenge profile (${BUILTIN_PROFILES.join(', ')}) or a profile .json file; default the layout's year`)
     .option('--out <dir>', 'write files into this directory (FLARE: one <team>_Efficiency.csv per team; csv/json: runs table + samples/) instead of stdout');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       const format = opts.format as Format;
       const figures = opts.figures as FlareFigures;
       const filter = filterFromOptions(opts);
+      const flare = format === 'flare22' || format === 'flare24';
+      const profileArg = (opts.profile as string | undefined) ?? (flare ? format : DEFAULT_PROFILE);
+      const profile = profileFromOption(profileArg);
+      const choice: FlareChoice | null = flare ? { layout: format, figures, profile, profileArg } : null;
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {
         // Only finished runs have final figures; the runs table keeps running ones too.
         const runs = (await reader.runs(filter)).sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : 1));
         const out = opts.out as string | undefined;
         if (out === undefined) {
-          if (format === 'flare22' || format === 'flare24') process.stdout.write(flareCsv(runs, format, figures, filter.team === undefined));
+          if (choice) {
+            const withTeam = filter.team === undefined;
+            process.stdout.write(figures === 'official' ? await reader.officialCsv(filter, profile, profileArg, withTeam) : flareCsv(runs, format as FlareLayout, figures, withTeam));
+          }
           else if (format === 'csv') process.stdout.write(runsCsv(runs.map(runToJson)));
           else process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
           return;
         }
         mkdirSync(out, { recursive: true });
-        const files =
-          format === 'flare22' || format === 'flare24' ? writeFlare(out, runs, format, figures) : await writeRunsWithSamples(out, runs, reader, format);
+        const files = choice ? await writeFlare(out, runs, choice, reader, filter) : await writeRunsWithSamples(out, runs, reader, format as 'csv' | 'json');
         process.stderr.write(`flare-agent export: wrote ${files.length} file(s) to ${out}\n`);
       } finally {
         reader.close();

@@ -7,12 +7,16 @@ import { allRuns } from '../http/api.js';
 import { AgentClient } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from './action.js';
+import { officialCsvOfRuns } from '../export/official.js';
+import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
 
 export const DEFAULT_DB = './flare-agent.db';
 
 export interface RunReader {
   runs(filter: RunFilter): Promise<Run[]>;
   samples(run: Run): Promise<Iterable<RunSample>>;
+  /** The official CSV: computed here from a database, or by the agent (shipped profiles only). */
+  officialCsv(filter: RunFilter, profile: ChallengeProfile, profileArg: string, withTeam: boolean): Promise<string>;
   close(): void;
 }
 
@@ -57,12 +61,22 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
     } catch (err) {
       throw new UsageError(`--url: ${(err as Error).message}`);
     }
-    return { runs: (f) => client.runs(f), samples: (r) => client.samples(r.id), close: () => {} };
+    return {
+      runs: (f) => client.runs(f),
+      samples: (r) => client.samples(r.id),
+      // The agent adds the Team column exactly when no team is asked for, as flareCsv's callers do.
+      async officialCsv(f, profile, profileArg) {
+        if (!(BUILTIN_PROFILES as readonly string[]).includes(profileArg)) throw new UsageError('--profile: a profile file needs --db (an agent takes shipped profiles by name only)');
+        return client.officialCsv(f, profile.name);
+      },
+      close: () => {},
+    };
   }
   const store = openStoreReadOnly(opts.db ?? env.FLARE_AGENT_DB ?? DEFAULT_DB);
   return {
     runs: async (f) => allRuns(store, f),
     samples: async (r) => store.iterateRunSamples(r.id),
+    officialCsv: async (f, profile, _arg, withTeam) => officialCsvOfRuns(allRuns(store, f), store, profile, withTeam),
     close: () => store.close(),
   };
 }

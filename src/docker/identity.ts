@@ -13,6 +13,8 @@ export interface InspectFacts {
   Id: string;
   Name: string;
   Image: string;
+  /** When Docker created the container (RFC 3339, ns): the head of FLARE's official span (docs/scoring.md). */
+  Created?: string;
   Config: { Image: string; Labels?: Record<string, string> | null };
   State: { Pid: number; Running: boolean; StartedAt: string; FinishedAt: string; ExitCode: number; OOMKilled: boolean };
   Mounts?: Array<{ Type?: string; Source: string; Destination: string }>;

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { AgentContext, Attachment } from '../agent/agent.js';
+import { CREATED_BEFORE_START_FLAG } from '../core/official-model.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { pickCgroup, type CgroupPick } from '../sources/cgroup-mounts.js';
 import { aliveCheck } from '../sources/proc-alive.js';
@@ -238,6 +239,9 @@ export class DockerWatcher implements Attachment {
     if (noCgroupWhy && alive()) flags.push(`counter-unreadable: ${noCgroupWhy}`);
     const missedSeconds = (clock.monoNs - startedMonoNs) / 1e9;
     if (mode.late) flags.push('attached-late', `attached-late:${missedSeconds.toFixed(3)}s`);
+    const createdNs = parseDockerTimeNs(info.Created);
+    // Docker's create → start, for the official span (docs/scoring.md); Docker's own clock, ns precision.
+    if (createdNs !== null && startedAtNs !== null && startedAtNs >= createdNs) flags.push(`${CREATED_BEFORE_START_FLAG}${(Number(startedAtNs - createdNs) / 1e9).toFixed(6)}s`);
     // Linked only within the same life of the container (same Docker StartedAt), not across a restart.
     const previous = this.previousRun.get(containerId);
     const previousRunId = previous && previous.startedWallMs === Number(startNs / 1_000_000n) ? previous.runId : null;

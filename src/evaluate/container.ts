@@ -30,6 +30,9 @@ export interface CaseExecution {
   oomKilled: boolean;
   /** Wall time around create → start → wait (FLARE's "Time" is the wall time around `docker run`). */
   harnessWallSeconds: number;
+  /** CLOCK_MONOTONIC just before create and just after removal: the official span (docs/scoring.md). */
+  beforeCreateMonoNs: number;
+  afterRemoveMonoNs: number;
 }
 
 export function containerConfig(spec: CaseRunSpec): Docker.ContainerCreateOptions {
@@ -43,6 +46,12 @@ export function containerConfig(spec: CaseRunSpec): Docker.ContainerCreateOption
   if (spec.memoryBytes !== null) hostConfig.Memory = spec.memoryBytes;
   if (spec.shmSizeBytes !== null) hostConfig.ShmSize = spec.shmSizeBytes;
   return { Image: spec.imageRef, name: spec.containerName, Cmd: [spec.shell, '-c', spec.command], Labels: labels, HostConfig: hostConfig };
+}
+
+async function removeQuietly(container: Docker.Container): Promise<void> {
+  await container.remove({ force: true }).catch(() => {
+    /* removed already */
+  });
 }
 
 /** Runs the case to its end, kills it at the limit or when `signal` aborts, and removes it. */
@@ -69,12 +78,12 @@ export async function runCaseContainer(docker: Docker, spec: CaseRunSpec, signal
     const result = (await waiting) as { StatusCode?: number };
     const harnessWallSeconds = (monoNowNs() - t0) / 1e9;
     const state = (await container.inspect()).State;
-    return { containerId: container.id, end, exitCode: result.StatusCode ?? state.ExitCode ?? null, oomKilled: state.OOMKilled === true, harnessWallSeconds };
+    await removeQuietly(container);
+    const afterRemoveMonoNs = monoNowNs();
+    return { containerId: container.id, end, exitCode: result.StatusCode ?? state.ExitCode ?? null, oomKilled: state.OOMKilled === true, harnessWallSeconds, beforeCreateMonoNs: t0, afterRemoveMonoNs };
   } finally {
     if (timer) clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
-    await container.remove({ force: true }).catch(() => {
-      /* removed already */
-    });
+    await removeQuietly(container);
   }
 }

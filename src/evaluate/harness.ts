@@ -19,7 +19,9 @@ import { teamFromImage } from './options.js';
 import type { Progress } from './progress.js';
 import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
-import { finalTable, reportPaths, writeCsvs } from './report.js';
+import { finalTable, harnessSpans, reportPaths, writeCsvs } from './report.js';
+import { repeatSchedule, repeatsCsv } from './repeats.js';
+import { profileFromOption } from '../commands/export.js';
 import { openIdleGuard, type IdleGuard } from './idle.js';
 import { maskUnsafe } from '../core/text.js';
 
@@ -65,7 +67,7 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
       },
       signal,
     );
-    Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds });
+    Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds, beforeCreateMonoNs: exec.beforeCreateMonoNs, afterRemoveMonoNs: exec.afterRemoveMonoNs });
     record.outputPresent = outputPresent(dirs.outputs, c);
     const measured = await measurer.finishedRun(exec.containerId, sinceWallMs);
     record.runId = measured.run.id;
@@ -80,6 +82,16 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
   }
 }
 
+/** The measured runs of each case, over its repeats. */
+function runsByCase(records: readonly CaseRecord[], runs: ReadonlyMap<string, Run>): Map<string, Run[]> {
+  const out = new Map<string, Run[]>();
+  for (const r of records) {
+    const run = r.runId ? runs.get(r.runId) : undefined;
+    if (run) out.set(r.name, [...(out.get(r.name) ?? []), run]);
+  }
+  return out;
+}
+
 function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): string {
   const name = maskUnsafe(r.name).slice(0, 80);
   if (r.state === 'error') return `case ${i}/${total} ${name}: HARNESS ERROR: ${r.error}`;
@@ -90,6 +102,8 @@ function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): str
 }
 
 export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logger, signal: AbortSignal): Promise<HarnessResult> {
+  // Read first: a malformed profile stops the evaluation before any case runs (exit 2, naming the field).
+  const profile = profileFromOption(o.profile);
   const outDir = resolve(o.outDir);
   mkdirSync(outDir, { recursive: true });
   const cases = listCases(o.casesDir);
@@ -107,6 +121,8 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
   const records: CaseRecord[] = [];
   const runs = new Map<string, Run>();
+  const schedule = repeatSchedule(cases, o.repeat, o.seed);
+  let officialText = '';
   const summary: EvaluationSummary = {
     tool: 'flare-agent evaluate',
     version: VERSION,
@@ -119,16 +135,18 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
     startedAt: new Date().toISOString(),
     finishedAt: null,
     cases: records,
-    totals: totalsOf([], cases.length),
-    files: { ...files },
+    totals: totalsOf([], schedule.length),
+    // The repeats file exists only with --repeat above 1.
+    files: Object.fromEntries(Object.entries(files).filter(([k]) => k !== 'repeats' || o.repeat > 1)),
   };
-  // issue 11: the GPU's environment in summary.json, and the idle-GPU guard before each case.
+  // The GPU's environment in summary.json, and the idle-GPU guard before each case (docs/gpu-accounting.md).
   const guard: IdleGuard | null = o.gpu === null ? null : await openIdleGuard(o);
   summary.gpu = guard ? guard.environment : null;
   summary.idleGpuGuard = guard?.enabled ? { floorMiB: o.idleGpuFloorMiB, timeoutSeconds: o.idleGpuTimeoutSeconds } : null;
   try {
-    for (const [k, c] of cases.entries()) {
+    for (const [k, { item: c, repeat }] of schedule.entries()) {
       const i = k + 1;
+      const label = o.repeat > 1 ? `${c.name} (repeat ${repeat}/${o.repeat})` : c.name;
       const earlier = skip.get(c.name);
       if (earlier?.runId) {
         const measured = await measurer.runById(earlier.runId);
@@ -136,25 +154,26 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
           records.push(earlier);
           runs.set(measured.run.id, measured.run);
           writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
-          progress.note(`case ${i}/${cases.length} ${c.name}: skipped (--resume: measured before)`);
+          progress.note(`case ${i}/${schedule.length} ${c.name}: skipped (--resume: measured before)`);
           continue;
         }
       }
       if (signal.aborted) {
-        records.push({ ...emptyRecord(c.name), state: 'interrupted', error: 'not run: interrupted' });
+        records.push({ ...emptyRecord(c.name), ...(o.repeat > 1 ? { repeat } : {}), state: 'interrupted', error: 'not run: interrupted' });
         continue;
       }
       const busy = guard?.enabled ? await guard.waitIdle(signal) : null;
       if (busy) {
-        const record: CaseRecord = { ...emptyRecord(c.name), error: busy };
+        const record: CaseRecord = { ...emptyRecord(c.name), ...(o.repeat > 1 ? { repeat } : {}), error: busy };
         records.push(record);
-        progress.caseFinished(caseLine(i, cases.length, record, null));
-        summary.totals = totalsOf(records, cases.length);
+        progress.caseFinished(caseLine(i, schedule.length, record, null));
+        summary.totals = totalsOf(records, schedule.length);
         writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
         continue;
       }
-      progress.caseStarted(i, cases.length, c.name, o.timeLimitSeconds);
+      progress.caseStarted(i, schedule.length, label, o.timeLimitSeconds);
       const { record, run } = await runOne(docker, measurer, o, team, image.ref, c, dirs, signal);
+      if (o.repeat > 1) record.repeat = repeat;
       records.push(record);
       if (run) {
         runs.set(run.id, run);
@@ -162,18 +181,21 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
         mkdirSync(files.plots, { recursive: true });
         if (measured) writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
       }
-      progress.caseFinished(caseLine(i, cases.length, record, run));
-      summary.totals = totalsOf(records, cases.length);
+      progress.caseFinished(caseLine(i, schedule.length, { ...record, name: label }, run));
+      summary.totals = totalsOf(records, schedule.length);
       writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
     }
+    // Formed while the measurer is open: the official figures read its traces.
+    officialText = await measurer.officialCsv([...runs.values()], profile, o.profile, harnessSpans(records), new Date(summary.startedAt).getTime() - 1000);
   } finally {
     progress.stop();
     guard?.close();
     await measurer.close();
   }
   summary.finishedAt = new Date().toISOString();
-  summary.totals = totalsOf(records, cases.length);
-  writeCsvs(files, [...runs.values()], records);
+  summary.totals = totalsOf(records, schedule.length);
+  writeCsvs(files, [...runs.values()], records, officialText);
+  if (o.repeat > 1) writeFileSync(files.repeats, repeatsCsv(runsByCase(records, runs)));
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
   return { summary, table: finalTable(records, runs), ok: everyCaseRan(summary.totals) };
 }

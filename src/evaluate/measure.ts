@@ -9,6 +9,11 @@ import { dockerAttachment } from '../docker/watcher.js';
 import { AgentClient } from '../http/client.js';
 import { runFromJson } from '../http/run-json.js';
 import type { Logger } from '../log.js';
+import { officialCsvOfRuns, type HarnessSpan, type TraceSource } from '../export/official.js';
+import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
+
+/** No traces: the header-only CSV of an evaluation that measured nothing. */
+const agent0: TraceSource = { getRunSamples: () => [], getNodeSamples: () => [] };
 
 export interface MeasuredRun {
   run: Run;
@@ -20,6 +25,11 @@ export interface Measurer {
   readonly url: string;
   /** The finished run of this container; waits for the agent to close it. */
   finishedRun(containerId: string, sinceWallMs: number, timeoutMs?: number): Promise<MeasuredRun>;
+  /**
+   * <team>_Efficiency.csv under a profile. Embedded: from the traces, with the harness's own spans.
+   * Agent: the agent's official CSV for this team since the evaluation began (Docker-modelled spans).
+   */
+  officialCsv(runs: Run[], profile: ChallengeProfile, profileArg: string, harness: ReadonlyMap<string, HarnessSpan>, sinceWallMs: number): Promise<string>;
   /** A run measured earlier (for --resume). */
   runById(runId: string): Promise<MeasuredRun | null>;
   close(): Promise<void>;
@@ -58,6 +68,9 @@ export async function embeddedMeasurer(s: EmbeddedSettings, log: Logger): Promis
       const run = await pollFinished(() => byContainer(containerId, sinceWallMs), containerId, timeoutMs);
       return { run, samples: agent.store.getRunSamples(run.id) };
     },
+    async officialCsv(runs, profile, _arg, harness) {
+      return officialCsvOfRuns(runs, agent.store, profile, false, harness);
+    },
     async runById(runId) {
       const run = agent.store.getRun(runId);
       return run ? { run, samples: agent.store.getRunSamples(runId) } : null;
@@ -73,6 +86,12 @@ export function agentMeasurer(url: string, token: string | null): Measurer {
     async finishedRun(containerId, sinceWallMs, timeoutMs = 60_000) {
       const run = await pollFinished(async () => (await client.runs({ sinceWallMs })).find((r) => r.containerId === containerId), containerId, timeoutMs);
       return { run, samples: await client.samples(run.id) };
+    },
+    async officialCsv(runs, profile, profileArg, _harness, sinceWallMs) {
+      if (!(BUILTIN_PROFILES as readonly string[]).includes(profileArg)) throw new Error('--profile: with --agent, a shipped profile by name only');
+      const team = runs[0]?.team;
+      if (team === undefined) return officialCsvOfRuns([], agent0, profile, false);
+      return client.officialCsv({ team, sinceWallMs }, profile.name);
     },
     async runById(runId) {
       try {

@@ -28,6 +28,11 @@ export interface EvaluateOptions {
   idleGpuFloorMiB: number;
   /** dlopen name or path of libnvidia-ml (the embedded agent and the guard). */
   nvmlLib: string;
+  /** Challenge profile (name or file) for <team>_Efficiency.csv's official figures. */
+  profile: string;
+  /** Runs per case (1: once, in case order); above 1 the order is shuffled with `seed`. */
+  repeat: number;
+  seed: number;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -76,6 +81,11 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   if (!Number.isFinite(idleGpuFloorMiB) || idleGpuFloorMiB < 0) throw new UsageError('--idle-gpu-floor-mib: expected MiB ≥ 0');
   const network = str(o.network) ?? 'none';
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new UsageError('--network: expected a Docker network name');
+  const repeat = o.repeat === undefined ? 1 : Number(o.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) throw new UsageError('--repeat: expected an integer 1 to 100');
+  const seed = o.seed === undefined ? 1 : Number(o.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
+  if (repeat > 1 && o.resume === true) throw new UsageError('--resume works with --repeat 1 only');
   return {
     image,
     casesDir,
@@ -98,5 +108,8 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     idleGpuTimeoutSeconds,
     idleGpuFloorMiB,
     nvmlLib: str(o.nvmlLib) ?? 'libnvidia-ml.so.1',
+    profile: str(o.profile) ?? 'flare22',
+    repeat,
+    seed,
   };
 }

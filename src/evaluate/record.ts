@@ -5,6 +5,8 @@ import type { GpuEnvironment } from '../gpu/idle-guard.js';
 
 export interface CaseRecord {
   name: string;
+  /** 1-based repeat of this case (evaluate --repeat); absent: run once. */
+  repeat?: number;
   /** done: ran to its end and was measured; interrupted: Ctrl-C; error: the harness failed on it. */
   state: 'done' | 'interrupted' | 'error';
   runId: string | null;
@@ -14,6 +16,9 @@ export interface CaseRecord {
   oomKilled: boolean;
   outputPresent: boolean | null;
   harnessWallSeconds: number | null;
+  /** The harness's own span on CLOCK_MONOTONIC (ns): just before create, just after removal. */
+  beforeCreateMonoNs?: number | null;
+  afterRemoveMonoNs?: number | null;
   /** The measured run's status (timeout when over the limit). */
   status: RunStatus | null;
   exceededTimeLimit: boolean | null;

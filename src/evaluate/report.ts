@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Run } from '../core/types.js';
 import { csvLine, formatNumber } from '../export/csv.js';
 import { flareCsv, flareFileName } from '../export/flare-csv.js';
+import type { HarnessSpan } from '../export/official.js';
 import { safeName } from '../plot/files.js';
 import type { CaseRecord } from './record.js';
 import { maskUnsafe } from '../core/text.js';
@@ -16,6 +17,8 @@ export interface ReportFiles {
   cases: string;
   summary: string;
   plots: string;
+  /** evaluate --repeat: per case median, min–max and CV of the figures. */
+  repeats: string;
 }
 
 export function reportPaths(outDir: string, team: string): ReportFiles {
@@ -25,17 +28,19 @@ export function reportPaths(outDir: string, team: string): ReportFiles {
     efficiencyExact: join(outDir, official.replace(/\.csv$/, '_exact.csv')),
     cases: join(outDir, `${safeName(team)}_cases.csv`),
     summary: join(outDir, 'summary.json'),
+    repeats: join(outDir, `${safeName(team)}_repeats.csv`),
     plots: join(outDir, 'plots'),
   };
 }
 
-export const CASES_HEADER = ['Name', 'State', 'Status', 'Ended', 'ExitCode', 'OOMKilled', 'TimedOut', 'Output', 'HarnessWallSeconds', 'RunId', 'Error'];
+export const CASES_HEADER = ['Name', 'Repeat', 'State', 'Status', 'Ended', 'ExitCode', 'OOMKilled', 'TimedOut', 'Output', 'HarnessWallSeconds', 'RunId', 'Error'];
 
 export function casesCsv(records: readonly CaseRecord[]): string {
   let out = csvLine(CASES_HEADER);
   for (const r of records) {
     out += csvLine([
       r.name,
+      r.repeat ?? 1,
       r.state,
       r.status,
       r.end,
@@ -51,10 +56,22 @@ export function casesCsv(records: readonly CaseRecord[]): string {
   return out;
 }
 
-/** Runs in case order (flareCsv sorts by start time, which is case order for one harness run). */
-export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: readonly CaseRecord[]): void {
+/** The harness's own span of each measured case, by run id (the official Time and span). */
+export function harnessSpans(records: readonly CaseRecord[]): Map<string, HarnessSpan> {
+  const out = new Map<string, HarnessSpan>();
+  for (const r of records) {
+    if (r.runId && r.beforeCreateMonoNs != null && r.afterRemoveMonoNs != null) out.set(r.runId, { beforeCreateMonoNs: r.beforeCreateMonoNs, afterRemoveMonoNs: r.afterRemoveMonoNs });
+  }
+  return out;
+}
+
+/**
+ * Runs in case order (flareCsv sorts by start time, which is case order for one harness run).
+ * officialCsvText: <team>_Efficiency.csv, the profile's official figures (the measurer forms them).
+ */
+export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: readonly CaseRecord[], officialCsvText: string): void {
   mkdirSync(files.plots, { recursive: true });
-  writeFileSync(files.efficiency, flareCsv([...runs], 'flare22', 'official', false));
+  writeFileSync(files.efficiency, officialCsvText);
   writeFileSync(files.efficiencyExact, flareCsv([...runs], 'flare22', 'exact', false));
   writeFileSync(files.cases, casesCsv(records));
 }

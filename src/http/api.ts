@@ -5,6 +5,8 @@ import { InvalidCursorError } from '../store/errors.js';
 import type { RunFilter, Store } from '../store/types.js';
 import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
 import { flareCsv, type FlareLayout } from '../export/flare-csv.js';
+import { officialCsvOfRuns } from '../export/official.js';
+import { loadProfile } from '../scoring/profile-load.js';
 import { parseExport, parseRunList, parseSampleFormat, QueryError, MAX_PAGE_LIMIT } from './query.js';
 import { runToJson } from './run-json.js';
 import { streamLines } from './stream.js';
@@ -96,11 +98,27 @@ export function apiRouter(store: Store): Router {
     } catch (err) {
       return badRequest(res, err);
     }
-    const csv = flareCsv(allRuns(store, q.filter), layout, q.figures, q.team === undefined);
+    const runs = allRuns(store, q.filter);
+    // Official figures are modelled from the traces under a challenge profile (docs/scoring.md).
+    const csv =
+      q.figures === 'official'
+        ? officialCsvOfRuns(runs, store, loadProfile(q.profile ?? layout), q.team === undefined)
+        : flareCsv(runs, layout, q.figures, q.team === undefined);
     res.type('text/csv; charset=utf-8').send(csv);
   };
   r.get('/export/flare22.csv', exportCsv('flare22'));
   r.get('/export/flare24.csv', exportCsv('flare24'));
+  // Any shipped profile's official columns: /export/official.csv?profile=flare23
+  r.get('/export/official.csv', (req, res) => {
+    let q;
+    try {
+      q = parseExport(req.query);
+    } catch (err) {
+      return badRequest(res, err);
+    }
+    const csv = officialCsvOfRuns(allRuns(store, q.filter), store, loadProfile(q.profile), q.team === undefined);
+    res.type('text/csv; charset=utf-8').send(csv);
+  });
 
   return r;
 }

@@ -14,7 +14,11 @@ export class AgentClient {
   }
 
   async getJson(path: string): Promise<unknown> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    return JSON.parse(await this.getText(path, 'application/json')) as unknown;
+  }
+
+  async getText(path: string, accept = 'text/csv'): Promise<string> {
+    const headers: Record<string, string> = { accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await fetch(this.base + path, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
     const text = await res.text();
@@ -28,18 +32,12 @@ export class AgentClient {
       }
       throw new Error(`${this.base}${path}: HTTP ${res.status}: ${reason}`);
     }
-    return JSON.parse(text) as unknown;
+    return text;
   }
 
   /** Every run matching the filter, following the server's cursor. */
   async runs(filter: RunFilter = {}): Promise<Run[]> {
-    const params = new URLSearchParams();
-    if (filter.team) params.set('team', filter.team);
-    if (filter.case) params.set('case', filter.case);
-    if (filter.status) params.set('status', filter.status);
-    if (filter.node) params.set('node', filter.node);
-    if (filter.sinceWallMs !== undefined) params.set('since', String(filter.sinceWallMs));
-    if (filter.untilWallMs !== undefined) params.set('until', String(filter.untilWallMs));
+    const params = filterParams(filter);
     params.set('limit', '1000');
     const runs: Run[] = [];
     let cursor: string | null = null;
@@ -53,11 +51,30 @@ export class AgentClient {
     return runs;
   }
 
+  /** The agent's official CSV under a shipped profile (the agent holds the host traces it needs). */
+  async officialCsv(filter: RunFilter, profile: string): Promise<string> {
+    const params = filterParams(filter);
+    params.set('figures', 'official');
+    params.set('profile', profile);
+    return this.getText(`/api/v1/export/official.csv?${params}`);
+  }
+
   async samples(runId: string): Promise<RunSample[]> {
     const body = (await this.getJson(`/api/v1/runs/${encodeURIComponent(runId)}/samples?format=json`)) as { samples?: unknown };
     if (!Array.isArray(body.samples)) throw new Error(`${this.base}: malformed samples of ${runId}`);
     return body.samples.map((s: unknown) => sampleFromJson(runId, s));
   }
+}
+
+function filterParams(filter: RunFilter): URLSearchParams {
+  const params = new URLSearchParams();
+  if (filter.team) params.set('team', filter.team);
+  if (filter.case) params.set('case', filter.case);
+  if (filter.status) params.set('status', filter.status);
+  if (filter.node) params.set('node', filter.node);
+  if (filter.sinceWallMs !== undefined) params.set('since', String(filter.sinceWallMs));
+  if (filter.untilWallMs !== undefined) params.set('until', String(filter.untilWallMs));
+  return params;
 }
 
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

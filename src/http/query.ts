@@ -2,6 +2,7 @@
 // parameter, so every bad input becomes a 400 and never reaches the store.
 import type { RunStatus } from '../core/types.js';
 import type { RunFilter } from '../store/types.js';
+import { BUILTIN_PROFILES } from '../scoring/profile.js';
 import type { FlareFigures } from '../export/flare-csv.js';
 import { RUN_STATUSES } from './run-json.js';
 
@@ -106,12 +107,17 @@ export interface ExportQuery {
   team?: string;
   figures: FlareFigures;
   filter: RunFilter;
+  /** A shipped profile's name; undefined: the layout's own year. */
+  profile?: string;
 }
 
 export function parseExport(query: RawQuery): ExportQuery {
-  only(query, [...RUN_FILTER_PARAMS, 'figures']);
+  only(query, [...RUN_FILTER_PARAMS, 'figures', 'profile']);
   const filter = parseRunFilter(query);
   const figures = text(query, 'figures') ?? 'exact';
   if (figures !== 'exact' && figures !== 'official') throw new QueryError('figures', 'expected exact or official');
-  return { team: filter.team, figures, filter };
+  // Over HTTP only the shipped profiles, by name: a path would read the server's files.
+  const profile = text(query, 'profile');
+  if (profile !== undefined && !(BUILTIN_PROFILES as readonly string[]).includes(profile)) throw new QueryError('profile', `expected one of ${BUILTIN_PROFILES.join(', ')}`);
+  return { team: filter.team, figures, filter, profile };
 }

@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { LiveView } from '../agent/types.js';
 import type { Store } from '../store/types.js';
 import { apiRouter } from './api.js';
+import { scoringRouter } from './scoring-routes.js';
 import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
 import { parseListen } from './guard.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (guard) app.use('/api', guard);
   app.use('/api/v1', apiRouter(deps.store));
   app.use('/api/v1', liveRouter(deps.store, deps.live));
+  app.use('/api/v1', scoringRouter(deps.store));
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API route' }));
 
   if (deps.webDir) app.use(express.static(deps.webDir, { index: 'index.html', fallthrough: true }));

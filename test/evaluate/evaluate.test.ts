@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireServices, runCli, tempDir } from '../helpers.js';
 import { startAgentChild } from '../web/agent-child.js';
+import { repeatSchedule } from '../../src/evaluate/repeats.js';
 import { BURN_SECONDS, TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
 
 const available = dockerAvailable();
@@ -56,8 +57,22 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
     }
 
     const official = csvRows(join(out, 'teamalpha_Efficiency.csv'));
-    expect(official.slice(1).map((row) => row[0])).toEqual(['case_a', 'case_b_nooutput', 'case_c_slow']);
+    // FLARE22's Name is the input file's name: <case>_0000.nii.gz
+    expect(official.slice(1).map((row) => row[0])).toEqual(['case_a_0000.nii.gz', 'case_b_nooutput_0000.nii.gz', 'case_c_slow_0000.nii.gz']);
     expect(Number(official[3][1])).toBeGreaterThanOrEqual(LIMIT_S); // official Time: the real span, no penalty
+    // Official Time = the harness's create→removal span + the docker CLI's start and exit + the JSON write
+    // (flare22 profile: 0.06 + 0.012 + 0.005 s), rounded to 2 decimals.
+    const records = (JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { cases: { beforeCreateMonoNs: number; afterRemoveMonoNs: number }[] }).cases;
+    for (const [i, rec] of records.entries()) {
+      const expected = (rec.afterRemoveMonoNs - rec.beforeCreateMonoNs) / 1e9 + 0.077;
+      expect(Math.abs(Number(official[i + 1][1]) - expected)).toBeLessThanOrEqual(0.005 + 1e-9);
+      expect(Number(official[i + 1][1])).toBeGreaterThan(Number(exact[i + 1][1]) > 3000 ? 0 : Number(exact[i + 1][1]));
+    }
+    for (const row of official.slice(1, 3)) {
+      // Host CPU and RAM over the span are present: the embedded agent samples the host.
+      expect(Number(row[5])).toBeGreaterThan(0);
+      expect(Number(row[7])).toBeGreaterThan(0); // AUC RAM: host used memory × nominal interval
+    }
 
     const status = csvRows(join(out, 'teamalpha_cases.csv'));
     const byName = new Map(status.slice(1).map((row) => [row[0], row]));
@@ -107,6 +122,31 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
     expect(execFileSync('docker', ['ps', '-aq', '--filter', 'label=flare.case=case_z_slow'], { encoding: 'utf8' }).trim()).toBe('');
   });
 
+  it('--repeat 2: each case twice in the seeded order, the spread per case in <team>_repeats.csv', async () => {
+    const rcases = join(dir, 'rcases');
+    const rout = join(dir, 'rout');
+    makeCases(rcases, ['case_a', 'case_b_nooutput']);
+    const rargs = args(['--repeat', '2', '--seed', '5']).map((a) => (a === cases ? rcases : a === out ? rout : a));
+    const r = await runCli(rargs, {}, 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('4/4 cases ran');
+    const status = csvRows(join(rout, 'teamalpha_cases.csv'));
+    const order = repeatSchedule(['case_a', 'case_b_nooutput'], 2, 5).map((s) => `${s.item}#${s.repeat}`);
+    expect(status.slice(1).map((row) => `${row[0]}#${row[1]}`)).toEqual(order);
+    expect(csvRows(join(rout, 'teamalpha_Efficiency.csv'))).toHaveLength(5); // header + one row per run
+    const spread = csvRows(join(rout, 'teamalpha_repeats.csv'));
+    expect(spread[0]).toEqual(['Name', 'Figure', 'Repeats', 'Median', 'Min', 'Max', 'CV']);
+    for (const name of ['case_a', 'case_b_nooutput']) {
+      const time = spread.find((row) => row[0] === name && row[1] === 'Time')!;
+      expect(time[2]).toBe('2');
+      const [median, min, max] = [Number(time[3]), Number(time[4]), Number(time[5])];
+      expect(min).toBeLessThanOrEqual(median);
+      expect(median).toBeLessThanOrEqual(max);
+      expect(median).toBeCloseTo((min + max) / 2, 3); // two repeats: the median is their mean
+      expect(Number(time[6])).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it("--agent: the node's agent measures, the harness only runs the cases", async () => {
     const oneCase = join(dir, 'one-case');
     makeCases(oneCase, ['case_a']);
@@ -116,7 +156,8 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
       const r = await runCli(['evaluate', '--image', TEAM_IMAGE, '--cases', oneCase, '--out', out3, '--gpu', 'none', '--shell', '/bin/sh', '--agent', `http://127.0.0.1:${agent.port}`], {}, 60_000);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(`measured by the agent at http://127.0.0.1:${agent.port}`);
-      const runId = csvRows(join(out3, 'teamalpha_cases.csv'))[1][9];
+      const rows = csvRows(join(out3, 'teamalpha_cases.csv'));
+      const runId = rows[1][rows[0].indexOf('RunId')];
       // The run lives in the node agent's database, not in the output folder.
       expect(existsSync(join(out3, 'flare-agent.db'))).toBe(false);
       const res = await fetch(`http://127.0.0.1:${agent.port}/api/v1/runs/${runId}`);

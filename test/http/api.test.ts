@@ -128,17 +128,39 @@ describe('one run', () => {
 });
 
 describe('FLARE export', () => {
+  // The official fixtures, by hand (flare22/flare24 profiles, docs/scoring.md): the run lives 1.0 → 13.5 s
+  // (mono), no create/destroy known, so the span is modelled: t0 = 1.0 − 0.18 − 0.06 = 0.76 s, the
+  // monitor ends at 13.5 + 0.015 + 0.012 = 13.527 s, Time = 12.772 s → 12.77. Ticks from 0.79 s every
+  // 0.1024 s up to 13.527 s: 125, each reading the held 3000 MiB → AUC 125 × 3000 × 0.1 = 37500.
+  // The store has no host samples here, so CPU and RAM stay empty (unknown, not zero).
   it.each([
     ['/api/v1/export/flare22.csv?team=alpha', 'flare22-alpha-exact.csv'],
     ['/api/v1/export/flare22.csv?team=alpha&figures=exact', 'flare22-alpha-exact.csv'],
     ['/api/v1/export/flare22.csv?team=alpha&figures=official', 'flare22-alpha-official.csv'],
     ['/api/v1/export/flare24.csv?team=alpha&figures=official', 'flare24-alpha-official.csv'],
+    ['/api/v1/export/official.csv?team=alpha&profile=flare24', 'flare24-alpha-official.csv'],
     ['/api/v1/export/flare22.csv?until=2024-05-01T10:05:00Z&since=2024-05-01T10:00:00Z', 'flare22-all-exact.csv'],
   ])('%s matches %s', async (path, file) => {
     const res = await get(path);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(await res.text()).toBe(fixture(file));
+  });
+});
+
+describe('GET /api/v1/ranking', () => {
+  it('ranks the teams on the stored efficiency under a profile; accuracy metrics are skipped', async () => {
+    const res = await get('/api/v1/ranking?profile=flare23&since=2024-05-01T10:00:00Z&until=2024-05-01T10:05:00Z');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { profile: string; metrics: string[]; skippedMetrics: string[]; teams: { team: string; rank: number }[] };
+    expect(body.profile).toBe('flare23');
+    expect(body.metrics).toEqual(['time', 'aucGpu']);
+    expect(body.skippedMetrics).toEqual(['DSC', 'NSD']);
+    expect(body.teams.map((t) => t.team).sort()).toEqual(['alpha', 'beta']);
+  });
+
+  it.each(['profile=../x', 'profile=flare99', 'bogus=1'])('refuses %s with 400', async (q) => {
+    expect((await get(`/api/v1/ranking?${q}`)).status).toBe(400);
   });
 });
 
@@ -163,6 +185,8 @@ describe('bad input never gives a 500', () => {
     ['/api/v1/runs/r-a1?x=1', 'x'],
     ['/api/v1/export/flare22.csv?figures=best', 'figures'],
     ['/api/v1/export/flare24.csv?team=a&team=b', 'team'],
+    ['/api/v1/export/official.csv?profile=../../etc/passwd', 'profile'],
+    ['/api/v1/export/flare22.csv?profile=flare99', 'profile'],
   ])('%s → 400 naming %s', async (path, param) => {
     const res = await get(path);
     expect(res.status).toBe(400);

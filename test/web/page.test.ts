@@ -138,6 +138,27 @@ describe.skipIf(!available)('web page in headless Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('leaderboard: every team ranked with its bootstrap interval drawn, names as text', async () => {
+    // By now the database holds runs of alpha, live-team and the HTML-named team (earlier tests).
+    await page.goto(`${base}#/leaderboard?profile=flare23`);
+    await page.waitForSelector('#leaderboard tbody tr');
+    const teams = await page.locator('#leaderboard td.team').allTextContents();
+    expect([...teams].sort()).toEqual(['alpha', 'live-team', XSS].sort());
+    expect(await page.locator('#leaderboard img').count()).toBe(0);
+    // One interval per team, drawn with a width (a bar, not only numbers), and a median mark inside the track.
+    const boxes = await page.$$eval('#leaderboard .rank-interval', (els) => els.map((e) => e.getBoundingClientRect().width));
+    expect(boxes).toHaveLength(3);
+    expect(boxes.every((w) => w > 0)).toBe(true);
+    expect(await page.locator('#leaderboard .rank-median').count()).toBe(3);
+    const api = (await (await fetch(`${base}api/v1/ranking?profile=flare23&bootstrap=1000&seed=1`)).json()) as { teams: { team: string; rank: number }[]; bootstrap: { teams: { team: string; rankLow: number; rankHigh: number }[] } };
+    // The page shows the API's places, in order.
+    expect(await page.locator('#leaderboard tbody tr td:first-child').allTextContents()).toEqual(api.teams.map((t) => String(t.rank)));
+    expect(api.bootstrap.teams.every((t) => t.rankLow <= t.rankHigh)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'leaderboard.png'), fullPage: true });
+    expect(dialogs).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('plot downloads: the run\'s SVG comes from the same drawing code', async () => {
     const res = await fetch(`${base}api/v1/runs/gpu-run-1/plot.svg?panel=gpu`);
     expect(res.status).toBe(200);

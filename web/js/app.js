@@ -1,10 +1,11 @@
-// Hash router: #/ node view, #/runs?… runs view, #/run/<id> run detail. Each view returns a stop()
+// Hash router: #/ node view, #/runs?… runs view, #/run/<id> run detail, #/leaderboard?profile=…. Each view returns a stop()
 // that cancels its polling when the page moves on.
 import { interceptApiLinks } from './api.js';
 import { clear } from './dom.js';
 import { nodeView } from './node-view.js';
 import { runsView } from './runs-view.js';
 import { runDetailView } from './run-detail.js';
+import { leaderboardView } from './leaderboard-view.js';
 
 const view = document.getElementById('view');
 let stop = null;
@@ -20,6 +21,9 @@ function route() {
   if (path.startsWith('/run/')) {
     nav = 'runs';
     stop = runDetailView(view, decodeURIComponent(path.slice('/run/'.length)));
+  } else if (path === '/leaderboard') {
+    nav = 'leaderboard';
+    stop = leaderboardView(view, params);
   } else if (path === '/runs') {
     nav = 'runs';
     stop = runsView(view, params);

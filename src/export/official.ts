@@ -1,0 +1,55 @@
+// The official figures of stored runs: gathers each run's samples and the host samples around its
+// span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
+import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
+import { createdBeforeStartSeconds, officialSpan, officialTrace, type SpanFacts } from '../core/official-model.js';
+import type { NodeSample, Run, RunSample } from '../core/types.js';
+import { flareRuns } from './flare-csv.js';
+import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
+import { officialCsv, type OfficialRow } from './official-csv.js';
+
+/** Where the traces come from: a Store (or an embedded agent's store) fits. */
+export interface TraceSource {
+  getRunSamples(runId: string): RunSample[];
+  getNodeSamples(fromWallMs: number, toWallMs: number): NodeSample[];
+}
+
+/** A harness's own timing of a run (evaluate): just before create, just after removal (CLOCK_MONOTONIC ns). */
+export interface HarnessSpan {
+  beforeCreateMonoNs: number;
+  afterRemoveMonoNs: number;
+}
+
+/** Host samples this far around the run are read, enough for every span model term (ms). */
+const NODE_MARGIN_MS = 5000;
+
+export function officialFiguresOfRun(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): OfficialFigures {
+  const endedMonoNs = run.endedMonoNs ?? run.startedMonoNs;
+  const createdSeconds = createdBeforeStartSeconds(run.summary?.flags ?? []);
+  const facts: SpanFacts = {
+    startedMonoNs: run.startedMonoNs,
+    endedMonoNs,
+    createdMonoNs: createdSeconds === null ? null : run.startedMonoNs - createdSeconds * 1e9,
+    harness: harness ?? null,
+  };
+  const span = officialSpan(facts, profile.span);
+  // Monotonic → wall through the run's own start pair: the node samples are selected by wall time.
+  const toWallMs = (monoNs: number): number => run.startedWallMs + (monoNs - run.startedMonoNs) / 1e6;
+  const fromMs = toWallMs(span.timeStartMonoNs) - profile.loop.firstCpuIntervalSeconds * 1000 - NODE_MARGIN_MS;
+  const toMs = toWallMs(span.timeEndMonoNs) + NODE_MARGIN_MS;
+  const trace = officialTrace(
+    { samples: src.getRunSamples(run.id), nodeSamples: src.getNodeSamples(Math.floor(fromMs), Math.ceil(toMs)), gpuDevices: run.gpuDevices ?? null },
+    span,
+    profile.loop,
+  );
+  return officialFigures(trace, span, officialRulesOf(profile));
+}
+
+/** Official rows for the finished runs among `runs`, oldest first (as the exact CSV orders them). */
+export function officialRows(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, harness?: ReadonlyMap<string, HarnessSpan>): OfficialRow[] {
+  return flareRuns([...runs]).map((run) => ({ team: run.team, case: run.case, figures: officialFiguresOfRun(run, src, profile, harness?.get(run.id)) }));
+}
+
+/** The official CSV of stored runs under a profile. */
+export function officialCsvOfRuns(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, withTeam: boolean, harness?: ReadonlyMap<string, HarnessSpan>): string {
+  return officialCsv(officialRows(runs, src, profile, harness), profile, withTeam);
+}

@@ -1,0 +1,101 @@
+// What the ranking ranks: accuracy values from an organiser's CSV (`team,case,metric,value`) and
+// efficiency values from the stored runs, under a profile. Pure.
+import type { Run, RunSummary } from '../core/types.js';
+import type { ChallengeProfile } from './profile.js';
+import type { MetricValue } from './rank.js';
+
+/** A malformed accuracy CSV; the message names the line and the field. */
+export class AccuracyCsvError extends Error {}
+
+const MAX_ROWS = 1_000_000;
+const MAX_FIELD_CHARS = 200;
+
+/** One CSV line into fields: RFC 4180 quotes ("" inside quotes), linear scan, no regex. */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"' && field.length === 0) quoted = true;
+    else if (ch === ',') {
+      out.push(field);
+      field = '';
+    } else field += ch;
+  }
+  out.push(field);
+  return out;
+}
+
+function name(v: string, line: number, what: string): string {
+  const s = v.trim();
+  if (s.length === 0 || s.length > MAX_FIELD_CHARS) throw new AccuracyCsvError(`line ${line}: ${what} must be 1 to ${MAX_FIELD_CHARS} characters`);
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 0x20 || s.charCodeAt(i) === 0x7f) throw new AccuracyCsvError(`line ${line}: ${what} has a control character`);
+  return s;
+}
+
+/** Parses `team,case,metric,value` (header required, any order of those four columns). */
+export function parseAccuracyCsv(text: string): MetricValue[] {
+  const lines = text.split(/\r?\n/);
+  const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().toLowerCase());
+  const col = (h: string): number => {
+    const i = header.indexOf(h);
+    if (i < 0) throw new AccuracyCsvError(`line 1: header must name team, case, metric and value (missing ${h})`);
+    return i;
+  };
+  const [ti, ci, mi, vi] = [col('team'), col('case'), col('metric'), col('value')];
+  const out: MetricValue[] = [];
+  for (let n = 1; n < lines.length; n++) {
+    if (lines[n].trim() === '') continue;
+    if (out.length >= MAX_ROWS) throw new AccuracyCsvError(`more than ${MAX_ROWS} rows`);
+    const f = splitCsvLine(lines[n]);
+    const raw = (f[vi] ?? '').trim();
+    const value = raw === '' ? NaN : Number(raw);
+    if (!Number.isFinite(value)) throw new AccuracyCsvError(`line ${n + 1}: value must be a finite number, got ${JSON.stringify(raw.slice(0, 40))}`);
+    out.push({ team: name(f[ti] ?? '', n + 1, 'team'), case: name(f[ci] ?? '', n + 1, 'case'), metric: name(f[mi] ?? '', n + 1, 'metric'), value });
+  }
+  return out;
+}
+
+/** A run that ended without a usable result: ranked with the worst values. */
+const FAILED = new Set(['failed', 'oom', 'interrupted']);
+
+/**
+ * Efficiency values (`time`, `aucGpu`, `aucCpu`) of the latest finished run per team and case.
+ * Over the limit: the profile's penalties. Failed, OOM or interrupted: marked failed (worst values).
+ * A GPU figure that is unknown (no GPU source) gives no value, so that metric falls back to the
+ * worst for that case, or is skipped when no team has it.
+ */
+export function efficiencyValues(runs: readonly Run[], profile: ChallengeProfile, allRepeats = false): MetricValue[] {
+  const latest = new Map<string, Run & { summary: RunSummary }>();
+  const every: (Run & { summary: RunSummary })[] = [];
+  for (const r of runs) {
+    if (r.status === 'running' || !r.summary) continue;
+    every.push(r as Run & { summary: RunSummary });
+    const k = JSON.stringify([r.team, r.case]);
+    const prev = latest.get(k);
+    if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Run & { summary: RunSummary });
+  }
+  const out: MetricValue[] = [];
+  // allRepeats: every finished run is one repeat of its case (ranked on the median, drawn by the bootstrap).
+  for (const r of allRepeats ? every : latest.values()) {
+    const s = r.summary;
+    const failed = FAILED.has(r.status);
+    const p = s.scoring.penalised ? profile.penalties : null;
+    const base = { team: r.team, case: r.case, failed };
+    out.push({ ...base, metric: 'time', value: p ? p.timeSeconds : s.scoring.timeSeconds });
+    // An unreadable CPU counter leaves the figure unknown (null): the case is missing for that metric, not 0.
+    const cpu = p ? p.aucCpuPctS : s.scoring.aucCpuPctS;
+    if (cpu !== null) out.push({ ...base, metric: 'aucCpu', value: cpu });
+    // The run's scoring block has the GPU tolerance it was measured with already subtracted.
+    const gpu = p ? p.aucGpuMiBs : s.scoring.aucGpuMiBs;
+    if (gpu !== null) out.push({ ...base, metric: 'aucGpu', value: gpu });
+  }
+  return out;
+}

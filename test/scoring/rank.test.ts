@@ -1,0 +1,152 @@
+// FLARE's rank-then-aggregate against hand-computed rankings: ties, missing cases, penalties, weights.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { efficiencyValues, parseAccuracyCsv, AccuracyCsvError } from '../../src/scoring/inputs.js';
+import type { RankedMetric } from '../../src/scoring/profile.js';
+import { loadProfile } from '../../src/scoring/profile-load.js';
+import { rankTeams, rankValues, type MetricValue } from '../../src/scoring/rank.js';
+import { cli } from '../http/cli-helpers.js';
+import { fill, run, summary, T0 } from '../http/helpers.js';
+import { tempStore } from '../http/store-helpers.js';
+
+const DSC: RankedMetric = { metric: 'DSC', higherIsBetter: true, weight: 1, worst: 0 };
+const TIME: RankedMetric = { metric: 'time', higherIsBetter: false, weight: 1, worst: 3600 };
+const GPU_HALF: RankedMetric = { metric: 'aucGpu', higherIsBetter: false, weight: 0.5, worst: 29491200 };
+
+const v = (team: string, c: string, metric: string, value: number, failed = false): MetricValue => ({ team, case: c, metric, value, failed });
+
+describe('rankValues', () => {
+  it('min ties share the best rank (1 1 3); average ties share the mean (1.5 1.5 3)', () => {
+    expect(rankValues([0.9, 0.8, 0.9], true, 'min')).toEqual([1, 3, 1]);
+    expect(rankValues([0.9, 0.8, 0.9], true, 'average')).toEqual([1.5, 3, 1.5]);
+    expect(rankValues([10, 5, 5], false, 'min')).toEqual([3, 1, 1]);
+  });
+});
+
+describe('rankTeams (hand-computed)', () => {
+  // Teams A, B, C; cases c1, c2; DSC and time at weight 1, GPU AUC at 0.5 (total weight 2.5). C has no c2.
+  //   c1 ranks: DSC A1 B3 C1 · time A1 B2 C3 · GPU (100, 100, 50) A2 B2 C1
+  //   c2 ranks (C gets the worst values 0, 3600, 29491200): DSC B1 A2 C3 · time B1 A2 C3 · GPU A1 B2 C3
+  //   A: c1 (1 + 1 + 0.5·2)/2.5 = 1.2, c2 (2 + 2 + 0.5·1)/2.5 = 1.8 → 1.5
+  //   B: c1 (3 + 2 + 0.5·2)/2.5 = 2.4, c2 (1 + 1 + 0.5·2)/2.5 = 1.2 → 1.8
+  //   C: c1 (1 + 3 + 0.5·1)/2.5 = 1.8, c2 (3 + 3 + 0.5·3)/2.5 = 3.0 → 2.4
+  const values = [
+    v('A', 'c1', 'DSC', 0.9), v('B', 'c1', 'DSC', 0.8), v('C', 'c1', 'DSC', 0.9),
+    v('A', 'c1', 'time', 10), v('B', 'c1', 'time', 20), v('C', 'c1', 'time', 30),
+    v('A', 'c1', 'aucGpu', 100), v('B', 'c1', 'aucGpu', 100), v('C', 'c1', 'aucGpu', 50),
+    v('A', 'c2', 'DSC', 0.7), v('B', 'c2', 'DSC', 0.9),
+    v('A', 'c2', 'time', 10), v('B', 'c2', 'time', 5),
+    v('A', 'c2', 'aucGpu', 0), v('B', 'c2', 'aucGpu', 10),
+  ];
+
+  it('weights, worst values for a missing case, final places', () => {
+    const r = rankTeams(values, [DSC, TIME, GPU_HALF], 'min');
+    expect(r.teams.map((t) => [t.team, t.rank])).toEqual([['A', 1], ['B', 2], ['C', 3]]);
+    expect(r.teams.map((t) => t.score)).toEqual([1.5, 1.8, 2.4].map((x) => expect.closeTo(x, 12)));
+    expect(r.teams[0].meanRankByMetric).toEqual({ DSC: 1.5, time: 1.5, aucGpu: 1.5 });
+    expect(r.teams.map((t) => t.missingCases)).toEqual([0, 0, 1]);
+    expect(r.cases).toEqual(['c1', 'c2']);
+  });
+
+  it('a failed case scores the worst value even where a value was measured', () => {
+    // B's c2 time marked failed → 3600: c2 time ranks A1 B2 C2 (3600 = worst = C's missing) → B c2 (1 + 2 + 0.5·2)/2.5 = 1.6
+    const failed = values.map((x) => (x.team === 'B' && x.case === 'c2' && x.metric === 'time' ? { ...x, failed: true } : x));
+    const r = rankTeams(failed, [DSC, TIME, GPU_HALF], 'min');
+    const b = r.teams.find((t) => t.team === 'B')!;
+    expect(b.score).toBeCloseTo((2.4 + 1.6) / 2, 12);
+  });
+
+  it('equal scores share a place; a metric nobody has is skipped', () => {
+    // X: DSC 1, time 2 → 1.5; Y: DSC 2, time 1 → 1.5
+    const r = rankTeams([v('X', 'c', 'DSC', 0.9), v('Y', 'c', 'DSC', 0.8), v('X', 'c', 'time', 2), v('Y', 'c', 'time', 1)], [DSC, TIME, GPU_HALF], 'min');
+    expect(r.teams.map((t) => [t.team, t.rank])).toEqual([['X', 1], ['Y', 1]]);
+    expect(r.skippedMetrics).toEqual(['aucGpu']);
+  });
+});
+
+describe('efficiency values from runs under a profile', () => {
+  const flare22 = loadProfile('flare22');
+  it('over the limit: the profile penalties; failed: marked failed; the latest run per case counts', () => {
+    const runs = [
+      run('a-old', { team: 'A', case: 'c1', startedWallMs: T0, summary: summary({ scoring: { timeSeconds: 99, aucGpuMiBs: 9, aucCpuPctS: 9, penalised: false } }) }),
+      run('a-new', { team: 'A', case: 'c1', startedWallMs: T0 + 1, status: 'timeout', summary: summary({ scoring: { timeSeconds: 1, aucGpuMiBs: 1, aucCpuPctS: 1, penalised: true } }) }),
+      run('b', { team: 'B', case: 'c1', status: 'failed', summary: summary({ scoring: { timeSeconds: 5, aucGpuMiBs: null, aucCpuPctS: 7, penalised: false } }) }),
+    ];
+    const vals = efficiencyValues(runs, flare22);
+    expect(vals).toEqual([
+      { team: 'A', case: 'c1', failed: false, metric: 'time', value: 3600 },
+      { team: 'A', case: 'c1', failed: false, metric: 'aucCpu', value: 360000 },
+      { team: 'A', case: 'c1', failed: false, metric: 'aucGpu', value: 29491200 },
+      { team: 'B', case: 'c1', failed: true, metric: 'time', value: 5 },
+      { team: 'B', case: 'c1', failed: true, metric: 'aucCpu', value: 7 },
+    ]);
+    // --repeats: every finished run counts (A's two runs → two time values).
+    expect(efficiencyValues(runs, flare22, true).filter((x) => x.team === 'A' && x.metric === 'time').map((x) => x.value)).toEqual([99, 3600]);
+    // B failed: worst everywhere = A's penalties (3600, 360000, 29491200) → tie on every metric.
+    const r = rankTeams(vals, flare22.ranking.metrics, flare22.ranking.ties);
+    expect(r.teams.map((t) => t.rank)).toEqual([1, 1]);
+    expect(r.skippedMetrics).toEqual(['DSC', 'NSD']);
+  });
+});
+
+describe('accuracy CSV', () => {
+  it('parses team,case,metric,value with quotes, any column order', () => {
+    expect(parseAccuracyCsv('metric,team,case,value\nDSC,"team, one",c1,0.91\n\nNSD,b,c1,0.5\n')).toEqual([
+      { team: 'team, one', case: 'c1', metric: 'DSC', value: 0.91 },
+      { team: 'b', case: 'c1', metric: 'NSD', value: 0.5 },
+    ]);
+  });
+
+  it.each([
+    ['team,case,metric\na,b,c', /missing value/],
+    ['team,case,metric,value\na,c1,DSC,0.9\na,c1,NSD,high', /line 3: value/],
+    ['team,case,metric,value\n,c1,DSC,0.9', /line 2: team/],
+  ])('refuses %j', (text, re) => {
+    expect(() => parseAccuracyCsv(text)).toThrow(AccuracyCsvError);
+    expect(() => parseAccuracyCsv(text)).toThrow(re);
+  });
+});
+
+describe('flare-agent rank (built CLI, real SQLite file)', () => {
+  let db: ReturnType<typeof tempStore>;
+  let dir: string;
+  beforeAll(() => {
+    db = tempStore();
+    // alpha: time 12.5, aucCpu 500, aucGpu 1000.5 (helpers' summary); beta: faster and leaner.
+    fill(db.store, [
+      run('r-a', { team: 'alpha', case: 'c1' }),
+      run('r-b', { team: 'beta', case: 'c1', summary: summary({ scoring: { timeSeconds: 5, aucGpuMiBs: 10, aucCpuPctS: 100, penalised: false } }) }),
+    ]);
+    dir = mkdtempSync(join(tmpdir(), 'flare-rank-'));
+  });
+  afterAll(() => db?.cleanup());
+
+  it('ranks with the accuracy CSV (alpha better on DSC and NSD, beta on every efficiency metric)', async () => {
+    const acc = join(dir, 'acc.csv');
+    writeFileSync(acc, 'team,case,metric,value\nalpha,c1,DSC,0.9\nbeta,c1,DSC,0.8\nalpha,c1,NSD,0.9\nbeta,c1,NSD,0.8\n');
+    const long = join(dir, 'long.csv');
+    const r = await cli(['rank', '--db', db.path, '--accuracy', acc, '--json', '--long-csv', long, '--bootstrap', '200', '--seed', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { teams: { team: string; rank: number; score: number }[]; bootstrap: { resamples: number; teams: { rankLow: number; rankHigh: number }[] } };
+    // One case: every resample is that case, so the intervals are the full places.
+    expect(out.bootstrap.resamples).toBe(200);
+    expect(out.bootstrap.teams.map((t) => [t.rankLow, t.rankHigh])).toEqual([[1, 1], [1, 1]]);
+    expect(readFileSync(long, 'utf8').split('\n').slice(0, 3)).toEqual(['team,case,metric,value', 'alpha,c1,DSC,0.9', 'alpha,c1,NSD,0.9']);
+    // FLARE22 weights DSC 1, NSD 1, time 1, aucGpu 0.5, aucCpu 0.5 (total 4):
+    // alpha (1 + 1 + 2 + 0.5·2 + 0.5·2)/4 = 1.5; beta (2 + 2 + 1 + 0.5 + 0.5)/4 = 1.5 → tied first.
+    expect(out.teams.map((t) => [t.team, t.rank, t.score])).toEqual([['alpha', 1, 1.5], ['beta', 1, 1.5]]);
+    const flare23 = JSON.parse((await cli(['rank', '--db', db.path, '--accuracy', acc, '--profile', 'flare23', '--json'])).stdout) as { teams: { team: string; rank: number }[] };
+    // FLARE23 (DSC, NSD, time, aucGpu all weight 1): alpha (1+1+2+2)/4 = 1.5, beta (2+2+1+1)/4 = 1.5: still tied.
+    expect(flare23.teams.map((t) => t.rank)).toEqual([1, 1]);
+  });
+
+  it('a malformed accuracy CSV: exit 2 naming the line', async () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'team,case,metric,value\nalpha,c1,DSC,NaN\n');
+    const r = await cli(['rank', '--db', db.path, '--accuracy', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('line 2: value');
+  });
+});
