@@ -2,6 +2,7 @@
 // flare-agent command line. Exit codes: 0 ok, 1 failure, 2 bad usage (with a one-line reason).
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config.js';
+import { DbLockedError } from './store/lock.js';
 import { VERSION } from './version.js';
 import { register as registerProfile } from './commands/profile.js';
 import { register as registerStart } from './commands/start.js';
@@ -31,7 +32,7 @@ try {
   if (e instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof ConfigError) {
+  } else if (e instanceof ConfigError || e instanceof DbLockedError) {
     process.stderr.write(`flare-agent: ${e.message}\n`);
     process.exitCode = 2;
   } else {

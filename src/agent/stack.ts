@@ -59,6 +59,7 @@ export async function createSamplingStack(
     onFinished,
   );
   const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu: createGpuAttributor(), runs, store, events });
+  runs.startPartialSummaries();
   return {
     node: hostname(),
     mounts,
@@ -70,6 +71,7 @@ export async function createSamplingStack(
     sampler,
     close(): void {
       sampler.stop();
+      runs.stopPartialSummaries();
       gpu.close();
       host.close();
     },

@@ -19,7 +19,7 @@ import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';
 import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
-import { MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
+import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
 import { checkNotNewer, migrate, prepareNewFile, SCHEMA_VERSION } from './schema.js';
@@ -31,11 +31,20 @@ export interface StoreOptions {
   /** Period of the background flush (ms). Default 1000. */
   flushIntervalMs?: number;
   /**
-   * A background flush failed (disk full, I/O error): the samples stay queued for the next try, so
-   * memory grows until one succeeds. Default: a process warning.
+   * A background flush or a verdict write failed (disk full, I/O error): what failed stays queued for
+   * the next try (samples up to maxQueuedSamples, verdicts always). Default: a process warning.
    */
   onError?: (err: Error) => void;
+  /** A write committed after onError had been called: the database works again. */
+  onRecovered?: () => void;
+  /** Cap on samples waiting for a write (default DEFAULT_MAX_QUEUED_SAMPLES); the oldest go first. */
+  maxQueuedSamples?: number;
+  /** Samples dropped because the queue was full: runId null for node samples. */
+  onSamplesDropped?: (runId: string | null, n: number) => void;
 }
+
+/** Verdict retries back off from the flush period up to this (ms). */
+const MAX_VERDICT_BACKOFF_MS = 8000;
 
 const BUSY_TIMEOUT_MS = 5000;
 /** Chunks read per query when streaming a trace: no statement stays open across a yield. */
@@ -86,6 +95,12 @@ export class SqliteStore implements Store {
   private readonly rids = new Map<string, number>();
   private readonly timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Run ends not yet committed, by rowid: never dropped, retried with backoff until they land. */
+  private readonly verdicts = new Map<number, RunEnd>();
+  private verdictRetryAtMs = 0;
+  private verdictBackoffMs: number;
+  /** Whether the last write attempt failed (onRecovered fires on the next success). */
+  private failing = false;
 
   private readonly selectRid: Database.Statement<[string], number>;
   private readonly selectRun: Database.Statement<[string], RunRow>;
@@ -102,7 +117,13 @@ export class SqliteStore implements Store {
       .prepare<[number], Buffer>('SELECT data FROM run_chunks WHERE rid = ? ORDER BY first_index')
       .pluck();
     this.compactor = readOnly ? null : new Compactor(db);
-    this.queue = this.compactor === null ? null : new WriteQueue(db, this.compactor);
+    this.verdictBackoffMs = opts.flushIntervalMs ?? 1000;
+    this.queue =
+      this.compactor === null
+        ? null
+        : new WriteQueue(db, this.compactor, opts.maxQueuedSamples ?? DEFAULT_MAX_QUEUED_SAMPLES, (rid, n) =>
+            this.opts.onSamplesDropped?.(rid === null ? null : this.runIdOf(rid), n),
+          );
     if (!readOnly) {
       this.timer = setInterval(() => this.backgroundFlush(), opts.flushIntervalMs ?? 1000);
       this.timer.unref(); // never keeps the process alive; close() flushes what is left
@@ -130,12 +151,9 @@ export class SqliteStore implements Store {
     return rid;
   }
 
-  /** A running run's summary may still be queued: readers see the latest one. */
-  private withPending(run: Run): Run {
-    if (this.queue === null || run.status !== 'running') return run;
-    const rid = this.rids.get(run.id);
-    const pending = rid === undefined ? undefined : this.queue.summaries.get(rid);
-    return pending === undefined ? run : { ...run, summary: pending };
+  private runIdOf(rid: number): string | null {
+    for (const [id, r] of this.rids) if (r === rid) return id;
+    return null;
   }
 
   recordInventory(inv: NodeInventory): void {
@@ -168,30 +186,86 @@ export class SqliteStore implements Store {
   }
 
   updateRunningSummary(runId: string, summary: RunSummary): void {
-    this.writable('updateRunningSummary').summaries.set(this.requireRid(runId), summary);
+    this.writable('updateRunningSummary').setSummary(this.requireRid(runId), summary);
   }
 
-  finishRun(runId: string, end: RunEnd): void {
+  /**
+   * Commits a run's end by its own statement, apart from the sample chunks: a disk that refuses the
+   * samples does not take the verdict with them. A verdict that does not land stays queued (never
+   * dropped) and is retried with backoff by the background flush; returns whether it landed now.
+   */
+  finishRun(runId: string, end: RunEnd): boolean {
     const queue = this.writable('finishRun');
     const rid = this.requireRid(runId);
-    queue.summaries.delete(rid);
-    this.flush(); // the finished run is complete on disk when this returns
-    this.db
-      .prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?')
-      .run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
-    this.compactor?.compactRun(rid); // its trace is final: pack it for reading
+    queue.dropSummary(rid);
+    this.verdicts.set(rid, end);
+    this.tryFlush(); // the samples first, so a run whose verdict landed usually has its whole trace
+    this.verdictRetryAtMs = 0;
+    this.writeVerdicts();
+    return !this.verdicts.has(rid);
+  }
+
+  /** Verdicts waiting for a write (a failing disk). */
+  pendingVerdicts(): number {
+    return this.verdicts.size;
+  }
+
+  /** Samples waiting for a write. */
+  queuedSamples(): number {
+    return this.queue?.size ?? 0;
+  }
+
+  private writeVerdicts(): void {
+    if (this.verdicts.size === 0 || Date.now() < this.verdictRetryAtMs) return;
+    const update = this.db.prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?');
+    for (const [rid, end] of [...this.verdicts]) {
+      try {
+        update.run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
+      } catch (err) {
+        this.verdictRetryAtMs = Date.now() + this.verdictBackoffMs;
+        this.verdictBackoffMs = Math.min(this.verdictBackoffMs * 2, MAX_VERDICT_BACKOFF_MS);
+        this.failed(err);
+        return;
+      }
+      this.verdicts.delete(rid);
+      this.verdictBackoffMs = this.opts.flushIntervalMs ?? 1000;
+      this.succeeded();
+      // Its trace is final: pack it for reading, once all of it is on disk.
+      if (!this.queue?.holds(rid)) this.tryCompact(rid);
+    }
+  }
+
+  private tryCompact(rid: number): void {
+    try {
+      this.compactor?.compactRun(rid);
+    } catch (err) {
+      this.failed(err); // compaction is an optimisation: the chunks stay as they are
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.failing = true;
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.opts.onError !== undefined) this.opts.onError(error);
+    else process.emitWarning(`flare-agent store: write failed: ${error.message}`);
+  }
+
+  private succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.opts.onRecovered?.();
   }
 
   getRun(runId: string): Run | undefined {
     const row = this.selectRun.get(runId);
-    return row === undefined ? undefined : this.withPending(rowToRun(row));
+    return row === undefined ? undefined : rowToRun(row);
   }
 
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage {
     const { sql, params } = listRunsQuery(filter, limit, cursor);
     const rows = this.db.prepare<(string | number)[], RunRow>(sql).all(...params);
     const more = rows.length > limit;
-    const runs = rows.slice(0, limit).map((row) => this.withPending(rowToRun(row)));
+    const runs = rows.slice(0, limit).map((row) => rowToRun(row));
     const last = runs[runs.length - 1];
     return { runs, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
   }
@@ -201,8 +275,6 @@ export class SqliteStore implements Store {
     if (rid === undefined) return [];
     const out: RunSample[] = [];
     for (const blob of this.selectChunks.all(rid)) decodeRunChunkInto(blob, out);
-    const queued = this.queue?.runSamples.get(rid);
-    if (queued !== undefined) for (const s of queued) out.push(s);
     return out;
   }
 
@@ -231,9 +303,6 @@ export class SqliteStore implements Store {
         }
       }
     }
-    // Read after the last (empty) page with no yield in between: nothing is lost or repeated.
-    const queued = this.queue?.runSamples.get(rid);
-    if (queued !== undefined) yield* queued.slice();
   }
 
   /** Node samples with fromWallMs ≤ wallMs ≤ toWallMs, in write order. */
@@ -247,7 +316,6 @@ export class SqliteStore implements Store {
     const inRange = (s: NodeSample): boolean => s.wallMs >= fromWallMs && s.wallMs <= toWallMs;
     const out: NodeSample[] = [];
     for (const blob of blobs) for (const s of decodeNodeChunk(blob)) if (inRange(s)) out.push(s);
-    for (const s of this.queue?.nodeSamples ?? []) if (inRange(s)) out.push(s);
     return out;
   }
 
@@ -255,7 +323,7 @@ export class SqliteStore implements Store {
     return this.db
       .prepare<[], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_wall_ms, id`)
       .all()
-      .map((row) => this.withPending(rowToRun(row)));
+      .map((row) => rowToRun(row));
   }
 
   flush(): void {
@@ -263,18 +331,23 @@ export class SqliteStore implements Store {
     const t0 = process.hrtime.bigint();
     const written = this.queue.flush();
     if (written > 0) this.opts.onWrite?.(Number(process.hrtime.bigint() - t0) / 1e9, written);
+    this.succeeded();
     // Bounded (one run's last ~64 small chunks, ~1 ms), in its own transaction after the write.
     this.compactor?.compactDue();
   }
 
-  private backgroundFlush(): void {
+  /** flush() that reports a failure instead of throwing (what stays queued is retried later). */
+  private tryFlush(): void {
     try {
       this.flush();
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      if (this.opts.onError !== undefined) this.opts.onError(error);
-      else process.emitWarning(`flare-agent store: background flush failed: ${error.message}`);
+      this.failed(err);
     }
+  }
+
+  private backgroundFlush(): void {
+    this.tryFlush();
+    this.writeVerdicts();
   }
 
   applyRetention(opts: RetentionOptions): { deletedRuns: number } {
@@ -298,6 +371,9 @@ export class SqliteStore implements Store {
     if (this.timer !== null) clearInterval(this.timer);
     try {
       this.flush();
+      this.verdictRetryAtMs = 0;
+      this.writeVerdicts();
+      if (this.verdicts.size > 0) process.emitWarning(`flare-agent store: ${this.verdicts.size} run verdict(s) could not be written before close`);
     } finally {
       this.db.close();
     }

@@ -32,14 +32,19 @@ function startRun(m: RunManager, team: string) {
 }
 
 describe('RunManager', () => {
-  it('writes at most one partial summary per tick, the most overdue run first', () => {
+  it('queues at most one partial summary per refresh (its own timer, not the tick), the most overdue run first', () => {
     const m = manager(0);
     const runs = ['a', 'b', 'c'].map((t) => startRun(m, t));
-    const withSummary = (): number => runs.filter((r) => store!.getRun(r.id)?.summary).length;
+    const withSummary = (): number => {
+      store!.flush(); // readers see committed rows
+      return runs.filter((r) => store!.getRun(r.id)?.summary).length;
+    };
     m.sampleAll(null, new Map(), Date.now());
+    expect(withSummary()).toBe(0); // a tick writes no summary
+    m.refreshOnePartialSummary();
     expect(withSummary()).toBe(1);
-    m.sampleAll(null, new Map(), Date.now());
-    m.sampleAll(null, new Map(), Date.now());
+    m.refreshOnePartialSummary();
+    m.refreshOnePartialSummary();
     expect(withSummary()).toBe(3);
     const s = store!.getRun(runs[0].id)!.summary!;
     expect(s.status).toBe('running');
