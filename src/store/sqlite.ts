@@ -12,8 +12,9 @@
 // plus whatever the page cache held.
 // Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
 // loses at most the samples queued since the last flush.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
@@ -41,6 +42,8 @@ export interface StoreOptions {
   maxQueuedSamples?: number;
   /** Samples dropped because the queue was full: runId null for node samples. */
   onSamplesDropped?: (runId: string | null, n: number) => void;
+  /** After the connection closed (removes a read-only copy). */
+  onClose?: () => void;
 }
 
 /** Verdict retries back off from the flush period up to this (ms). */
@@ -68,9 +71,38 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   return new SqliteStore(db, false, opts);
 }
 
-/** Opens an existing database for reading only (CLI readers); every write method throws. */
+/**
+ * Opens an existing database for reading only (CLI readers); every write method throws. Works on an
+ * archived file whose file and folder are not writable: a WAL-mode database needs its -shm file, which
+ * SQLite cannot create there, and this build of better-sqlite3 takes no `file:…?immutable=1` URI
+ * (SQLITE_USE_URI is off), so such a file is read through a private copy (with its -wal) in the temp
+ * folder, removed at close. An open failure names the path and the OS reason.
+ */
 export function openStoreReadOnly(path: string): Store {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch (err) {
+    throw new Error(`cannot open database ${path}: ${osReason(err)}`);
+  }
+  let copyDir: string | null = null;
+  let db: Database.Database;
+  try {
+    db = openProbed(path);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SQLITE_CANTOPEN') !== true && (err as { code?: string }).code?.startsWith('SQLITE_READONLY') !== true) {
+      throw new Error(`cannot open database ${path}: ${(err as Error).message}`);
+    }
+    copyDir = mkdtempSync(join(tmpdir(), 'flare-agent-ro-'));
+    const copy = join(copyDir, basename(path));
+    try {
+      copyFileSync(path, copy);
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+      db = openProbed(copy);
+    } catch (copyErr) {
+      rmSync(copyDir, { recursive: true, force: true });
+      throw new Error(`cannot open database ${path}: ${(err as Error).message}; reading a copy failed too: ${osReason(copyErr)}`);
+    }
+  }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const version = checkNotNewer(db, path);
@@ -84,9 +116,33 @@ export function openStoreReadOnly(path: string): Store {
     }
   } catch (err) {
     db.close();
+    if (copyDir !== null) rmSync(copyDir, { recursive: true, force: true });
     throw err;
   }
-  return new SqliteStore(db, true, {});
+  const dir = copyDir;
+  return new SqliteStore(db, true, { onClose: dir === null ? undefined : () => rmSync(dir, { recursive: true, force: true }) });
+}
+
+/** Opens read-only and reads once: a WAL file that cannot be used fails here, not at the first query. */
+function openProbed(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** "no such file or directory (ENOENT)" from a Node fs error. */
+function osReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.code === 'string' && typeof e.message === 'string') {
+    const why = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+    return `${why} (${e.code})`;
+  }
+  return String((err as Error).message ?? err);
 }
 
 export class SqliteStore implements Store {
@@ -376,6 +432,7 @@ export class SqliteStore implements Store {
       if (this.verdicts.size > 0) process.emitWarning(`flare-agent store: ${this.verdicts.size} run verdict(s) could not be written before close`);
     } finally {
       this.db.close();
+      this.opts.onClose?.();
     }
   }
 }
