@@ -85,6 +85,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     sqlite: { up: true },
   };
   let stack: SamplingStack | null = null;
+  let storeRef: Store | null = null;
   const live: LiveView = {
     liveRuns: () => stack?.runs.live(monoNowNs()) ?? [],
     lastNodeSample: () => stack?.sampler.lastNodeSample() ?? null,
@@ -97,6 +98,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
       sources: { ...sources, gpu: stack ? gpuStatus(stack) : sources.gpu },
       ticks: { count: stack?.sampler.ticks.ticks ?? 0, missed: stack?.sampler.ticks.missed ?? 0 },
+      store: { queuedSamples: storeRef?.queuedSamples() ?? 0, pendingVerdicts: storeRef?.pendingVerdicts() ?? 0 },
     }),
   };
   const metrics = new AgentMetrics({ live });
@@ -118,6 +120,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       if (runId !== null) stack?.runs.noteDropped(runId, n);
     },
   });
+  storeRef = store;
   let interruptedAtStart: Run[];
   try {
     for (const { run, settled } of await recoverLeftRuns(store, options.settle ?? null)) {

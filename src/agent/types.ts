@@ -23,6 +23,8 @@ export interface Health {
   gpuSource: { active: string; reasons: Record<string, string> };
   sources: Record<SourceName, SourceStatus>;
   ticks: { count: number; missed: number };
+  /** The write side of the database: samples waiting (bounded) and run verdicts waiting (never dropped). */
+  store?: { queuedSamples: number; pendingVerdicts: number };
 }
 
 /** Read-only view of the agent's live state. */
