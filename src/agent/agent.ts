@@ -3,8 +3,6 @@
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
 import type { Run } from '../core/types.js';
-import { AgentMetrics } from '../http/metrics.js';
-import { createApp, listen, type Listening } from '../http/server.js';
 import type { Logger } from '../log.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { readInventory } from '../sources/inventory.js';
@@ -14,6 +12,7 @@ import { acquireDbLock } from '../store/lock.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
+import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, type Settler } from './recover.js';
 import { createSamplingStack, type SamplingStack } from './stack.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
@@ -101,7 +100,22 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       store: { queuedSamples: storeRef?.queuedSamples() ?? 0, pendingVerdicts: storeRef?.pendingVerdicts() ?? 0 },
     }),
   };
-  const metrics = new AgentMetrics({ live });
+  // Metric events go to the reader thread's registry with the next snapshot; the few before the
+  // reader is up (store open, recovery) wait here.
+  let bridge: HttpBridge | null = null;
+  const early: ((to: AgentEvents) => void)[] = [];
+  const send = (f: (to: AgentEvents) => void): void => void (bridge ? f(bridge) : early.push(f));
+  const metrics: AgentEvents = {
+    tick: (lagSeconds, missed) => {
+      if (!bridge) return;
+      bridge.tick(lagSeconds, missed);
+      bridge.publish();
+    },
+    dbWrite: (seconds, n) => send((to) => to.dbWrite(seconds, n)),
+    sourceError: (source) => send((to) => to.sourceError(source)),
+    runFinished: (run) => send((to) => to.runFinished(run)),
+    samplesDropped: (n) => send((to) => to.samplesDropped(n)),
+  };
   const store = openStore(config.db, {
     maxQueuedSamples: config.maxQueuedSamples,
     onWrite: (seconds, n) => metrics.dbWrite(seconds, n),
@@ -133,6 +147,21 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     throw err;
   }
 
+  // The HTTP server in a reader thread, before the sampler: a taken port stops the agent here.
+  try {
+    bridge = await startHttpBridge({
+      live,
+      samplesFrom: (runId, fromIndex) => stack?.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
+      config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, webDir: WEB_DIR, lowerPriority: true },
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const http = bridge;
+  for (const f of early.splice(0)) f(http);
+  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker' });
+
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);
     log.info('run finished', { runId: run.id, team: run.team, case: run.case, status: run.status, wallSeconds: run.summary?.wallSeconds, cpuSeconds: run.summary?.cpuSeconds });
@@ -152,17 +181,6 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   retention();
   const retentionTimer = setInterval(retention, RETENTION_EVERY_MS).unref();
 
-  const app = createApp({ store, live, metrics, token: config.token ?? undefined, metricsOpen: config.metricsOpen, webDir: WEB_DIR });
-  let http: Listening;
-  try {
-    http = await listen(app, config.listen);
-  } catch (e) {
-    stack.close();
-    stack.runs.interruptAll();
-    store.close();
-    throw e;
-  }
-  log.info('listening', { listen: config.listen, port: http.port });
 
   const ctx: AgentContext = {
     config,
@@ -193,6 +211,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       s.sampler.stop();
       s.runs.interruptAll();
       clearInterval(retentionTimer);
+      http.publish(true);
       await http.close();
       s.close();
       store.close();

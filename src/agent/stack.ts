@@ -79,4 +79,4 @@ export async function createSamplingStack(
 }
 
 /** Events sink that drops everything (profile mode has no exporter). */
-export const noEvents: AgentEvents = { tick() {}, dbWrite() {}, sourceError() {}, runFinished() {} };
+export const noEvents: AgentEvents = { tick() {}, dbWrite() {}, sourceError() {}, runFinished() {}, samplesDropped() {} };

@@ -41,4 +41,6 @@ export interface AgentEvents {
   dbWrite(seconds: number, samplesWritten: number): void;
   sourceError(source: SourceName): void;
   runFinished(run: Run): void;
+  /** Samples dropped unwritten (the write queue was full). */
+  samplesDropped(n: number): void;
 }

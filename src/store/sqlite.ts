@@ -334,6 +334,12 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  committedSampleCount(runId: string): number {
+    const rid = this.ridOf(runId);
+    if (rid === undefined) return 0;
+    return this.db.prepare<[number], number>('SELECT coalesce(max(first_index + n), 0) FROM run_chunks WHERE rid = ?').pluck().get(rid) ?? 0;
+  }
+
   *iterateRunSamples(runId: string): IterableIterator<RunSample> {
     const rid = this.ridOf(runId);
     if (rid === undefined) return;

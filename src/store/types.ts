@@ -61,6 +61,8 @@ export interface Store {
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage;
   /** The committed samples of a run (a running run's newest ones are its RunManager's to tell). */
   getRunSamples(runId: string): RunSample[];
+  /** How many of a run's samples are committed (the ordinal its next chunk starts at). */
+  committedSampleCount(runId: string): number;
   /** Streams samples without building the whole array (CSV/JSON export of long traces). */
   iterateRunSamples(runId: string): IterableIterator<RunSample>;
   getNodeSamples(fromWallMs: number, toWallMs: number): NodeSample[];
