@@ -12,6 +12,7 @@ import { acquireDbLock } from '../store/lock.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
+import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/reader-side.js';
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, type Settler } from './recover.js';
 import { createSamplingStack, type SamplingStack } from './stack.js';
@@ -147,6 +148,8 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     throw err;
   }
 
+  // The sampler's thread first (threads created later inherit it; the reader lowers itself to +10).
+  const samplerNice = setThisThreadNice(SAMPLER_NICE) ? SAMPLER_NICE : 0;
   // The HTTP server in a reader thread, before the sampler: a taken port stops the agent here.
   try {
     bridge = await startHttpBridge({
@@ -160,7 +163,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   }
   const http = bridge;
   for (const f of early.splice(0)) f(http);
-  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker' });
+  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker', samplerNice, readerNice: READER_NICE });
 
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);

@@ -25,6 +25,21 @@ export interface ReaderConfig {
 
 /** Nice value of the reader thread: a read flood yields to the sampler (and to the measured work). */
 export const READER_NICE = 10;
+/**
+ * Nice value of the sampler (main) thread where the agent may raise it (root or CAP_SYS_NICE): its
+ * ticks then win a busy CPU over the reader and over other work; it costs the node ~1.4 % of a core.
+ */
+export const SAMPLER_NICE = -10;
+
+/** Sets the CALLING thread's nice value (Linux: setpriority on tid 0 is the thread). Best effort. */
+export function setThisThreadNice(nice: number): boolean {
+  try {
+    setPriority(0, nice);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Linux schedules threads, and setpriority() applies to one thread id: /proc/thread-self names this

@@ -166,15 +166,43 @@ export class WriteQueue {
     this.unsealedCount = 0;
   }
 
-  /** Seals, then writes every sealed chunk in one transaction; returns the samples written. */
+  /** Whether the last flush failed: the next one probes with the oldest chunk alone first. */
+  private failing = false;
+
+  /**
+   * Seals, then writes every sealed chunk in one transaction; returns the samples written. After a
+   * failure, the oldest chunk is first written alone (a cheap probe): while the disk stays full, a
+   * retry costs one small failed insert, not a failed transaction over the whole backlog.
+   */
   flush(): number {
     this.seal();
     if (this.sealed.length === 0 && this.summaries.size === 0) return 0;
-    const written = this.sealedCount;
+    if (this.failing && this.sealed.length > 1) {
+      const probe = this.sealed[0];
+      const written = this.write([probe], false); // throws while still failing: the backlog waits
+      this.sealed.shift();
+      this.sealedCount -= probe.n;
+      this.failing = false;
+      return written + this.flush();
+    }
+    try {
+      const written = this.write(this.sealed, true);
+      this.failing = false;
+      return written;
+    } catch (err) {
+      this.failing = true;
+      throw err;
+    }
+  }
+
+  /** Writes these chunks (and, with summaries, the queued partial summaries) in one transaction. */
+  private write(sealed: SealedChunk[], withSummaries: boolean): number {
+    let written = 0;
+    for (const c of sealed) written += c.n;
     const nextIndex = new Map<number, number>();
     const chunks: [number, number][] = [];
     this.db.transaction(() => {
-      for (const c of this.sealed) {
+      for (const c of sealed) {
         if (c.rid === null) {
           this.insertNodeChunk.run(c.firstWallMs, c.lastWallMs, c.n, c.data);
           continue;
@@ -184,14 +212,16 @@ export class WriteQueue {
         nextIndex.set(c.rid, index + c.n);
         chunks.push([c.rid, c.n]);
       }
-      for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), rid);
+      if (withSummaries) for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), rid);
     }).immediate();
     // Only after the commit: a rolled-back flush must leave the indices and the chunks where they were.
     for (const [rid, index] of nextIndex) this.nextIndex.set(rid, index);
     for (const [rid, n] of chunks) this.compactor.noteWritten(rid, n);
-    this.sealed = [];
-    this.sealedCount = 0;
-    this.summaries.clear();
+    if (withSummaries) {
+      this.sealed = [];
+      this.sealedCount = 0;
+      this.summaries.clear();
+    }
     return written;
   }
 }

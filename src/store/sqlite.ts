@@ -47,7 +47,7 @@ export interface StoreOptions {
 }
 
 /** Verdict retries back off from the flush period up to this (ms). */
-const MAX_VERDICT_BACKOFF_MS = 8000;
+const MAX_VERDICT_BACKOFF_MS = 4000;
 
 const BUSY_TIMEOUT_MS = 5000;
 /** Chunks read per query when streaming a trace: no statement stays open across a yield. */
@@ -407,8 +407,22 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** While writes fail, background sample flushes back off (1 s doubling to MAX_VERDICT_BACKOFF_MS). */
+  private flushRetryAtMs = 0;
+  private flushBackoffMs = 0;
+
   private backgroundFlush(): void {
-    this.tryFlush();
+    if (Date.now() >= this.flushRetryAtMs) {
+      const wasFailing = this.failing;
+      this.tryFlush();
+      if (this.failing) {
+        this.flushBackoffMs = wasFailing ? Math.min(Math.max(this.flushBackoffMs * 2, this.opts.flushIntervalMs ?? 1000), MAX_VERDICT_BACKOFF_MS) : this.opts.flushIntervalMs ?? 1000;
+        this.flushRetryAtMs = Date.now() + this.flushBackoffMs;
+      } else {
+        this.flushBackoffMs = 0;
+        this.flushRetryAtMs = 0;
+      }
+    }
     this.writeVerdicts();
   }
 
