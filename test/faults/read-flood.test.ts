@@ -66,7 +66,7 @@ function window(before: Map<string, number>, after: Map<string, number>): { tick
 }
 
 describe('read flood against the agent (child process)', () => {
-  it('200 parallel CSV downloads of a 26k-sample run + 2000 /metrics requests: 0 missed ticks, lag p99 ≤ 5 ms', async () => {
+  it('200 parallel CSV downloads of a 26k-sample run + 2000 /metrics requests: 0 missed ticks, no more late ticks than the quiet machine', async () => {
     const db = join(tempDir('flare-flood-'), 'agent.db');
     const store = openStore(db);
     const run = makeRun('flood-run', { status: 'running' });
