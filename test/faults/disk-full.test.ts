@@ -132,7 +132,7 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     await sleep(windowSeconds * 1000);
     const h1 = await agent.health();
     const healthy = { ticks: h1.ticks.count - h0.ticks.count, missed: h1.ticks.missed - h0.ticks.missed };
-    fillDisk(fs.dir);
+    const filler = fillDisk(fs.dir);
     await waitFor(async () => !(await agent.health()).sources.sqlite.up, 10_000, 'sqlite down');
     // 400 samples/s (3 runs + the node) fill the 5000-sample queue in ~13 s: wait until it is full.
     await waitFor(async () => ((await agent.metrics()).get('flare_agent_samples_dropped_total') ?? 0) > 0, 120_000, 'the queue to fill');
@@ -161,7 +161,14 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     expect(missed / Math.max(1, ticks), JSON.stringify({ missed, ticks, healthy })).toBeLessThanOrEqual(healthy.missed / Math.max(1, healthy.ticks) + 0.02);
     // Flat: the queue holds a constant amount; only the runs' own in-memory traces grow (~30 KB/s).
     expect(Math.max(...rss) - rss[0]).toBeLessThan(20);
+    // Space back, containers stopped: each run's verdict lands and says how many samples it lost.
+    rmSync(filler);
     for (const id of ids) await removeContainer(id);
+    await waitFor(() => ids.every((id) => runOf(db, id)?.status !== 'running'), 30_000, 'the verdicts to land');
+    for (const id of ids) {
+      const flag = runOf(db, id)!.summary!.flags.find((f) => f.startsWith('samples-dropped:'));
+      expect(Number(flag?.split(':')[1])).toBeGreaterThan(0);
+    }
     await agent.stop('SIGKILL');
   }, (2 * Number(process.env.FLARE_FAULT_WINDOW_S ?? 60) + 240) * 1000);
 });
