@@ -44,6 +44,8 @@ export interface AgentConfig {
   penaltyAucGpuMibs: number;
   penaltyAucCpuPcts: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Cap on samples waiting for a database write; past it the oldest are dropped (and counted). */
+  maxQueuedSamples: number;
 }
 
 export const DEFAULTS: AgentConfig = {
@@ -69,6 +71,7 @@ export const DEFAULTS: AgentConfig = {
   penaltyAucGpuMibs: FLARE22_PENALTIES.aucGpuMiBs,
   penaltyAucCpuPcts: FLARE22_PENALTIES.aucCpuPctS,
   logLevel: 'info',
+  maxQueuedSamples: 200_000,
 };
 
 export const OPTIONS: readonly OptionDef[] = [
@@ -93,6 +96,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'penaltyTimeSeconds', flag: 'penalty-time-seconds', kind: 'number', min: 0, max: 1e9, help: 'scoring time of a run over its limit' },
   { key: 'penaltyAucGpuMibs', flag: 'penalty-auc-gpu-mibs', kind: 'number', min: 0, max: 1e12, help: 'scoring AUC GPU of a run over its limit' },
   { key: 'penaltyAucCpuPcts', flag: 'penalty-auc-cpu-pcts', kind: 'number', min: 0, max: 1e12, help: 'scoring AUC CPU of a run over its limit' },
+  { key: 'maxQueuedSamples', flag: 'max-queued-samples', kind: 'int', min: 1000, max: 100_000_000, help: 'samples kept waiting while database writes fail; the oldest are dropped past it' },
   { key: 'logLevel', flag: 'log-level', kind: 'enum', choices: ['debug', 'info', 'warn', 'error'], help: 'least severe log level written' },
 ];
 

@@ -2,19 +2,20 @@
 // Without Docker or a GPU it still starts, samples the node, serves /healthz and /metrics, and says what is missing.
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
-import { summarizeRun } from '../core/summary.js';
 import type { Run } from '../core/types.js';
-import { AgentMetrics } from '../http/metrics.js';
-import { createApp, listen, type Listening } from '../http/server.js';
 import type { Logger } from '../log.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { openStore } from '../store/index.js';
+import { acquireDbLock } from '../store/lock.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
-import { createSamplingStack, penaltiesOf, type SamplingStack } from './stack.js';
+import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/reader-side.js';
+import { startHttpBridge, type HttpBridge } from './http-bridge.js';
+import { recoverLeftRuns, type Settler } from './recover.js';
+import { createSamplingStack, type SamplingStack } from './stack.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
 
 /** What an attachment (the Docker watcher) gets from the agent. */
@@ -50,38 +51,6 @@ export interface RunningAgent {
 
 const RETENTION_EVERY_MS = 3600_000;
 
-/**
- * Runs left 'running' by a crash (or kill -9) become 'interrupted', with the summary of what was stored.
- */
-export function closeInterruptedRuns(store: Store, config: AgentConfig): Run[] {
-  const closed: Run[] = [];
-  for (const run of store.runningRuns()) {
-    const samples = store.getRunSamples(run.id);
-    const last = samples.at(-1);
-    const endedMonoNs = last?.monoNs ?? run.startedMonoNs;
-    const endedWallMs = last?.wallMs ?? run.startedWallMs;
-    const summary = summarizeRun({
-      startedMonoNs: run.startedMonoNs,
-      endedMonoNs,
-      samples,
-      nodeSamples: store.getNodeSamples(run.startedWallMs, endedWallMs),
-      nCpu: run.nCpu,
-      intervalMs: run.intervalMs,
-      timeLimitSeconds: run.timeLimitSeconds,
-      // The tolerance the run was measured with (its partial summary), not whatever this start configured.
-      gpuToleranceMiB: run.summary?.gpuToleranceMiB ?? config.gpuToleranceMib,
-      penalties: penaltiesOf(config),
-      status: 'interrupted',
-      terminationReason: 'agent interrupted',
-      exitCode: null,
-      flags: [...(run.summary?.flags ?? []), 'recovered-after-agent-stop'],
-    });
-    store.finishRun(run.id, { status: summary.status, endedWallMs, endedMonoNs, summary });
-    closed.push({ ...run, status: summary.status, endedWallMs, endedMonoNs, summary });
-  }
-  return closed;
-}
-
 const RELINK_LOOKBACK_MS = 7 * 24 * 3600_000;
 const RELINK_MAX_RUNS = 1000;
 
@@ -91,7 +60,23 @@ function recentlyInterrupted(store: Store, node: string): Run[] {
   return runs.filter((r) => r.kind === 'container' && r.containerId && r.summary?.terminationReason === 'agent interrupted');
 }
 
-export async function startAgent(config: AgentConfig, log: Logger, attach: AttachmentFactory[] = []): Promise<RunningAgent> {
+export interface AgentOptions {
+  /** Settles runs an earlier process left running from their target's own record (Docker inspect). */
+  settle?: Settler;
+}
+
+export async function startAgent(config: AgentConfig, log: Logger, attach: AttachmentFactory[] = [], options: AgentOptions = {}): Promise<RunningAgent> {
+  // One agent per database, before anything touches runs: a second one exits here having changed nothing.
+  const lock = acquireDbLock(config.db);
+  try {
+    return await startLocked(config, log, attach, options, lock.release);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
+
+async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentFactory[], options: AgentOptions, releaseLock: () => void): Promise<RunningAgent> {
   const startedWallMs = Date.now();
   const sources: Record<SourceName, SourceStatus> = {
     docker: { up: false, reason: 'not started' },
@@ -101,7 +86,8 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
     sqlite: { up: true },
   };
   let stack: SamplingStack | null = null;
-  let gpuAccountingNotice: string | null = null; // issue 11: said once, in /healthz and the log
+  let gpuAccountingNotice: string | null = null; // said once, in /healthz and the log
+  let storeRef: Store | null = null;
   const live: LiveView = {
     liveRuns: () => stack?.runs.live(monoNowNs()) ?? [],
     lastNodeSample: () => stack?.sampler.lastNodeSample() ?? null,
@@ -121,20 +107,72 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
       },
       cgroup: stack ? { ...stack.cgroupLayout } : { hierarchies: 'not started', lastPicked: null },
       ticks: { count: stack?.sampler.ticks.ticks ?? 0, missed: stack?.sampler.ticks.missed ?? 0 },
+      store: { queuedSamples: storeRef?.queuedSamples() ?? 0, pendingVerdicts: storeRef?.pendingVerdicts() ?? 0 },
     }),
   };
-  const metrics = new AgentMetrics({ live });
+  // Metric events go to the reader thread's registry with the next snapshot; the few before the
+  // reader is up (store open, recovery) wait here.
+  let bridge: HttpBridge | null = null;
+  const early: ((to: AgentEvents) => void)[] = [];
+  const send = (f: (to: AgentEvents) => void): void => void (bridge ? f(bridge) : early.push(f));
+  const metrics: AgentEvents = {
+    tick: (lagSeconds, missed) => {
+      if (!bridge) return;
+      bridge.tick(lagSeconds, missed);
+      bridge.publish();
+    },
+    dbWrite: (seconds, n) => send((to) => to.dbWrite(seconds, n)),
+    sourceError: (source) => send((to) => to.sourceError(source)),
+    runFinished: (run) => send((to) => to.runFinished(run)),
+    samplesDropped: (n) => send((to) => to.samplesDropped(n)),
+  };
   const store = openStore(config.db, {
+    maxQueuedSamples: config.maxQueuedSamples,
     onWrite: (seconds, n) => metrics.dbWrite(seconds, n),
     onError: (err: Error) => {
+      // Logged once per outage, not once per retry.
+      if (sources.sqlite.up) log.error('sqlite write failed', { error: err.message });
       sources.sqlite = { up: false, reason: err.message };
       metrics.sourceError('sqlite');
-      log.error('sqlite write failed', { error: err.message });
+    },
+    onRecovered: () => {
+      sources.sqlite = { up: true };
+      log.info('sqlite writes work again');
+    },
+    onSamplesDropped: (runId, n) => {
+      metrics.samplesDropped(n);
+      if (runId !== null) stack?.runs.noteDropped(runId, n);
     },
   });
-  const recovered = closeInterruptedRuns(store, config);
-  for (const run of recovered) log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
-  const interruptedAtStart = recentlyInterrupted(store, hostname());
+  storeRef = store;
+  let interruptedAtStart: Run[];
+  try {
+    for (const { run, settled } of await recoverLeftRuns(store, options.settle ?? null)) {
+      if (settled) log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
+      else log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
+    }
+    interruptedAtStart = recentlyInterrupted(store, hostname());
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+
+  // The sampler's thread first (threads created later inherit it; the reader lowers itself to +10).
+  const samplerNice = setThisThreadNice(SAMPLER_NICE) ? SAMPLER_NICE : 0;
+  // The HTTP server in a reader thread, before the sampler: a taken port stops the agent here.
+  try {
+    bridge = await startHttpBridge({
+      live,
+      samplesFrom: (runId, fromIndex) => stack?.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
+      config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, webDir: WEB_DIR, lowerPriority: true },
+    });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const http = bridge;
+  for (const f of early.splice(0)) f(http);
+  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker', samplerNice, readerNice: READER_NICE });
 
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);
@@ -159,16 +197,6 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
   retention();
   const retentionTimer = setInterval(retention, RETENTION_EVERY_MS).unref();
 
-  const app = createApp({ store, live, metrics, token: config.token ?? undefined, metricsOpen: config.metricsOpen, webDir: WEB_DIR });
-  let http: Listening;
-  try {
-    http = await listen(app, config.listen);
-  } catch (e) {
-    stack.close();
-    store.close();
-    throw e;
-  }
-  log.info('listening', { listen: config.listen, port: http.port });
 
   const ctx: AgentContext = {
     config,
@@ -199,9 +227,11 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
       s.sampler.stop();
       s.runs.interruptAll();
       clearInterval(retentionTimer);
+      http.publish(true);
       await http.close();
       s.close();
       store.close();
+      releaseLock();
       log.info('agent stopped');
     },
   };

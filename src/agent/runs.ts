@@ -1,12 +1,15 @@
 // Run lifecycle on the agent: start a run for a target, sample it on every tick, close it with a summary.
-// Docker attachment and `profile` both drive runs through this one class.
+// Docker attachment and `profile` both drive runs through this one class, the ONE owner of every
+// running run's state: its samples (the store only holds what it has committed), its flags, its
+// time-limit deadline and enforcement, its dropped-sample count.
 import { randomBytes } from 'node:crypto';
 import type { TargetGpuUse } from '../core/attribution.js';
-import { summarizeRun } from '../core/summary.js';
-import type { Penalties, Run, RunIdentity, RunSample, RunStatus, TerminationReason } from '../core/types.js';
+import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
+import type { Penalties, Run, RunIdentity, RunSample, RunStatus, RunSummary, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import type { CgroupReading } from '../sources/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
+import { summariseRun } from './summarise.js';
 import type { LiveRun } from './types.js';
 import { withGpuReadings } from '../core/gpu-run.js';
 import type { GpuRunHooks } from '../gpu/run-gpu.js';
@@ -27,8 +30,12 @@ export interface RunStartSpec {
   timeLimitSeconds: number | null;
   previousRunId?: string | null;
   flags?: string[];
-  /** Called once, on the first tick past the limit (enforcement is the caller's decision). */
-  onTimeLimit?: (run: Run) => void;
+  /**
+   * The target's enforcement (Docker: kill the container; profile: kill its cgroup group), called
+   * exactly once when the run's deadline passes, right after a last counter read. Absent: the limit
+   * is only judged in the summary.
+   */
+  enforce?: (run: Run) => void;
 }
 
 export interface RunEndSpec {
@@ -65,8 +72,11 @@ interface ActiveRun {
   gpuIndicesUsed: Set<number>;
   gpuByIndex: Record<number, number | null>;
   limitFired: boolean;
+  limitTimer: NodeJS.Timeout | null;
   lastPartialMonoNs: number;
   flags: Set<string>;
+  /** Samples of this run the store's full queue dropped before they were written. */
+  droppedSamples: number;
 }
 
 export function newRunId(startedWallMs: number): string {
@@ -75,6 +85,9 @@ export function newRunId(startedWallMs: number): string {
 
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
+  /** Reads one run now with fresh GPU figures (the sampler's); until set, without GPU figures. */
+  private sampleNowFn: (runId: string) => void = (runId) => this.sampleNow(runId, null, new Map());
+  private partialTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -85,6 +98,26 @@ export class RunManager {
     /** GPU counters read at the run's start and end (accounting peak, energy, sharing: docs/gpu-accounting.md). */
     private readonly gpuHooks: GpuRunHooks | null = null,
   ) {}
+
+  /** The sampler gives the run manager its "read this run now" (fresh GPU figures first). */
+  setSampleNow(fn: (runId: string) => void): void {
+    this.sampleNowFn = fn;
+  }
+
+  /**
+   * Partial summaries of running runs, on their own timer (never inside a tick), so readers see
+   * figures while a run lasts. Crash recovery does not depend on them.
+   */
+  startPartialSummaries(everyMs = 1000): void {
+    if (this.partialTimer) return;
+    this.partialTimer = setInterval(() => this.refreshOnePartialSummary(), everyMs);
+    this.partialTimer.unref();
+  }
+
+  stopPartialSummaries(): void {
+    if (this.partialTimer) clearInterval(this.partialTimer);
+    this.partialTimer = null;
+  }
 
   start(spec: RunStartSpec): Run {
     const id = newRunId(spec.startedWallMs);
@@ -101,20 +134,60 @@ export class RunManager {
       intervalMs: this.settings.intervalMs,
       previousRunId: spec.previousRunId ?? null,
       summary: null,
+      settings: { gpuToleranceMiB: this.settings.gpuToleranceMiB, penalties: this.settings.penalties },
     };
     this.store.createRun(run);
-    this.gpuHooks?.started(id, spec.gpuKey, run.gpuDevices, spec.startedWallMs); // issue 11 hook
-    this.active.set(id, {
+    const a: ActiveRun = {
       run,
       spec,
       samples: [],
       gpuIndicesUsed: new Set(),
       gpuByIndex: {},
       limitFired: false,
+      limitTimer: null,
       lastPartialMonoNs: spec.startedMonoNs,
       flags: new Set(spec.flags ?? []),
-    });
+      droppedSamples: 0,
+    };
+    this.active.set(id, a);
+    this.gpuHooks?.started(id, spec.gpuKey, run.gpuDevices, spec.startedWallMs);
+    this.armLimit(a);
     return run;
+  }
+
+  /**
+   * The one time-limit detector: a timer of the run's own at its deadline (never nested in a tick).
+   * It re-arms when a timer fires early, then reads the run one last time and calls the target's
+   * enforce hook, once.
+   */
+  private armLimit(a: ActiveRun): void {
+    const dueMonoNs = enforceAtMonoNs(a.run.startedMonoNs, a.run.timeLimitSeconds);
+    if (dueMonoNs === null || !a.spec.enforce) return;
+    const arm = (): void => {
+      a.limitTimer = null;
+      if (a.limitFired || this.active.get(a.run.id) !== a) return;
+      const now = monoNowNs();
+      if (now < dueMonoNs || !exceededAtMonoNs(a.run.startedMonoNs, now, a.run.timeLimitSeconds)) {
+        a.limitTimer = setTimeout(arm, Math.min(Math.max(1, (dueMonoNs - now) / 1e6), 2 ** 31 - 1));
+        a.limitTimer.unref();
+        return;
+      }
+      a.limitFired = true;
+      this.sampleNowFn(a.run.id); // the counters at the limit, before anything is killed
+      a.spec.enforce?.(a.run);
+    };
+    arm();
+  }
+
+  /** Whether the run's time limit has been enforced. */
+  limitEnforced(runId: string): boolean {
+    return this.active.get(runId)?.limitFired ?? false;
+  }
+
+  /** The store's full queue dropped n of this run's samples (counted in its flag samples-dropped:N). */
+  noteDropped(runId: string, n: number): void {
+    const a = this.active.get(runId);
+    if (a) a.droppedSamples += n;
   }
 
   has(runId: string): boolean {
@@ -132,15 +205,14 @@ export class RunManager {
   /** Samples every active run now. gpu: per key shares, or null when no GPU source is active. */
   sampleAll(gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
     for (const a of this.active.values()) this.sampleOne(a, gpu, deviceUsedMiB, wallMs);
-    this.refreshOnePartialSummary();
   }
 
   /**
-   * Writes the partial summary of at most one running run per tick (the most overdue), so that many
-   * long runs never stall one tick together. Crash recovery does not depend on it: the next agent
+   * Queues the partial summary of at most one running run per call (the most overdue), so that many
+   * long runs never stall the loop together. Crash recovery does not depend on it: the next agent
    * recomputes the summary from the stored samples.
    */
-  private refreshOnePartialSummary(): void {
+  refreshOnePartialSummary(): void {
     const now = monoNowNs();
     let due: ActiveRun | null = null;
     let dueByNs = 0;
@@ -154,7 +226,19 @@ export class RunManager {
     }
     if (!due) return;
     due.lastPartialMonoNs = now;
-    this.store.updateRunningSummary(due.run.id, this.summarize(due, null, 'running', null, null));
+    this.store.updateRunningSummary(due.run.id, this.partialSummary(due));
+  }
+
+  private partialSummary(a: ActiveRun): RunSummary {
+    const measured = summariseRun(a.run, a.samples, [], { status: 'running', terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a) });
+    const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
+    return gpu ? withGpuReadings(measured, gpu) : measured;
+  }
+
+  private flagsOf(a: ActiveRun): string[] {
+    const flags = [...a.flags];
+    if (a.droppedSamples > 0) flags.push(`samples-dropped:${a.droppedSamples}`);
+    return flags;
   }
 
   /** Samples one run immediately (e.g. on cgroup.events "populated 0", or just before a kill). */
@@ -192,7 +276,6 @@ export class RunManager {
     };
     a.samples.push(sample);
     this.store.appendRunSample(a.run.id, sample);
-    this.checkLimit(a, monoNs);
   }
 
   /**
@@ -218,40 +301,9 @@ export class RunManager {
     return sum;
   }
 
-  private checkLimit(a: ActiveRun, monoNs: number): void {
-    const limit = a.run.timeLimitSeconds;
-    if (limit === null || a.limitFired) return;
-    if ((monoNs - a.run.startedMonoNs) / 1e9 > limit) {
-      a.limitFired = true;
-      a.spec.onTimeLimit?.(a.run);
-    }
-  }
-
-  private summarize(a: ActiveRun, endedMonoNs: number | null, status: RunStatus, reason: TerminationReason | null, exitCode: number | null, end?: RunEndSpec, finalCpu?: { monoNs: number; cpuSeconds: number }) {
-    const summary = summarizeRun({
-      startedMonoNs: a.run.startedMonoNs,
-      endedMonoNs,
-      samples: a.samples,
-      nodeSamples: endedMonoNs === null ? [] : this.store.getNodeSamples(a.run.startedWallMs, end?.endedWallMs ?? Date.now()),
-      nCpu: this.settings.nCpu,
-      intervalMs: this.settings.intervalMs,
-      timeLimitSeconds: a.run.timeLimitSeconds,
-      gpuToleranceMiB: this.settings.gpuToleranceMiB,
-      penalties: this.settings.penalties,
-      status,
-      terminationReason: reason,
-      exitCode,
-      wallSecondsOverride: end?.wallSecondsOverride,
-      flags: [...a.flags, ...(end?.flags ?? [])],
-      finalCpu,
-    });
-    // issue 11 hook: accounting peak, energy and sharing merged into the summary.
-    const gpu = this.gpuHooks?.readings(a.run.id, endedMonoNs !== null, [...a.gpuIndicesUsed], end?.endedWallMs ?? null);
-    return gpu ? withGpuReadings(summary, gpu) : summary;
-  }
-
   /**
-   * Closes a run: a last counter read, then the summary over everything sampled.
+   * Closes a run: a last counter read, then the summary over everything sampled (the one summarise
+   * path), then its verdict, committed on its own by the store and retried until it lands.
    */
   finish(runId: string, end: RunEndSpec): Run | undefined {
     const a = this.active.get(runId);
@@ -263,10 +315,27 @@ export class RunManager {
     const finalCpu = final.cpuSeconds !== null ? { monoNs: Math.max(end.endedMonoNs, lastMono(a)), cpuSeconds: final.cpuSeconds } : undefined;
     if (finalCpu) a.flags.add('final-counter-read');
     a.spec.reader.close();
+    if (a.limitTimer) clearTimeout(a.limitTimer);
     this.active.delete(runId);
     this.onUnreadable(a.run, null);
-    this.store.flush();
-    const summary = this.summarize(a, end.endedMonoNs, end.status, end.terminationReason, end.exitCode, end, finalCpu);
+    // The node samples of its span (the official block's host CPU): written first, when the disk allows.
+    try {
+      this.store.flush();
+    } catch {
+      a.flags.add('node-samples-incomplete'); // the store reports the failure and keeps them queued
+    }
+    const measured = summariseRun(a.run, a.samples, this.store.getNodeSamples(a.run.startedWallMs, end.endedWallMs), {
+      status: end.status,
+      terminationReason: end.terminationReason,
+      exitCode: end.exitCode,
+      endedMonoNs: end.endedMonoNs,
+      wallSecondsOverride: end.wallSecondsOverride,
+      finalCpu,
+      flags: [...this.flagsOf(a), ...(end.flags ?? [])],
+    });
+    // Accounting peak, energy and sharing (docs/gpu-accounting.md) merged into the summary.
+    const gpu = this.gpuHooks?.readings(a.run.id, true, [...a.gpuIndicesUsed], end.endedWallMs);
+    const summary = gpu ? withGpuReadings(measured, gpu) : measured;
     this.gpuHooks?.ended(runId);
     this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
     const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
@@ -293,6 +362,7 @@ export class RunManager {
 
   /** Ends every active run as interrupted (agent shutting down). */
   interruptAll(): void {
+    this.stopPartialSummaries();
     const nowMono = monoNowNs();
     const nowWall = Date.now();
     for (const id of [...this.active.keys()]) {

@@ -30,6 +30,7 @@ export class Sampler {
 
   constructor(private readonly deps: SamplerDeps) {
     this.ticker = new Ticker(deps.intervalMs, (t) => this.onTick(t));
+    deps.runs.setSampleNow((runId) => this.sampleRunNow(runId));
   }
 
   get ticks(): Ticker {

@@ -77,6 +77,7 @@ export async function createSamplingStack(
   );
   const attributeGpu = createGpuAttributor('/proc', gpuRecorder ? (snapshot, keyOf) => gpuRecorder.observe(snapshot, keyOf) : undefined);
   const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters });
+  runs.startPartialSummaries();
   return {
     node: hostname(),
     mounts,
@@ -91,6 +92,7 @@ export async function createSamplingStack(
     gpuRecorder,
     close(): void {
       sampler.stop();
+      runs.stopPartialSummaries();
       gpu.close();
       host.close();
     },
@@ -98,4 +100,4 @@ export async function createSamplingStack(
 }
 
 /** Events sink that drops everything (profile mode has no exporter). */
-export const noEvents: AgentEvents = { tick() {}, dbWrite() {}, sourceError() {}, runFinished() {} };
+export const noEvents: AgentEvents = { tick() {}, dbWrite() {}, sourceError() {}, runFinished() {}, samplesDropped() {} };

@@ -28,6 +28,8 @@ export interface Health {
   /** The cgroup hierarchies the mount table shows, and the one discovery last picked for a target. */
   cgroup: { hierarchies: string; lastPicked: string | null };
   ticks: { count: number; missed: number };
+  /** The write side of the database: samples waiting (bounded) and run verdicts waiting (never dropped). */
+  store?: { queuedSamples: number; pendingVerdicts: number };
 }
 
 /** Read-only view of the agent's live state. */
@@ -44,4 +46,6 @@ export interface AgentEvents {
   dbWrite(seconds: number, samplesWritten: number): void;
   sourceError(source: SourceName): void;
   runFinished(run: Run): void;
+  /** Samples dropped unwritten (the write queue was full). */
+  samplesDropped(n: number): void;
 }

@@ -2,6 +2,8 @@
 import type { Command } from 'commander';
 import { startAgent, type AttachmentFactory, type RunningAgent } from '../agent/agent.js';
 import { checkServing, resolveConfig } from '../config.js';
+import { createDockerClient } from '../docker/client.js';
+import { dockerSettler } from '../docker/settle.js';
 import { dockerAttachment } from '../docker/watcher.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
@@ -38,7 +40,7 @@ export function register(program: Command): void {
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
-    agent = await startAgent(config, log, attachments);
+    agent = await startAgent(config, log, attachments, { settle: dockerSettler(createDockerClient(config.dockerHost)) });
     if (stopSignal) {
       const signal: string = stopSignal;
       stopSignal = null;

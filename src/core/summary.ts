@@ -1,6 +1,7 @@
 // The per-run summary (docs/measurement.md §2) from a run's samples: the one entry point the sampler calls,
 // at the run's end and periodically while it runs. Pure: no clock, no I/O.
 import { curveFigures, type CurvePoint } from './auc.js';
+import { exceedsTimeLimit } from './limit.js';
 import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
 import { officialBlock } from './official.js';
 import { maxOrNull } from './stats.js';
@@ -141,7 +142,7 @@ export function summarizeRun(input: SummaryInput): RunSummary {
     input.endedMonoNs !== null ? (input.endedMonoNs - input.startedMonoNs) / 1e9 : Math.max(0, lastRow?.tSeconds ?? 0);
   const wallSeconds = input.wallSecondsOverride ?? endSeconds;
 
-  const exceededTimeLimit = timeLimitSeconds !== null && wallSeconds > timeLimitSeconds;
+  const exceededTimeLimit = exceedsTimeLimit(wallSeconds, timeLimitSeconds);
   const cutSeconds = exceededTimeLimit ? timeLimitSeconds : null;
   const cut = cutSeconds === null ? null : cutRowsAt(rows, cutSeconds);
   const used = cut === null ? rows : cut.kept;

@@ -183,4 +183,15 @@ export interface Run extends RunIdentity {
   /** Earlier run this one continues (agent restarted while the container ran). */
   previousRunId: string | null;
   summary: RunSummary | null;
+  /**
+   * The scoring settings the run is measured with, stored with it so that any later summary of it
+   * (its end, or crash recovery) uses the same ones. Absent on runs from older agents.
+   */
+  settings?: RunSettingsStored;
+}
+
+/** Measurement settings kept on a run's row (nCpu, intervalMs and the limit are columns of their own). */
+export interface RunSettingsStored {
+  gpuToleranceMiB: number;
+  penalties: Penalties;
 }

@@ -1,36 +1,10 @@
 // Time-limit enforcement: the whole container is killed through the Docker API (SIGTERM, then SIGKILL
-// after the grace period; SIGKILL at once without grace). A precise timer fires at Docker's
-// StartedAt + limit, so enforcement does not wait for the next tick.
+// after the grace period; SIGKILL at once without grace). WHEN to kill is the run manager's one
+// detector (src/core/limit.ts, a deadline at Docker's StartedAt + limit + margin), not decided here.
 import type Docker from 'dockerode';
-import { monoNowNs } from '../sampler/ticker.js';
-
-/** A kill strictly after the limit, so Docker's own FinishedAt − StartedAt exceeds it despite the ±1 ms clock mapping. */
-export const LIMIT_MARGIN_MS = 5;
 
 export interface Cancel {
   cancel(): void;
-}
-
-/** Calls fire() once the monotonic clock passes limitMonoNs (re-arms if a timer fires early). */
-export function armLimitTimer(limitMonoNs: number, fire: () => void): Cancel {
-  let timer: NodeJS.Timeout | null = null;
-  const arm = (): void => {
-    const remainingMs = (limitMonoNs - monoNowNs()) / 1e6 + LIMIT_MARGIN_MS;
-    if (remainingMs <= 0) {
-      timer = null;
-      fire();
-      return;
-    }
-    timer = setTimeout(arm, Math.min(remainingMs, 2 ** 31 - 1));
-    timer.unref();
-  };
-  arm();
-  return {
-    cancel(): void {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
-  };
 }
 
 export interface KillHooks {

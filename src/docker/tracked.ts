@@ -1,5 +1,5 @@
 // One attached container's run while it lives: the cgroup reader behind it, its populated watch,
-// its limit timer and what the events said about its end. Closing it closes the run.
+// its pending kill and what the events said about its end. Closing it closes the run.
 import type { CounterReader, RunManager } from '../agent/runs.js';
 import type { Cancel } from './limit.js';
 import type { EndVerdict } from './end.js';
@@ -15,7 +15,6 @@ export interface TrackedRun {
   startedAtNs: bigint;
   startedMonoNs: number;
   populated: PopulatedWatch | null;
-  limitTimer: Cancel | null;
   kill: Cancel | null;
   /** When cgroup.events said `populated 0` (monotonic ns), null until then. */
   emptiedMonoNs: number | null;
@@ -33,7 +32,6 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
     startedAtNs,
     startedMonoNs,
     populated: null,
-    limitTimer: null,
     kill: null,
     emptiedMonoNs: null,
     sawOom: false,
@@ -45,10 +43,8 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
 
 export function releaseTracked(t: TrackedRun): void {
   t.populated?.close();
-  t.limitTimer?.cancel();
   t.kill?.cancel();
   t.populated = null;
-  t.limitTimer = null;
   t.kill = null;
 }
 

@@ -14,7 +14,7 @@ import { endVerdict } from './end.js';
 import { EventFeed, type Backoff, type ContainerEvent } from './events.js';
 import { createDockerClient } from './client.js';
 import { containerIdentity, containerName, type InspectFacts } from './identity.js';
-import { armLimitTimer, killContainer } from './limit.js';
+import { killContainer } from './limit.js';
 import { v2CgroupDir, watchPopulated } from './populated.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
 import { epochNsToMonoNs, parseDockerTimeNs } from './time.js';
@@ -255,7 +255,8 @@ export class DockerWatcher implements Attachment {
       timeLimitSeconds: who.timeLimitSeconds,
       previousRunId,
       flags,
-      onTimeLimit: () => this.onLimit(containerId),
+      // The run manager's deadline calls this once, after its last read of the counters.
+      enforce: this.ctx.config.enforceTimeLimit ? () => this.enforceLimit(containerId) : undefined,
     });
     if (noCgroupWhy && alive()) {
       // A living container whose counters no hierarchy holds: unknown figures, said loudly.
@@ -280,9 +281,6 @@ export class DockerWatcher implements Attachment {
         sampler.sampleRunNow(t.runId);
       });
     }
-    if (who.timeLimitSeconds !== null) {
-      t.limitTimer = armLimitTimer(startedMonoNs + who.timeLimitSeconds * 1e9, () => this.onLimit(containerId));
-    }
     this.ctx.log.info('container attached', {
       runId: run.id, containerId, team: run.team, case: run.case, late: mode.late,
       missedSeconds: mode.late ? missedSeconds : undefined, firstSampleLatencyMs: latencyMs, previousRunId,
@@ -292,18 +290,19 @@ export class DockerWatcher implements Attachment {
     if (!info.State.Running) this.closeFromInspect(t, info, null);
   }
 
-  private onLimit(containerId: string): void {
+  /** The target's enforcement of the time limit: kill the whole container through Docker. */
+  private enforceLimit(containerId: string): void {
     const t = this.tracked.get(containerId);
     if (!t || t.killedByAgent) return;
     const { sampler } = this.ctx.stack;
-    sampler.sampleRunNow(t.runId); // the counters at the limit, before anything is killed
-    if (!this.ctx.config.enforceTimeLimit) return;
     t.killedByAgent = true;
-    this.ctx.log.info('time limit reached: killing container', { runId: t.runId, containerId, graceSeconds: this.ctx.config.killGraceSeconds });
-    t.kill = killContainer(this.docker, containerId, this.ctx.config.killGraceSeconds, {
-      beforeSignal: () => {
+    const graceSeconds = this.ctx.config.killGraceSeconds;
+    this.ctx.log.info('time limit reached: killing container', { runId: t.runId, containerId, graceSeconds });
+    t.kill = killContainer(this.docker, containerId, graceSeconds, {
+      beforeSignal: (signal) => {
         t.ownKillsPending++;
-        if (this.tracked.has(containerId)) sampler.sampleRunNow(t.runId);
+        // The run manager read the counters just before the first signal; after a grace period, read again.
+        if (signal === 'SIGKILL' && graceSeconds > 0 && this.tracked.has(containerId)) sampler.sampleRunNow(t.runId);
       },
       onError: (err, signal) => this.ctx.log.error('killing container failed', { containerId, signal, error: err.message }),
     });

@@ -1,6 +1,6 @@
 // /api/v1: the scoring pipeline's read API over the Store.
 import { Router, type Request, type Response } from 'express';
-import type { Run } from '../core/types.js';
+import type { Run, RunSample } from '../core/types.js';
 import { InvalidCursorError } from '../store/errors.js';
 import type { RunFilter, Store } from '../store/types.js';
 import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
@@ -12,6 +12,27 @@ import { runToJson } from './run-json.js';
 import { streamLines } from './stream.js';
 
 const MAX_ID_CHARS = 200;
+
+/** A running run's not-yet-committed samples from fromIndex on, from its owner; null: not running there. */
+export type SampleTail = (runId: string, fromIndex: number) => Promise<RunSample[] | null>;
+
+/**
+ * A run's whole trace: the committed samples (up to the count read first, so a flush meanwhile
+ * cannot repeat one), then, for a running run, the owner's samples after them.
+ */
+export async function runSamples(store: Store, run: Run, tail: SampleTail | undefined): Promise<Iterable<RunSample>> {
+  if (run.status !== 'running' || tail === undefined) return store.iterateRunSamples(run.id);
+  const committed = store.committedSampleCount(run.id);
+  const rest = (await tail(run.id, committed)) ?? [];
+  return (function* () {
+    let i = 0;
+    for (const s of store.iterateRunSamples(run.id)) {
+      if (i++ >= committed) break;
+      yield s;
+    }
+    yield* rest;
+  })();
+}
 
 /** Every run matching the filter, following the store's cursor. */
 export function allRuns(store: Store, filter: RunFilter): Run[] {
@@ -37,7 +58,7 @@ function findRun(store: Store, req: Request, res: Response): Run | undefined {
   return run;
 }
 
-export function apiRouter(store: Store): Router {
+export function apiRouter(store: Store, tail?: SampleTail): Router {
   const r = Router();
 
   r.get('/runs', (req, res) => {
@@ -73,7 +94,7 @@ export function apiRouter(store: Store): Router {
     const run = findRun(store, req, res);
     if (!run) return;
     try {
-      const samples = store.iterateRunSamples(run.id);
+      const samples = await runSamples(store, run, tail);
       if (format === 'csv') {
         res.type('text/csv; charset=utf-8');
         res.set('Content-Disposition', `attachment; filename="run-${run.id.replace(/[^A-Za-z0-9._-]/g, '_')}.csv"`);

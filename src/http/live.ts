@@ -7,6 +7,7 @@ import { runPlot, PANEL_KINDS, type PanelKind } from '../plot/series.js';
 import { panelSvg } from '../plot/svg.js';
 import { safeName } from '../plot/files.js';
 import type { Store } from '../store/types.js';
+import { runSamples, type SampleTail } from './api.js';
 
 const MAX_ID_CHARS = 200;
 /** Host CPU is computed over the node samples of this last window. */
@@ -21,7 +22,7 @@ export function hostBusyPct(prev: HostCpuTimes, next: HostCpuTimes): number | nu
   return dTotal > 0 ? (100 * (busy(next) - busy(prev))) / dTotal : null;
 }
 
-export function liveRouter(store: Store, live: LiveView | null): Router {
+export function liveRouter(store: Store, live: LiveView | null, tail?: SampleTail): Router {
   const r = Router();
 
   r.get('/live', (_req, res) => {
@@ -61,14 +62,14 @@ export function liveRouter(store: Store, live: LiveView | null): Router {
     });
   });
 
-  r.get('/runs/:id/plot.svg', (req, res) => {
+  r.get('/runs/:id/plot.svg', async (req, res) => {
     const id = req.params.id ?? '';
     const raw = req.query.panel ?? 'gpu';
     const panelKind = PANEL_KINDS.find((k) => k === raw);
     if (!panelKind || Object.keys(req.query).some((k) => k !== 'panel')) return void res.status(400).json({ error: 'panel: expected gpu, cpu or ram (the only parameter)' });
     const run = id.length > 0 && id.length <= MAX_ID_CHARS ? store.getRun(id) : undefined;
     if (!run) return void res.status(404).json({ error: `run not found: ${id.slice(0, MAX_ID_CHARS)}` });
-    const plot = runPlot(run, store.getRunSamples(run.id));
+    const plot = runPlot(run, [...(await runSamples(store, run, tail))]);
     const panel = plot.panels.find((p) => p.kind === (panelKind as PanelKind));
     if (!panel) return void res.status(500).json({ error: 'internal error' });
     res.type('image/svg+xml');

@@ -24,6 +24,7 @@ export class AgentMetrics implements AgentEvents {
   private readonly sourceErrors: Counter<'source'>;
   private readonly dbWriteDuration: Histogram<string>;
   private readonly samplesStored: Counter<string>;
+  private readonly samplesDroppedTotal: Counter<string>;
 
   constructor(opts: { live: LiveView; registry?: Registry }) {
     this.live = opts.live;
@@ -89,6 +90,11 @@ export class AgentMetrics implements AgentEvents {
       help: 'Samples written to the database.',
       registers,
     });
+    this.samplesDroppedTotal = new Counter({
+      name: 'flare_agent_samples_dropped_total',
+      help: 'Samples dropped unwritten because the write queue was full (database writes failing).',
+      registers,
+    });
     new Gauge({
       name: 'flare_agent_gpu_source_info',
       help: 'The GPU source in use (nvml, nvidia-smi or none); value is always 1.',
@@ -129,6 +135,10 @@ export class AgentMetrics implements AgentEvents {
   dbWrite(seconds: number, samplesWritten: number): void {
     this.dbWriteDuration.observe(Math.max(0, seconds));
     if (samplesWritten > 0) this.samplesStored.inc(samplesWritten);
+  }
+
+  samplesDropped(n: number): void {
+    if (n > 0) this.samplesDroppedTotal.inc(n);
   }
 
   sourceError(source: SourceName): void {

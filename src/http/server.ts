@@ -3,7 +3,7 @@ import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { LiveView } from '../agent/types.js';
 import type { Store } from '../store/types.js';
-import { apiRouter } from './api.js';
+import { apiRouter, type SampleTail } from './api.js';
 import { scoringRouter } from './scoring-routes.js';
 import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
@@ -24,6 +24,11 @@ export interface AppDeps {
   metricsOpen?: boolean;
   /** Static files of the web page, served at /. */
   webDir?: string;
+  /**
+   * A running run's samples not committed yet, from index fromIndex on, asked of their owner (the
+   * agent's RunManager); absent: readers see committed samples only.
+   */
+  tail?: SampleTail;
 }
 
 /**
@@ -73,8 +78,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   if (guard) app.use('/api', guard);
-  app.use('/api/v1', apiRouter(deps.store));
-  app.use('/api/v1', liveRouter(deps.store, deps.live));
+  app.use('/api/v1', apiRouter(deps.store, deps.tail));
+  app.use('/api/v1', liveRouter(deps.store, deps.live, deps.tail));
   app.use('/api/v1', scoringRouter(deps.store));
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API route' }));
 

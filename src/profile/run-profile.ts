@@ -64,10 +64,9 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
   const reader: CounterReader = cgroup ? new CgroupReader(cgroup.paths) : new ProcTreeReader(child.pid ?? -1);
 
   let killedAtLimit = false;
+  // The target's enforcement: the run manager's one deadline calls it once, after its last read.
   const killAtLimit = (): void => {
-    if (killedAtLimit) return;
     killedAtLimit = true;
-    stack.sampler.sampleRunNow(run.id); // last reading before the kill
     if (cgroup) cgroup.killAll();
     else child.kill('SIGKILL');
   };
@@ -79,10 +78,8 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
     startedMonoNs,
     timeLimitSeconds: config.timeLimit,
     flags: cgroup ? [] : ['proc-tree-fallback'],
-    onTimeLimit: killAtLimit,
+    enforce: killAtLimit,
   });
-  // A timer at the exact limit; the per-tick check in the run manager is the backstop.
-  const limitTimer = config.timeLimit !== null ? setTimeout(killAtLimit, config.timeLimit * 1000) : null;
   stack.sampler.start();
   stack.sampler.sampleRunNow(run.id);
 
@@ -92,7 +89,6 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
   });
   const endedMonoNs = monoNowNs();
   const endedWallMs = Date.now();
-  if (limitTimer) clearTimeout(limitTimer);
   stack.sampler.stop();
 
   const flags: string[] = [];

@@ -1,6 +1,14 @@
-// The in-memory write queue: appends are O(1) pushes (no SQL on the tick path); a flush packs each
-// run's queued samples into chunks and writes everything in ONE transaction. Nothing leaves the
-// queue until that transaction has committed, so a failed flush loses nothing and can be retried.
+// The in-memory write queue: appends are O(1) pushes (no SQL on the tick path); a flush seals what
+// arrived since the last one into encoded chunks, then writes every sealed chunk in ONE transaction.
+//
+// - Encoded once: a chunk is encoded when it is sealed and kept encoded until a commit takes it, so
+//   a failing disk costs one encode per sample, not one per retry (the backlog is never re-encoded).
+// - Nothing leaves the queue before its transaction has committed: a failed flush loses nothing.
+// - Bounded: at most `maxSamples` samples wait (sealed + not yet sealed). Past that, the OLDEST
+//   waiting samples are dropped (whole sealed chunks first) and reported through `onDrop`, so a
+//   disk that stays full costs a flat amount of memory and the loss is counted, never silent.
+// - A chunk's first_index (its first sample's ordinal in the run) is assigned inside the transaction
+//   from a per-run counter, so a dropped chunk leaves no hole in the ordinals readers page by.
 import type Database from 'better-sqlite3';
 import type { NodeSample, RunSample, RunSummary } from '../core/types.js';
 import { encodeNodeChunk, encodeRunChunk } from './codec.js';
@@ -10,15 +18,32 @@ import type { Compactor } from './compaction.js';
 export const MAX_CHUNK_SAMPLES = 4096;
 /** Node chunks span at most this much wall time, so a time-range query can bound its index scan. */
 export const MAX_NODE_CHUNK_SPAN_MS = 60_000;
+/**
+ * Default cap on waiting samples: 200 000 is ~33 min of backlog at 10 Hz × 10 targets, ~5 MB once
+ * sealed (≈ 20 bytes per encoded sample) plus at most one second of unsealed objects.
+ */
+export const DEFAULT_MAX_QUEUED_SAMPLES = 200_000;
+
+interface SealedChunk {
+  /** Run rowid, or null for a node chunk. */
+  rid: number | null;
+  n: number;
+  data: Buffer;
+  firstWallMs: number;
+  lastWallMs: number;
+}
 
 export class WriteQueue {
-  /** Queued samples by run rowid, in append order. */
-  readonly runSamples = new Map<number, RunSample[]>();
-  nodeSamples: NodeSample[] = [];
+  /** Samples pushed since the last seal, by run rowid, in append order. */
+  private readonly runSamples = new Map<number, RunSample[]>();
+  private nodeSamples: NodeSample[] = [];
+  /** Encoded chunks waiting for a commit, oldest first. */
+  private sealed: SealedChunk[] = [];
   /** Latest partial summary of running runs, by rowid (coalesced: only the last one is written). */
-  readonly summaries = new Map<number, RunSummary>();
-  private queuedSamples = 0;
-  /** Ordinal of the next sample of each run (first_index of its next chunk). */
+  private readonly summaries = new Map<number, RunSummary>();
+  private unsealedCount = 0;
+  private sealedCount = 0;
+  /** Ordinal of the next sample of each run that is committed (first_index of its next chunk). */
   private readonly nextIndex = new Map<number, number>();
 
   private readonly insertRunChunk: Database.Statement<[number, number, number, Buffer]>;
@@ -29,7 +54,11 @@ export class WriteQueue {
   constructor(
     private readonly db: Database.Database,
     private readonly compactor: Compactor,
+    private readonly maxSamples: number = DEFAULT_MAX_QUEUED_SAMPLES,
+    /** Samples dropped because the queue was full: rid null for node samples. */
+    private readonly onDrop: (rid: number | null, n: number) => void = () => {},
   ) {
+    if (!Number.isInteger(maxSamples) || maxSamples < 1) throw new RangeError(`maxSamples must be an integer ≥ 1, got ${maxSamples}`);
     this.insertRunChunk = db.prepare('INSERT INTO run_chunks (rid, first_index, n, data) VALUES (?, ?, ?, ?)');
     this.selectNextIndex = db
       .prepare<[number], number>('SELECT coalesce(max(first_index + n), 0) FROM run_chunks WHERE rid = ?')
@@ -40,68 +69,159 @@ export class WriteQueue {
     this.updateSummary = db.prepare("UPDATE runs SET summary = ? WHERE rid = ? AND status = 'running'");
   }
 
+  /** Samples waiting (sealed or not). */
   get size(): number {
-    return this.queuedSamples;
+    return this.unsealedCount + this.sealedCount;
+  }
+
+  /** Bytes of encoded chunks waiting for a commit. */
+  get sealedBytes(): number {
+    let bytes = 0;
+    for (const c of this.sealed) bytes += c.data.length;
+    return bytes;
   }
 
   pushRun(rid: number, sample: RunSample): void {
+    this.makeRoom();
     let queue = this.runSamples.get(rid);
     if (queue === undefined) {
       queue = [];
       this.runSamples.set(rid, queue);
     }
     queue.push(sample);
-    this.queuedSamples++;
+    this.unsealedCount++;
   }
 
   pushNode(sample: NodeSample): void {
+    this.makeRoom();
     this.nodeSamples.push(sample);
-    this.queuedSamples++;
+    this.unsealedCount++;
+  }
+
+  setSummary(rid: number, summary: RunSummary): void {
+    this.summaries.set(rid, summary);
+  }
+
+  dropSummary(rid: number): void {
+    this.summaries.delete(rid);
+  }
+
+  /** Whether anything of this run still waits for a commit. */
+  holds(rid: number): boolean {
+    return (this.runSamples.get(rid)?.length ?? 0) > 0 || this.sealed.some((c) => c.rid === rid);
+  }
+
+  /** Keeps one free slot: drops the oldest sealed chunk, else the oldest unsealed sample. */
+  private makeRoom(): void {
+    while (this.size >= this.maxSamples) {
+      const oldest = this.sealed.shift();
+      if (oldest !== undefined) {
+        this.sealedCount -= oldest.n;
+        this.onDrop(oldest.rid, oldest.n);
+        continue;
+      }
+      // Nothing sealed (no flush ran yet): drop the oldest unsealed sample of the longest stream.
+      let longestRid: number | null = null;
+      let longest = this.nodeSamples.length;
+      for (const [rid, q] of this.runSamples) if (q.length > longest) [longestRid, longest] = [rid, q.length];
+      if (longestRid === null) this.nodeSamples.shift();
+      else this.runSamples.get(longestRid)!.shift();
+      this.unsealedCount--;
+      this.onDrop(longestRid, 1);
+    }
   }
 
   /** Drops what is queued for a run (it was deleted). */
   forget(rid: number): void {
-    this.queuedSamples -= this.runSamples.get(rid)?.length ?? 0;
+    this.unsealedCount -= this.runSamples.get(rid)?.length ?? 0;
     this.runSamples.delete(rid);
+    const kept = this.sealed.filter((c) => c.rid !== rid);
+    for (const c of this.sealed) if (c.rid === rid) this.sealedCount -= c.n;
+    this.sealed = kept;
     this.summaries.delete(rid);
     this.nextIndex.delete(rid);
   }
 
-  /** Writes everything queued in one transaction; returns the number of samples written. */
+  /** Encodes what arrived since the last seal into chunks (each sample is encoded exactly once). */
+  private seal(): void {
+    for (const [rid, samples] of this.runSamples) {
+      for (let start = 0; start < samples.length; start += MAX_CHUNK_SAMPLES) {
+        const chunk = samples.slice(start, start + MAX_CHUNK_SAMPLES);
+        this.sealed.push({ rid, n: chunk.length, data: encodeRunChunk(chunk), firstWallMs: 0, lastWallMs: 0 });
+      }
+      this.sealedCount += samples.length;
+    }
+    this.runSamples.clear();
+    for (const chunk of splitNodeSamples(this.nodeSamples)) {
+      let firstWallMs = Infinity;
+      let lastWallMs = -Infinity;
+      for (const s of chunk) {
+        firstWallMs = Math.min(firstWallMs, s.wallMs);
+        lastWallMs = Math.max(lastWallMs, s.wallMs);
+      }
+      this.sealed.push({ rid: null, n: chunk.length, data: encodeNodeChunk(chunk), firstWallMs, lastWallMs });
+      this.sealedCount += chunk.length;
+    }
+    this.nodeSamples = [];
+    this.unsealedCount = 0;
+  }
+
+  /** Whether the last flush failed: the next one probes with the oldest chunk alone first. */
+  private failing = false;
+
+  /**
+   * Seals, then writes every sealed chunk in one transaction; returns the samples written. After a
+   * failure, the oldest chunk is first written alone (a cheap probe): while the disk stays full, a
+   * retry costs one small failed insert, not a failed transaction over the whole backlog.
+   */
   flush(): number {
-    if (this.queuedSamples === 0 && this.summaries.size === 0) return 0;
-    const written = this.queuedSamples;
+    this.seal();
+    if (this.sealed.length === 0 && this.summaries.size === 0) return 0;
+    if (this.failing && this.sealed.length > 1) {
+      const probe = this.sealed[0];
+      const written = this.write([probe], false); // throws while still failing: the backlog waits
+      this.sealed.shift();
+      this.sealedCount -= probe.n;
+      this.failing = false;
+      return written + this.flush();
+    }
+    try {
+      const written = this.write(this.sealed, true);
+      this.failing = false;
+      return written;
+    } catch (err) {
+      this.failing = true;
+      throw err;
+    }
+  }
+
+  /** Writes these chunks (and, with summaries, the queued partial summaries) in one transaction. */
+  private write(sealed: SealedChunk[], withSummaries: boolean): number {
+    let written = 0;
+    for (const c of sealed) written += c.n;
     const nextIndex = new Map<number, number>();
     const chunks: [number, number][] = [];
     this.db.transaction(() => {
-      for (const [rid, samples] of this.runSamples) {
-        let index = this.nextIndex.get(rid) ?? this.selectNextIndex.get(rid) ?? 0;
-        for (let start = 0; start < samples.length; start += MAX_CHUNK_SAMPLES) {
-          const chunk = samples.slice(start, start + MAX_CHUNK_SAMPLES);
-          this.insertRunChunk.run(rid, index, chunk.length, encodeRunChunk(chunk));
-          chunks.push([rid, chunk.length]);
-          index += chunk.length;
+      for (const c of sealed) {
+        if (c.rid === null) {
+          this.insertNodeChunk.run(c.firstWallMs, c.lastWallMs, c.n, c.data);
+          continue;
         }
-        nextIndex.set(rid, index);
+        const index = nextIndex.get(c.rid) ?? this.nextIndex.get(c.rid) ?? this.selectNextIndex.get(c.rid) ?? 0;
+        this.insertRunChunk.run(c.rid, index, c.n, c.data);
+        nextIndex.set(c.rid, index + c.n);
+        chunks.push([c.rid, c.n]);
       }
-      for (const chunk of splitNodeSamples(this.nodeSamples)) {
-        let firstWallMs = Infinity;
-        let lastWallMs = -Infinity;
-        for (const s of chunk) {
-          firstWallMs = Math.min(firstWallMs, s.wallMs);
-          lastWallMs = Math.max(lastWallMs, s.wallMs);
-        }
-        this.insertNodeChunk.run(firstWallMs, lastWallMs, chunk.length, encodeNodeChunk(chunk));
-      }
-      for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), rid);
+      if (withSummaries) for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), rid);
     }).immediate();
-    // Only after the commit: a rolled-back flush must leave the indices where they were.
+    // Only after the commit: a rolled-back flush must leave the indices and the chunks where they were.
     for (const [rid, index] of nextIndex) this.nextIndex.set(rid, index);
     for (const [rid, n] of chunks) this.compactor.noteWritten(rid, n);
-    this.runSamples.clear();
-    this.nodeSamples = [];
-    this.summaries.clear();
-    this.queuedSamples = 0;
+    if (withSummaries) {
+      this.sealed = [];
+      this.sealedCount = 0;
+      this.summaries.clear();
+    }
     return written;
   }
 }

@@ -1,5 +1,5 @@
 // Mapping between `Run` and its row in `runs`, the listRuns query and its opaque cursor.
-import type { Run, RunStatus, RunSummary } from '../core/types.js';
+import type { Run, RunSettingsStored, RunStatus, RunSummary } from '../core/types.js';
 import { InvalidCursorError } from './errors.js';
 import type { RunFilter } from './types.js';
 
@@ -26,18 +26,19 @@ export interface RunRow {
   interval_ms: number;
   previous_run_id: string | null;
   summary: string | null;
+  settings: string | null;
 }
 
 export const RUN_COLUMNS =
   'rid, id, kind, team, case_name, node, container_id, container_name, image, image_id, gpu_devices, ' +
   'command, status, started_wall_ms, started_mono_ns, ended_wall_ms, ended_mono_ns, time_limit_s, n_cpu, ' +
-  'interval_ms, previous_run_id, summary';
+  'interval_ms, previous_run_id, summary, settings';
 
 export const INSERT_RUN_SQL =
   `INSERT INTO runs (${RUN_COLUMNS.replace('rid, ', '')}) VALUES ` +
   '(@id, @kind, @team, @case_name, @node, @container_id, @container_name, @image, @image_id, @gpu_devices, ' +
   '@command, @status, @started_wall_ms, @started_mono_ns, @ended_wall_ms, @ended_mono_ns, @time_limit_s, ' +
-  '@n_cpu, @interval_ms, @previous_run_id, @summary)';
+  '@n_cpu, @interval_ms, @previous_run_id, @summary, @settings)';
 
 export function runToRow(run: Run): Omit<RunRow, 'rid'> {
   return {
@@ -62,6 +63,7 @@ export function runToRow(run: Run): Omit<RunRow, 'rid'> {
     interval_ms: run.intervalMs,
     previous_run_id: run.previousRunId,
     summary: run.summary === null ? null : JSON.stringify(run.summary),
+    settings: run.settings === undefined ? null : JSON.stringify(run.settings),
   };
 }
 
@@ -90,6 +92,7 @@ export function rowToRun(row: RunRow): Run {
   if (row.image_id !== null) run.imageId = row.image_id;
   if (row.gpu_devices !== null) run.gpuDevices = JSON.parse(row.gpu_devices) as string[];
   if (row.command !== null) run.command = row.command;
+  if (row.settings !== null) run.settings = JSON.parse(row.settings) as RunSettingsStored;
   return run;
 }
 

@@ -81,6 +81,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The run's measurement settings (GPU tolerance, penalties) on its row, so a run summarised after
+    // a crash is summarised exactly as it would have been at its end. NULL on rows from older agents.
+    version: 3,
+    up(db) {
+      db.exec('ALTER TABLE runs ADD COLUMN settings TEXT');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -12,14 +12,15 @@
 // plus whatever the page cache held.
 // Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
 // loses at most the samples queued since the last flush.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';
 import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
-import { MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
+import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
 import { checkOpenedFile, FLARE_APPLICATION_ID, refuseForeignFile } from './foreign.js';
@@ -32,11 +33,22 @@ export interface StoreOptions {
   /** Period of the background flush (ms). Default 1000. */
   flushIntervalMs?: number;
   /**
-   * A background flush failed (disk full, I/O error): the samples stay queued for the next try, so
-   * memory grows until one succeeds. Default: a process warning.
+   * A background flush or a verdict write failed (disk full, I/O error): what failed stays queued for
+   * the next try (samples up to maxQueuedSamples, verdicts always). Default: a process warning.
    */
   onError?: (err: Error) => void;
+  /** A write committed after onError had been called: the database works again. */
+  onRecovered?: () => void;
+  /** Cap on samples waiting for a write (default DEFAULT_MAX_QUEUED_SAMPLES); the oldest go first. */
+  maxQueuedSamples?: number;
+  /** Samples dropped because the queue was full: runId null for node samples. */
+  onSamplesDropped?: (runId: string | null, n: number) => void;
+  /** After the connection closed (removes a read-only copy). */
+  onClose?: () => void;
 }
+
+/** Verdict retries back off from the flush period up to this (ms). */
+const MAX_VERDICT_BACKOFF_MS = 4000;
 
 const BUSY_TIMEOUT_MS = 5000;
 /** Chunks read per query when streaming a trace: no statement stays open across a yield. */
@@ -63,9 +75,38 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   return new SqliteStore(db, false, opts);
 }
 
-/** Opens an existing database for reading only (CLI readers); every write method throws. */
+/**
+ * Opens an existing database for reading only (CLI readers); every write method throws. Works on an
+ * archived file whose file and folder are not writable: a WAL-mode database needs its -shm file, which
+ * SQLite cannot create there, and this build of better-sqlite3 takes no `file:…?immutable=1` URI
+ * (SQLITE_USE_URI is off), so such a file is read through a private copy (with its -wal) in the temp
+ * folder, removed at close. An open failure names the path and the OS reason.
+ */
 export function openStoreReadOnly(path: string): Store {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    accessSync(path, fsConstants.R_OK);
+  } catch (err) {
+    throw new Error(`cannot open database ${path}: ${osReason(err)}`);
+  }
+  let copyDir: string | null = null;
+  let db: Database.Database;
+  try {
+    db = openProbed(path);
+  } catch (err) {
+    if ((err as { code?: string }).code?.startsWith('SQLITE_CANTOPEN') !== true && (err as { code?: string }).code?.startsWith('SQLITE_READONLY') !== true) {
+      throw new Error(`cannot open database ${path}: ${(err as Error).message}`);
+    }
+    copyDir = mkdtempSync(join(tmpdir(), 'flare-agent-ro-'));
+    const copy = join(copyDir, basename(path));
+    try {
+      copyFileSync(path, copy);
+      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+      db = openProbed(copy);
+    } catch (copyErr) {
+      rmSync(copyDir, { recursive: true, force: true });
+      throw new Error(`cannot open database ${path}: ${(err as Error).message}; reading a copy failed too: ${osReason(copyErr)}`);
+    }
+  }
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     checkOpenedFile(db, path);
@@ -80,9 +121,33 @@ export function openStoreReadOnly(path: string): Store {
     }
   } catch (err) {
     db.close();
+    if (copyDir !== null) rmSync(copyDir, { recursive: true, force: true });
     throw err;
   }
-  return new SqliteStore(db, true, {});
+  const dir = copyDir;
+  return new SqliteStore(db, true, { onClose: dir === null ? undefined : () => rmSync(dir, { recursive: true, force: true }) });
+}
+
+/** Opens read-only and reads once: a WAL file that cannot be used fails here, not at the first query. */
+function openProbed(path: string): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** "no such file or directory (ENOENT)" from a Node fs error. */
+function osReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.code === 'string' && typeof e.message === 'string') {
+    const why = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
+    return `${why} (${e.code})`;
+  }
+  return String((err as Error).message ?? err);
 }
 
 export class SqliteStore implements Store {
@@ -91,6 +156,12 @@ export class SqliteStore implements Store {
   private readonly rids = new Map<string, number>();
   private readonly timer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Run ends not yet committed, by rowid: never dropped, retried with backoff until they land. */
+  private readonly verdicts = new Map<number, RunEnd>();
+  private verdictRetryAtMs = 0;
+  private verdictBackoffMs: number;
+  /** Whether the last write attempt failed (onRecovered fires on the next success). */
+  private failing = false;
 
   private readonly selectRid: Database.Statement<[string], number>;
   private readonly selectRun: Database.Statement<[string], RunRow>;
@@ -107,7 +178,13 @@ export class SqliteStore implements Store {
       .prepare<[number], Buffer>('SELECT data FROM run_chunks WHERE rid = ? ORDER BY first_index')
       .pluck();
     this.compactor = readOnly ? null : new Compactor(db);
-    this.queue = this.compactor === null ? null : new WriteQueue(db, this.compactor);
+    this.verdictBackoffMs = opts.flushIntervalMs ?? 1000;
+    this.queue =
+      this.compactor === null
+        ? null
+        : new WriteQueue(db, this.compactor, opts.maxQueuedSamples ?? DEFAULT_MAX_QUEUED_SAMPLES, (rid, n) =>
+            this.opts.onSamplesDropped?.(rid === null ? null : this.runIdOf(rid), n),
+          );
     if (!readOnly) {
       this.timer = setInterval(() => this.backgroundFlush(), opts.flushIntervalMs ?? 1000);
       this.timer.unref(); // never keeps the process alive; close() flushes what is left
@@ -135,12 +212,9 @@ export class SqliteStore implements Store {
     return rid;
   }
 
-  /** A running run's summary may still be queued: readers see the latest one. */
-  private withPending(run: Run): Run {
-    if (this.queue === null || run.status !== 'running') return run;
-    const rid = this.rids.get(run.id);
-    const pending = rid === undefined ? undefined : this.queue.summaries.get(rid);
-    return pending === undefined ? run : { ...run, summary: pending };
+  private runIdOf(rid: number): string | null {
+    for (const [id, r] of this.rids) if (r === rid) return id;
+    return null;
   }
 
   recordInventory(inv: NodeInventory): void {
@@ -173,30 +247,86 @@ export class SqliteStore implements Store {
   }
 
   updateRunningSummary(runId: string, summary: RunSummary): void {
-    this.writable('updateRunningSummary').summaries.set(this.requireRid(runId), summary);
+    this.writable('updateRunningSummary').setSummary(this.requireRid(runId), summary);
   }
 
-  finishRun(runId: string, end: RunEnd): void {
+  /**
+   * Commits a run's end by its own statement, apart from the sample chunks: a disk that refuses the
+   * samples does not take the verdict with them. A verdict that does not land stays queued (never
+   * dropped) and is retried with backoff by the background flush; returns whether it landed now.
+   */
+  finishRun(runId: string, end: RunEnd): boolean {
     const queue = this.writable('finishRun');
     const rid = this.requireRid(runId);
-    queue.summaries.delete(rid);
-    this.flush(); // the finished run is complete on disk when this returns
-    this.db
-      .prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?')
-      .run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
-    this.compactor?.compactRun(rid); // its trace is final: pack it for reading
+    queue.dropSummary(rid);
+    this.verdicts.set(rid, end);
+    this.tryFlush(); // the samples first, so a run whose verdict landed usually has its whole trace
+    this.verdictRetryAtMs = 0;
+    this.writeVerdicts();
+    return !this.verdicts.has(rid);
+  }
+
+  /** Verdicts waiting for a write (a failing disk). */
+  pendingVerdicts(): number {
+    return this.verdicts.size;
+  }
+
+  /** Samples waiting for a write. */
+  queuedSamples(): number {
+    return this.queue?.size ?? 0;
+  }
+
+  private writeVerdicts(): void {
+    if (this.verdicts.size === 0 || Date.now() < this.verdictRetryAtMs) return;
+    const update = this.db.prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?');
+    for (const [rid, end] of [...this.verdicts]) {
+      try {
+        update.run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
+      } catch (err) {
+        this.verdictRetryAtMs = Date.now() + this.verdictBackoffMs;
+        this.verdictBackoffMs = Math.min(this.verdictBackoffMs * 2, MAX_VERDICT_BACKOFF_MS);
+        this.failed(err);
+        return;
+      }
+      this.verdicts.delete(rid);
+      this.verdictBackoffMs = this.opts.flushIntervalMs ?? 1000;
+      this.succeeded();
+      // Its trace is final: pack it for reading, once all of it is on disk.
+      if (!this.queue?.holds(rid)) this.tryCompact(rid);
+    }
+  }
+
+  private tryCompact(rid: number): void {
+    try {
+      this.compactor?.compactRun(rid);
+    } catch (err) {
+      this.failed(err); // compaction is an optimisation: the chunks stay as they are
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.failing = true;
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (this.opts.onError !== undefined) this.opts.onError(error);
+    else process.emitWarning(`flare-agent store: write failed: ${error.message}`);
+  }
+
+  private succeeded(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.opts.onRecovered?.();
   }
 
   getRun(runId: string): Run | undefined {
     const row = this.selectRun.get(runId);
-    return row === undefined ? undefined : this.withPending(rowToRun(row));
+    return row === undefined ? undefined : rowToRun(row);
   }
 
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage {
     const { sql, params } = listRunsQuery(filter, limit, cursor);
     const rows = this.db.prepare<(string | number)[], RunRow>(sql).all(...params);
     const more = rows.length > limit;
-    const runs = rows.slice(0, limit).map((row) => this.withPending(rowToRun(row)));
+    const runs = rows.slice(0, limit).map((row) => rowToRun(row));
     const last = runs[runs.length - 1];
     return { runs, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
   }
@@ -206,9 +336,13 @@ export class SqliteStore implements Store {
     if (rid === undefined) return [];
     const out: RunSample[] = [];
     for (const blob of this.selectChunks.all(rid)) decodeRunChunkInto(blob, out);
-    const queued = this.queue?.runSamples.get(rid);
-    if (queued !== undefined) for (const s of queued) out.push(s);
     return out;
+  }
+
+  committedSampleCount(runId: string): number {
+    const rid = this.ridOf(runId);
+    if (rid === undefined) return 0;
+    return this.db.prepare<[number], number>('SELECT coalesce(max(first_index + n), 0) FROM run_chunks WHERE rid = ?').pluck().get(rid) ?? 0;
   }
 
   *iterateRunSamples(runId: string): IterableIterator<RunSample> {
@@ -236,9 +370,6 @@ export class SqliteStore implements Store {
         }
       }
     }
-    // Read after the last (empty) page with no yield in between: nothing is lost or repeated.
-    const queued = this.queue?.runSamples.get(rid);
-    if (queued !== undefined) yield* queued.slice();
   }
 
   /** Node samples with fromWallMs ≤ wallMs ≤ toWallMs, in write order. */
@@ -252,7 +383,6 @@ export class SqliteStore implements Store {
     const inRange = (s: NodeSample): boolean => s.wallMs >= fromWallMs && s.wallMs <= toWallMs;
     const out: NodeSample[] = [];
     for (const blob of blobs) for (const s of decodeNodeChunk(blob)) if (inRange(s)) out.push(s);
-    for (const s of this.queue?.nodeSamples ?? []) if (inRange(s)) out.push(s);
     return out;
   }
 
@@ -260,7 +390,7 @@ export class SqliteStore implements Store {
     return this.db
       .prepare<[], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE status = 'running' ORDER BY started_wall_ms, id`)
       .all()
-      .map((row) => this.withPending(rowToRun(row)));
+      .map((row) => rowToRun(row));
   }
 
   flush(): void {
@@ -268,18 +398,37 @@ export class SqliteStore implements Store {
     const t0 = process.hrtime.bigint();
     const written = this.queue.flush();
     if (written > 0) this.opts.onWrite?.(Number(process.hrtime.bigint() - t0) / 1e9, written);
+    this.succeeded();
     // Bounded (one run's last ~64 small chunks, ~1 ms), in its own transaction after the write.
     this.compactor?.compactDue();
   }
 
-  private backgroundFlush(): void {
+  /** flush() that reports a failure instead of throwing (what stays queued is retried later). */
+  private tryFlush(): void {
     try {
       this.flush();
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      if (this.opts.onError !== undefined) this.opts.onError(error);
-      else process.emitWarning(`flare-agent store: background flush failed: ${error.message}`);
+      this.failed(err);
     }
+  }
+
+  /** While writes fail, background sample flushes back off (1 s doubling to MAX_VERDICT_BACKOFF_MS). */
+  private flushRetryAtMs = 0;
+  private flushBackoffMs = 0;
+
+  private backgroundFlush(): void {
+    if (Date.now() >= this.flushRetryAtMs) {
+      const wasFailing = this.failing;
+      this.tryFlush();
+      if (this.failing) {
+        this.flushBackoffMs = wasFailing ? Math.min(Math.max(this.flushBackoffMs * 2, this.opts.flushIntervalMs ?? 1000), MAX_VERDICT_BACKOFF_MS) : this.opts.flushIntervalMs ?? 1000;
+        this.flushRetryAtMs = Date.now() + this.flushBackoffMs;
+      } else {
+        this.flushBackoffMs = 0;
+        this.flushRetryAtMs = 0;
+      }
+    }
+    this.writeVerdicts();
   }
 
   applyRetention(opts: RetentionOptions): { deletedRuns: number } {
@@ -303,8 +452,12 @@ export class SqliteStore implements Store {
     if (this.timer !== null) clearInterval(this.timer);
     try {
       this.flush();
+      this.verdictRetryAtMs = 0;
+      this.writeVerdicts();
+      if (this.verdicts.size > 0) process.emitWarning(`flare-agent store: ${this.verdicts.size} run verdict(s) could not be written before close`);
     } finally {
       this.db.close();
+      this.opts.onClose?.();
     }
   }
 }

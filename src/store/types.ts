@@ -47,17 +47,28 @@ export interface Store {
   appendNodeSample(sample: NodeSample): void;
   /** Updates the stored partial summary of a running run (so a crash leaves something to recover). */
   updateRunningSummary(runId: string, summary: RunSummary): void;
-  finishRun(runId: string, end: RunEnd): void;
+  /**
+   * Commits a run's end on its own (apart from sample chunks); one that cannot be written now is kept
+   * and retried with backoff until it lands, never dropped. Returns whether it landed at once.
+   */
+  finishRun(runId: string, end: RunEnd): boolean;
+  /** Run ends waiting for a write. */
+  pendingVerdicts(): number;
+  /** Samples waiting for a write (bounded by the queue's cap). */
+  queuedSamples(): number;
   getRun(runId: string): Run | undefined;
   /** Stable order: startedWallMs descending, then id. */
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage;
+  /** The committed samples of a run (a running run's newest ones are its RunManager's to tell). */
   getRunSamples(runId: string): RunSample[];
+  /** How many of a run's samples are committed (the ordinal its next chunk starts at). */
+  committedSampleCount(runId: string): number;
   /** Streams samples without building the whole array (CSV/JSON export of long traces). */
   iterateRunSamples(runId: string): IterableIterator<RunSample>;
   getNodeSamples(fromWallMs: number, toWallMs: number): NodeSample[];
   /** Runs left 'running' (a crash, or this agent restarting). */
   runningRuns(): Run[];
-  /** Writes every queued sample now. */
+  /** Writes every queued sample now (throws when the write fails; what failed stays queued). */
   flush(): void;
   /** Deletes runs (and their samples) older than maxAgeDays, then oldest first until under maxBytes. */
   applyRetention(opts: { maxAgeDays?: number; maxBytes?: number }): { deletedRuns: number };

@@ -32,18 +32,52 @@ function startRun(m: RunManager, team: string) {
 }
 
 describe('RunManager', () => {
-  it('writes at most one partial summary per tick, the most overdue run first', () => {
+  it('queues at most one partial summary per refresh (its own timer, not the tick), the most overdue run first', () => {
     const m = manager(0);
     const runs = ['a', 'b', 'c'].map((t) => startRun(m, t));
-    const withSummary = (): number => runs.filter((r) => store!.getRun(r.id)?.summary).length;
+    const withSummary = (): number => {
+      store!.flush(); // readers see committed rows
+      return runs.filter((r) => store!.getRun(r.id)?.summary).length;
+    };
     m.sampleAll(null, new Map(), Date.now());
+    expect(withSummary()).toBe(0); // a tick writes no summary
+    m.refreshOnePartialSummary();
     expect(withSummary()).toBe(1);
-    m.sampleAll(null, new Map(), Date.now());
-    m.sampleAll(null, new Map(), Date.now());
+    m.refreshOnePartialSummary();
+    m.refreshOnePartialSummary();
     expect(withSummary()).toBe(3);
     const s = store!.getRun(runs[0].id)!.summary!;
     expect(s.status).toBe('running');
     expect(s.sampleCount).toBeGreaterThanOrEqual(1);
+  });
+
+  it('enforces the time limit once, from its own deadline, after a last counter read', async () => {
+    const m = manager(60_000);
+    const calls: { samplesBefore: number; elapsedSeconds: number }[] = [];
+    const startedMonoNs = monoNowNs();
+    const run = m.start({
+      identity: { kind: 'profile', team: 't', case: 'c', node: 'n' },
+      reader: new SteppingReader(),
+      gpuKey: null,
+      startedWallMs: Date.now(),
+      startedMonoNs,
+      timeLimitSeconds: 0.15,
+      enforce: () => calls.push({ samplesBefore: m.samplesOf(run.id)!.length, elapsedSeconds: (monoNowNs() - startedMonoNs) / 1e9 }),
+    });
+    // Ticks before, across and after the deadline never enforce anything themselves.
+    for (let i = 0; i < 8; i++) {
+      m.sampleAll(null, new Map(), Date.now());
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(calls).toHaveLength(1);
+    expect(calls[0].elapsedSeconds).toBeGreaterThan(0.15);
+    expect(m.limitEnforced(run.id)).toBe(true);
+    // The last read before enforcement is a sample of its own, past the limit.
+    const samples = m.samplesOf(run.id)!;
+    const read = samples[calls[0].samplesBefore - 1];
+    expect((read.monoNs - startedMonoNs) / 1e9).toBeGreaterThan(0.15);
+    m.finish(run.id, { status: 'failed', terminationReason: 'killed at time limit', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
+    expect(calls).toHaveLength(1);
   });
 
   it('closes a run with the final counter read and the stored trace', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, sleep, tempDir } from '../helpers.js';
 import {
-  createAndStart, dockerReachable, dockerWallSeconds, finishedRun, removeContainer, runToEnd, runsOf,
+  createAndStart, docker, dockerReachable, dockerWallSeconds, finishedRun, removeContainer, runToEnd, runsOf,
   startTestAgent, waitFor, type TestAgent,
 } from './helpers.js';
 import { cgroupTruthAt } from './v2-engine.js';
@@ -185,12 +185,30 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
   });
 });
 
+/** The signals of the `kill` events Docker recorded for a container since a time (epoch s). */
+async function killEvents(containerId: string, sinceSeconds: number): Promise<string[]> {
+  const stream = await docker.getEvents({
+    since: sinceSeconds,
+    until: Math.ceil(Date.now() / 1000) + 1,
+    filters: { container: [containerId], event: ['kill'] },
+  } as unknown as Parameters<typeof docker.getEvents>[0]);
+  let text = '';
+  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => String((JSON.parse(line) as { Actor: { Attributes: Record<string, string> } }).Actor.Attributes.signal));
+}
+
 describe.skipIf(!engineUp && !requireServices())('time limit enforcement (real engine)', () => {
   it('kills the container at its limit, reads the counters, and records why', async () => {
     const t = await startTestAgent({ enforceTimeLimit: true, killGraceSeconds: 0 });
     try {
+      const sinceSeconds = Math.floor(Date.now() / 1000) - 1;
       const { id, info } = await runToEnd({ cmd: ['sh', '-c', 'timeout 5 yes >/dev/null'], labels: { 'flare.time_limit_s': '1' } });
       const run = await finishedRun(t.agent, id);
+      // Exactly one kill from one detector (there used to be two, 1 ms apart).
+      expect(await killEvents(id, sinceSeconds)).toEqual(['9']);
       await removeContainer(id);
       const s = run.summary!;
       expect(info.State.ExitCode).toBe(137);

@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { DEFAULTS, type AgentConfig } from '../../src/config.js';
 import type { Run } from '../../src/core/types.js';
+import { dockerSettler } from '../../src/docker/settle.js';
 import { DockerWatcher, dockerAttachment } from '../../src/docker/watcher.js';
 import { silentLogger } from '../../src/log.js';
 import { sleep, tempDir } from '../helpers.js';
@@ -43,9 +44,12 @@ export async function startTestAgent(overrides: Partial<AgentConfig> = {}): Prom
     ...overrides,
   };
   let watcher: DockerWatcher | null = null;
-  const agent = await startAgent(config, silentLogger, [
-    async (ctx) => (watcher = await dockerAttachment(ctx, { initialMs: 100, maxMs: 1000 })),
-  ]);
+  const agent = await startAgent(
+    config,
+    silentLogger,
+    [async (ctx) => (watcher = await dockerAttachment(ctx, { initialMs: 100, maxMs: 1000 }))],
+    { settle: dockerSettler(docker) },
+  );
   if (!watcher) throw new Error('docker attachment did not start');
   await waitFor(() => agent.live.health().sources.docker.up, 10_000, 'docker source up');
   return { agent, watcher, stop: () => agent.stop() };

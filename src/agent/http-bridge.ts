@@ -1,0 +1,103 @@
+// The owner's side of the reader thread: starts the HTTP server in a worker thread (or, when the agent
+// runs from TypeScript sources as in tests, in-process over a MessageChannel: the same messages), posts
+// the live snapshot and the metric events after the ticks, and answers "the samples of running run X
+// from index N" from the RunManager, which alone holds what is not committed yet.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Run } from '../core/types.js';
+import type { AgentEvent, Snapshot, ToOwner, ToReader } from '../http/live-cache.js';
+import { runReaderSide, type ReaderConfig } from '../http/reader-side.js';
+import type { AgentEvents, LiveView, SourceName } from './types.js';
+
+/** Snapshots go out at most this often (ms): /metrics and /api/v1/live are this fresh. */
+const SNAPSHOT_EVERY_MS = 100;
+
+export interface HttpBridge extends AgentEvents {
+  port: number;
+  /** Called after each tick (and whenever else): posts a snapshot when one is due. */
+  publish(force?: boolean): void;
+  close(): Promise<void>;
+}
+
+export interface BridgeDeps {
+  live: LiveView;
+  /** A running run's samples from index fromIndex on (null: not running here). */
+  samplesFrom(runId: string, fromIndex: number): import('../core/types.js').RunSample[] | null;
+  config: Omit<ReaderConfig, 'initial'>;
+}
+
+const WORKER_JS = fileURLToPath(new URL('../http/worker.js', import.meta.url));
+
+export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
+  let events: AgentEvent[] = [];
+  let lastPostMs = 0;
+  const snapshot = (): Snapshot => {
+    const s: Snapshot = { runs: deps.live.liveRuns(), node: deps.live.lastNodeSample(), devices: deps.live.gpuDevices(), health: deps.live.health(), events };
+    events = [];
+    return s;
+  };
+  const initial = snapshot();
+  const config: ReaderConfig = { ...deps.config, initial };
+  let port: MessagePort | Worker;
+  let worker: Worker | null = null;
+  if (existsSync(WORKER_JS)) {
+    worker = new Worker(WORKER_JS, { workerData: config });
+    port = worker;
+  } else {
+    const channel = new MessageChannel();
+    port = channel.port1;
+    void runReaderSide(channel.port2, { ...config, lowerPriority: false });
+  }
+  const post = (m: ToReader): void => port.postMessage(m);
+  let onClosed: (() => void) | null = null;
+  const listening = new Promise<number>((resolve, reject) => {
+    worker?.once('error', reject);
+    worker?.once('exit', (code) => reject(new Error(`http worker exited (${code}) before listening`)));
+    port.on('message', (m: ToOwner) => {
+      if (m.t === 'listening') resolve(m.port);
+      else if (m.t === 'listen-error') reject(new Error(m.message));
+      else if (m.t === 'tail?') post({ t: 'tail', id: m.id, samples: deps.samplesFrom(m.runId, m.fromIndex) });
+      else onClosed?.();
+    });
+  });
+  let httpPort: number;
+  try {
+    httpPort = await listening;
+  } catch (err) {
+    await worker?.terminate();
+    if (!worker) (port as MessagePort).close();
+    throw err;
+  }
+  worker?.removeAllListeners('exit');
+  worker?.removeAllListeners('error');
+  worker?.on('error', (err) => console.error(JSON.stringify({ level: 'error', msg: 'http worker failed', error: String(err) })));
+  if (!worker) (port as MessagePort).unref();
+  const push = (e: AgentEvent): void => {
+    events.push(e);
+  };
+  return {
+    port: httpPort,
+    publish(force = false): void {
+      const now = Date.now();
+      if (!force && now - lastPostMs < SNAPSHOT_EVERY_MS) return;
+      lastPostMs = now;
+      post({ t: 'snap', snap: snapshot() });
+    },
+    tick: (lagSeconds, missed) => push(['tick', lagSeconds, missed]),
+    dbWrite: (seconds, n) => push(['db', seconds, n]),
+    sourceError: (source: SourceName) => push(['src', source]),
+    runFinished: (run: Run) => push(['fin', run]),
+    samplesDropped: (n: number) => push(['drop', n]),
+    async close(): Promise<void> {
+      const closed = new Promise<void>((resolve) => {
+        onClosed = resolve;
+        setTimeout(resolve, 5000).unref();
+      });
+      post({ t: 'close' });
+      await closed;
+      if (worker) await worker.terminate();
+      else (port as MessagePort).close();
+    },
+  };
+}

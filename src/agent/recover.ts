@@ -1,0 +1,56 @@
+// Runs an earlier agent process left 'running' (a crash, kill -9, a disk that refused the verdict):
+// settled at start, before the sampler runs, through the one summarise path with the settings stored
+// on each run's row. A container that ended meanwhile is settled from its target's own record (Docker's
+// inspect: exit code, times, OOMKilled); a run is 'interrupted' only when nothing knows how it ended.
+import type { Run, RunStatus, TerminationReason } from '../core/types.js';
+import type { Store } from '../store/types.js';
+import { summariseRun } from './summarise.js';
+
+/** How a target's own record says a run ended (e.g. Docker's inspect of its container). */
+export interface Settlement {
+  status: RunStatus;
+  terminationReason: TerminationReason;
+  exitCode: number | null;
+  /** The target's own end on the run's monotonic clock, and on the wall clock (ms). */
+  endedMonoNs: number;
+  endedWallMs: number;
+  wallSecondsOverride?: number;
+  flags: string[];
+}
+
+/**
+ * Asks the target's owner (the Docker adapter) how a left-running run ended: a Settlement when it
+ * ended in the same life, null when it still runs, vanished or cannot be asked.
+ */
+export type Settler = (run: Run) => Promise<Settlement | null>;
+
+export const SETTLED_FLAG = 'settled-from-docker-after-agent-stop';
+export const RECOVERED_FLAG = 'recovered-after-agent-stop';
+
+export interface Recovered {
+  run: Run;
+  settled: boolean;
+}
+
+export async function recoverLeftRuns(store: Store, settle: Settler | null): Promise<Recovered[]> {
+  const out: Recovered[] = [];
+  for (const run of store.runningRuns()) {
+    let settlement: Settlement | null = null;
+    try {
+      settlement = settle ? await settle(run) : null;
+    } catch {
+      settlement = null; // the target cannot be asked: what was stored is all there is
+    }
+    const samples = store.getRunSamples(run.id);
+    const last = samples.at(-1);
+    const previousFlags = run.summary?.flags ?? [];
+    const endedMonoNs = settlement?.endedMonoNs ?? last?.monoNs ?? run.startedMonoNs;
+    const endedWallMs = settlement?.endedWallMs ?? last?.wallMs ?? run.startedWallMs;
+    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), settlement
+      ? { ...settlement, flags: [...previousFlags, ...settlement.flags] }
+      : { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...previousFlags, RECOVERED_FLAG] });
+    store.finishRun(run.id, { status: summary.status, endedWallMs, endedMonoNs, summary });
+    out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, settled: settlement !== null });
+  }
+  return out;
+}
