@@ -184,6 +184,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   sources.cgroup = stack.mountsError ? { up: false, reason: stack.mountsError } : { up: true };
   store.recordInventory(await readInventory(VERSION, stack.gpu.devices()));
   stack.sampler.start();
+  http.publish(true); // readers see the started sources at once, not after the first tick's snapshot
   log.info('sampler started', { intervalMs: config.intervalMs, nCpu: stack.host.onlineCpus, gpuSource: stack.gpu.name, gpuReasons: stack.gpuReasons });
   if (stack.gpu.name === 'none') log.warn('no GPU source: GPU figures will be null', { reasons: stack.gpuReasons });
   if (stack.mountsError) log.warn('no cgroup accounting: containers cannot be measured', { reason: stack.mountsError });

@@ -73,7 +73,8 @@ describe('crash safety', () => {
     const agent = spawn(process.execPath, [CLI, 'start', '--db', db, '--listen', '127.0.0.1:0', '--gpu-source', 'auto', '--nvml-lib', '/nonexistent/libnvidia-ml.so.1', '--docker-host', '/nonexistent/docker.sock'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     agent.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 300 && !out.includes('"listening"'); i++) await sleep(100);
+    // The port is open ("listening") before the sources start; their state is final once sampling runs.
+    for (let i = 0; i < 300 && !out.includes('"sampler started"'); i++) await sleep(100);
     const port = Number(/"port":(\d+)/.exec(out)?.[1]);
     const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { sources: Record<string, { up: boolean; reason?: string }>; gpuSource: { active: string } };
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
