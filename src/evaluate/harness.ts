@@ -1,10 +1,14 @@
-// `flare-agent evaluate`: every case of --cases through the team's image, one container at a time,
+// `flare-agent evaluate`: every case of --cases through the team's image, one container at a time or,
+// with --gpus, one per GPU of the pool at a time on disjoint CPUs (docs/parallel-evaluation.md),
 // measured by the embedded agent or the node's agent; writes the CSVs, plots and summary.json.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { PlacementError, placeSlots, type SlotPlacement } from '../core/placement.js';
 import type { Run } from '../core/types.js';
+import { UsageError } from '../http/reader.js';
 import { createDockerClient } from '../docker/client.js';
 import type { Logger } from '../log.js';
 import { writeRunPlots } from '../plot/files.js';
@@ -20,6 +24,7 @@ import type { Progress } from './progress.js';
 import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
 import { finalTable, reportPaths, writeCsvs } from './report.js';
+import { discoverPool, onlineCpus } from './topology.js';
 
 export interface HarnessResult {
   summary: EvaluationSummary;
@@ -39,9 +44,19 @@ function emptyRecord(name: string): CaseRecord {
   return { name, state: 'error', runId: null, containerId: null, end: null, exitCode: null, oomKilled: false, outputPresent: null, harnessWallSeconds: null, status: null, exceededTimeLimit: null, error: null };
 }
 
-async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, team: string, imageRef: string, c: CaseFile, dirs: { inputs: string; outputs: string }, signal: AbortSignal): Promise<{ record: CaseRecord; run: Run | null }> {
+/** One slot of the run: where its cases go (the single slot without --gpus has no placement). */
+export interface Slot {
+  gpu: string | null;
+  placement: SlotPlacement | null;
+  dirs: { inputs: string; outputs: string };
+}
+
+async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, team: string, imageRef: string, c: CaseFile, slot: Slot, teamOutputs: string, signal: AbortSignal): Promise<{ record: CaseRecord; run: Run | null }> {
   const record = emptyRecord(c.name);
+  const { dirs, placement: p } = slot;
+  if (p) record.placement = { slot: p.slot, gpu: p.gpu, gpuUuid: p.uuid, numaNode: p.numaNode, cpuset: p.cpuset, memoryBytes: o.memoryBytes, shmSizeBytes: o.shmSizeBytes, deviceRequest: o.deviceRequest };
   prepareInputs(dirs.inputs, c);
+  if (p) emptyDir(dirs.outputs);
   const sinceWallMs = Date.now() - 1000;
   try {
     const exec = await runCaseContainer(
@@ -54,17 +69,19 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
         outputsDir: dirs.outputs,
         shell: o.shell,
         command: o.command,
-        gpu: o.gpu,
+        gpu: slot.gpu,
         memoryBytes: o.memoryBytes,
         shmSizeBytes: o.shmSizeBytes,
         network: o.network,
         timeLimitSeconds: o.timeLimitSeconds,
         containerName: `flare-eval-${safeName(team).slice(0, 40)}-${randomBytes(4).toString('hex')}`,
+        placement: p ? { slot: p.slot, cpuset: p.cpuset, numaNode: p.numaNode, gpu: p.gpu, deviceRequest: o.deviceRequest, memsLocal: p.note === null } : undefined,
       },
       signal,
     );
     Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds });
     record.outputPresent = outputPresent(dirs.outputs, c);
+    if (p) moveOutputs(dirs.outputs, teamOutputs);
     const measured = await measurer.finishedRun(exec.containerId, sinceWallMs);
     record.runId = measured.run.id;
     record.status = measured.run.status;
@@ -78,13 +95,43 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
   }
 }
 
+function emptyDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+/** A slot's outputs into the team's outputs folder (replacing an earlier run's file of the same name). */
+function moveOutputs(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    rmSync(join(to, name), { recursive: true, force: true });
+    renameSync(join(from, name), join(to, name));
+  }
+}
+
+export const slotLabel = (p: SlotPlacement): string => `slot ${p.slot} · gpu ${p.gpu}${p.numaNode !== null ? ` · numa ${p.numaNode}` : ''} · cpu ${p.cpuset ?? 'all'}`;
+
+/** The --gpus pool: GPUs found through NVML (unless --gpu-source none) and sysfs, CPUs placed by the core. */
+export function planPool(o: EvaluateOptions, sysRoot = '/sys'): SlotPlacement[] {
+  const { gpus } = discoverPool(o.gpus ?? [], o.gpuSource === 'none' ? null : o.nvmlLib, sysRoot);
+  const online = onlineCpus(sysRoot) ?? Array.from({ length: cpus().length }, (_, i) => i);
+  const perRun = o.cpusPerRun ?? Math.floor(online.length / gpus.length);
+  if (perRun === 0 && o.cpusPerRun === null) throw new UsageError(`--gpus: ${gpus.length} GPUs but ${online.length} online CPUs: give --cpus-per-run 0 to run them unpinned`);
+  try {
+    return placeSlots(gpus, online, perRun);
+  } catch (e) {
+    if (e instanceof PlacementError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): string {
   const name = r.name.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
   if (r.state === 'error') return `case ${i}/${total} ${name}: HARNESS ERROR: ${r.error}`;
   const s = run?.summary;
   const parts = [`${r.status ?? r.state}`, r.end === 'killed at time limit' ? 'killed at the time limit' : `exit ${r.exitCode ?? '?'}`, r.outputPresent ? 'output ok' : 'output MISSING'];
   if (s) parts.push(`${fmtSeconds(s.wallSeconds)}, cpu ${s.cpuSeconds.toFixed(2)} s`);
-  return `case ${i}/${total} ${name}: ${parts.join(', ')}`;
+  const where = r.placement ? ` [slot ${r.placement.slot}, gpu ${r.placement.gpu}, cpu ${r.placement.cpuset ?? 'all'}]` : '';
+  return `case ${i}/${total} ${name}: ${parts.join(', ')}${where}`;
 }
 
 export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logger, signal: AbortSignal): Promise<HarnessResult> {
@@ -98,12 +145,23 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   const files = reportPaths(outDir, team);
   const dirs = { inputs: join(outDir, 'work', 'inputs'), outputs: join(outDir, `${safeName(team)}_outputs`) };
   mkdirSync(dirs.outputs, { recursive: true });
+  const pool = o.gpus === null ? null : planPool(o);
+  // A pool slot mounts its own inputs and outputs: concurrent containers never see each other's files.
+  const slots: Slot[] = pool
+    ? pool.map((p) => ({ gpu: p.gpu, placement: p, dirs: { inputs: join(outDir, 'work', `inputs-${p.slot}`), outputs: join(outDir, 'work', `outputs-${p.slot}`) } }))
+    : [{ gpu: o.gpu, placement: null, dirs }];
+  if (pool) {
+    progress.setSlots(pool.map(slotLabel));
+    for (const p of pool) progress.note(`${slotLabel(p)}${p.pciBusId ? ` (PCI ${p.pciBusId})` : ''}${p.note ? `: ${p.note}` : ''}`);
+    if (!o.deviceRequest) progress.note('--no-device-request: GPUs are assigned and recorded, not requested from Docker');
+  }
   const previous = o.resume ? readPrevious(files.summary) : null;
   const skip = resumableCases(previous, image.imageId);
   if (o.resume && previous && skip.size === 0 && previous.imageId !== image.imageId) progress.note('resume: the image changed since the last run; starting over');
-  const measurer = o.agentUrl ? agentMeasurer(o.agentUrl, o.token) : await embeddedMeasurer({ outDir, gpuSource: o.gpuSource, intervalMs: o.intervalMs }, log);
+  const measurer = o.agentUrl ? agentMeasurer(o.agentUrl, o.token) : await embeddedMeasurer({ outDir, gpuSource: o.gpuSource, intervalMs: o.intervalMs, nvmlLib: o.nvmlLib }, log);
   progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
-  const records: CaseRecord[] = [];
+  const byIndex: (CaseRecord | undefined)[] = new Array(cases.length);
+  const records = (): CaseRecord[] => byIndex.filter((r): r is CaseRecord => r !== undefined);
   const runs = new Map<string, Run>();
   const summary: EvaluationSummary = {
     tool: 'flare-agent evaluate',
@@ -116,49 +174,62 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
     command: [o.shell, '-c', o.command],
     startedAt: new Date().toISOString(),
     finishedAt: null,
-    cases: records,
+    cases: [],
+    ...(pool ? { slots: pool } : {}),
     totals: totalsOf([], cases.length),
     files: { ...files },
   };
+  const save = (): void => {
+    summary.cases = records();
+    summary.totals = totalsOf(summary.cases, cases.length);
+    writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+  };
   try {
+    const queue: number[] = [];
     for (const [k, c] of cases.entries()) {
-      const i = k + 1;
       const earlier = skip.get(c.name);
       if (earlier?.runId) {
         const measured = await measurer.runById(earlier.runId);
         if (measured) {
-          records.push(earlier);
+          byIndex[k] = earlier;
           runs.set(measured.run.id, measured.run);
           writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
-          progress.note(`case ${i}/${cases.length} ${c.name}: skipped (--resume: measured before)`);
+          progress.note(`case ${k + 1}/${cases.length} ${c.name}: skipped (--resume: measured before)`);
           continue;
         }
       }
-      if (signal.aborted) {
-        records.push({ ...emptyRecord(c.name), state: 'interrupted', error: 'not run: interrupted' });
-        continue;
-      }
-      progress.caseStarted(i, cases.length, c.name, o.timeLimitSeconds);
-      const { record, run } = await runOne(docker, measurer, o, team, image.ref, c, dirs, signal);
-      records.push(record);
-      if (run) {
-        runs.set(run.id, run);
-        const measured = await measurer.runById(run.id);
-        mkdirSync(files.plots, { recursive: true });
-        if (measured) writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
-      }
-      progress.caseFinished(caseLine(i, cases.length, record, run));
-      summary.totals = totalsOf(records, cases.length);
-      writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
+      queue.push(k);
     }
+    // Each slot takes the next case when its container ends: one container per GPU at a time.
+    const worker = async (slot: Slot, slotIndex: number): Promise<void> => {
+      for (let k = queue.shift(); k !== undefined; k = queue.shift()) {
+        const c = cases[k];
+        if (signal.aborted) {
+          byIndex[k] = { ...emptyRecord(c.name), state: 'interrupted', error: 'not run: interrupted' };
+          continue;
+        }
+        progress.caseStarted(k + 1, cases.length, c.name, o.timeLimitSeconds, slotIndex);
+        const { record, run } = await runOne(docker, measurer, o, team, image.ref, c, slot, dirs.outputs, signal);
+        byIndex[k] = record;
+        if (run) {
+          runs.set(run.id, run);
+          const measured = await measurer.runById(run.id);
+          mkdirSync(files.plots, { recursive: true });
+          if (measured) writeRunPlots(measured.run, measured.samples, files.plots, o.plotFormat);
+        }
+        progress.caseFinished(caseLine(k + 1, cases.length, record, run), slotIndex);
+        save();
+      }
+    };
+    await Promise.all(slots.map((slot, i) => worker(slot, i)));
   } finally {
     progress.stop();
     await measurer.close();
   }
   summary.finishedAt = new Date().toISOString();
-  summary.totals = totalsOf(records, cases.length);
-  writeCsvs(files, [...runs.values()], records);
+  save();
+  writeCsvs(files, [...runs.values()], summary.cases);
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
-  return { summary, table: finalTable(records, runs), ok: everyCaseRan(summary.totals) };
+  return { summary, table: finalTable(summary.cases, runs), ok: everyCaseRan(summary.totals) };
 }
 

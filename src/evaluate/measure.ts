@@ -42,11 +42,12 @@ export interface EmbeddedSettings {
   outDir: string;
   gpuSource: AgentConfig['gpuSource'];
   intervalMs: number;
+  nvmlLib?: string;
 }
 
 export async function embeddedMeasurer(s: EmbeddedSettings, log: Logger): Promise<Measurer> {
   // The harness kills at the limit itself; the agent only measures (and marks) what it sees.
-  const config: AgentConfig = { ...DEFAULTS, db: join(s.outDir, 'flare-agent.db'), listen: '127.0.0.1:0', select: 'label:flare.team', gpuSource: s.gpuSource, intervalMs: s.intervalMs, enforceTimeLimit: false };
+  const config: AgentConfig = { ...DEFAULTS, db: join(s.outDir, 'flare-agent.db'), listen: '127.0.0.1:0', select: 'label:flare.team', gpuSource: s.gpuSource, intervalMs: s.intervalMs, enforceTimeLimit: false, nvmlLib: s.nvmlLib ?? DEFAULTS.nvmlLib };
   const agent: RunningAgent = await startAgent(config, log, [(ctx) => dockerAttachment(ctx)]);
   // Labels are cleaned by the watcher, so the run is found by container id among the recent runs.
   const byContainer = async (containerId: string, sinceWallMs: number): Promise<Run | undefined> =>

@@ -1,5 +1,6 @@
 // `flare-agent evaluate` options, validated into one typed object. Pure; bad input → UsageError (exit 2).
 import { UsageError } from '../http/reader.js';
+import { parseGpuList } from './topology.js';
 
 export interface EvaluateOptions {
   /** A tarball path (docker load) or an image reference (name:tag). */
@@ -9,6 +10,13 @@ export interface EvaluateOptions {
   team: string | null;
   /** GPU index for the device request, or null for none. */
   gpu: string | null;
+  /** --gpus: a pool (one container per GPU at a time); null = one container at a time on `gpu`. */
+  gpus: 'all' | string[] | null;
+  /** --cpus-per-run: CPUs pinned to each container (0: none); null = online CPUs ÷ slots. */
+  cpusPerRun: number | null;
+  /** false (--no-device-request): the GPU is assigned and recorded, but not requested from Docker. */
+  deviceRequest: boolean;
+  nvmlLib: string;
   timeLimitSeconds: number | null;
   memoryBytes: number | null;
   shmSizeBytes: number | null;
@@ -63,6 +71,19 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   if (gpuSource !== 'auto' && gpuSource !== 'nvml' && gpuSource !== 'nvidia-smi' && gpuSource !== 'none') throw new UsageError('--gpu-source: expected auto, nvml, nvidia-smi or none');
   const plotFormat = str(o.plotFormat) ?? 'png';
   if (plotFormat !== 'svg' && plotFormat !== 'png') throw new UsageError('--plot-format: expected svg or png');
+  let gpus: 'all' | string[] | null = null;
+  if (str(o.gpus)) {
+    try {
+      gpus = parseGpuList(o.gpus as string);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  let cpusPerRun: number | null = null;
+  if (o.cpusPerRun !== undefined) {
+    cpusPerRun = Number(o.cpusPerRun);
+    if (!Number.isInteger(cpusPerRun) || cpusPerRun < 0 || cpusPerRun > 4096) throw new UsageError(`--cpus-per-run: expected an integer 0 to 4096, got ${JSON.stringify(o.cpusPerRun)}`);
+  }
   const network = str(o.network) ?? 'none';
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new UsageError('--network: expected a Docker network name');
   return {
@@ -71,6 +92,10 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     outDir,
     team,
     gpu: gpuRaw === 'none' ? null : gpuRaw,
+    gpus,
+    cpusPerRun,
+    deviceRequest: o.deviceRequest !== false,
+    nvmlLib: str(o.nvmlLib) ?? 'libnvidia-ml.so.1',
     timeLimitSeconds,
     memoryBytes: str(o.memory) ? parseSize('memory', o.memory as string) : null,
     shmSizeBytes: str(o.shmSize) ? parseSize('shm-size', o.shmSize as string) : null,
