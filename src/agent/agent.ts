@@ -95,6 +95,7 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
   const startedWallMs = Date.now();
   const sources: Record<SourceName, SourceStatus> = {
     docker: { up: false, reason: 'not started' },
+    containerd: { up: false, reason: 'not started' },
     gpu: { up: false, reason: 'not started' },
     cgroup: { up: false, reason: 'not started' },
     sqlite: { up: true },
@@ -110,6 +111,8 @@ export async function startAgent(config: AgentConfig, log: Logger, attach: Attac
       startedWallMs,
       intervalMs: config.intervalMs,
       gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
+      // A runtime is attached once its attachment has reported a state (see setSource).
+      runtime: { requested: config.runtime, attached: (['docker', 'containerd'] as const).filter((n) => sources[n].up || sources[n].reason !== 'not started') },
       sources: { ...sources, gpu: stack ? gpuStatus(stack) : sources.gpu },
       ticks: { count: stack?.sampler.ticks.ticks ?? 0, missed: stack?.sampler.ticks.missed ?? 0 },
     }),

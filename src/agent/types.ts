@@ -2,7 +2,7 @@
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import type { GpuDevice, SourceStatus } from '../sources/types.js';
 
-export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'sqlite';
+export type SourceName = 'docker' | 'containerd' | 'gpu' | 'cgroup' | 'sqlite';
 
 /** A run in flight with its latest figures. */
 export interface LiveRun {
@@ -21,6 +21,8 @@ export interface Health {
   startedWallMs: number;
   intervalMs: number;
   gpuSource: { active: string; reasons: Record<string, string> };
+  /** --runtime as configured, and the runtimes attached to (auto: those whose socket exists). */
+  runtime: { requested: string; attached: string[] };
   sources: Record<SourceName, SourceStatus>;
   ticks: { count: number; missed: number };
 }
