@@ -70,6 +70,11 @@ export function runtimeContract(available: boolean, makeDriver: () => Promise<Ru
       expect(s.flags).not.toContain('no-cgroup');
     });
 
+    it('/healthz reports the runtime attached', () => {
+      expect(a.agent.live.health().runtime.attached).toEqual([d.name]);
+      expect(a.agent.live.health().sources[d.name as 'docker' | 'containerd'].up).toBe(true);
+    });
+
     it('a non-zero exit is a failed run with its exit code', async () => {
       const { id } = await d.run({ labels: labels('failing', 'exit-3'), script: 'exit 3' });
       const run = await finished(a.agent, id);
