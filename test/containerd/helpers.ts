@@ -3,7 +3,7 @@
 // and pods made as kubelet makes them: a sandbox container carrying the pod's labels and a workload
 // container with kubelet's io.kubernetes.* labels, in a kubepods cgroup. Created with `ctr`.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempDir } from '../helpers.js';
@@ -128,11 +128,15 @@ export function makePod(c: Containerd, spec: PodSpec): Pod {
           /* never created */
         }
       }
-      for (const d of [`${hostCpuDir}/${containerId}`, `${hostCpuDir}/${sandboxId}`, hostCpuDir]) {
-        try {
-          rmdirSync(d);
-        } catch {
-          /* removed by runc, or another controller */
+      // runc made the pod's cgroups in every hierarchy: remove them bottom-up (a parent still in use stays).
+      const roots = V1 ? readdirSync('/sys/fs/cgroup').map((h) => join('/sys/fs/cgroup', h)) : ['/sys/fs/cgroup'];
+      for (const root of roots) {
+        for (const rel of [`${parent}/${containerId}`, `${parent}/${sandboxId}`, parent, '/kubepods/besteffort', '/kubepods']) {
+          try {
+            rmdirSync(join(root, rel));
+          } catch {
+            /* absent, or still in use */
+          }
         }
       }
     },
