@@ -13,6 +13,8 @@ export const K8S_POD_UID = 'io.kubernetes.pod.uid';
 export const K8S_CONTAINER_NAME = 'io.kubernetes.container.name';
 /** The CRI plugin's own label: `sandbox` for a pod's sandbox, `container` for a workload container. */
 export const CRI_KIND = 'io.cri-containerd.kind';
+/** Set by the Job controller on an Indexed Job's pods (Kubernetes ≥ 1.28): the pod's completion index. */
+export const JOB_COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 
 export interface CtrFacts {
   id: string;
@@ -37,6 +39,8 @@ export function sandboxOf(c: CtrFacts, all: readonly CtrFacts[]): CtrFacts | nul
   if (!uid) return null;
   return all.find((s) => isSandbox(s) && s.labels[K8S_POD_UID] === uid) ?? null;
 }
+
+const indexCase = (raw: string | null): string | null => (raw !== null && /^\d{1,6}$/.test(raw) ? `index-${raw}` : null);
 
 function parseTimeLimit(raw: string): number | null {
   if (!/^\s*[0-9.eE+]+\s*$/.test(raw)) return null;
@@ -72,7 +76,8 @@ export function podIdentity(c: CtrFacts, sandbox: CtrFacts | null, node: string,
     identity: {
       kind: 'container',
       team: label(LABEL_TEAM) ?? name,
-      case: label(LABEL_CASE) ?? (pod || name),
+      // An Indexed Job's pod without flare.case: its index (line index+1 of the shared case list).
+      case: label(LABEL_CASE) ?? indexCase(label(JOB_COMPLETION_INDEX)) ?? (pod || name),
       node,
       containerId: c.id,
       containerName: name,

@@ -29,6 +29,13 @@ describe('containerd identity', () => {
     expect(who.flags).toEqual([]);
   });
 
+  it("an Indexed Job's pod without flare.case: the case is its completion index", () => {
+    const { 'flare.case': _omit, ...labels } = sandbox.labels;
+    const who = podIdentity(workload, { ...sandbox, labels: { ...labels, 'batch.kubernetes.io/job-completion-index': '3' } }, 'n', null);
+    expect(who.identity.case).toBe('index-3');
+    expect(podIdentity(workload, { ...sandbox, labels: { ...labels, 'batch.kubernetes.io/job-completion-index': '3; x' } }, 'n', null).identity.case).toBe('flare-eval-teamalpha-3-x7k2p');
+  });
+
   it('without a sandbox: no organiser labels, names as fallback, flagged; bad text cleaned', () => {
     const who = podIdentity(workload, null, 'n', 30);
     expect([who.identity.team, who.identity.case, who.timeLimitSeconds, who.flags]).toEqual(['flare-eval/flare-eval-teamalpha-3-x7k2p/predict', 'flare-eval-teamalpha-3-x7k2p', 30, ['no-pod-sandbox']]);
