@@ -16,7 +16,7 @@
 // on a loaded machine the test says so and asserts the counters only.
 // The neighbour waits at a gate the case opens, so the engine is not slowed while it starts the case,
 // and stops itself on its own cgroup counter after the case has ended; it is removed after that.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
 import { requireServices, tempDir } from '../helpers.js';
@@ -77,6 +77,7 @@ describe.skipIf((!engineUp || !twoCores) && !requireServices())('isolation of pa
       await nb.wait();
       await removeContainer(nb.id);
     }
+    rmSync(gate, { recursive: true, force: true });
     const run: Run = await finishedRun(t.agent, id, 30_000);
     const s = run.summary!;
     return { cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds, aucCpuPctS: s.aucCpuPctS };
