@@ -47,7 +47,8 @@ function liveView(): LiveView {
     startedWallMs: Date.now(),
     intervalMs: 100,
     gpuSource: { active: 'nvml', reasons: {} },
-    sources: { docker: { up: true }, gpu: { up: true }, cgroup: { up: true }, host: { up: true }, sqlite: { up: true } },
+    runtime: { requested: 'docker', attached: ['docker'] },
+    sources: { docker: { up: true }, containerd: { up: false, reason: 'not started' }, gpu: { up: true }, cgroup: { up: true }, host: { up: true }, sqlite: { up: true } },
     cgroup: { hierarchies: 'v2 at /sys/fs/cgroup (controllers: cpu memory)', lastPicked: null },
     ticks: { count: 0, missed: 0 },
   };

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 command -v dockerd >/dev/null || need_pkgs+=(docker.io)
+command -v ctr >/dev/null || need_pkgs+=(containerd)  # the containerd suite starts its own instance
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v prometheus >/dev/null || need_pkgs+=(prometheus)
 command -v docker-compose >/dev/null || need_pkgs+=(docker-compose)

@@ -33,6 +33,10 @@ export interface AgentConfig {
   gpuSource: 'auto' | 'nvml' | 'nvidia-smi' | 'none';
   nvmlLib: string;
   dockerHost: string | null;
+  /** Container runtime(s) to attach to: docker, containerd, or auto (each whose socket exists). */
+  runtime: 'docker' | 'containerd' | 'auto';
+  containerdAddress: string;
+  containerdNamespace: string;
   token: string | null;
   tokenFile: string | null;
   metricsOpen: boolean;
@@ -60,6 +64,9 @@ export const DEFAULTS: AgentConfig = {
   gpuSource: 'auto',
   nvmlLib: 'libnvidia-ml.so.1',
   dockerHost: null,
+  runtime: 'docker',
+  containerdAddress: '/run/containerd/containerd.sock',
+  containerdNamespace: 'k8s.io',
   token: null,
   tokenFile: null,
   metricsOpen: false,
@@ -86,6 +93,9 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'gpuSource', flag: 'gpu-source', kind: 'enum', choices: ['auto', 'nvml', 'nvidia-smi', 'none'], help: 'GPU memory source' },
   { key: 'nvmlLib', flag: 'nvml-lib', kind: 'string', help: 'path or name of libnvidia-ml' },
   { key: 'dockerHost', flag: 'docker-host', kind: 'string', help: 'Docker socket path or URL (default: DOCKER_HOST, else /var/run/docker.sock)' },
+  { key: 'runtime', flag: 'runtime', kind: 'enum', choices: ['docker', 'containerd', 'auto'], help: 'container runtime to attach to (auto: each whose socket exists)' },
+  { key: 'containerdAddress', flag: 'containerd-address', kind: 'string', help: 'containerd socket path' },
+  { key: 'containerdNamespace', flag: 'containerd-namespace', kind: 'string', help: 'containerd namespace (kubelet: k8s.io)' },
   { key: 'token', flag: 'token', kind: 'string', help: 'bearer token guarding the API, printable ASCII, at least 16 characters (prefer --token-file)' },
   { key: 'tokenFile', flag: 'token-file', kind: 'string', help: 'file holding the bearer token (a secret or systemd credential)' },
   { key: 'metricsOpen', flag: 'metrics-open', kind: 'bool', help: 'leave /metrics open when a token is set (it publishes per-team results)' },

@@ -80,6 +80,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   const startedWallMs = Date.now();
   const sources: Record<SourceName, SourceStatus> = {
     docker: { up: false, reason: 'not started' },
+    containerd: { up: false, reason: 'not started' },
     gpu: { up: false, reason: 'not started' },
     cgroup: { up: false, reason: 'not started' },
     host: { up: false, reason: 'not started' },
@@ -99,6 +100,8 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       intervalMs: config.intervalMs,
       gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
       gpuAccounting: gpuAccountingNotice,
+      // A runtime is attached once its attachment has reported a state (see setSource).
+      runtime: { requested: config.runtime, attached: (['docker', 'containerd'] as const).filter((n) => sources[n].up || sources[n].reason !== 'not started') },
       sources: {
         ...sources,
         gpu: stack ? gpuStatus(stack) : sources.gpu,

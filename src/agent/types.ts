@@ -3,7 +3,7 @@ import type { NodeSample, Run, RunSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
 import type { GpuDevice } from '../gpu/types.js';
 
-export type SourceName = 'docker' | 'gpu' | 'cgroup' | 'host' | 'sqlite';
+export type SourceName = 'docker' | 'containerd' | 'gpu' | 'cgroup' | 'host' | 'sqlite';
 
 /** A run in flight with its latest figures. */
 export interface LiveRun {
@@ -22,8 +22,10 @@ export interface Health {
   startedWallMs: number;
   intervalMs: number;
   gpuSource: { active: string; reasons: Record<string, string> };
-  /** issue 11: null, or the one notice that NVML accounting is off (read once at start). */
+  /** null, or the one notice that NVML accounting is off (read once at start). */
   gpuAccounting?: string | null;
+  /** --runtime as configured, and the runtimes attached to (auto: those whose socket exists). */
+  runtime: { requested: string; attached: string[] };
   sources: Record<SourceName, SourceStatus>;
   /** The cgroup hierarchies the mount table shows, and the one discovery last picked for a target. */
   cgroup: { hierarchies: string; lastPicked: string | null };

@@ -18,6 +18,10 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output folder (CSVs, plots, summary.json, <team>_outputs/)')
     .option('--team <name>', 'team name (default: the image name)')
     .option('--gpu <index|none>', 'GPU given to the container (device request)', '0')
+    .option('--gpus <list>', 'GPU pool: all, or indices / GPU-… / MIG-… UUIDs separated by commas; runs one container per GPU at a time (overrides --gpu)')
+    .option('--cpus-per-run <n>', 'with --gpus: CPUs pinned to each container, from the cores local to its GPU (0: no pinning; default: online CPUs ÷ GPUs)')
+    .option('--no-device-request', 'with --gpus: assign and record the GPU but make no Docker device request (hosts without the NVIDIA runtime)')
+    .option('--nvml-lib <path>', 'path or name of libnvidia-ml (GPU topology, the idle-GPU guard and the embedded agent)', 'libnvidia-ml.so.1')
     .option('--time-limit <s>', 'kill a case at this many seconds and score it with the penalties (default: none)')
     .option('--memory <size>', 'container memory limit, e.g. 28g (default: none)')
     .option('--shm-size <size>', 'container /dev/shm size, e.g. 28g (default: Docker\'s)')
@@ -33,7 +37,6 @@ export function register(program: Command): void {
     .option('--no-require-idle-gpu', 'do not wait, before each case, for the GPU to be free of other processes')
     .option('--idle-gpu-timeout <s>', 'longest wait for an idle GPU before a case (else a harness error)', '120')
     .option('--idle-gpu-floor-mib <MiB>', 'most memory an idle GPU may show used', '1024')
-    .option('--nvml-lib <path>', 'libnvidia-ml to load (embedded agent and idle-GPU guard)', 'libnvidia-ml.so.1')
     .option('--repeat <n>', 'run every case n times, in an order shuffled with --seed; <team>_repeats.csv gives the median, min–max and CV', '1')
     .option('--seed <n>', 'seed of the --repeat order', '1')
     .option('--profile <name|file>', 'challenge profile of <team>_Efficiency.csv (flare21, flare22, flare23, flare24, generic or a .json file)', 'flare22');

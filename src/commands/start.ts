@@ -1,15 +1,14 @@
 // `flare-agent start`: the long-running daemon.
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { startAgent, type AttachmentFactory, type RunningAgent } from '../agent/agent.js';
+import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { checkServing, resolveConfig } from '../config.js';
+import { runtimeAttachments } from '../containerd/runtime.js';
 import { createDockerClient } from '../docker/client.js';
 import { dockerSettler } from '../docker/settle.js';
-import { dockerAttachment } from '../docker/watcher.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
 
-/** Attachments registered by other modules (the Docker watcher), started after the sampler. */
-export const attachments: AttachmentFactory[] = [(ctx) => dockerAttachment(ctx)];
 
 export function register(program: Command): void {
   const cmd = program.command('start').description('run the agent: sample the node and the selected containers, serve the API, /metrics and the web page');
@@ -40,7 +39,7 @@ export function register(program: Command): void {
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
-    agent = await startAgent(config, log, attachments, { settle: dockerSettler(createDockerClient(config.dockerHost)) });
+    agent = await startAgent(config, log, runtimeAttachments(config, existsSync), { settle: dockerSettler(createDockerClient(config.dockerHost)) });
     if (stopSignal) {
       const signal: string = stopSignal;
       stopSignal = null;

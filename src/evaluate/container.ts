@@ -19,7 +19,15 @@ export interface CaseRunSpec {
   network: string;
   timeLimitSeconds: number | null;
   containerName: string;
+  /** Pool slot placement (--gpus): CPUs for --cpuset-cpus and what the labels record; absent = none. */
+  placement?: { slot: number; cpuset: string | null; numaNode: number | null; gpu: string; deviceRequest: boolean; memsLocal: boolean };
 }
+
+/** Labels recording a pool slot's placement (informational: the agent's identity does not read them). */
+export const LABEL_SLOT = 'flare.slot';
+export const LABEL_GPU = 'flare.gpu';
+export const LABEL_CPUSET = 'flare.cpuset';
+export const LABEL_NUMA_NODE = 'flare.numa_node';
 
 export type CaseEnd = 'exited' | 'killed at time limit' | 'interrupted';
 
@@ -42,7 +50,22 @@ export function containerConfig(spec: CaseRunSpec): Docker.ContainerCreateOption
     Binds: [`${spec.inputsDir}:/workspace/inputs/`, `${spec.outputsDir}:/workspace/outputs/`],
     NetworkMode: spec.network,
   };
-  if (spec.gpu !== null) hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [spec.gpu], Capabilities: [['gpu']] }];
+  const p = spec.placement;
+  const requestGpu = p ? p.deviceRequest : spec.gpu !== null;
+  if (spec.gpu !== null && requestGpu) hostConfig.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: [spec.gpu], Capabilities: [['gpu']] }];
+  if (p) {
+    labels[LABEL_SLOT] = String(p.slot);
+    labels[LABEL_GPU] = p.gpu;
+    if (p.cpuset !== null) {
+      labels[LABEL_CPUSET] = p.cpuset;
+      hostConfig.CpusetCpus = p.cpuset;
+    }
+    if (p.numaNode !== null) {
+      labels[LABEL_NUMA_NODE] = String(p.numaNode);
+      // Memory from the GPU's node too, but only when every CPU is on it (else remote CPUs would pay).
+      if (p.memsLocal && p.cpuset !== null) hostConfig.CpusetMems = String(p.numaNode);
+    }
+  }
   if (spec.memoryBytes !== null) hostConfig.Memory = spec.memoryBytes;
   if (spec.shmSizeBytes !== null) hostConfig.ShmSize = spec.shmSizeBytes;
   return { Image: spec.imageRef, name: spec.containerName, Cmd: [spec.shell, '-c', spec.command], Labels: labels, HostConfig: hostConfig };

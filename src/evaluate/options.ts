@@ -1,6 +1,7 @@
 // `flare-agent evaluate` options, validated into one typed object. Pure; bad input → UsageError (exit 2).
 import { UsageError } from '../commands/action.js';
 import { hasUnsafe, isDecimal } from '../core/text.js';
+import { parseGpuList } from './topology.js';
 
 export interface EvaluateOptions {
   /** A tarball path (docker load) or an image reference (name:tag). */
@@ -10,6 +11,12 @@ export interface EvaluateOptions {
   team: string | null;
   /** GPU index for the device request, or null for none. */
   gpu: string | null;
+  /** --gpus: a pool (one container per GPU at a time); null = one container at a time on `gpu`. */
+  gpus: 'all' | string[] | null;
+  /** --cpus-per-run: CPUs pinned to each container (0: none); null = online CPUs ÷ slots. */
+  cpusPerRun: number | null;
+  /** false (--no-device-request): the GPU is assigned and recorded, but not requested from Docker. */
+  deviceRequest: boolean;
   timeLimitSeconds: number | null;
   memoryBytes: number | null;
   shmSizeBytes: number | null;
@@ -22,7 +29,7 @@ export interface EvaluateOptions {
   gpuSource: 'auto' | 'nvml' | 'nvidia-smi' | 'none';
   intervalMs: number;
   plotFormat: 'svg' | 'png';
-  /** issue 11: before each case, wait for the GPU to have no other process and ≤ idleGpuFloorMiB used. */
+  /** Before each case, wait for the GPU to have no other process and ≤ idleGpuFloorMiB used. */
   requireIdleGpu: boolean;
   idleGpuTimeoutSeconds: number;
   idleGpuFloorMiB: number;
@@ -79,6 +86,19 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   if (!Number.isFinite(idleGpuTimeoutSeconds) || idleGpuTimeoutSeconds < 0 || idleGpuTimeoutSeconds > 86400) throw new UsageError('--idle-gpu-timeout: expected seconds in [0, 86400]');
   const idleGpuFloorMiB = o.idleGpuFloorMib === undefined ? 1024 : Number(o.idleGpuFloorMib);
   if (!Number.isFinite(idleGpuFloorMiB) || idleGpuFloorMiB < 0) throw new UsageError('--idle-gpu-floor-mib: expected MiB ≥ 0');
+  let gpus: 'all' | string[] | null = null;
+  if (str(o.gpus)) {
+    try {
+      gpus = parseGpuList(o.gpus as string);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  let cpusPerRun: number | null = null;
+  if (o.cpusPerRun !== undefined) {
+    cpusPerRun = Number(o.cpusPerRun);
+    if (!Number.isInteger(cpusPerRun) || cpusPerRun < 0 || cpusPerRun > 4096) throw new UsageError(`--cpus-per-run: expected an integer 0 to 4096, got ${JSON.stringify(o.cpusPerRun)}`);
+  }
   const network = str(o.network) ?? 'none';
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(network)) throw new UsageError('--network: expected a Docker network name');
   const repeat = o.repeat === undefined ? 1 : Number(o.repeat);
@@ -92,6 +112,10 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     outDir,
     team,
     gpu: gpuRaw === 'none' ? null : gpuRaw,
+    gpus,
+    cpusPerRun,
+    deviceRequest: o.deviceRequest !== false,
+    nvmlLib: str(o.nvmlLib) ?? 'libnvidia-ml.so.1',
     timeLimitSeconds,
     memoryBytes: str(o.memory) ? parseSize('memory', o.memory as string) : null,
     shmSizeBytes: str(o.shmSize) ? parseSize('shm-size', o.shmSize as string) : null,
@@ -107,7 +131,6 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     requireIdleGpu: o.requireIdleGpu !== false,
     idleGpuTimeoutSeconds,
     idleGpuFloorMiB,
-    nvmlLib: str(o.nvmlLib) ?? 'libnvidia-ml.so.1',
     profile: str(o.profile) ?? 'flare22',
     repeat,
     seed,

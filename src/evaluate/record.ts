@@ -1,5 +1,6 @@
 // What the harness records per case and in summary.json, and the --resume rule. Pure.
 import type { RunStatus } from '../core/types.js';
+import type { SlotPlacement } from '../core/placement.js';
 import type { CaseEnd } from './container.js';
 import type { GpuEnvironment } from '../gpu/idle-guard.js';
 
@@ -23,6 +24,21 @@ export interface CaseRecord {
   status: RunStatus | null;
   exceededTimeLimit: boolean | null;
   error: string | null;
+  /** Where it ran in a --gpus pool (absent: one container at a time, as before). */
+  placement?: CasePlacement | null;
+}
+
+export interface CasePlacement {
+  slot: number;
+  gpu: string;
+  gpuUuid: string | null;
+  numaNode: number | null;
+  /** --cpuset-cpus of the container (null: not pinned). */
+  cpuset: string | null;
+  memoryBytes: number | null;
+  shmSizeBytes: number | null;
+  /** Whether Docker was asked for the GPU (false with --no-device-request: assignment recorded only). */
+  deviceRequest: boolean;
 }
 
 export interface EvaluationSummary {
@@ -37,6 +53,8 @@ export interface EvaluationSummary {
   startedAt: string;
   finishedAt: string | null;
   cases: CaseRecord[];
+  /** The pool's slots as placed (absent without --gpus). */
+  slots?: SlotPlacement[];
   totals: { cases: number; done: number; timeouts: number; missingOutputs: number; nonZeroExits: number; interrupted: number; errors: number };
   files: Record<string, string>;
   /** issue 11: the case GPU's environment (driver, CUDA, name, UUID, modes); null: no GPU given. */

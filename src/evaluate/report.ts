@@ -33,7 +33,7 @@ export function reportPaths(outDir: string, team: string): ReportFiles {
   };
 }
 
-export const CASES_HEADER = ['Name', 'Repeat', 'State', 'Status', 'Ended', 'ExitCode', 'OOMKilled', 'TimedOut', 'Output', 'HarnessWallSeconds', 'RunId', 'Error'];
+export const CASES_HEADER = ['Name', 'Repeat', 'State', 'Status', 'Ended', 'ExitCode', 'OOMKilled', 'TimedOut', 'Output', 'HarnessWallSeconds', 'RunId', 'Error', 'Slot', 'Gpu', 'Cpuset', 'NumaNode', 'MemoryBytes'];
 
 export function casesCsv(records: readonly CaseRecord[]): string {
   let out = csvLine(CASES_HEADER);
@@ -51,6 +51,11 @@ export function casesCsv(records: readonly CaseRecord[]): string {
       r.harnessWallSeconds,
       r.runId,
       r.error,
+      r.placement?.slot ?? null,
+      r.placement?.gpu ?? null,
+      r.placement?.cpuset ?? null,
+      r.placement?.numaNode ?? null,
+      r.placement?.memoryBytes ?? null,
     ]);
   }
   return out;
@@ -65,26 +70,41 @@ export function harnessSpans(records: readonly CaseRecord[]): Map<string, Harnes
   return out;
 }
 
+/** Rows in case order: a pool's cases may start out of order, so flareCsv's start-time order is not used. */
+function csvInCaseOrder(runs: readonly Run[], records: readonly CaseRecord[], figures: 'exact'): string {
+  const byId = new Map(runs.map((r) => [r.id, r]));
+  const header = flareCsv([], 'flare22', figures, false);
+  let out = header;
+  for (const rec of records) {
+    const run = rec.runId ? byId.get(rec.runId) : undefined;
+    if (run) out += flareCsv([run], 'flare22', figures, false).slice(header.length);
+  }
+  return out;
+}
+
 /**
- * Runs in case order (flareCsv sorts by start time, which is case order for one harness run).
  * officialCsvText: <team>_Efficiency.csv, the profile's official figures (the measurer forms them).
+ * The exact file lists the runs in case order (a pool's cases may start out of order).
  */
 export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: readonly CaseRecord[], officialCsvText: string): void {
   mkdirSync(files.plots, { recursive: true });
   writeFileSync(files.efficiency, officialCsvText);
-  writeFileSync(files.efficiencyExact, flareCsv([...runs], 'flare22', 'exact', false));
+  writeFileSync(files.efficiencyExact, csvInCaseOrder(runs, records, 'exact'));
   writeFileSync(files.cases, casesCsv(records));
 }
 
 const clean = (s: string): string => maskUnsafe(s).slice(0, 60);
 
-/** The terminal table: one row per case with the exact scoring figures. */
+/** The terminal table: one row per case with the exact scoring figures (and its slot in a pool). */
 export function finalTable(records: readonly CaseRecord[], runs: ReadonlyMap<string, Run>): string {
-  const head = ['CASE', 'STATE', 'STATUS', 'EXIT', 'OUTPUT', 'TIME_S', 'AUC_GPU', 'AUC_CPU', 'MAX_RAM_MIB', 'PENALISED'];
+  const pool = records.some((r) => r.placement);
+  const head = ['CASE', ...(pool ? ['SLOT'] : []), 'STATE', 'STATUS', 'EXIT', 'OUTPUT', 'TIME_S', 'AUC_GPU', 'AUC_CPU', 'MAX_RAM_MIB', 'PENALISED'];
   const rows = records.map((r) => {
     const s = r.runId ? runs.get(r.runId)?.summary : undefined;
+    const slot = r.placement ? [`${r.placement.slot} gpu ${clean(r.placement.gpu).slice(0, 20)} cpu ${r.placement.cpuset ?? 'all'}`] : pool ? ['—'] : [];
     return [
       clean(r.name),
+      ...slot,
       r.state,
       r.status ?? '—',
       r.exitCode === null ? '—' : String(r.exitCode),

@@ -9,7 +9,7 @@ import { labelValue, registerLiveMetrics, type Frame } from './metrics-live.js';
 
 export { labelValue } from './metrics-live.js';
 
-const SOURCES: SourceName[] = ['docker', 'gpu', 'cgroup', 'host', 'sqlite'];
+const SOURCES: SourceName[] = ['docker', 'containerd', 'gpu', 'cgroup', 'host', 'sqlite'];
 
 export class AgentMetrics implements AgentEvents {
   readonly registry: Registry;

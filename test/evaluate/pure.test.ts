@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadedRefs } from '../../src/evaluate/image.js';
 import { parseEvaluateOptions, parseSize, teamFromImage } from '../../src/evaluate/options.js';
-import { barLine, etaSeconds } from '../../src/evaluate/progress.js';
+import { barLine, createProgress, etaSeconds } from '../../src/evaluate/progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from '../../src/evaluate/record.js';
 import { containerConfig } from '../../src/evaluate/container.js';
 import { UsageError } from '../../src/commands/action.js';
@@ -58,5 +58,39 @@ describe('evaluate helpers', () => {
     expect(t).toEqual({ cases: 3, done: 3, timeouts: 1, missingOutputs: 1, nonZeroExits: 0, interrupted: 0, errors: 0 });
     expect(everyCaseRan(t)).toBe(true);
     expect(everyCaseRan(totalsOf([rec('a'), rec('b', { state: 'error' })], 2))).toBe(false);
+  });
+});
+
+describe('pool slot container', () => {
+  const spec = { imageRef: 'x:1', team: 't', caseName: 'c', inputsDir: '/i', outputsDir: '/o', shell: '/bin/sh', command: 'sh predict.sh', gpu: '2', memoryBytes: 1 << 30, shmSizeBytes: 1 << 26, network: 'none', timeLimitSeconds: null, containerName: 'n' };
+  it('pins the slot\'s CPUs (and memory node when all CPUs are local) and labels the placement', () => {
+    const c = containerConfig({ ...spec, placement: { slot: 1, cpuset: '8-11', numaNode: 1, gpu: '2', deviceRequest: true, memsLocal: true } });
+    expect(c.HostConfig).toMatchObject({ CpusetCpus: '8-11', CpusetMems: '1', Memory: 1 << 30, ShmSize: 1 << 26, DeviceRequests: [{ Driver: 'nvidia', DeviceIDs: ['2'], Capabilities: [['gpu']] }] });
+    expect(c.Labels).toMatchObject({ 'flare.slot': '1', 'flare.gpu': '2', 'flare.cpuset': '8-11', 'flare.numa_node': '1' });
+  });
+  it('--no-device-request: the GPU is labelled, not requested; spilled CPUs leave memory unpinned', () => {
+    const c = containerConfig({ ...spec, placement: { slot: 0, cpuset: '0,5', numaNode: 0, gpu: '2', deviceRequest: false, memsLocal: false } });
+    expect(c.HostConfig?.DeviceRequests).toBeUndefined();
+    expect(c.HostConfig?.CpusetMems).toBeUndefined();
+    expect(c.Labels?.['flare.gpu']).toBe('2');
+  });
+});
+
+describe('pool progress on a terminal', () => {
+  it('one line per slot and the overall line with the pool ETA, redrawn in place', () => {
+    let text = '';
+    const out = { isTTY: true, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WriteStream;
+    const p = createProgress(out);
+    p.setSlots(['slot 0 · gpu 0 · cpu 0', 'slot 1 · gpu 1 · cpu 1']);
+    p.caseStarted(1, 3, 'case_1', 60, 0);
+    p.caseStarted(2, 3, 'case_2', 60, 1);
+    expect(text).toContain('slot 0 · gpu 0 · cpu 0  [1/3] case_1');
+    expect(text).toContain('slot 1 · gpu 1 · cpu 1  [2/3] case_2');
+    expect(text).toContain('overall 0/3 finished, 2 running  ETA ?');
+    p.caseFinished('case 1/3 case_1: completed', 0);
+    expect(text).toContain('slot 0 · gpu 0 · cpu 0  idle');
+    expect(text).toMatch(/overall 1\/3 finished, 1 running {2}ETA \d/);
+    expect(text).toContain('\x1b[1A\x1b[2K'); // earlier block erased before the redraw
+    p.stop();
   });
 });

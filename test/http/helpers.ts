@@ -126,8 +126,10 @@ export function health(): Health {
     startedWallMs: T0,
     intervalMs: 100,
     gpuSource: { active: 'nvml', reasons: {} },
+    runtime: { requested: 'docker', attached: ['docker'] },
     sources: {
       docker: { up: true },
+      containerd: { up: false, reason: 'not started' },
       gpu: { up: true },
       cgroup: { up: true },
       host: { up: true },

@@ -9,6 +9,8 @@
  *   device <uuid> <totalBytes> <usedBytes> <utilPct|NS> <name, rest of line>
  *   proc <deviceIndex> <pid> <usedBytes|NA>
  *   err <symbol> <nvmlReturn code>        inject a return code for every call of <symbol>
+ *   pci <deviceIndex> <busId>             PCI bus id nvmlDeviceGetPciInfo_v3 reports (default
+ *                                         00000000:<0x18 + index>:00.0)
  *   grow <k>                              k extra processes (pid 900000+i, 1 MiB) appear between the
  *                                         count probe (*count == 0) and the fill call, per device
  *   acctmode <deviceIndex> <0|1|NS>       accounting mode (default 0 = disabled, as a real GPU ships)
@@ -53,6 +55,7 @@ struct stub_device {
   char name[128];
   unsigned long long totalBytes, usedBytes;
   int utilPct; /* -1 = NOT_SUPPORTED */
+  char busId[32]; /* "" = default from the index */
 };
 struct stub_proc { unsigned int dev, pid; unsigned long long usedBytes; };
 struct stub_acct {
@@ -113,6 +116,7 @@ static void load_state(void) {
       if (sscanf(line + 7, "%127s %llu %llu %15s %n", d->uuid, &d->totalBytes, &d->usedBytes, util, &n) >= 4) {
         snprintf(d->name, sizeof d->name, "%s", line + 7 + n);
         d->utilPct = strcmp(util, "NS") == 0 ? -1 : atoi(util);
+        d->busId[0] = 0;
         nDevices++;
       }
     } else if (strncmp(line, "proc ", 5) == 0 && nProcs < MAX_PROCS) {
@@ -123,6 +127,9 @@ static void load_state(void) {
       }
     } else if (strncmp(line, "err ", 4) == 0 && nErrs < MAX_ERRS) {
       if (sscanf(line + 4, "%95s %d", errs[nErrs].symbol, &errs[nErrs].code) == 2) nErrs++;
+    } else if (strncmp(line, "pci ", 4) == 0) {
+      unsigned dev; char bus[32];
+      if (sscanf(line + 4, "%u %31s", &dev, bus) == 2 && dev < nDevices) snprintf(devices[dev].busId, sizeof devices[dev].busId, "%s", bus);
     } else if (strncmp(line, "grow ", 5) == 0) {
       growBy = (unsigned)atoi(line + 5);
     } else if (strncmp(line, "reset ", 6) == 0) {
@@ -277,6 +284,27 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m) {
   return 0;
 }
 #endif
+
+/* nvmlPciInfo_t (v2/v3 layout): busIdLegacy[16], five unsigned ints, busId[32]. */
+typedef struct {
+  char busIdLegacy[16];
+  unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+  char busId[32];
+} nvmlPciInfo_t;
+
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *pci) {
+  ENTER("nvmlDeviceGetPciInfo_v3", 1, d);
+  if (!pci) return 2;
+  memset(pci, 0, sizeof *pci);
+  unsigned idx = (unsigned)(d - devices);
+  if (d->busId[0]) snprintf(pci->busId, sizeof pci->busId, "%s", d->busId);
+  else snprintf(pci->busId, sizeof pci->busId, "00000000:%02X:00.0", 0x18 + idx);
+  snprintf(pci->busIdLegacy, sizeof pci->busIdLegacy, "%.15s", pci->busId + 4);
+  unsigned domain = 0, bus = 0, dev = 0;
+  if (sscanf(pci->busId, "%x:%x:%x", &domain, &bus, &dev) == 3) { pci->domain = domain; pci->bus = bus; pci->device = dev; }
+  pci->pciDeviceId = 0x233010DE;
+  return 0;
+}
 
 typedef struct { unsigned int gpu, memory; } nvmlUtilization_t;
 

@@ -25,6 +25,8 @@ export interface StubDevice {
   usedBytes: number;
   /** 'NS' = the device answers NOT_SUPPORTED. */
   utilPct: number | 'NS';
+  /** PCI bus id in NVML's form (default 00000000:<0x18 + index>:00.0). */
+  pciBusId?: string;
 }
 export interface StubProcess {
   gpu: number;
@@ -80,6 +82,7 @@ export const MiB = 1048576;
 export function writeStubState(path: string, state: StubState): void {
   const lines = [
     ...state.devices.map((d) => `device ${d.uuid} ${d.totalBytes} ${d.usedBytes} ${d.utilPct} ${d.name}`),
+    ...state.devices.flatMap((d, i) => (d.pciBusId ? [`pci ${i} ${d.pciBusId}`] : [])),
     ...(state.processes ?? []).map((p) => `proc ${p.gpu} ${p.pid} ${p.usedBytes}`),
     ...Object.entries(state.errors ?? {}).map(([symbol, code]) => `err ${symbol} ${code}`),
     ...(state.grow ? [`grow ${state.grow}`] : []),

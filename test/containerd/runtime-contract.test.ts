@@ -1,0 +1,52 @@
+// The shared runtime contract (test/runtime/contract.ts) on the containerd attachment, against a real,
+// standalone containerd 1.6 and pods made as kubelet makes them (test/containerd/helpers.ts).
+import { join } from 'node:path';
+import { startAgent } from '../../src/agent/agent.js';
+import { containerdAttachment } from '../../src/containerd/watcher.js';
+import { DEFAULTS, type AgentConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/log.js';
+import { requireServices, tempDir } from '../helpers.js';
+import { runtimeContract, type RuntimeDriver } from '../runtime/contract.js';
+import { containerdInstalled, makePod, runWorkload, startContainerd, NAMESPACE, type Pod } from './helpers.js';
+
+const available = containerdInstalled();
+if (!available && requireServices()) throw new Error('containerd (apt: containerd), ctr, root and the flare-test/busybox image are required (FLARE_TEST_REQUIRE_SERVICES)');
+const tag = Math.random().toString(16).slice(2, 10);
+
+runtimeContract(available, async (): Promise<RuntimeDriver> => {
+  const c = await startContainerd();
+  const pods = new Map<string, Pod>();
+  return {
+    name: 'containerd',
+    tag,
+    async startAgent(overrides: Partial<AgentConfig> = {}) {
+      const config: AgentConfig = { ...DEFAULTS, db: join(tempDir('flare-ctd-agent-'), 'agent.db'), listen: '127.0.0.1:0', gpuSource: 'none', intervalMs: 100, select: `label:flare.test=${tag}`, runtime: 'containerd', containerdAddress: c.address, containerdNamespace: NAMESPACE, ...overrides };
+      const agent = await startAgent(config, silentLogger, [(ctx) => containerdAttachment(ctx, { address: c.address, namespace: NAMESPACE })]);
+      for (let i = 0; !agent.live.health().sources.containerd.up; i++) {
+        if (i > 200) throw new Error('containerd source never up');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return { agent, stop: () => agent.stop() };
+    },
+    async run(w, detach = false) {
+      const spec = { podLabels: w.labels, cmd: w.script.replaceAll('$CPU_NS', 'cpu_ns') };
+      const pod = makePod(c, spec);
+      pods.set(pod.containerId, pod);
+      const t0 = process.hrtime.bigint();
+      const stdout = await runWorkload(c, pod, spec, detach);
+      return { id: pod.containerId, harnessWallSeconds: Number(process.hrtime.bigint() - t0) / 1e9, stdout };
+    },
+    async wait(id) {
+      for (let i = 0; i < 600; i++) {
+        const line = c.ctr(['task', 'ls']).split('\n').find((l) => l.startsWith(id + ' '));
+        if (!line || /STOPPED/.test(line)) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`task ${id} did not stop`);
+    },
+    async cleanup() {
+      for (const pod of pods.values()) pod.remove();
+      await c.stop();
+    },
+  };
+});
