@@ -126,7 +126,12 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     },
     dbWrite: (seconds, n) => send((to) => to.dbWrite(seconds, n)),
     sourceError: (source) => send((to) => to.sourceError(source)),
-    runFinished: (run) => send((to) => to.runFinished(run)),
+    // A finished run changes what readers see (live runs, source states): a snapshot at once, not at the next tick.
+    runFinished: (run) =>
+      send((to) => {
+        to.runFinished(run);
+        bridge?.publish(true);
+      }),
     samplesDropped: (n) => send((to) => to.samplesDropped(n)),
   };
   const store = openStore(config.db, {

@@ -417,7 +417,10 @@ export class SqliteStore implements Store {
   private flushBackoffMs = 0;
 
   private backgroundFlush(): void {
-    if (Date.now() >= this.flushRetryAtMs) {
+    // A verdict due for a retry takes the samples with it first (as finishRun does), so a run whose
+    // verdict lands has its whole trace whenever the disk allows it.
+    const verdictDue = this.verdicts.size > 0 && Date.now() >= this.verdictRetryAtMs;
+    if (Date.now() >= this.flushRetryAtMs || verdictDue) {
       const wasFailing = this.failing;
       this.tryFlush();
       if (this.failing) {
