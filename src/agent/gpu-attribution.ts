@@ -26,7 +26,7 @@ export function gpuTargetKey(procCgroupText: string): string | null {
   return null;
 }
 
-/** observe (issue 11): sees each tick's snapshot with the same pid → key lookup (the GPU recorder). */
+/** observe: sees each tick's snapshot with the same pid → key lookup (the GPU recorder). */
 export function createGpuAttributor(
   procRoot = '/proc',
   observe?: (snapshot: GpuSnapshot, keyOf: (pid: number) => string | null) => void,

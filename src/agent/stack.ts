@@ -30,7 +30,7 @@ export interface SamplingStack {
   gpuReasons: Record<string, string>;
   runs: RunManager;
   sampler: Sampler;
-  /** issue 11: accounting peak, energy and sharing per run; null without NVML. */
+  /** Accounting peak, energy and sharing per run; null without NVML. */
   gpuRecorder: RunGpuRecorder | null;
   close(): void;
 }

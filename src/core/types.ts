@@ -66,7 +66,7 @@ export interface GpuDeviceSample {
   usedMiB: number | null;
   totalMiB: number | null;
   utilPct: number | null;
-  /** Energy counter (mJ since the driver loaded; NVML only, refreshed ≤ 1/s; not stored). issue 11 */
+  /** Energy counter (mJ since the driver loaded; NVML only, refreshed ≤ 1/s; not stored). */
   energyMj?: number | null;
 }
 

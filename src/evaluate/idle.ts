@@ -1,4 +1,4 @@
-// evaluate --require-idle-gpu (issue 11; docs/gpu-accounting.md): a GPU source of the harness's own,
+// evaluate --require-idle-gpu (docs/gpu-accounting.md): a GPU source of the harness's own,
 // apart from the measuring agent's (which may be remote), to check the case's GPU before each case and
 // to record its environment in summary.json.
 import { selectGpuSource } from '../gpu/select.js';

@@ -57,9 +57,9 @@ export interface EvaluationSummary {
   slots?: SlotPlacement[];
   totals: { cases: number; done: number; timeouts: number; missingOutputs: number; nonZeroExits: number; interrupted: number; errors: number };
   files: Record<string, string>;
-  /** issue 11: the case GPU's environment (driver, CUDA, name, UUID, modes); null: no GPU given. */
+  /** The case GPU's environment (driver, CUDA, name, UUID, modes); null: no GPU given. */
   gpu?: GpuEnvironment | { error: string } | null;
-  /** issue 11: the idle-GPU guard's settings (null: off, or no GPU given). */
+  /** The idle-GPU guard's settings (null: off, or no GPU given). */
   idleGpuGuard?: { floorMiB: number; timeoutSeconds: number } | null;
 }
 

@@ -78,7 +78,7 @@ class NvmlGpuSource implements GpuSource {
   firstError: NvmlError | null = null;
   private closed = false;
   private lastRecoverMs = -Infinity;
-  /** Times NVML was re-initialised and its handles re-fetched (issue 11: recovery after a GPU reset). */
+  /** Times NVML was re-initialised and its handles re-fetched (recovery after a GPU reset). */
   recoveries = 0;
   /** Accounting, energy and power of the same GPUs, through the same NVML session. */
   readonly counters: GpuCounters;

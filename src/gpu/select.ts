@@ -65,7 +65,7 @@ export async function selectGpuSource(opts: SelectGpuSourceOptions): Promise<Sel
       const nvml = tryNvml();
       if (nvml && nvml.devices().length > 0) return { source: nvml, reasons: { 'nvidia-smi': 'not needed: NVML works' } };
       if (nvml) {
-        // issue 11: a library that loads but sees no GPU (driver without devices, a container without
+        // A library that loads but sees no GPU (driver without devices, a container without
         // --gpus) is no GPU source: fall through, saying so.
         nvml.close();
         reasons.nvml = 'NVML loads but reports 0 GPUs';

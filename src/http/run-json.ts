@@ -32,7 +32,7 @@ const SUMMARY_KEYS = [
   'scoring',
   'official',
   'flags',
-  // GPU counters (issue 11, src/core/gpu-run.ts): absent from summaries without them.
+  // GPU counters (src/core/gpu-run.ts, docs/gpu-accounting.md): absent from summaries without them.
   'gpuAccountingMode',
   'peakGpuMiBAccounting',
   'gpuSpikeMissed',
