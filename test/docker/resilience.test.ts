@@ -111,7 +111,10 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment under churn 
       ids.push(short.id);
       await waitFor(() => t.watcher.runOf(short.id) !== null, 5000, 'attach');
       const firstRunId = t.watcher.runOf(c.id);
-      const pid = Number(execFileSync('pidof', ['dockerd']).toString().trim().split(/\s+/)[0]);
+      // The host engine's own pid file, not `pidof dockerd`: the suite also runs a pure-v2 dockerd
+      // (scripts/dockerd-v2.sh), and killing that one would leave this agent's engine up.
+      const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
+      expect(pid).toBeGreaterThan(1);
       process.kill(pid, 'SIGKILL');
       await waitFor(() => !existsSync(`/proc/${pid}`), 5000, 'dockerd to die');
       rmSync('/var/run/docker.pid', { force: true }); // a killed dockerd leaves it, and a new one refuses to start
