@@ -16,6 +16,7 @@ import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/reader-sid
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, type Settler } from './recover.js';
 import { createSamplingStack, type SamplingStack } from './stack.js';
+import { inlineSummariser, threadSummariser } from './summariser.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
 
 /** What an attachment (the Docker watcher) gets from the agent. */
@@ -185,7 +186,10 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);
     log.info('run finished', { runId: run.id, team: run.team, case: run.case, status: run.status, wallSeconds: run.summary?.wallSeconds, cpuSeconds: run.summary?.cpuSeconds });
-  }, log);
+  }, log, (owner) =>
+    // A second connection to ':memory:' would be another, empty database: there, summaries stay here.
+    config.db === ':memory:' ? inlineSummariser(owner) : threadSummariser(config.db, inlineSummariser(owner), log),
+  );
   sources.host = { up: true };
   gpuAccountingNotice = stack.gpuRecorder?.accountingNotice() ?? null;
   if (gpuAccountingNotice) log.warn(gpuAccountingNotice);
@@ -193,7 +197,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   store.recordInventory(await readInventory(VERSION, stack.gpu.devices()));
   stack.sampler.start();
   http.publish(true); // readers see the started sources at once, not after the first tick's snapshot
-  log.info('sampler started', { intervalMs: config.intervalMs, nCpu: stack.host.onlineCpus, gpuSource: stack.gpu.name, gpuReasons: stack.gpuReasons });
+  log.info('sampler started', { intervalMs: config.intervalMs, nCpu: stack.host.onlineCpus, gpuSource: stack.gpu.name, gpuReasons: stack.gpuReasons, summaries: stack.summariesOn });
   if (stack.gpu.name === 'none') log.warn('no GPU source: GPU figures will be null', { reasons: stack.gpuReasons });
   if (stack.mountsError) log.warn('no cgroup accounting: containers cannot be measured', { reason: stack.mountsError });
   else log.info('cgroup hierarchies', { cgroup: stack.cgroupLayout.hierarchies });
@@ -234,11 +238,11 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     async stop(): Promise<void> {
       for (const a of attachments) await a.stop();
       s.sampler.stop();
-      s.runs.interruptAll();
+      await s.runs.interruptAll();
       clearInterval(retentionTimer);
       http.publish(true);
       await http.close();
-      s.close();
+      await s.close();
       store.close();
       releaseLock();
       log.info('agent stopped');

@@ -9,7 +9,7 @@ import type { Penalties, Run, RunIdentity, RunSample, RunStatus, RunSummary, Ter
 import type { Store } from '../store/types.js';
 import type { CgroupReading } from '../sources/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
-import { summariseRun } from './summarise.js';
+import { inlineSummariser, type Summariser } from './summariser.js';
 import type { LiveRun } from './types.js';
 import { withGpuReadings } from '../core/gpu-run.js';
 import type { GpuRunHooks } from '../gpu/run-gpu.js';
@@ -88,6 +88,10 @@ export class RunManager {
   /** Reads one run now with fresh GPU figures (the sampler's); until set, without GPU figures. */
   private sampleNowFn: (runId: string) => void = (runId) => this.sampleNow(runId, null, new Map());
   private partialTimer: NodeJS.Timeout | null = null;
+  private partialInFlight = false;
+  /** Verdicts whose summary is being computed: shutdown waits for them (drain). */
+  private readonly finishing = new Set<Promise<Run>>();
+  private readonly summariser: Summariser;
 
   constructor(
     private readonly store: Store,
@@ -97,7 +101,11 @@ export class RunManager {
     private readonly onUnreadable: (run: Run, flag: string | null) => void = () => {},
     /** GPU counters read at the run's start and end (accounting peak, energy, sharing: docs/gpu-accounting.md). */
     private readonly gpuHooks: GpuRunHooks | null = null,
-  ) {}
+    /** Where summaries are computed (the daemon: a thread, off the sampler's loop); default here. */
+    summariser?: Summariser,
+  ) {
+    this.summariser = summariser ?? inlineSummariser(store);
+  }
 
   /** The sampler gives the run manager its "read this run now" (fresh GPU figures first). */
   setSampleNow(fn: (runId: string) => void): void {
@@ -213,6 +221,7 @@ export class RunManager {
    * recomputes the summary from the stored samples.
    */
   refreshOnePartialSummary(): void {
+    if (this.partialInFlight) return;
     const now = monoNowNs();
     let due: ActiveRun | null = null;
     let dueByNs = 0;
@@ -226,13 +235,20 @@ export class RunManager {
     }
     if (!due) return;
     due.lastPartialMonoNs = now;
-    this.store.updateRunningSummary(due.run.id, this.partialSummary(due));
-  }
-
-  private partialSummary(a: ActiveRun): RunSummary {
-    const measured = summariseRun(a.run, a.samples, [], { status: 'running', terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a) });
+    const a = due;
     const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
-    return gpu ? withGpuReadings(measured, gpu) : measured;
+    this.partialInFlight = true;
+    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a) };
+    void this.summariser
+      .summarise({ run: a.run, samples: a.samples, nodeSpan: null, verdict })
+      .then((measured) => {
+        // A run that ended meanwhile has its final summary: a late partial one must not replace it.
+        if (this.active.get(a.run.id) === a) this.store.updateRunningSummary(a.run.id, gpu ? withGpuReadings(measured, gpu) : measured);
+      })
+      .catch(() => undefined) // partial figures are best effort; the final summary does not depend on them
+      .finally(() => {
+        this.partialInFlight = false;
+      });
   }
 
   private flagsOf(a: ActiveRun): string[] {
@@ -302,12 +318,13 @@ export class RunManager {
   }
 
   /**
-   * Closes a run: a last counter read, then the summary over everything sampled (the one summarise
-   * path), then its verdict, committed on its own by the store and retried until it lands.
+   * Closes a run: a last counter read (at once), then the summary over everything sampled (the one
+   * summarise path, computed by the summariser), then its verdict, committed on its own by the store
+   * and retried until it lands. Resolves with the finished run; undefined when the run is not active.
    */
-  finish(runId: string, end: RunEndSpec): Run | undefined {
+  finish(runId: string, end: RunEndSpec): Promise<Run | undefined> {
     const a = this.active.get(runId);
-    if (!a) return undefined;
+    if (!a) return Promise.resolve(undefined);
     // Where the cgroup outlives its processes (profile's own cgroup) this read is the exact final counter:
     // it cannot grow after the processes ended, so it is placed at the end.
     const final = a.spec.reader.read();
@@ -324,7 +341,10 @@ export class RunManager {
     } catch {
       a.flags.add('node-samples-incomplete'); // the store reports the failure and keeps them queued
     }
-    const measured = summariseRun(a.run, a.samples, this.store.getNodeSamples(a.run.startedWallMs, end.endedWallMs), {
+    // Accounting peak, energy and sharing (docs/gpu-accounting.md), read now, at the run's end.
+    const gpu = this.gpuHooks?.readings(a.run.id, true, [...a.gpuIndicesUsed], end.endedWallMs);
+    this.gpuHooks?.ended(runId);
+    const verdict = {
       status: end.status,
       terminationReason: end.terminationReason,
       exitCode: end.exitCode,
@@ -332,15 +352,24 @@ export class RunManager {
       wallSecondsOverride: end.wallSecondsOverride,
       finalCpu,
       flags: [...this.flagsOf(a), ...(end.flags ?? [])],
-    });
-    // Accounting peak, energy and sharing (docs/gpu-accounting.md) merged into the summary.
-    const gpu = this.gpuHooks?.readings(a.run.id, true, [...a.gpuIndicesUsed], end.endedWallMs);
-    const summary = gpu ? withGpuReadings(measured, gpu) : measured;
-    this.gpuHooks?.ended(runId);
-    this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
-    const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
-    this.onFinished(run);
-    return run;
+    };
+    const done = this.summariser
+      .summarise({ run: a.run, samples: a.samples, nodeSpan: { fromWallMs: a.run.startedWallMs, toWallMs: end.endedWallMs }, verdict })
+      .then((measured) => {
+        const summary = gpu ? withGpuReadings(measured, gpu) : measured;
+        this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
+        const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
+        this.onFinished(run);
+        return run;
+      });
+    this.finishing.add(done);
+    void done.finally(() => this.finishing.delete(done)).catch(() => undefined);
+    return done;
+  }
+
+  /** Waits until every verdict handed to the summariser has been written (or has failed). */
+  async drain(): Promise<void> {
+    while (this.finishing.size > 0) await Promise.allSettled([...this.finishing]);
   }
 
   live(nowMonoNs: number): LiveRun[] {
@@ -360,14 +389,15 @@ export class RunManager {
     return this.active.get(runId)?.samples;
   }
 
-  /** Ends every active run as interrupted (agent shutting down). */
-  interruptAll(): void {
+  /** Ends every active run as interrupted (agent shutting down) and waits for every verdict. */
+  async interruptAll(): Promise<void> {
     this.stopPartialSummaries();
     const nowMono = monoNowNs();
     const nowWall = Date.now();
     for (const id of [...this.active.keys()]) {
-      this.finish(id, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedWallMs: nowWall, endedMonoNs: nowMono });
+      void this.finish(id, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedWallMs: nowWall, endedMonoNs: nowMono });
     }
+    await this.drain();
   }
 }
 

@@ -11,6 +11,7 @@ import type { GpuSource } from '../gpu/types.js';
 import type { Store } from '../store/types.js';
 import { createGpuAttributor } from './gpu-attribution.js';
 import { RunManager } from './runs.js';
+import { inlineSummariser, type Summariser } from './summariser.js';
 import { Sampler } from './sampler.js';
 import type { AgentEvents } from './types.js';
 import type { Run } from '../core/types.js';
@@ -32,7 +33,10 @@ export interface SamplingStack {
   sampler: Sampler;
   /** Accounting peak, energy and sharing per run; null without NVML. */
   gpuRecorder: RunGpuRecorder | null;
-  close(): void;
+  /** Where run summaries are computed, in words. */
+  summariesOn: string;
+  /** Stops sampling and the summariser; call after every run has finished (RunManager.interruptAll). */
+  close(): Promise<void>;
 }
 
 export function penaltiesOf(config: AgentConfig): Penalties {
@@ -45,6 +49,8 @@ export async function createSamplingStack(
   events: AgentEvents,
   onFinished: (run: Run) => void = () => {},
   log: Logger = silentLogger,
+  /** Where summaries are computed; default: on the calling thread (profile, tests). */
+  makeSummariser: (store: Store) => Summariser = inlineSummariser,
 ): Promise<SamplingStack> {
   let mounts: CgroupMounts | null = null;
   let mountsError: string | null = null;
@@ -61,6 +67,7 @@ export async function createSamplingStack(
   const host = new HostSource();
   const { source: gpu, reasons: gpuReasons } = await selectGpuSource({ mode: config.gpuSource, nvmlLib: config.nvmlLib, intervalMs: config.intervalMs });
   const gpuRecorder = gpu.counters ? new RunGpuRecorder(gpu, gpu.counters) : null;
+  const summariser = makeSummariser(store);
   const runs = new RunManager(
     store,
     {
@@ -74,6 +81,7 @@ export async function createSamplingStack(
     onFinished,
     (run, flag) => (flag === null ? counters.ok('cgroup', run.id) : counters.fail('cgroup', run.id, flag)),
     gpuRecorder,
+    summariser,
   );
   const attributeGpu = createGpuAttributor('/proc', gpuRecorder ? (snapshot, keyOf) => gpuRecorder.observe(snapshot, keyOf) : undefined);
   const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters });
@@ -90,9 +98,12 @@ export async function createSamplingStack(
     runs,
     sampler,
     gpuRecorder,
-    close(): void {
+    summariesOn: summariser.where,
+    async close(): Promise<void> {
       sampler.stop();
       runs.stopPartialSummaries();
+      await runs.drain();
+      await summariser.close();
       gpu.close();
       host.close();
     },

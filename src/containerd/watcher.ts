@@ -202,12 +202,12 @@ export class ContainerdWatcher implements Attachment {
     const verdict = endVerdict({ exitCode: exitStatus, oomKilled: false, sawOom: t.sawOom, killedByAgent: t.killedByAgent, killedExternally: false });
     const flags = t.emptiedMonoNs !== null ? ['read-at-cgroup-empty'] : [];
     this.tracked.delete(id);
-    finishTracked(this.ctx.stack.runs, t, verdict, exitedAtNs, flags);
+    void finishTracked(this.ctx.stack.runs, t, verdict, exitedAtNs, flags, this.ctx.log);
   }
 
   private finishVanished(t: TrackedRun, flag: string): void {
     this.tracked.delete(t.containerId);
-    finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag]);
+    void finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag], this.ctx.log);
   }
 
   /** After every (re)connect: attach late to running tasks, settle followed ones that ended meanwhile. */

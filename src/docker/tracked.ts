@@ -4,6 +4,7 @@ import type { CounterReader, RunManager } from '../agent/runs.js';
 import type { Cancel } from './limit.js';
 import type { EndVerdict } from './end.js';
 import type { PopulatedWatch } from './populated.js';
+import type { Logger } from '../log.js';
 
 /** Reader for a container whose cgroup could not be found: the run exists, without counters. */
 export const nullReader: CounterReader = { read: () => ({ cpuSeconds: null, ramMiB: null }), close() {} };
@@ -52,7 +53,7 @@ export function releaseTracked(t: TrackedRun): void {
  * Closes the run. With Docker's FinishedAt the end sits on the monotonic clock at exactly
  * StartedAt + (FinishedAt − StartedAt), and the wall time is Docker's own (ns precision).
  */
-export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdict, finishedAtNs: bigint | null, flags: string[]): void {
+export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdict, finishedAtNs: bigint | null, flags: string[], log: Logger): Promise<void> {
   releaseTracked(t);
   let endedMonoNs: number;
   let endedWallMs: number;
@@ -67,5 +68,9 @@ export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdi
     endedMonoNs = runs.samplesOf(t.runId)?.at(-1)?.monoNs ?? t.startedMonoNs;
     endedWallMs = runs.samplesOf(t.runId)?.at(-1)?.wallMs ?? Number(t.startedAtNs / 1_000_000n);
   }
-  runs.finish(t.runId, { ...verdict, endedMonoNs, endedWallMs, wallSecondsOverride, flags });
+  // Never rejects: the attachment's per-container queue goes on; a verdict that cannot be written is logged.
+  return runs.finish(t.runId, { ...verdict, endedMonoNs, endedWallMs, wallSecondsOverride, flags }).then(
+    () => undefined,
+    (err: Error) => log.error('run verdict could not be recorded', { runId: t.runId, containerId: t.containerId, error: err.message }),
+  );
 }

@@ -334,13 +334,13 @@ export class DockerWatcher implements Attachment {
     });
     if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
     this.tracked.delete(t.containerId);
-    finishTracked(this.ctx.stack.runs, t, verdict, finishedAtNs, flags);
+    void finishTracked(this.ctx.stack.runs, t, verdict, finishedAtNs, flags, this.ctx.log);
   }
 
   /** Closes a run whose container went away without a `die` we saw: interrupted, with what was measured. */
   private finishVanished(t: TrackedRun, flag: string): void {
     this.tracked.delete(t.containerId);
-    finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag]);
+    void finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag], this.ctx.log);
     this.ctx.log.warn('run closed without a die event', { runId: t.runId, containerId: t.containerId, reason: flag });
   }
 

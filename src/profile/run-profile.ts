@@ -106,8 +106,8 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
     status = 'failed';
     flags.push(`spawn-error: ${error.message}`);
   }
-  const finished = stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags });
-  stack.close();
+  const finished = await stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags });
+  await stack.close();
   cgroup?.remove();
   if (!finished) throw new Error('profile: run vanished before it finished');
   return { run: finished, exitCode: error ? 127 : exitCode, method };

@@ -32,7 +32,7 @@ function startRun(m: RunManager, team: string) {
 }
 
 describe('RunManager', () => {
-  it('queues at most one partial summary per refresh (its own timer, not the tick), the most overdue run first', () => {
+  it('queues at most one partial summary per refresh (its own timer, not the tick), the most overdue run first', async () => {
     const m = manager(0);
     const runs = ['a', 'b', 'c'].map((t) => startRun(m, t));
     const withSummary = (): number => {
@@ -41,10 +41,15 @@ describe('RunManager', () => {
     };
     m.sampleAll(null, new Map(), Date.now());
     expect(withSummary()).toBe(0); // a tick writes no summary
+    const landed = (): Promise<void> => new Promise((r) => setImmediate(r)); // the summariser answers asynchronously
     m.refreshOnePartialSummary();
+    m.refreshOnePartialSummary(); // one in flight at a time: this one does nothing
+    await landed();
     expect(withSummary()).toBe(1);
     m.refreshOnePartialSummary();
+    await landed();
     m.refreshOnePartialSummary();
+    await landed();
     expect(withSummary()).toBe(3);
     const s = store!.getRun(runs[0].id)!.summary!;
     expect(s.status).toBe('running');
@@ -76,15 +81,15 @@ describe('RunManager', () => {
     const samples = m.samplesOf(run.id)!;
     const read = samples[calls[0].samplesBefore - 1];
     expect((read.monoNs - startedMonoNs) / 1e9).toBeGreaterThan(0.15);
-    m.finish(run.id, { status: 'failed', terminationReason: 'killed at time limit', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
+    await m.finish(run.id, { status: 'failed', terminationReason: 'killed at time limit', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
     expect(calls).toHaveLength(1);
   });
 
-  it('closes a run with the final counter read and the stored trace', () => {
+  it('closes a run with the final counter read and the stored trace', async () => {
     const m = manager(60_000);
     const run = startRun(m, 'a');
     for (let i = 0; i < 5; i++) m.sampleAll(null, new Map(), Date.now());
-    const done = m.finish(run.id, { status: 'completed', terminationReason: 'exited', exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() })!;
+    const done = (await m.finish(run.id, { status: 'completed', terminationReason: 'exited', exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() }))!;
     // Five ticks read 0.05 … 0.25, the final read 0.30: exact at the end, not the last tick's value.
     expect(done.summary!.cpuSeconds).toBeCloseTo(0.3, 9);
     expect(done.summary!.flags).toContain('final-counter-read');

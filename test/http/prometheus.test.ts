@@ -77,7 +77,7 @@ beforeAll(async () => {
   const done = startBurningRun('beta-case', 'beta', 0.3);
   await sleep(600);
   children[1].kill('SIGKILL');
-  agent.stack.runs.finish(done.runId, { status: 'failed', terminationReason: 'killed externally', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
+  await agent.stack.runs.finish(done.runId, { status: 'failed', terminationReason: 'killed externally', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
   prom = await startPrometheus([`127.0.0.1:${agent.port}`]);
   await waitForScrapes(prom, 'flare-agent', 1, 3);
 });

@@ -100,7 +100,7 @@ describe('cgroup counters that cannot be read', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
       expect(metrics).toContain('flare_agent_source_up{source="cgroup"} 0');
       expect(metrics).toMatch(/flare_agent_source_errors_total\{source="cgroup"\} 1\b/);
-      const done = agent.stack.runs.finish(run.id, { status: 'completed', terminationReason: 'exited', exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() })!;
+      const done = (await agent.stack.runs.finish(run.id, { status: 'completed', terminationReason: 'exited', exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() }))!;
       const s = done.summary!;
       expect(s.cpuSeconds).toBeNull();
       expect(s.aucCpuPctS).toBeNull();
