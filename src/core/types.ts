@@ -27,6 +27,27 @@ export interface RunIdentity {
   /** GPU indices/UUIDs requested in HostConfig.DeviceRequests ("all" when unrestricted). */
   gpuDevices?: string[];
   command?: string;
+  /** Where the organiser placed the run (CPU set, memory, NUMA node, pool slot); absent: not known. */
+  placement?: RunPlacement;
+}
+
+/**
+ * A run's placement as the organiser set it: the container's HostConfig (what Docker enforces) and
+ * evaluate's slot labels (trusted only when set at create, as every label). null: not set.
+ */
+export interface RunPlacement {
+  /** evaluate --gpus pool slot (label flare.slot). */
+  slot: number | null;
+  /** HostConfig.CpusetCpus, e.g. "0-3,8". */
+  cpusetCpus: string | null;
+  /** HostConfig.CpusetMems: the NUMA nodes its memory may come from. */
+  cpusetMems: string | null;
+  /** The NUMA node local to its GPU (label flare.numa_node). */
+  numaNode: number | null;
+  /** HostConfig.Memory (null: unlimited). */
+  memoryLimitMiB: number | null;
+  /** HostConfig.ShmSize (/dev/shm). */
+  shmSizeMiB: number | null;
 }
 
 /** One tick of one run. Times are the tick's actual times, not nominal ones. */

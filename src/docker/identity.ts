@@ -5,7 +5,7 @@
 // it when creating the container, i.e. it is on the container and not, with the same value, on its
 // image (Docker merges the image's labels into every container's Config.Labels). The time limit from
 // a label is bounded by the option's range and never above the --time-limit ceiling.
-import type { RunIdentity } from '../core/types.js';
+import type { RunIdentity, RunPlacement } from '../core/types.js';
 import { isDecimal, stripUnsafe } from '../core/text.js';
 
 /** The part of Docker's inspect JSON this module reads (dockerode's ContainerInspectInfo fits it). */
@@ -18,7 +18,15 @@ export interface InspectFacts {
   Config: { Image: string; Labels?: Record<string, string> | null };
   State: { Pid: number; Running: boolean; StartedAt: string; FinishedAt: string; ExitCode: number; OOMKilled: boolean };
   Mounts?: Array<{ Type?: string; Source: string; Destination: string }>;
-  HostConfig?: { DeviceRequests?: Array<{ Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null }> | null };
+  HostConfig?: {
+    DeviceRequests?: Array<{ Driver?: string; Count?: number; DeviceIDs?: string[] | null; Capabilities?: string[][] | null }> | null;
+    CpusetCpus?: string;
+    CpusetMems?: string;
+    /** Bytes; 0: unlimited. */
+    Memory?: number;
+    /** Bytes. */
+    ShmSize?: number;
+  };
 }
 
 export const MAX_LABEL_CHARS = 200;
@@ -26,6 +34,9 @@ export const INPUTS_MOUNT = '/workspace/inputs';
 export const LABEL_TEAM = 'flare.team';
 export const LABEL_CASE = 'flare.case';
 export const LABEL_TIME_LIMIT = 'flare.time_limit_s';
+/** evaluate --gpus: the pool slot and the NUMA node local to its GPU (recorded in the run's placement). */
+export const LABEL_SLOT = 'flare.slot';
+export const LABEL_NUMA_NODE = 'flare.numa_node';
 /** The range of --time-limit (config.ts), also the range a label value must fall in (s). */
 export const TIME_LIMIT_RANGE_SECONDS = { min: 0.001, max: 604800 } as const;
 /** At most this many `label-from-image:<key>` flags per run; the rest are counted in one flag. */
@@ -70,6 +81,35 @@ export function requestedGpus(inspect: InspectFacts): string[] {
     else if (req.Count !== undefined && req.Count > 0) out.push(`count:${req.Count}`);
   }
   return out;
+}
+
+/** A CPU or memory-node list as Docker accepts it ("0-3,8"): digits, commas, dashes; else null. */
+function cpuList(v: string | undefined): string | null {
+  if (!v || v.length > 256 || !/^[0-9,-]+$/.test(v)) return null;
+  return v;
+}
+
+const mib = (bytes: number | undefined): number | null => (typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0 ? bytes / 1048576 : null);
+
+/** A small non-negative integer label (slot, NUMA node); anything else is not recorded. */
+function smallInt(v: string | undefined): number | null {
+  return v !== undefined && /^[0-9]{1,4}$/.test(v) ? Number(v) : null;
+}
+
+/**
+ * Where the organiser placed the container: HostConfig is theirs (the create call; an image cannot set
+ * it) and is what Docker enforces; the slot and NUMA labels count only when trusted (set at create).
+ */
+export function placementOf(inspect: InspectFacts, trusted: Record<string, string>): RunPlacement {
+  const h = inspect.HostConfig ?? {};
+  return {
+    slot: smallInt(trusted[LABEL_SLOT]),
+    cpusetCpus: cpuList(h.CpusetCpus),
+    cpusetMems: cpuList(h.CpusetMems),
+    numaNode: smallInt(trusted[LABEL_NUMA_NODE]),
+    memoryLimitMiB: mib(h.Memory),
+    shmSizeMiB: mib(h.ShmSize),
+  };
 }
 
 /**
@@ -153,6 +193,7 @@ export function containerIdentity(
       image: cleanText(inspect.Config.Image),
       imageId: cleanText(inspect.Image),
       gpuDevices: requestedGpus(inspect),
+      placement: placementOf(inspect, labels),
     },
     timeLimitSeconds,
     flags,

@@ -2,7 +2,7 @@
 // agent reads, the GPU request and the memory/shm limits; the harness enforces the time limit and
 // removes the container. The command never goes through a shell on our side: it is an argv.
 import type Docker from 'dockerode';
-import { LABEL_CASE, LABEL_TEAM, LABEL_TIME_LIMIT } from '../docker/identity.js';
+import { LABEL_CASE, LABEL_NUMA_NODE, LABEL_SLOT, LABEL_TEAM, LABEL_TIME_LIMIT } from '../docker/identity.js';
 import { monoNowNs } from '../sampler/ticker.js';
 
 export interface CaseRunSpec {
@@ -23,11 +23,13 @@ export interface CaseRunSpec {
   placement?: { slot: number; cpuset: string | null; numaNode: number | null; gpu: string; deviceRequest: boolean; memsLocal: boolean };
 }
 
-/** Labels recording a pool slot's placement (informational: the agent's identity does not read them). */
-export const LABEL_SLOT = 'flare.slot';
+/**
+ * Labels recording a pool slot's placement. The agent stores the slot and NUMA node in the run's
+ * placement (with the HostConfig's CPU set and memory); GPU and CPU set labels are for `docker ps`.
+ */
+export { LABEL_NUMA_NODE, LABEL_SLOT };
 export const LABEL_GPU = 'flare.gpu';
 export const LABEL_CPUSET = 'flare.cpuset';
-export const LABEL_NUMA_NODE = 'flare.numa_node';
 
 export type CaseEnd = 'exited' | 'killed at time limit' | 'interrupted';
 

@@ -55,10 +55,16 @@ export interface Slot {
   dirs: { inputs: string; outputs: string };
 }
 
+/** Where a case ran (or was refused): its slot's placement as the case record states it. */
+function placementOf(slot: Slot, o: EvaluateOptions): CaseRecord['placement'] {
+  const p = slot.placement;
+  return p ? { slot: p.slot, gpu: p.gpu, gpuUuid: p.uuid, numaNode: p.numaNode, cpuset: p.cpuset, memoryBytes: o.memoryBytes, shmSizeBytes: o.shmSizeBytes, deviceRequest: o.deviceRequest } : undefined;
+}
+
 async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, team: string, imageRef: string, c: CaseFile, slot: Slot, teamOutputs: string, signal: AbortSignal): Promise<{ record: CaseRecord; run: Run | null }> {
   const record = emptyRecord(c.name);
   const { dirs, placement: p } = slot;
-  if (p) record.placement = { slot: p.slot, gpu: p.gpu, gpuUuid: p.uuid, numaNode: p.numaNode, cpuset: p.cpuset, memoryBytes: o.memoryBytes, shmSizeBytes: o.shmSizeBytes, deviceRequest: o.deviceRequest };
+  if (p) record.placement = placementOf(slot, o);
   prepareInputs(dirs.inputs, c);
   if (p) emptyDir(dirs.outputs);
   const sinceWallMs = Date.now() - 1000;
@@ -240,6 +246,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
         const busy = guard?.enabled ? await guard.waitIdle(signal) : null;
         if (busy) {
           const record: CaseRecord = { ...emptyRecord(c.name), ...repeatField, error: busy };
+          if (slot.placement) record.placement = placementOf(slot, o);
           byIndex[k] = record;
           progress.caseFinished(caseLine(k + 1, schedule.length, record, null), slotIndex);
           save();

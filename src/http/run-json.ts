@@ -1,6 +1,6 @@
 // The API's run object (README "HTTP API": identity + the summary fields of docs/measurement.md §2 by name, flat), and its inverse
 // for `collect`, which rebuilds a stored Run from what another agent served. Pure.
-import type { Run, RunKind, RunStatus, RunSummary } from '../core/types.js';
+import type { Run, RunKind, RunPlacement, RunStatus, RunSummary } from '../core/types.js';
 
 /** Every RunSummary key; the type check below fails the build if the interface grows a key not listed. */
 const SUMMARY_KEYS = [
@@ -69,6 +69,7 @@ export function runToJson(run: Run): RunJson {
     imageId: run.imageId ?? null,
     gpuDevices: run.gpuDevices ?? null,
     command: run.command ?? null,
+    placement: run.placement ?? null,
     status: run.status,
     startedAt: iso(run.startedWallMs),
     endedAt: iso(run.endedWallMs),
@@ -94,6 +95,12 @@ export function runToJson(run: Run): RunJson {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function placementFromJson(v: unknown): RunPlacement | undefined {
+  if (!isObj(v)) return undefined;
+  const text = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+  return { slot: num(v.slot), cpusetCpus: text(v.cpusetCpus), cpusetMems: text(v.cpusetMems), numaNode: num(v.numaNode), memoryLimitMiB: num(v.memoryLimitMiB), shmSizeMiB: num(v.shmSizeMiB) };
+}
 
 /** Rebuilds a Run from a RunJson served by another agent; throws with the offending field otherwise. */
 export function runFromJson(json: unknown): Run {
@@ -124,6 +131,7 @@ export function runFromJson(json: unknown): Run {
     imageId: str(json.imageId),
     gpuDevices,
     command: str(json.command),
+    placement: placementFromJson(json.placement),
     status,
     startedWallMs: need('startedWallMs', num(json.startedWallMs)),
     startedMonoNs: need('startedMonoNs', num(json.startedMonoNs)),

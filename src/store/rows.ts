@@ -1,5 +1,5 @@
 // Mapping between `Run` and its row in `runs`, the listRuns query and its opaque cursor.
-import type { Run, RunSettingsStored, RunStatus, RunSummary } from '../core/types.js';
+import type { Run, RunPlacement, RunSettingsStored, RunStatus, RunSummary } from '../core/types.js';
 import { InvalidCursorError } from './errors.js';
 import type { RunFilter } from './types.js';
 
@@ -27,18 +27,19 @@ export interface RunRow {
   previous_run_id: string | null;
   summary: string | null;
   settings: string | null;
+  placement: string | null;
 }
 
 export const RUN_COLUMNS =
   'rid, id, kind, team, case_name, node, container_id, container_name, image, image_id, gpu_devices, ' +
   'command, status, started_wall_ms, started_mono_ns, ended_wall_ms, ended_mono_ns, time_limit_s, n_cpu, ' +
-  'interval_ms, previous_run_id, summary, settings';
+  'interval_ms, previous_run_id, summary, settings, placement';
 
 export const INSERT_RUN_SQL =
   `INSERT INTO runs (${RUN_COLUMNS.replace('rid, ', '')}) VALUES ` +
   '(@id, @kind, @team, @case_name, @node, @container_id, @container_name, @image, @image_id, @gpu_devices, ' +
   '@command, @status, @started_wall_ms, @started_mono_ns, @ended_wall_ms, @ended_mono_ns, @time_limit_s, ' +
-  '@n_cpu, @interval_ms, @previous_run_id, @summary, @settings)';
+  '@n_cpu, @interval_ms, @previous_run_id, @summary, @settings, @placement)';
 
 export function runToRow(run: Run): Omit<RunRow, 'rid'> {
   return {
@@ -64,6 +65,7 @@ export function runToRow(run: Run): Omit<RunRow, 'rid'> {
     previous_run_id: run.previousRunId,
     summary: run.summary === null ? null : JSON.stringify(run.summary),
     settings: run.settings === undefined ? null : JSON.stringify(run.settings),
+    placement: run.placement === undefined ? null : JSON.stringify(run.placement),
   };
 }
 
@@ -93,6 +95,7 @@ export function rowToRun(row: RunRow): Run {
   if (row.gpu_devices !== null) run.gpuDevices = JSON.parse(row.gpu_devices) as string[];
   if (row.command !== null) run.command = row.command;
   if (row.settings !== null) run.settings = JSON.parse(row.settings) as RunSettingsStored;
+  if (row.placement !== null) run.placement = JSON.parse(row.placement) as RunPlacement;
   return run;
 }
 

@@ -89,6 +89,13 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN settings TEXT');
     },
   },
+  {
+    // Where the organiser placed the run (CPU set, memory limit, NUMA node, pool slot) as JSON.
+    version: 4,
+    up(db) {
+      db.exec('ALTER TABLE runs ADD COLUMN placement TEXT');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -48,8 +48,23 @@ describe('identity', () => {
     expect(who.identity).toEqual({
       kind: 'container', team: 'Blue', case: 'c07', node: 'node1', containerId: ID, containerName: 'team-blue',
       image: 'blue/seg:latest', imageId: 'sha256:' + 'b'.repeat(64), gpuDevices: [],
+      placement: { slot: null, cpusetCpus: null, cpusetMems: null, numaNode: null, memoryLimitMiB: null, shmSizeMiB: null },
     });
     expect(who.flags).toEqual([]);
+  });
+  it('records the placement the organiser set: HostConfig, and the slot and NUMA labels only when trusted', () => {
+    const base = inspect({}, { 'flare.team': 'Blue', 'flare.slot': '2', 'flare.numa_node': '1' });
+    const placed = { ...base, HostConfig: { CpusetCpus: '0-3,8', CpusetMems: '1', Memory: 8 * 1048576 * 1024, ShmSize: 64 * 1048576 } };
+    expect(containerIdentity(placed, 'n', null, ORG, () => null).identity.placement).toEqual({
+      slot: 2, cpusetCpus: '0-3,8', cpusetMems: '1', numaNode: 1, memoryLimitMiB: 8192, shmSizeMiB: 64,
+    });
+    // A slot baked into the image is not the organiser's (the NUMA label differs from the image's, so
+    // it was set at create); values that are not what Docker accepts are not recorded.
+    const fromImage = { imageLabels: { 'flare.slot': '2', 'flare.numa_node': '0' }, trustImageLabels: false };
+    const odd = { ...base, HostConfig: { CpusetCpus: '0-3;rm -rf', Memory: 0 } };
+    const who = containerIdentity(odd, 'n', null, fromImage, () => null);
+    expect(who.identity.placement).toEqual({ slot: null, cpusetCpus: null, cpusetMems: null, numaNode: 1, memoryLimitMiB: null, shmSizeMiB: null });
+    expect(who.flags).toContain('label-from-image:flare.slot');
   });
   it('falls back to the container name, and to the input file of the /workspace/inputs bind mount', () => {
     const listed: string[] = [];

@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStoreReadOnly } from '../../src/store/index.js';
 import { CLI, requireServices, runCli, tempDir } from '../helpers.js';
-import { buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js';
+import { MiB, buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js';
 import { TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
 
 const available = dockerAvailable();
@@ -72,6 +72,11 @@ describe.skipIf(!available || !twoCores)('evaluate --gpus (real engine, NVML stu
       expect(overlaps).toBe(true);
       // Measured (not a timing bound: the machine is shared, a pinned burn gets what its core gives).
       for (const run of runs) expect(run.summary!.cpuSeconds).toBeGreaterThan(0);
+      // The stored run says where it ran, from the container's HostConfig and the slot label.
+      for (const [i, run] of runs.entries()) {
+        const p = summary.cases[i].placement;
+        expect(run.placement).toEqual({ slot: p.slot, cpusetCpus: p.cpuset, cpusetMems: null, numaNode: null, memoryLimitMiB: 256, shmSizeMiB: 64 });
+      }
     } finally {
       store.close();
     }
@@ -87,6 +92,25 @@ describe.skipIf(!available || !twoCores)('evaluate --gpus (real engine, NVML stu
     const r = await runCli(poolArgs(cases, out).concat('--resume'), { FLARE_NVML_STUB_STATE: process.env.FLARE_NVML_STUB_STATE! }, 60_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.match(/skipped \(--resume/g)).toHaveLength(4);
+  });
+
+  it('the idle-GPU guard is per slot: a foreign process on GPU 1 stops only the cases slot 1 takes', async () => {
+    const busyState = join(dir, 'nvml-state-busy');
+    writeStubState(busyState, { devices: [0, 1, 2, 3].map((i) => stubDevice(i)), processes: [{ gpu: 1, pid: 4000077, usedBytes: 1536 * MiB }] });
+    const out3 = join(dir, 'out-busy');
+    const r = await runCli(poolArgs(cases, out3).concat('--idle-gpu-timeout', '1'), { FLARE_NVML_STUB_STATE: busyState }, 120_000);
+    expect(r.code, r.stderr).toBe(1); // some cases could not run
+    const summary = JSON.parse(readFileSync(join(out3, 'summary.json'), 'utf8')) as { cases: { name: string; state: string; error: string | null; placement: { slot: number } | null }[] };
+    const errors = summary.cases.filter((c) => c.state === 'error');
+    const ran = summary.cases.filter((c) => c.state !== 'error');
+    console.log('pool guard', summary.cases.map((c) => [c.name, c.state, c.placement?.slot ?? null]));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(ran.length).toBeGreaterThan(0);
+    for (const c of errors) {
+      expect(c.error).toMatch(/GPU 1 has 1 other process \(pid 4000077 1536 MiB\)/);
+      expect(c.placement?.slot).toBe(1); // the record says which slot refused it
+    }
+    for (const c of ran) expect(c.placement?.slot).toBe(0);
   });
 
   it('Ctrl-C kills both running containers and marks the queued case not run', async () => {
