@@ -71,8 +71,8 @@ export async function benchAgentOverhead(intervalMs: number, nTargets: number, s
     lagMaxMs: lag.maxNs / 1e6,
     missedTicks: stack.sampler.ticks.missed,
   };
-  stack.runs.interruptAll();
-  stack.close();
+  await stack.runs.interruptAll();
+  await stack.close();
   store.close();
   await stopTargets(targets);
   rmSync(dir, { recursive: true, force: true });

@@ -300,11 +300,8 @@ export class RunManager {
    */
   private deviceFigure(a: ActiveRun, deviceUsedMiB: Map<number, number | null>): number | null {
     if (deviceUsedMiB.size === 0) return null;
-    let indices: number[] = [];
-    const requested = a.run.gpuDevices ?? [];
-    if (requested.length > 0 && !requested.includes('all')) {
-      indices = requested.map(Number).filter((i) => Number.isInteger(i) && deviceUsedMiB.has(i));
-    }
+    // The GPUs its request resolved to at attach (placement.gpuIndices; core/gpu-request.ts).
+    let indices = (a.run.placement?.gpuIndices ?? []).filter((i) => deviceUsedMiB.has(i));
     if (indices.length === 0) indices = [...a.gpuIndicesUsed];
     if (indices.length === 0 && deviceUsedMiB.size === 1) indices = [...deviceUsedMiB.keys()];
     if (indices.length === 0) return null;

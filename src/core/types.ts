@@ -48,6 +48,11 @@ export interface RunPlacement {
   memoryLimitMiB: number | null;
   /** HostConfig.ShmSize (/dev/shm). */
   shmSizeMiB: number | null;
+  /**
+   * The GPU indices its device request resolves to on this node (indices, UUIDs, and `--gpus N` as
+   * Docker maps it: GPUs 0…N-1); null: no request, `--gpus all`, or unknown GPUs.
+   */
+  gpuIndices: number[] | null;
 }
 
 /** One tick of one run. Times are the tick's actual times, not nominal ones. */

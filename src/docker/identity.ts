@@ -5,6 +5,7 @@
 // it when creating the container, i.e. it is on the container and not, with the same value, on its
 // image (Docker merges the image's labels into every container's Config.Labels). The time limit from
 // a label is bounded by the option's range and never above the --time-limit ceiling.
+import { resolveGpuRequest } from '../core/gpu-request.js';
 import type { RunIdentity, RunPlacement } from '../core/types.js';
 import { isDecimal, stripUnsafe } from '../core/text.js';
 
@@ -100,9 +101,10 @@ function smallInt(v: string | undefined): number | null {
  * Where the organiser placed the container: HostConfig is theirs (the create call; an image cannot set
  * it) and is what Docker enforces; the slot and NUMA labels count only when trusted (set at create).
  */
-export function placementOf(inspect: InspectFacts, trusted: Record<string, string>): RunPlacement {
+export function placementOf(inspect: InspectFacts, trusted: Record<string, string>, gpuIndices: number[] | null): RunPlacement {
   const h = inspect.HostConfig ?? {};
   return {
+    gpuIndices,
     slot: smallInt(trusted[LABEL_SLOT]),
     cpusetCpus: cpuList(h.CpusetCpus),
     cpusetMems: cpuList(h.CpusetMems),
@@ -163,6 +165,8 @@ export function containerIdentity(
   ceilingSeconds: number | null,
   trust: LabelTrust,
   listDir: (hostDir: string) => string[] | null,
+  /** The node's GPUs (the GPU source's devices), to resolve the container's device request. */
+  gpus: readonly { index: number; uuid: string }[] = [],
 ): ContainerIdentity {
   const flags: string[] = [];
   const labels = trustedLabels(inspect.Config.Labels ?? {}, trust, flags);
@@ -182,6 +186,10 @@ export function containerIdentity(
     else if (ceilingSeconds !== null && limit > ceilingSeconds) flags.push('time-limit-label-above-ceiling');
     else timeLimitSeconds = limit;
   }
+  const requested = requestedGpus(inspect);
+  const given = resolveGpuRequest(requested, gpus);
+  // Only with a GPU source: without one every request would look unresolved.
+  if (gpus.length > 0) for (const id of given.unresolved.slice(0, 4)) flags.push(`gpu-request-unresolved:${id.slice(0, 64)}`);
   return {
     identity: {
       kind: 'container',
@@ -192,8 +200,8 @@ export function containerIdentity(
       containerName: name,
       image: cleanText(inspect.Config.Image),
       imageId: cleanText(inspect.Image),
-      gpuDevices: requestedGpus(inspect),
-      placement: placementOf(inspect, labels),
+      gpuDevices: requested,
+      placement: placementOf(inspect, labels, given.indices),
     },
     timeLimitSeconds,
     flags,

@@ -2,6 +2,7 @@
 // its GPUs; on every tick, which pids are the run's and which are not (and power, only where there is
 // no energy counter); at its end, the accounting record of each of its processes and the energy used.
 // The run manager calls the three hooks; the figures are made by the pure src/core/gpu-run.ts.
+import { resolveGpuRequest } from '../core/gpu-request.js';
 import {
   energyFromCounterJ,
   type AccountedProcess,
@@ -66,7 +67,7 @@ export class RunGpuRecorder implements GpuRunHooks {
     for (const [index, mj] of energyStartMj) if (mj === null) power.set(index, { lastSeconds: null, lastMw: null, energyJ: 0, coveredSeconds: 0 });
     this.tracks.set(runId, {
       key: gpuKey,
-      requested: resolveRequested(requestedDevices, devices),
+      requested: resolveGpuRequest(requestedDevices ?? [], devices).indices,
       startWallMs: startedWallMs,
       energyStartMj,
       atStart: null,
@@ -210,16 +211,6 @@ export class RunGpuRecorder implements GpuRunHooks {
   }
 }
 
-function resolveRequested(requested: readonly string[] | undefined, devices: readonly { index: number; uuid: string }[]): number[] | null {
-  if (!requested || requested.length === 0 || requested.includes('all')) return null;
-  const out = new Set<number>();
-  for (const r of requested) {
-    const byUuid = devices.find((d) => d.uuid === r);
-    if (byUuid) out.add(byUuid.index);
-    else if (/^\d{1,3}$/.test(r) && devices.some((d) => d.index === Number(r))) out.add(Number(r));
-  }
-  return out.size > 0 ? [...out].sort((a, b) => a - b) : null;
-}
 
 function combineModes(modes: AccountingMode[]): RunGpuReadings['accountingMode'] {
   if (modes.length === 0) return 'unknown';

@@ -98,4 +98,15 @@ describe('RunManager', () => {
     expect(store!.getRun(run.id)!.status).toBe('completed');
     expect(m.has(run.id)).toBe(false);
   });
+
+  it('a container given GPUs 1 and 3 gets the device-level figure of exactly those', async () => {
+    const m = manager(60_000);
+    const placement = { slot: null, cpusetCpus: null, cpusetMems: null, numaNode: null, memoryLimitMiB: null, shmSizeMiB: null, gpuIndices: [1, 3] };
+    const run = m.start({ identity: { kind: 'container', team: 't', case: 'c', node: 'n', gpuDevices: ['1', '3'], placement }, reader: new SteppingReader(), gpuKey: null, startedWallMs: Date.now(), startedMonoNs: monoNowNs(), timeLimitSeconds: null });
+    m.sampleAll(null, new Map([[0, 100], [1, 200], [2, 400], [3, 800]]), Date.now());
+    expect(m.samplesOf(run.id)!.at(-1)!.gpuDeviceMiB).toBe(1000); // GPU 1 + GPU 3, not the node's 1500
+    m.sampleAll(null, new Map([[0, 100], [1, 200], [2, 400], [3, null]]), Date.now());
+    expect(m.samplesOf(run.id)!.at(-1)!.gpuDeviceMiB).toBeNull(); // one of its GPUs unreadable: unknown
+    await m.finish(run.id, { status: 'completed', terminationReason: 'exited', exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
+  });
 });

@@ -48,7 +48,7 @@ describe('identity', () => {
     expect(who.identity).toEqual({
       kind: 'container', team: 'Blue', case: 'c07', node: 'node1', containerId: ID, containerName: 'team-blue',
       image: 'blue/seg:latest', imageId: 'sha256:' + 'b'.repeat(64), gpuDevices: [],
-      placement: { slot: null, cpusetCpus: null, cpusetMems: null, numaNode: null, memoryLimitMiB: null, shmSizeMiB: null },
+      placement: { slot: null, cpusetCpus: null, cpusetMems: null, numaNode: null, memoryLimitMiB: null, shmSizeMiB: null, gpuIndices: null },
     });
     expect(who.flags).toEqual([]);
   });
@@ -56,15 +56,31 @@ describe('identity', () => {
     const base = inspect({}, { 'flare.team': 'Blue', 'flare.slot': '2', 'flare.numa_node': '1' });
     const placed = { ...base, HostConfig: { CpusetCpus: '0-3,8', CpusetMems: '1', Memory: 8 * 1048576 * 1024, ShmSize: 64 * 1048576 } };
     expect(containerIdentity(placed, 'n', null, ORG, () => null).identity.placement).toEqual({
-      slot: 2, cpusetCpus: '0-3,8', cpusetMems: '1', numaNode: 1, memoryLimitMiB: 8192, shmSizeMiB: 64,
+      slot: 2, cpusetCpus: '0-3,8', cpusetMems: '1', numaNode: 1, memoryLimitMiB: 8192, shmSizeMiB: 64, gpuIndices: null,
     });
     // A slot baked into the image is not the organiser's (the NUMA label differs from the image's, so
     // it was set at create); values that are not what Docker accepts are not recorded.
     const fromImage = { imageLabels: { 'flare.slot': '2', 'flare.numa_node': '0' }, trustImageLabels: false };
     const odd = { ...base, HostConfig: { CpusetCpus: '0-3;rm -rf', Memory: 0 } };
     const who = containerIdentity(odd, 'n', null, fromImage, () => null);
-    expect(who.identity.placement).toEqual({ slot: null, cpusetCpus: null, cpusetMems: null, numaNode: 1, memoryLimitMiB: null, shmSizeMiB: null });
+    expect(who.identity.placement).toEqual({ slot: null, cpusetCpus: null, cpusetMems: null, numaNode: 1, memoryLimitMiB: null, shmSizeMiB: null, gpuIndices: null });
     expect(who.flags).toContain('label-from-image:flare.slot');
+  });
+  it('resolves the device request on the node\'s GPUs: device=1,3 exactly, --gpus 2 as GPUs 0 and 1, unknown ids flagged', () => {
+    const gpus = [0, 1, 2, 3].map((index) => ({ index, uuid: `GPU-${index}` }));
+    const req = (r: NonNullable<InspectFacts['HostConfig']>['DeviceRequests']) => inspect({ HostConfig: { DeviceRequests: r } }, { 'flare.team': 'Blue' });
+    const ids = containerIdentity(req([{ Driver: 'nvidia', DeviceIDs: ['1', '3'], Capabilities: [['gpu']] }]), 'n', null, ORG, () => null, gpus);
+    expect(ids.identity.gpuDevices).toEqual(['1', '3']);
+    expect(ids.identity.placement?.gpuIndices).toEqual([1, 3]);
+    const count = containerIdentity(req([{ Driver: 'nvidia', Count: 2, Capabilities: [['gpu']] }]), 'n', null, ORG, () => null, gpus);
+    expect(count.identity.gpuDevices).toEqual(['count:2']); // the request as made
+    expect(count.identity.placement?.gpuIndices).toEqual([0, 1]); // what Docker gave
+    const odd = containerIdentity(req([{ Driver: 'nvidia', DeviceIDs: ['GPU-3', 'GPU-9'], Capabilities: [['gpu']] }]), 'n', null, ORG, () => null, gpus);
+    expect(odd.identity.placement?.gpuIndices).toEqual([3]);
+    expect(odd.flags).toEqual(['gpu-request-unresolved:GPU-9']);
+    // Without a GPU source nothing resolves, and nothing is flagged for it.
+    const blind = containerIdentity(req([{ Driver: 'nvidia', DeviceIDs: ['1'], Capabilities: [['gpu']] }]), 'n', null, ORG, () => null);
+    expect([blind.identity.placement?.gpuIndices, blind.flags]).toEqual([null, []]);
   });
   it('falls back to the container name, and to the input file of the /workspace/inputs bind mount', () => {
     const listed: string[] = [];

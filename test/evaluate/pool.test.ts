@@ -75,7 +75,7 @@ describe.skipIf(!available || !twoCores)('evaluate --gpus (real engine, NVML stu
       // The stored run says where it ran, from the container's HostConfig and the slot label.
       for (const [i, run] of runs.entries()) {
         const p = summary.cases[i].placement;
-        expect(run.placement).toEqual({ slot: p.slot, cpusetCpus: p.cpuset, cpusetMems: null, numaNode: null, memoryLimitMiB: 256, shmSizeMiB: 64 });
+        expect(run.placement).toEqual({ slot: p.slot, cpusetCpus: p.cpuset, cpusetMems: null, numaNode: null, memoryLimitMiB: 256, shmSizeMiB: 64, gpuIndices: null });
       }
     } finally {
       store.close();

@@ -1,0 +1,35 @@
+// Which GPUs a container was given, from its request (HostConfig.DeviceRequests as requestedGpus()
+// reads it) and the node's devices. Pure.
+//
+// Docker facts (moby's NVIDIA device driver, daemon/nvidia_linux.go, Docker 19.03 and later, in both
+// the legacy prestart-hook path and the CDI path): a request with DeviceIDs passes them on as given
+// (indices or UUIDs); `--gpus N` (Count N) becomes device IDs "0,…,N-1", the first N GPUs by index,
+// not "any N free ones"; `--gpus all` (Count −1) is every GPU, which names no particular one: such a
+// run is measured on the GPUs its processes use. docs/gpu-accounting.md says the same.
+
+export interface GpuRequestResolution {
+  /** GPU indices the container was given; null: no request, or none of it resolved. */
+  indices: number[] | null;
+  /** Request entries that name no GPU of this node (flagged on the run). */
+  unresolved: string[];
+}
+
+export function resolveGpuRequest(requested: readonly string[], devices: readonly { index: number; uuid: string }[]): GpuRequestResolution {
+  if (requested.length === 0) return { indices: null, unresolved: [] };
+  const byUuid = new Map(devices.map((d) => [d.uuid.toLowerCase(), d.index]));
+  const known = new Set(devices.map((d) => d.index));
+  const out = new Set<number>();
+  const unresolved: string[] = [];
+  for (const id of requested) {
+    if (id === 'all') continue;
+    const count = /^count:([0-9]{1,4})$/.exec(id);
+    if (count) {
+      for (let i = 0; i < Number(count[1]); i++) (known.has(i) ? out.add(i) : unresolved.push(String(i)));
+      continue;
+    }
+    const index = /^[0-9]{1,4}$/.test(id) ? Number(id) : byUuid.get(id.toLowerCase());
+    if (index !== undefined && known.has(index)) out.add(index);
+    else unresolved.push(id);
+  }
+  return { indices: out.size > 0 ? [...out].sort((a, b) => a - b) : null, unresolved };
+}
