@@ -3,7 +3,7 @@
 // running run's state: its samples (the store only holds what it has committed), its flags, its
 // time-limit deadline and enforcement, its dropped-sample count.
 import { randomBytes } from 'node:crypto';
-import type { TargetGpuUse } from '../core/attribution.js';
+import { migUuidsOfDevices, type TargetGpuUse } from '../core/attribution.js';
 import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
 import type { Penalties, Run, RunIdentity, RunSample, RunStatus, RunSummary, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
@@ -12,6 +12,7 @@ import { monoNowNs } from '../sampler/ticker.js';
 import { inlineSummariser, type Summariser } from './summariser.js';
 import type { LiveRun } from './types.js';
 import { withGpuReadings } from '../core/gpu-run.js';
+import { runDeviceMiB } from '../core/device-figure.js';
 import type { GpuRunHooks } from '../gpu/run-gpu.js';
 
 /** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
@@ -71,6 +72,10 @@ interface ActiveRun {
   samples: RunSample[];
   gpuIndicesUsed: Set<number>;
   gpuByIndex: Record<number, number | null>;
+  /** Per device (core/attribution.ts deviceKey: a GPU, or a GPU's MIG device), for /metrics. */
+  gpuByDevice: Record<string, number | null>;
+  /** MIG devices its processes have appeared in (their memory is the run's device-level figure). */
+  migsUsed: Set<string>;
   limitFired: boolean;
   limitTimer: NodeJS.Timeout | null;
   lastPartialMonoNs: number;
@@ -78,6 +83,8 @@ interface ActiveRun {
   /** Samples of this run the store's full queue dropped before they were written. */
   droppedSamples: number;
 }
+
+const NO_MIG: ReadonlyMap<string, number | null> = new Map();
 
 export function newRunId(startedWallMs: number): string {
   return `${startedWallMs.toString(36)}-${randomBytes(5).toString('hex')}`;
@@ -151,6 +158,8 @@ export class RunManager {
       samples: [],
       gpuIndicesUsed: new Set(),
       gpuByIndex: {},
+      gpuByDevice: {},
+      migsUsed: new Set(),
       limitFired: false,
       limitTimer: null,
       lastPartialMonoNs: spec.startedMonoNs,
@@ -211,8 +220,8 @@ export class RunManager {
   }
 
   /** Samples every active run now. gpu: per key shares, or null when no GPU source is active. */
-  sampleAll(gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
-    for (const a of this.active.values()) this.sampleOne(a, gpu, deviceUsedMiB, wallMs);
+  sampleAll(gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number, migUsedMiB: ReadonlyMap<string, number | null> = NO_MIG): void {
+    for (const a of this.active.values()) this.sampleOne(a, gpu, deviceUsedMiB, wallMs, migUsedMiB);
   }
 
   /**
@@ -258,12 +267,12 @@ export class RunManager {
   }
 
   /** Samples one run immediately (e.g. on cgroup.events "populated 0", or just before a kill). */
-  sampleNow(runId: string, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>): void {
+  sampleNow(runId: string, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, migUsedMiB: ReadonlyMap<string, number | null> = NO_MIG): void {
     const a = this.active.get(runId);
-    if (a) this.sampleOne(a, gpu, deviceUsedMiB, Date.now());
+    if (a) this.sampleOne(a, gpu, deviceUsedMiB, Date.now(), migUsedMiB);
   }
 
-  private sampleOne(a: ActiveRun, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number): void {
+  private sampleOne(a: ActiveRun, gpu: Map<string, GpuShare> | null, deviceUsedMiB: Map<number, number | null>, wallMs: number, migUsedMiB: ReadonlyMap<string, number | null>): void {
     const reading = a.spec.reader.read();
     const monoNs = monoNowNs();
     if (reading.gone) return; // target ended: nothing to record
@@ -279,6 +288,8 @@ export class RunManager {
       // No process of this run on any GPU is a real 0 MiB, not an unknown.
       gpuMiB = share ? share.totalMiB : 0;
       a.gpuByIndex = share ? share.byIndex : {};
+      a.gpuByDevice = share ? share.byDevice : {};
+      if (share) for (const uuid of migUuidsOfDevices(share.byDevice)) a.migsUsed.add(uuid);
       if (share) for (const i of share.gpuIndices) a.gpuIndicesUsed.add(i);
       if (share && share.totalMiB === null) a.flags.add('gpu-unavailable');
     }
@@ -288,30 +299,10 @@ export class RunManager {
       cpuSeconds: reading.cpuSeconds,
       ramMiB: reading.ramMiB,
       gpuMiB,
-      gpuDeviceMiB: this.deviceFigure(a, deviceUsedMiB),
+      gpuDeviceMiB: runDeviceMiB({ placement: a.run.placement, gpusUsed: a.gpuIndicesUsed, migsUsed: a.migsUsed }, deviceUsedMiB, migUsedMiB),
     };
     a.samples.push(sample);
     this.store.appendRunSample(a.run.id, sample);
-  }
-
-  /**
-   * Device-level used memory of the GPUs the run uses (the official source): the GPUs its container
-   * requested, else those its processes have appeared on, else the only GPU of a one-GPU node.
-   */
-  private deviceFigure(a: ActiveRun, deviceUsedMiB: Map<number, number | null>): number | null {
-    if (deviceUsedMiB.size === 0) return null;
-    // The GPUs its request resolved to at attach (placement.gpuIndices; core/gpu-request.ts).
-    let indices = (a.run.placement?.gpuIndices ?? []).filter((i) => deviceUsedMiB.has(i));
-    if (indices.length === 0) indices = [...a.gpuIndicesUsed];
-    if (indices.length === 0 && deviceUsedMiB.size === 1) indices = [...deviceUsedMiB.keys()];
-    if (indices.length === 0) return null;
-    let sum = 0;
-    for (const i of indices) {
-      const v = deviceUsedMiB.get(i);
-      if (v === null || v === undefined) return null;
-      sum += v;
-    }
-    return sum;
   }
 
   /**
@@ -377,7 +368,7 @@ export class RunManager {
       if (last && prev && last.cpuSeconds !== null && prev.cpuSeconds !== null && last.monoNs > prev.monoNs) {
         cpuCorePct = (100 * (last.cpuSeconds - prev.cpuSeconds)) / ((last.monoNs - prev.monoNs) / 1e9);
       }
-      return { run: a.run, last, cpuCorePct, gpuMiBByIndex: a.gpuByIndex, elapsedSeconds: (nowMonoNs - a.run.startedMonoNs) / 1e9 };
+      return { run: a.run, last, cpuCorePct, gpuMiBByIndex: a.gpuByIndex, gpuMiBByDevice: a.gpuByDevice, elapsedSeconds: (nowMonoNs - a.run.startedMonoNs) / 1e9 };
     });
   }
 

@@ -9,6 +9,8 @@ import { Ticker, type Tick } from '../sampler/ticker.js';
 import type { GpuShare, RunManager } from './runs.js';
 import type { AgentEvents } from './types.js';
 
+
+const NO_MIG_USED: ReadonlyMap<string, number | null> = new Map();
 export interface SamplerDeps {
   intervalMs: number;
   host: HostSource;
@@ -27,6 +29,7 @@ export class Sampler {
   private lastNode: NodeSample | null = null;
   private lastShares: Map<string, GpuShare> | null = null;
   private lastDeviceUsed = new Map<number, number | null>();
+  private lastMigUsed: ReadonlyMap<string, number | null> = NO_MIG_USED;
 
   constructor(private readonly deps: SamplerDeps) {
     this.ticker = new Ticker(deps.intervalMs, (t) => this.onTick(t));
@@ -58,6 +61,7 @@ export class Sampler {
     const snapshot = this.deps.gpu.sample();
     this.lastShares = this.gpuActive() && this.deps.gpu.status().up ? this.deps.attributeGpu(snapshot) : null;
     this.lastDeviceUsed = new Map(snapshot.devices.map((d) => [d.index, d.usedMiB]));
+    this.lastMigUsed = snapshot.mig ? new Map(snapshot.mig.map((m) => [m.uuid, m.usedMiB])) : NO_MIG_USED;
     return snapshot;
   }
 
@@ -69,18 +73,20 @@ export class Sampler {
       d.counters?.ok('host', 'host');
       this.lastNode = { monoNs: tick.monoNs, wallMs: tick.wallMs, cpu: host.cpu, memUsedMiB: host.memUsedMiB, memTotalMiB: host.memTotalMiB, gpus: snapshot.devices };
       d.store.appendNodeSample(this.lastNode);
+      // MIG devices ride on the live node sample only (/metrics); the stored one has the GPUs.
+      if (snapshot.mig) this.lastNode = { ...this.lastNode, mig: snapshot.mig };
     } else {
       // Unreadable host counters: no node sample this tick (unknown), never one with zeros.
       d.counters?.fail('host', 'host', d.host.failure ?? 'counter-unreadable: host');
       this.lastNode = null;
     }
-    d.runs.sampleAll(this.lastShares, this.lastDeviceUsed, tick.wallMs);
+    d.runs.sampleAll(this.lastShares, this.lastDeviceUsed, tick.wallMs, this.lastMigUsed);
     d.events.tick(tick.lagNs / 1e9, tick.missed);
   }
 
   /** Samples one run outside the tick (end-of-run and pre-kill reads), with fresh GPU figures. */
   sampleRunNow(runId: string): void {
     this.readGpu();
-    this.deps.runs.sampleNow(runId, this.lastShares, this.lastDeviceUsed);
+    this.deps.runs.sampleNow(runId, this.lastShares, this.lastDeviceUsed, this.lastMigUsed);
   }
 }

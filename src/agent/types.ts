@@ -13,6 +13,8 @@ export interface LiveRun {
   cpuCorePct: number | null;
   /** Process-attributed GPU memory per GPU index over the last tick. */
   gpuMiBByIndex: Record<number, number | null>;
+  /** Per device (a GPU, or a MIG device of it: core/attribution.ts deviceKey). */
+  gpuMiBByDevice?: Record<string, number | null>;
   elapsedSeconds: number;
 }
 

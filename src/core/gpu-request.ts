@@ -8,15 +8,23 @@
 // run is measured on the GPUs its processes use. docs/gpu-accounting.md says the same.
 
 export interface GpuRequestResolution {
-  /** GPU indices the container was given; null: no request, or none of it resolved. */
+  /** GPU indices the container was given (a MIG device's GPU included); null: no request, or none of it resolved. */
   indices: number[] | null;
+  /** MIG devices it was given by UUID (MIG-…); null: none. */
+  migUuids: string[] | null;
   /** Request entries that name no GPU of this node (flagged on the run). */
   unresolved: string[];
 }
 
-export function resolveGpuRequest(requested: readonly string[], devices: readonly { index: number; uuid: string }[]): GpuRequestResolution {
-  if (requested.length === 0) return { indices: null, unresolved: [] };
+export function resolveGpuRequest(
+  requested: readonly string[],
+  devices: readonly { index: number; uuid: string }[],
+  migDevices: readonly { uuid: string; parentIndex: number }[] = [],
+): GpuRequestResolution {
+  if (requested.length === 0) return { indices: null, migUuids: null, unresolved: [] };
   const byUuid = new Map(devices.map((d) => [d.uuid.toLowerCase(), d.index]));
+  const migByUuid = new Map(migDevices.map((m) => [m.uuid.toLowerCase(), m]));
+  const migs: string[] = [];
   const known = new Set(devices.map((d) => d.index));
   const out = new Set<number>();
   const unresolved: string[] = [];
@@ -27,9 +35,15 @@ export function resolveGpuRequest(requested: readonly string[], devices: readonl
       for (let i = 0; i < Number(count[1]); i++) (known.has(i) ? out.add(i) : unresolved.push(String(i)));
       continue;
     }
+    const mig = migByUuid.get(id.toLowerCase());
+    if (mig) {
+      migs.push(mig.uuid);
+      out.add(mig.parentIndex);
+      continue;
+    }
     const index = /^[0-9]{1,4}$/.test(id) ? Number(id) : byUuid.get(id.toLowerCase());
     if (index !== undefined && known.has(index)) out.add(index);
     else unresolved.push(id);
   }
-  return { indices: out.size > 0 ? [...out].sort((a, b) => a - b) : null, unresolved };
+  return { indices: out.size > 0 ? [...out].sort((a, b) => a - b) : null, migUuids: migs.length > 0 ? migs : null, unresolved };
 }

@@ -53,6 +53,8 @@ export interface RunPlacement {
    * Docker maps it: GPUs 0…N-1); null: no request, `--gpus all`, or unknown GPUs.
    */
   gpuIndices: number[] | null;
+  /** MIG devices (MIG-… UUIDs) its request names; absent or null: none. */
+  migUuids?: string[] | null;
 }
 
 /** One tick of one run. Times are the tick's actual times, not nominal ones. */
@@ -96,6 +98,14 @@ export interface GpuDeviceSample {
   energyMj?: number | null;
 }
 
+/** Memory of one MIG device on one tick (live only: /metrics and the run's device figure, not stored). */
+export interface MigDeviceSample {
+  uuid: string;
+  parentIndex: number;
+  usedMiB: number | null;
+  totalMiB: number | null;
+}
+
 /** One tick of the node (host-wide). Feeds node panels and the official-compatible formulas. */
 export interface NodeSample {
   monoNs: number;
@@ -104,6 +114,8 @@ export interface NodeSample {
   memUsedMiB: number;
   memTotalMiB: number;
   gpus: GpuDeviceSample[];
+  /** MIG devices (live only: not stored with the node sample). */
+  mig?: MigDeviceSample[];
 }
 
 /** Scoring penalties for a run over its time limit (FLARE22 Evaluation page defaults). */

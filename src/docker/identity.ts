@@ -101,10 +101,11 @@ function smallInt(v: string | undefined): number | null {
  * Where the organiser placed the container: HostConfig is theirs (the create call; an image cannot set
  * it) and is what Docker enforces; the slot and NUMA labels count only when trusted (set at create).
  */
-export function placementOf(inspect: InspectFacts, trusted: Record<string, string>, gpuIndices: number[] | null): RunPlacement {
+export function placementOf(inspect: InspectFacts, trusted: Record<string, string>, given: { indices: number[] | null; migUuids: string[] | null }): RunPlacement {
   const h = inspect.HostConfig ?? {};
   return {
-    gpuIndices,
+    gpuIndices: given.indices,
+    ...(given.migUuids ? { migUuids: given.migUuids } : {}),
     slot: smallInt(trusted[LABEL_SLOT]),
     cpusetCpus: cpuList(h.CpusetCpus),
     cpusetMems: cpuList(h.CpusetMems),
@@ -167,6 +168,8 @@ export function containerIdentity(
   listDir: (hostDir: string) => string[] | null,
   /** The node's GPUs (the GPU source's devices), to resolve the container's device request. */
   gpus: readonly { index: number; uuid: string }[] = [],
+  /** The node's MIG devices, so a request naming one resolves to it. */
+  migs: readonly { uuid: string; parentIndex: number }[] = [],
 ): ContainerIdentity {
   const flags: string[] = [];
   const labels = trustedLabels(inspect.Config.Labels ?? {}, trust, flags);
@@ -187,7 +190,7 @@ export function containerIdentity(
     else timeLimitSeconds = limit;
   }
   const requested = requestedGpus(inspect);
-  const given = resolveGpuRequest(requested, gpus);
+  const given = resolveGpuRequest(requested, gpus, migs);
   // Only with a GPU source: without one every request would look unresolved.
   if (gpus.length > 0) for (const id of given.unresolved.slice(0, 4)) flags.push(`gpu-request-unresolved:${id.slice(0, 64)}`);
   return {
@@ -201,7 +204,7 @@ export function containerIdentity(
       image: cleanText(inspect.Config.Image),
       imageId: cleanText(inspect.Image),
       gpuDevices: requested,
-      placement: placementOf(inspect, labels, given.indices),
+      placement: placementOf(inspect, labels, given),
     },
     timeLimitSeconds,
     flags,

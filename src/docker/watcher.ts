@@ -228,7 +228,7 @@ export class DockerWatcher implements Attachment {
     const paths = pick && 'paths' in pick ? pick.paths : null;
     // After /proc was read: a container that exits meanwhile keeps its cgroup paths.
     const imageLabels = await this.labelsOfImage(info.Image, prefetch);
-    const who = containerIdentity(info, node, this.ctx.config.timeLimit, { imageLabels, trustImageLabels: this.ctx.config.unsafeTrustImageLabels }, listDir, this.ctx.stack.gpu.devices());
+    const who = containerIdentity(info, node, this.ctx.config.timeLimit, { imageLabels, trustImageLabels: this.ctx.config.unsafeTrustImageLabels }, listDir, this.ctx.stack.gpu.devices(), this.ctx.stack.gpu.migDevices?.() ?? []);
     const flags = [...who.flags];
     if (pick && 'paths' in pick) {
       flags.push(`method: cgroup ${pick.method}`);

@@ -41,6 +41,22 @@ export interface NvmlLib {
   processes: NvmlProcessesEntry[];
   /** Accounting, energy and power (docs/gpu-accounting.md); null where the library lacks the symbol. */
   counters: NvmlCounterFns;
+  /** MIG discovery; null where the library lacks the symbol (drivers before R450). */
+  mig: NvmlMigFns;
+}
+
+/** MIG entry points (NVML R450 and later; docs/gpu-accounting.md). */
+export interface NvmlMigFns {
+  /** (device, unsigned int *currentMode, unsigned int *pendingMode): 1 = enabled. */
+  getMigMode: ((device: NvmlDeviceHandle, current: Buffer, pending: Buffer) => number) | null;
+  /** (device, unsigned int *count): MIG device slots of this GPU. */
+  getMaxMigDeviceCount: DeviceBufFn | null;
+  /** (device, unsigned int index, nvmlDevice_t *migDevice): NOT_FOUND for an empty slot. */
+  getMigDeviceHandleByIndex: ((device: NvmlDeviceHandle, index: number, handleOut: Buffer) => number) | null;
+  /** (migDevice, unsigned int *id) */
+  getGpuInstanceId: DeviceBufFn | null;
+  /** (migDevice, unsigned int *id) */
+  getComputeInstanceId: DeviceBufFn | null;
 }
 
 /** Optional entry points: every one may be missing from an old driver's library. */
@@ -147,8 +163,16 @@ export function loadNvmlLib(libPath: string): NvmlLib {
     getPersistenceMode: optionalFunc(lib, 'nvmlDeviceGetPersistenceMode', 'int', [ptr, ptr]),
   };
 
+  const mig: NvmlMigFns = {
+    getMigMode: optionalFunc(lib, 'nvmlDeviceGetMigMode', 'int', [ptr, ptr, ptr]),
+    getMaxMigDeviceCount: optionalFunc(lib, 'nvmlDeviceGetMaxMigDeviceCount', 'int', [ptr, ptr]),
+    getMigDeviceHandleByIndex: optionalFunc(lib, 'nvmlDeviceGetMigDeviceHandleByIndex', 'int', [ptr, 'uint32_t', ptr]),
+    getGpuInstanceId: optionalFunc(lib, 'nvmlDeviceGetGpuInstanceId', 'int', [ptr, ptr]),
+    getComputeInstanceId: optionalFunc(lib, 'nvmlDeviceGetComputeInstanceId', 'int', [ptr, ptr]),
+  };
+
   return {
-    counters, init, shutdown, getCount, getHandleByIndex, getName, getUuid, getUtilization, memory, processes,
+    mig, counters, init, shutdown, getCount, getHandleByIndex, getName, getUuid, getUtilization, memory, processes,
     errorString: (code) => String(errorString(code) ?? `NVML error ${code}`),
   };
 }

@@ -1,8 +1,9 @@
 // GPU memory through NVML: one NVML session for the agent's life, per-device buffers allocated once,
 // a synchronous sample() of a few native calls per GPU (no process spawned, nothing parsed).
-import type { GpuDeviceSample } from '../core/types.js';
+import type { GpuDeviceSample, MigDeviceSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
-import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource } from './types.js';
+import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource, MigDevice } from './types.js';
+import { discoverMig, migKey, NO_MIG_INSTANCE, type MigState } from './nvml-mig.js';
 import {
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH,
   NVML_ERROR_FUNCTION_NOT_FOUND,
@@ -58,6 +59,12 @@ interface DeviceState {
   utilSupported: boolean;
 }
 
+/** What a memory read needs: a GPU's or a MIG device's handle and buffer, and the GPU's index. */
+type MemoryTarget = Pick<DeviceState, 'handle' | 'memBuf'> & { readonly info: { index: number } };
+
+/** Least time between two MIG discoveries when a process names an instance the agent does not know. */
+const MIG_REDISCOVER_MS = 1000;
+
 /** Least time between two attempts to re-initialise NVML after GPU_IS_LOST / UNINITIALIZED. */
 const RECOVER_EVERY_MS = 1000;
 
@@ -84,6 +91,11 @@ class NvmlGpuSource implements GpuSource {
   readonly counters: GpuCounters;
   /** Per GPU index: last energy reading (mJ) and when (performance.now ms); false once NOT_SUPPORTED. */
   private readonly energy = new Map<number, { mj: number | null; atMs: number } | false>();
+  private migs: MigState[] = [];
+  /** migKey(gpu, gpuInstanceId, computeInstanceId) → MIG UUID. */
+  private migByKey = new Map<string, string>();
+  private migUnknownSeen = false;
+  private lastMigDiscoveryMs = -Infinity;
 
   constructor(
     private readonly lib: NvmlLib,
@@ -96,6 +108,24 @@ class NvmlGpuSource implements GpuSource {
     return this.devs.map((d) => ({ ...d.info }));
   }
 
+  migDevices(): MigDevice[] {
+    return this.migs.map(({ info: { index: _index, ...m } }) => ({ ...m }));
+  }
+
+  /** (Re)discovers the MIG devices of every GPU with MIG on, and their sizes. */
+  discoverMig(): void {
+    this.lastMigDiscoveryMs = performance.now();
+    this.migUnknownSeen = false;
+    this.migs = discoverMig(this.lib, this.devs.map((d) => ({ index: d.info.index, handle: d.handle })));
+    this.migByKey = new Map(this.migs.map((m) => [migKey(m.info.parentIndex, m.info.gpuInstanceId, m.info.computeInstanceId), m.info.uuid]));
+    for (const m of this.migs) {
+      const mem = this.readMemory(m);
+      if (mem?.totalMiB != null) (m.info as { totalMiB: number }).totalMiB = mem.totalMiB;
+    }
+    this.failure = null; // a MIG device that cannot be sized is not a fault of the GPU source
+    this.firstError = null;
+  }
+
   status(): SourceStatus {
     return this.current;
   }
@@ -103,6 +133,7 @@ class NvmlGpuSource implements GpuSource {
   sample(): GpuSnapshot {
     const devices: GpuDeviceSample[] = [];
     const processes: GpuProcess[] = [];
+    let mig: MigDeviceSample[] | undefined;
     if (this.closed) return { devices, processes };
     this.failure = null;
     this.firstError = null;
@@ -121,6 +152,7 @@ class NvmlGpuSource implements GpuSource {
         });
         this.readProcesses(d, processes);
       }
+      if (this.migs.length > 0) mig = this.readMig();
     } catch (err) {
       this.failure ??= `NVML binding error: ${(err as Error).message}`;
     }
@@ -128,7 +160,16 @@ class NvmlGpuSource implements GpuSource {
     const lost = code === NVML_ERROR_GPU_IS_LOST || code === NVML_ERROR_UNINITIALIZED;
     if (lost && this.recover()) return this.sample();
     this.setStatus(this.failure);
-    return { devices, processes };
+    // A process in a MIG instance not seen at discovery: the layout changed; look again (rate-limited).
+    if (this.migUnknownSeen && performance.now() - this.lastMigDiscoveryMs >= MIG_REDISCOVER_MS) this.discoverMig();
+    return mig ? { devices, processes, mig } : { devices, processes };
+  }
+
+  private readMig(): MigDeviceSample[] {
+    return this.migs.map((m) => {
+      const mem = this.readMemory(m);
+      return { uuid: m.info.uuid, parentIndex: m.info.parentIndex, usedMiB: mem ? mem.usedMiB : null, totalMiB: mem ? mem.totalMiB : null };
+    });
   }
 
   /**
@@ -158,7 +199,10 @@ class NvmlGpuSource implements GpuSource {
       if (h === undefined) all = false;
       else d.handle = h;
     }
-    if (all) this.recoveries++;
+    if (all) {
+      this.recoveries++;
+      this.discoverMig(); // MIG handles are re-fetched with their GPUs'
+    }
     return all;
   }
 
@@ -177,13 +221,13 @@ class NvmlGpuSource implements GpuSource {
     }
   }
 
-  private fail(symbol: string, d: DeviceState, code: number): void {
+  private fail(symbol: string, d: MemoryTarget, code: number): void {
     if (this.failure !== null) return;
     this.firstError = new NvmlError(code, symbol, this.lib.errorString(code));
     this.failure = `GPU ${d.info.index}: ${this.firstError.message}`;
   }
 
-  readMemory(d: DeviceState): { usedMiB: number | null; totalMiB: number | null } | null {
+  readMemory(d: MemoryTarget): { usedMiB: number | null; totalMiB: number | null } | null {
     for (;;) {
       const entry = this.lib.memory[this.memIndex];
       if (entry.structVersion === 2) d.memBuf.writeUInt32LE(MEMORY_V2_VERSION, 0);
@@ -269,7 +313,14 @@ class NvmlGpuSource implements GpuSource {
         this.failure ??= `GPU ${d.info.index}: implausible entry from ${symbol} (pid ${pid}, ${usedMiB} MiB; ${entryBytes}-byte entries): driver entry size mismatch?`;
         continue;
       }
-      out.push({ pid, gpuIndex: d.info.index, usedMiB });
+      // Entries of 24 and 32 bytes carry the MIG instance ids at @16 and @20 (docs/measurement.md §6).
+      const gi = entryBytes >= 24 ? buf.readUInt32LE(offset + 16) : NO_MIG_INSTANCE;
+      if (gi === NO_MIG_INSTANCE) out.push({ pid, gpuIndex: d.info.index, usedMiB });
+      else {
+        const migUuid = this.migByKey.get(migKey(d.info.index, gi, buf.readUInt32LE(offset + 20))) ?? null;
+        if (migUuid === null) this.migUnknownSeen = true;
+        out.push({ pid, gpuIndex: d.info.index, usedMiB, migUuid });
+      }
     }
   }
 }
@@ -309,6 +360,7 @@ export function openNvmlSource(opts: NvmlSourceOptions): GpuSource {
       if (!mem || mem.totalMiB === null) throw new Error(`GPU ${d.info.index}: NVML reports no total memory`);
       (d.info as { totalMiB: number }).totalMiB = mem.totalMiB;
     }
+    source.discoverMig();
     return source;
   } catch (err) {
     lib.shutdown();

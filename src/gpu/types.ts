@@ -1,5 +1,5 @@
 // The one interface every GPU source (NVML, nvidia-smi, none) sits behind. The sampler only sees this.
-import type { GpuDeviceSample } from '../core/types.js';
+import type { GpuDeviceSample, MigDeviceSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
 import type { GpuCounters } from './counters.js';
 
@@ -10,16 +10,29 @@ export interface GpuDevice {
   totalMiB: number;
 }
 
+/** A MIG device (docs/gpu-accounting.md): a slice of GPU parentIndex with its own UUID (MIG-…) and memory. */
+export interface MigDevice {
+  uuid: string;
+  parentIndex: number;
+  gpuInstanceId: number;
+  computeInstanceId: number;
+  totalMiB: number;
+}
+
 /** One compute process on one GPU. usedMiB null = the driver said "not available" (not zero). */
 export interface GpuProcess {
   pid: number;
   gpuIndex: number;
   usedMiB: number | null;
+  /** The MIG device it runs in; absent with MIG off, null in a MIG instance the agent does not know. */
+  migUuid?: string | null;
 }
 
 export interface GpuSnapshot {
   devices: GpuDeviceSample[];
   processes: GpuProcess[];
+  /** MIG devices' memory (NVML only, GPUs with MIG on); absent when there are none. */
+  mig?: MigDeviceSample[];
 }
 
 export type GpuSourceName = 'nvml' | 'nvidia-smi' | 'none';
@@ -28,6 +41,8 @@ export type GpuSourceName = 'nvml' | 'nvidia-smi' | 'none';
 export interface GpuSource {
   readonly name: GpuSourceName;
   devices(): GpuDevice[];
+  /** MIG devices of GPUs with MIG on (NVML only). */
+  migDevices?(): MigDevice[];
   /** Throws nothing: a failing read returns an empty snapshot and flips status() to down. */
   sample(): GpuSnapshot;
   status(): SourceStatus;

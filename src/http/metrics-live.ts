@@ -71,14 +71,19 @@ export function registerLiveMetrics(registers: Registry[], frame: () => Frame): 
   });
   new Gauge({
     name: 'flare_container_gpu_memory_bytes',
-    help: "GPU memory held by a running container's own processes on one GPU, bytes.",
-    labelNames: [...RUN_LABELS, 'gpu'],
+    help: "GPU memory held by a running container's own processes on one GPU (mig: the MIG device's UUID, empty outside MIG), bytes.",
+    labelNames: [...RUN_LABELS, 'gpu', 'mig'],
     registers,
     collect() {
       this.reset();
       for (const r of frame().runs) {
-        for (const [index, mib] of Object.entries(r.gpuMiBByIndex)) {
-          if (mib != null) this.set({ ...runLabels(r.run), gpu: index }, mib * MIB);
+        // Per device key (core/attribution.ts deviceKey): "<gpu>" or "<gpu> <MIG uuid>", each process in one.
+        for (const [key, mib] of Object.entries(r.gpuMiBByDevice ?? r.gpuMiBByIndex)) {
+          if (mib == null) continue;
+          const space = key.indexOf(' ');
+          const gpu = space < 0 ? key : key.slice(0, space);
+          const mig = space < 0 ? '' : labelValue(key.slice(space + 1));
+          this.set({ ...runLabels(r.run), gpu, mig }, mib * MIB);
         }
       }
     },
@@ -168,6 +173,24 @@ export function registerLiveMetrics(registers: Registry[], frame: () => Frame): 
       }
     },
   });
+
+  // --- per MIG device (GPUs with MIG on; NVML only) ------------------------------------------
+  const migGauge = (name: string, help: string, pick: (m: NonNullable<NodeSample['mig']>[number]) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['gpu', 'mig'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of frame().node?.mig ?? []) {
+          const v = pick(m);
+          if (v != null) this.set({ gpu: String(m.parentIndex), mig: labelValue(m.uuid) }, v);
+        }
+      },
+    });
+  migGauge('flare_mig_memory_used_bytes', 'Used memory of one MIG device (its own, not its GPU\'s), bytes.', (m) => (m.usedMiB == null ? null : m.usedMiB * MIB));
+  migGauge('flare_mig_memory_total_bytes', 'Total memory of one MIG device, bytes.', (m) => (m.totalMiB == null ? null : m.totalMiB * MIB));
 
   // --- per node ---------------------------------------------------------------------------
   new Counter({

@@ -69,8 +69,23 @@ describe('sumGpuByTarget', () => {
       targetOf,
     );
     expect([...out.keys()]).toEqual(['A', 'B']);
-    expect(out.get('A')).toEqual({ totalMiB: 1350.5, byIndex: { 0: 350.5, 1: 1000 }, gpuIndices: [0, 1] });
-    expect(out.get('B')).toEqual({ totalMiB: 7, byIndex: { 2: 7 }, gpuIndices: [2] });
+    expect(out.get('A')).toEqual({ totalMiB: 1350.5, byIndex: { 0: 350.5, 1: 1000 }, gpuIndices: [0, 1], byDevice: { 0: 350.5, 1: 1000 } });
+    expect(out.get('B')).toEqual({ totalMiB: 7, byIndex: { 2: 7 }, gpuIndices: [2], byDevice: { 2: 7 } });
+  });
+
+  it('MIG: each process counted once, on its GPU and on its MIG device (or "?" for one not known yet)', () => {
+    const MIG_A = 'MIG-aaaaaaaa-1111-2222-3333-444444444444';
+    const out = sumGpuByTarget(
+      [
+        { pid: 10, gpuIndex: 0, usedMiB: 4000, migUuid: MIG_A },
+        { pid: 11, gpuIndex: 0, usedMiB: 1000, migUuid: MIG_A },
+        { pid: 20, gpuIndex: 0, usedMiB: 300, migUuid: null },
+        { pid: 20, gpuIndex: 1, usedMiB: 50 },
+      ],
+      targetOf,
+    );
+    expect(out.get('A')).toEqual({ totalMiB: 5000, byIndex: { 0: 5000 }, gpuIndices: [0], byDevice: { [`0 ${MIG_A}`]: 5000 } });
+    expect(out.get('B')).toEqual({ totalMiB: 350, byIndex: { 0: 300, 1: 50 }, gpuIndices: [0, 1], byDevice: { '0 ?': 300, 1: 50 } });
   });
 
   it('makes a target unknown (null, not 0) when one of its processes is not available', () => {
@@ -83,8 +98,8 @@ describe('sumGpuByTarget', () => {
       ],
       targetOf,
     );
-    expect(out.get('A')).toEqual({ totalMiB: null, byIndex: { 0: 100, 1: null }, gpuIndices: [0, 1] });
-    expect(out.get('C')).toEqual({ totalMiB: 3, byIndex: { 0: 3 }, gpuIndices: [0] });
+    expect(out.get('A')).toEqual({ totalMiB: null, byIndex: { 0: 100, 1: null }, gpuIndices: [0, 1], byDevice: { 0: 100, 1: null } });
+    expect(out.get('C')).toEqual({ totalMiB: 3, byIndex: { 0: 3 }, gpuIndices: [0], byDevice: { 0: 3 } });
   });
 
   it('returns an empty map for no processes', () => {

@@ -106,4 +106,29 @@ describe('profile with the NVML stub', () => {
     // 0 MiB only before the command registered its process (a real 0); never in place of the unknown gap.
     expect(gpu.slice(gpu.indexOf(3000)).includes(0)).toBe(false);
   });
+
+  it('MIG: a command in a MIG instance is measured on that MIG device, not on its GPU\'s other tenants', async () => {
+    const MIG_A = 'MIG-aaaaaaaa-1111-2222-3333-444444444444';
+    const state = join(dir, 'state-mig');
+    const busy = join(dir, 'busy-mig');
+    // GPU 0 has 30000 MiB used by all its tenants; the command's MIG device 3100 MiB.
+    const layout = {
+      devices: [stubDevice(0, 81559, 30000)],
+      mig: [{ gpu: 0, gpuInstanceId: 1, computeInstanceId: 0, uuid: MIG_A, totalBytes: 40192 * MiB, usedBytes: 3100 * MiB }],
+      processes: [{ gpu: 0, pid: 4000077, usedBytes: 26000 * MiB, mig: { gpuInstanceId: 2, computeInstanceId: 0 } }],
+    };
+    writeStubState(state, layout);
+    writeStubState(busy, layout);
+    const script = '{ cat "$1"; echo "proc 0 $$ ' + 3000 * MiB + ' 1 0"; } > "$2.tmp" && mv "$2.tmp" "$2"; sleep 1';
+    const r = await runCli(
+      ['profile', '--json', '--gpu-source', 'nvml', '--nvml-lib', lib, '--interval-ms', '50', '--', '/bin/sh', '-c', script, 'flare-mig', busy, state],
+      { FLARE_NVML_STUB_STATE: state },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as { status: string; maxGpuMiB: number; maxGpuDeviceMiB: number };
+    console.log('MIG profile run', { maxGpuMiB: json.maxGpuMiB, maxGpuDeviceMiB: json.maxGpuDeviceMiB });
+    expect(json.status).toBe('completed');
+    expect(json.maxGpuMiB).toBe(3000); // its own process only (not the other instance's 26000)
+    expect(json.maxGpuDeviceMiB).toBe(3100); // its MIG device's memory, not GPU 0's 30000
+  });
 });

@@ -196,6 +196,52 @@ describe('NVML source against the stub', () => {
     );
   });
 
+  it('MIG: discovers each GPU\'s MIG devices, tags processes with theirs, reads their own memory, and re-discovers a new one', async () => {
+    const MIG_A = 'MIG-aaaaaaaa-1111-2222-3333-444444444444';
+    const MIG_B = 'MIG-bbbbbbbb-1111-2222-3333-444444444444';
+    const migState = (extra: boolean) => ({
+      devices: [stubDevice(0, 81559, 30000), stubDevice(1, 81559, 700)],
+      mig: [
+        { gpu: 0, gpuInstanceId: 1, computeInstanceId: 0, uuid: MIG_A, totalBytes: 40192 * MiB, usedBytes: 3100 * MiB },
+        ...(extra ? [{ gpu: 0, gpuInstanceId: 2, computeInstanceId: 0, uuid: MIG_B, totalBytes: 19968 * MiB, usedBytes: 26000 * MiB }] : []),
+      ],
+      processes: [
+        { gpu: 0, pid: 4242, usedBytes: 3000 * MiB, mig: { gpuInstanceId: 1, computeInstanceId: 0 } },
+        { gpu: 0, pid: 4243, usedBytes: 25000 * MiB, mig: { gpuInstanceId: 2, computeInstanceId: 0 } },
+        { gpu: 1, pid: 4244, usedBytes: 200 * MiB },
+      ],
+    });
+    writeStubState(statePath, migState(false));
+    const src = openNvmlSource({ libPath: libs.default });
+    try {
+      expect(src.migDevices!()).toEqual([{ uuid: MIG_A, parentIndex: 0, gpuInstanceId: 1, computeInstanceId: 0, totalMiB: 40192 }]);
+      const snap = src.sample();
+      expect(snap.processes).toEqual([
+        { pid: 4242, gpuIndex: 0, usedMiB: 3000, migUuid: MIG_A },
+        { pid: 4243, gpuIndex: 0, usedMiB: 25000, migUuid: null }, // an instance created after discovery
+        { pid: 4244, gpuIndex: 1, usedMiB: 200 }, // MIG off on GPU 1: no MIG field at all
+      ]);
+      expect(snap.mig).toEqual([{ uuid: MIG_A, parentIndex: 0, usedMiB: 3100, totalMiB: 40192 }]);
+      expect(src.status()).toEqual({ up: true });
+      // The unknown instance makes the source look again (at most once a second).
+      writeStubState(statePath, migState(true));
+      await new Promise((r) => setTimeout(r, 1100));
+      src.sample();
+      expect(src.sample().processes[1]).toEqual({ pid: 4243, gpuIndex: 0, usedMiB: 25000, migUuid: MIG_B });
+      expect(src.migDevices!().map((m) => m.uuid)).toEqual([MIG_A, MIG_B]);
+    } finally {
+      src.close();
+    }
+    // 16-byte entries (R440) carry no instance ids: no MIG tag, never a wrong one.
+    writeStubState(statePath, migState(true));
+    const legacy = openNvmlSource({ libPath: libs.LEGACY });
+    try {
+      expect(legacy.sample().processes.every((p) => p.migUuid === undefined)).toBe(true);
+    } finally {
+      legacy.close();
+    }
+  });
+
   it('names the library when it cannot be loaded', () => {
     const missing = join(dir, 'nowhere', 'libnvidia-ml.so.1');
     expect(() => openNvmlSource({ libPath: missing })).toThrow(`${missing}: cannot open shared object file`);

@@ -17,6 +17,21 @@ function lines(text: string, name: string): string[] {
 }
 
 describe('AgentMetrics', () => {
+  it('MIG: a container\'s memory per MIG device (each process once), and each MIG device\'s own memory', async () => {
+    const MIG_A = 'MIG-aaaaaaaa-1111-2222-3333-444444444444';
+    const live = new DataLiveView();
+    const m = new AgentMetrics({ live });
+    live.runs = [{ ...liveRun('r1'), gpuMiBByIndex: { 0: 1536 }, gpuMiBByDevice: { [`0 ${MIG_A}`]: 1024, 0: 512 } }];
+    live.node = { ...live.node!, mig: [{ uuid: MIG_A, parentIndex: 0, usedMiB: 1100, totalMiB: 40192 }] };
+    const text = await m.registry.metrics();
+    expect(lines(text, 'flare_container_gpu_memory_bytes')).toEqual([
+      'flare_container_gpu_memory_bytes{team="alpha",case="case_001",container="alpha",gpu="0",mig=""} 536870912',
+      `flare_container_gpu_memory_bytes{team="alpha",case="case_001",container="alpha",gpu="0",mig="${MIG_A}"} 1073741824`,
+    ]);
+    expect(lines(text, 'flare_mig_memory_used_bytes')).toEqual([`flare_mig_memory_used_bytes{gpu="0",mig="${MIG_A}"} ${1100 * 1048576}`]);
+    expect(lines(text, 'flare_mig_memory_total_bytes')).toEqual([`flare_mig_memory_total_bytes{gpu="0",mig="${MIG_A}"} ${40192 * 1048576}`]);
+  });
+
   it('exposes per-container series only while the container runs', async () => {
     const live = new DataLiveView();
     const m = new AgentMetrics({ live });
@@ -29,7 +44,7 @@ describe('AgentMetrics', () => {
     expect(lines(text, 'flare_container_cpu_utilization_ratio')[0]).toMatch(/ 1\.5$/);
     expect(lines(text, 'flare_container_memory_working_set_bytes')[0]).toMatch(/ 268435456$/);
     expect(lines(text, 'flare_container_gpu_memory_bytes')[0]).toBe(
-      'flare_container_gpu_memory_bytes{team="alpha",case="case_001",container="alpha",gpu="0"} 1073741824',
+      'flare_container_gpu_memory_bytes{team="alpha",case="case_001",container="alpha",gpu="0",mig=""} 1073741824',
     );
     expect(lines(text, 'flare_runs_running')).toEqual(['flare_runs_running 2']);
 

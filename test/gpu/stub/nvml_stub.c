@@ -7,7 +7,11 @@
  *
  * State file, one directive per line ('#' comments):
  *   device <uuid> <totalBytes> <usedBytes> <utilPct|NS> <name, rest of line>
- *   proc <deviceIndex> <pid> <usedBytes|NA>
+ *   proc <deviceIndex> <pid> <usedBytes|NA> [<gpuInstanceId> <computeInstanceId>]
+ *                                         (the ids default to 0xFFFFFFFF, MIG off)
+ *   mig <deviceIndex> <gpuInstanceId> <computeInstanceId> <uuid> <totalBytes> <usedBytes>
+ *                                         a MIG device of that GPU: its MIG mode is then on, and
+ *                                         nvmlDeviceGetMigDeviceHandleByIndex lists these in order
  *   err <symbol> <nvmlReturn code>        inject a return code for every call of <symbol>
  *   pci <deviceIndex> <busId>             PCI bus id nvmlDeviceGetPciInfo_v3 reports (default
  *                                         00000000:<0x18 + index>:00.0)
@@ -56,8 +60,10 @@ struct stub_device {
   unsigned long long totalBytes, usedBytes;
   int utilPct; /* -1 = NOT_SUPPORTED */
   char busId[32]; /* "" = default from the index */
+  unsigned parent, gi, ci; /* MIG devices only */
 };
-struct stub_proc { unsigned int dev, pid; unsigned long long usedBytes; };
+struct stub_proc { unsigned int dev, pid, gi, ci; unsigned long long usedBytes; };
+#define MAX_MIGS 64
 struct stub_acct {
   unsigned int dev, pid, running, gpuUtil, memUtil;
   unsigned long long maxBytes, timeMs, startUs;
@@ -73,6 +79,8 @@ struct stub_counters {
 struct stub_err { char symbol[96]; int code; };
 
 static struct stub_device devices[MAX_DEVICES];
+static struct stub_device migs[MAX_MIGS];
+static unsigned nMigs;
 static struct stub_proc procs[MAX_PROCS];
 static struct stub_err errs[MAX_ERRS];
 static struct stub_acct accts[MAX_ACCT];
@@ -96,7 +104,7 @@ static void load_state(void) {
     return;
   FILE *f = fopen(path, "r");
   if (!f) return;
-  nDevices = nProcs = nErrs = growBy = nAccts = 0;
+  nDevices = nProcs = nErrs = growBy = nAccts = nMigs = 0;
   acctBuf = 4000;
   int newReset = 0;
   for (unsigned i = 0; i < MAX_DEVICES; i++) {
@@ -121,9 +129,18 @@ static void load_state(void) {
       }
     } else if (strncmp(line, "proc ", 5) == 0 && nProcs < MAX_PROCS) {
       struct stub_proc *p = &procs[nProcs];
-      if (sscanf(line + 5, "%u %u %31s", &p->dev, &p->pid, used) == 3) {
+      p->gi = p->ci = 0xFFFFFFFFu;
+      if (sscanf(line + 5, "%u %u %31s %u %u", &p->dev, &p->pid, used, &p->gi, &p->ci) >= 3) {
         p->usedBytes = strcmp(used, "NA") == 0 ? NOT_AVAILABLE : strtoull(used, NULL, 10);
         nProcs++;
+      }
+    } else if (strncmp(line, "mig ", 4) == 0 && nMigs < MAX_MIGS) {
+      struct stub_device *m = &migs[nMigs];
+      memset(m, 0, sizeof *m);
+      if (sscanf(line + 4, "%u %u %u %127s %llu %llu", &m->parent, &m->gi, &m->ci, m->uuid, &m->totalBytes, &m->usedBytes) == 6) {
+        snprintf(m->name, sizeof m->name, "MIG %u.%u", m->gi, m->ci);
+        m->utilPct = -1; /* utilisation is not supported on MIG devices */
+        nMigs++;
       }
     } else if (strncmp(line, "err ", 4) == 0 && nErrs < MAX_ERRS) {
       if (sscanf(line + 4, "%95s %d", errs[nErrs].symbol, &errs[nErrs].code) == 2) nErrs++;
@@ -184,6 +201,7 @@ static int enter(const char *symbol) {
 }
 
 static int valid(nvmlDevice_t d) { return d >= devices && d < devices + nDevices; }
+static int is_mig(nvmlDevice_t d) { return d >= migs && d < migs + nMigs; }
 
 #define ENTER(sym, needDevice, dev)                          \
   do {                                                       \
@@ -192,6 +210,16 @@ static int valid(nvmlDevice_t d) { return d >= devices && d < devices + nDevices
     if (initCount <= 0) return 1; /* UNINITIALIZED */        \
     if ((needDevice) && !valid(dev)) return 2;               \
     if ((needDevice) && handleGen != resetGen) return 15;    \
+  } while (0)
+
+/* For calls that take a GPU or a MIG device handle (name, UUID, memory, utilisation). */
+#define ENTER_ANY(sym, dev)                                  \
+  do {                                                       \
+    int injected_ = enter(sym);                              \
+    if (injected_) return injected_;                         \
+    if (initCount <= 0) return 1;                            \
+    if (!valid(dev) && !is_mig(dev)) return 2;               \
+    if (handleGen != resetGen) return 15;                    \
   } while (0)
 
 nvmlReturn_t nvmlInit_v2(void) {
@@ -251,12 +279,12 @@ static nvmlReturn_t copy_string(const char *s, char *buf, unsigned int len) {
 }
 
 nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int length) {
-  ENTER("nvmlDeviceGetName", 1, d);
+  ENTER_ANY("nvmlDeviceGetName", d);
   return copy_string(d->name, name, length);
 }
 
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid, unsigned int length) {
-  ENTER("nvmlDeviceGetUUID", 1, d);
+  ENTER_ANY("nvmlDeviceGetUUID", d);
   return copy_string(d->uuid, uuid, length);
 }
 
@@ -264,7 +292,7 @@ typedef struct { unsigned long long total, free, used; } nvmlMemory_t;
 typedef struct { unsigned int version; unsigned long long total, reserved, free, used; } nvmlMemory_v2_t;
 
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
-  ENTER("nvmlDeviceGetMemoryInfo", 1, d);
+  ENTER_ANY("nvmlDeviceGetMemoryInfo", d);
   if (!m) return 2;
   m->total = d->totalBytes;
   m->used = d->usedBytes;
@@ -274,7 +302,7 @@ nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
 
 #ifndef LEGACY
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m) {
-  ENTER("nvmlDeviceGetMemoryInfo_v2", 1, d);
+  ENTER_ANY("nvmlDeviceGetMemoryInfo_v2", d);
   if (!m) return 2;
   if (m->version != (unsigned)(sizeof(nvmlMemory_v2_t) | (2u << 24))) return 25;
   m->total = d->totalBytes;
@@ -309,7 +337,7 @@ nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t d, nvmlPciInfo_t *pci) {
 typedef struct { unsigned int gpu, memory; } nvmlUtilization_t;
 
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u) {
-  ENTER("nvmlDeviceGetUtilizationRates", 1, d);
+  ENTER_ANY("nvmlDeviceGetUtilizationRates", d);
   if (!u) return 2;
   if (d->utilPct < 0) return 3;
   u->gpu = (unsigned)d->utilPct;
@@ -329,13 +357,14 @@ static nvmlReturn_t fill_procs(nvmlDevice_t d, unsigned int *count, void *infos,
   unsigned k = 0;
   for (unsigned i = 0; i < nProcs + extra; i++) {
     unsigned pid; unsigned long long used;
-    if (i < nProcs) { if (procs[i].dev != dev) continue; pid = procs[i].pid; used = procs[i].usedBytes; }
+    unsigned gi = 0xFFFFFFFFu, ci = 0xFFFFFFFFu;
+    if (i < nProcs) { if (procs[i].dev != dev) continue; pid = procs[i].pid; used = procs[i].usedBytes; gi = procs[i].gi; ci = procs[i].ci; }
     else { pid = 900000 + (i - nProcs); used = 1048576ULL; }
     unsigned char *e = (unsigned char *)infos + (size_t)k * entrySize;
     memset(e, 0, entrySize);
     memcpy(e, &pid, 4);
     memcpy(e + 8, &used, 8);
-    if (entrySize >= 24) { unsigned none = 0xFFFFFFFFu; memcpy(e + 16, &none, 4); memcpy(e + 20, &none, 4); }
+    if (entrySize >= 24) { memcpy(e + 16, &gi, 4); memcpy(e + 20, &ci, 4); }
     k++;
   }
   *count = k;
@@ -506,5 +535,52 @@ nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t d, int *mode) {
   ENTER("nvmlDeviceGetPersistenceMode", 1, d);
   if (!mode) return 2;
   *mode = counters[dev_index(d)].persist;
+  return 0;
+}
+
+/* ---- MIG (docs/gpu-accounting.md): a GPU's MIG devices, and their instance ids ---- */
+
+static unsigned migs_of(unsigned dev) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < nMigs; i++) if (migs[i].parent == dev) n++;
+  return n;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *current, unsigned int *pending) {
+  ENTER("nvmlDeviceGetMigMode", 1, d);
+  if (!current || !pending) return 2;
+  *current = *pending = migs_of(dev_index(d)) > 0 ? 1 : 0;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t d, unsigned int *count) {
+  ENTER("nvmlDeviceGetMaxMigDeviceCount", 1, d);
+  if (!count) return 2;
+  *count = migs_of(dev_index(d)) > 0 ? 7 : 0; /* an A100/H100 has up to 7 MIG devices */
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t d, unsigned int index, nvmlDevice_t *mig) {
+  ENTER("nvmlDeviceGetMigDeviceHandleByIndex", 1, d);
+  if (!mig) return 2;
+  unsigned dev = dev_index(d), k = 0;
+  for (unsigned i = 0; i < nMigs; i++) {
+    if (migs[i].parent != dev) continue;
+    if (k++ == index) { *mig = &migs[i]; return 0; }
+  }
+  return 6; /* NOT_FOUND: no MIG device in that slot */
+}
+
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t d, unsigned int *id) {
+  ENTER_ANY("nvmlDeviceGetGpuInstanceId", d);
+  if (!id || !is_mig(d)) return 2;
+  *id = d->gi;
+  return 0;
+}
+
+nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t d, unsigned int *id) {
+  ENTER_ANY("nvmlDeviceGetComputeInstanceId", d);
+  if (!id || !is_mig(d)) return 2;
+  *id = d->ci;
   return 0;
 }

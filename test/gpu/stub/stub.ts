@@ -33,6 +33,17 @@ export interface StubProcess {
   pid: number;
   /** 'NA' = NVML_VALUE_NOT_AVAILABLE. */
   usedBytes: number | 'NA';
+  /** The MIG instance the process runs in (absent: MIG off, both ids 0xFFFFFFFF). */
+  mig?: { gpuInstanceId: number; computeInstanceId: number };
+}
+/** A MIG device of GPU `gpu` (its MIG mode is on once it has one). */
+export interface StubMigDevice {
+  gpu: number;
+  gpuInstanceId: number;
+  computeInstanceId: number;
+  uuid: string;
+  totalBytes: number;
+  usedBytes: number;
 }
 /** One nvmlAccountingStats_t record the stub keeps for a pid (oldest first in StubState.accounting). */
 export interface StubAccountingRecord {
@@ -56,6 +67,7 @@ export interface StubRamp {
 export interface StubState {
   devices: StubDevice[];
   processes?: StubProcess[];
+  mig?: StubMigDevice[];
   /** symbol → nvmlReturn_t the stub returns for every call of it. */
   errors?: Record<string, number>;
   /** Processes that appear between the count probe and the fill call (per device). */
@@ -83,7 +95,8 @@ export function writeStubState(path: string, state: StubState): void {
   const lines = [
     ...state.devices.map((d) => `device ${d.uuid} ${d.totalBytes} ${d.usedBytes} ${d.utilPct} ${d.name}`),
     ...state.devices.flatMap((d, i) => (d.pciBusId ? [`pci ${i} ${d.pciBusId}`] : [])),
-    ...(state.processes ?? []).map((p) => `proc ${p.gpu} ${p.pid} ${p.usedBytes}`),
+    ...(state.processes ?? []).map((p) => `proc ${p.gpu} ${p.pid} ${p.usedBytes}${p.mig ? ` ${p.mig.gpuInstanceId} ${p.mig.computeInstanceId}` : ''}`),
+    ...(state.mig ?? []).map((m) => `mig ${m.gpu} ${m.gpuInstanceId} ${m.computeInstanceId} ${m.uuid} ${m.totalBytes} ${m.usedBytes}`),
     ...Object.entries(state.errors ?? {}).map(([symbol, code]) => `err ${symbol} ${code}`),
     ...(state.grow ? [`grow ${state.grow}`] : []),
     ...Object.entries(state.accountingMode ?? {}).map(([gpu, mode]) => `acctmode ${gpu} ${mode}`),
