@@ -26,8 +26,8 @@ import type { Progress } from './progress.js';
 import { fmtSeconds } from './progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from './record.js';
 import { openIdleGuard, type IdleGuard } from './idle.js';
-import { repeatSchedule, repeatsCsv } from './repeats.js';
-import { finalTable, harnessSpans, reportPaths, writeCsvs } from './report.js';
+import { repeatSchedule, repeatsCsv, repeatsTable } from './repeats.js';
+import { finalTable, harnessSpans, reportPaths, terminalText, writeCsvs } from './report.js';
 import { discoverPool, onlineCpus } from './topology.js';
 
 export interface HarnessResult {
@@ -279,6 +279,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   writeCsvs(files, [...runs.values()], summary.cases, officialText);
   if (o.repeat > 1) writeFileSync(files.repeats, repeatsCsv(runsByCase(summary.cases, runs)));
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
-  return { summary, table: finalTable(summary.cases, runs), ok: everyCaseRan(summary.totals) };
+  const table = finalTable(summary.cases, runs) + (o.repeat > 1 ? `\nrepeats (median [min–max] CV):\n${repeatsTable(runsByCase(summary.cases, runs), terminalText)}` : '');
+  return { summary, table, ok: everyCaseRan(summary.totals) };
 }
 

@@ -61,3 +61,25 @@ export function repeatsCsv(runsByCase: ReadonlyMap<string, readonly Run[]>): str
   }
   return out;
 }
+
+/** "median [min–max] CV x.x %" of one figure, for the terminal. */
+function spreadCell(s: Spread, digits: number): string {
+  if (s.median === null) return '—';
+  const range = s.n > 1 ? ` [${formatNumber(s.min, digits)}–${formatNumber(s.max, digits)}]` : '';
+  const cv = s.cv === null ? '' : ` CV ${(100 * s.cv).toFixed(1)} %`;
+  return `${formatNumber(s.median, digits)}${range}${cv}`;
+}
+
+/**
+ * The terminal table of evaluate --repeat: per case, how many repeats were measured and each scoring
+ * figure's median, min–max and CV (the ranking uses the median). Names are already safe for a terminal.
+ */
+export function repeatsTable(runsByCase: ReadonlyMap<string, readonly Run[]>, clean: (s: string) => string): string {
+  const head = ['CASE', 'N', 'TIME_S', 'AUC_GPU', 'AUC_CPU'];
+  const rows = [...runsByCase].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, runs]) => {
+    const [time, gpu, cpu] = REPEAT_FIGURES.slice(0, 3).map(([, pick]) => spreadOf(runs.map(pick)));
+    return [clean(name), String(time.n), spreadCell(time, 2), spreadCell(gpu, 0), spreadCell(cpu, 1)];
+  });
+  const widths = head.map((_, i) => Math.max(...[head, ...rows].map((row) => row[i].length)));
+  return [head, ...rows].map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
+}

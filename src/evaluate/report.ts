@@ -94,6 +94,8 @@ export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: rea
 }
 
 const clean = (s: string): string => maskUnsafe(s).slice(0, 60);
+/** A name as the terminal tables print it: unsafe characters masked, at most 60 characters. */
+export const terminalText = clean;
 
 /** The terminal table: one row per case with the exact scoring figures (and its slot in a pool). */
 export function finalTable(records: readonly CaseRecord[], runs: ReadonlyMap<string, Run>): string {

@@ -130,6 +130,9 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
     const r = await runCli(rargs, {}, 120_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('4/4 cases ran');
+    // The terminal shows the spread too: one line per case with its two repeats.
+    expect(r.stdout).toContain('repeats (median [min–max] CV):');
+    expect(r.stdout).toMatch(/^case_a\s+2\s+\S+ \[\S+–\S+\] CV \d+\.\d %/m);
     const status = csvRows(join(rout, 'teamalpha_cases.csv'));
     const order = repeatSchedule(['case_a', 'case_b_nooutput'], 2, 5).map((s) => `${s.item}#${s.repeat}`);
     expect(status.slice(1).map((row) => `${row[0]}#${row[1]}`)).toEqual(order);

@@ -1,6 +1,6 @@
 // evaluate --repeat's pure parts: the seeded order and the spread, by hand.
 import { describe, expect, it } from 'vitest';
-import { repeatSchedule, repeatsCsv, spreadOf } from '../../src/evaluate/repeats.js';
+import { repeatSchedule, repeatsCsv, repeatsTable, spreadOf } from '../../src/evaluate/repeats.js';
 import { run, summary } from '../http/helpers.js';
 
 describe('repeatSchedule', () => {
@@ -38,5 +38,18 @@ describe('repeatsCsv', () => {
     expect(lines[1]).toBe('case_001,Time,2,11,10,12,0.1286');
     expect(lines[2]).toBe('case_001,AUC_GPU_Time,0,,,,');
     expect(lines[3]).toBe('case_001,AUC_CPU_Time,2,100,100,100,0');
+  });
+});
+
+describe('repeatsTable', () => {
+  it('per case: repeats, and each scoring figure as median [min–max] CV', () => {
+    const runs = [10, 12].map((t, i) => run(`r${i}`, { summary: summary({ scoring: { timeSeconds: t, aucGpuMiBs: null, aucCpuPctS: 100, penalised: false } }) }));
+    const one = [run('r9', { summary: summary({ scoring: { timeSeconds: 7.5, aucGpuMiBs: 30, aucCpuPctS: 50, penalised: false } }) })];
+    const lines = repeatsTable(new Map([['case_b', one], ['case_a', runs]]), (s) => s.toUpperCase()).trimEnd().split('\n');
+    expect(lines).toEqual([
+      'CASE    N  TIME_S                AUC_GPU  AUC_CPU',
+      'CASE_A  2  11 [10–12] CV 12.9 %  —        100 [100–100] CV 0.0 %',
+      'CASE_B  1  7.5                   30       50',
+    ]);
   });
 });
