@@ -98,6 +98,8 @@ export class RunManager {
   private partialInFlight = false;
   /** Verdicts whose summary is being computed: shutdown waits for them (drain). */
   private readonly finishing = new Set<Promise<Run>>();
+  /** Flags for runs whose summary is being computed (addLateFlag), merged into it when it comes back. */
+  private readonly lateFlags = new Map<string, string[]>();
   private readonly summariser: Summariser;
 
   constructor(
@@ -341,10 +343,18 @@ export class RunManager {
       finalCpu,
       flags: [...this.flagsOf(a), ...(end.flags ?? [])],
     };
+    this.lateFlags.set(runId, []);
     const done = this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: { fromWallMs: a.run.startedWallMs, toWallMs: end.endedWallMs }, verdict })
+      .catch((err: Error) => {
+        this.lateFlags.delete(runId);
+        throw err;
+      })
       .then((measured) => {
-        const summary = gpu ? withGpuReadings(measured, gpu) : measured;
+        const late = this.lateFlags.get(runId) ?? [];
+        this.lateFlags.delete(runId);
+        const withGpu = gpu ? withGpuReadings(measured, gpu) : measured;
+        const summary = late.length > 0 ? { ...withGpu, flags: [...withGpu.flags, ...late] } : withGpu;
         this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
         const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
         this.onFinished(run);
@@ -353,6 +363,16 @@ export class RunManager {
     this.finishing.add(done);
     void done.finally(() => this.finishing.delete(done)).catch(() => undefined);
     return done;
+  }
+
+  /**
+   * A fact about a run seen after its end (Docker's removal of the container): a flag on its summary,
+   * with the verdict when that is still being summarised, else added to the stored run.
+   */
+  addLateFlag(runId: string, flag: string): void {
+    const pending = this.lateFlags.get(runId);
+    if (pending) pending.push(flag);
+    else if (!this.active.has(runId)) this.store.addRunFlags(runId, [flag]);
   }
 
   /** Waits until every verdict handed to the summariser has been written (or has failed). */

@@ -20,6 +20,9 @@ import { isSelected, parseSelector, type Selector } from './select.js';
 import { epochNsToMonoNs, parseDockerTimeNs } from './time.js';
 import { finishTracked, newTracked, nullReader, releaseTracked, type TrackedRun } from './tracked.js';
 
+/** Finished containers remembered until their `destroy` event. */
+const MAX_ENDED = 512;
+
 /** imageRef: the image as the start event names it, so its labels are fetched alongside the inspect. */
 type AttachMode = { late: false; eventTimeNs: bigint; imageRef?: string } | { late: true };
 interface ImageFacts {
@@ -65,6 +68,8 @@ export class DockerWatcher implements Attachment {
   private attachedRuns = 0;
   /** Image id → its labels (content-addressed, so never stale); bounded, oldest dropped first. */
   private readonly imageLabels = new Map<string, Record<string, string>>();
+  /** Container id → its finished run and Docker's FinishedAt, until its `destroy` (bounded, oldest dropped). */
+  private readonly ended = new Map<string, { runId: string; finishedAtNs: bigint }>();
   /** Image reference (as in start events) → the id it named when last inspected. */
   private readonly imageIdByRef = new Map<string, string>();
 
@@ -145,6 +150,7 @@ export class DockerWatcher implements Attachment {
           const t = this.tracked.get(id);
           // Removed without a `die` we saw (e.g. while the stream was down): close with what was measured.
           if (t) this.finishVanished(t, 'container-removed-before-die');
+          else this.noteRemoved(id, e.timeNs);
         });
         break;
     }
@@ -334,7 +340,23 @@ export class DockerWatcher implements Attachment {
     });
     if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
     this.tracked.delete(t.containerId);
+    if (finishedAtNs !== null) {
+      this.ended.set(t.containerId, { runId: t.runId, finishedAtNs });
+      if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
+    }
     void finishTracked(this.ctx.stack.runs, t, verdict, finishedAtNs, flags, this.ctx.log);
+  }
+
+  /**
+   * Docker removed a container whose run has ended (`--rm`, or `docker rm`): how long after its end,
+   * a flag the official span model reads (FLARE's monitor stopped only after the removal; docs/scoring.md).
+   */
+  private noteRemoved(containerId: string, destroyNs: bigint): void {
+    const ended = this.ended.get(containerId);
+    if (!ended) return;
+    this.ended.delete(containerId);
+    if (destroyNs < ended.finishedAtNs) return;
+    this.ctx.stack.runs.addLateFlag(ended.runId, `removed-after-end:${(Number(destroyNs - ended.finishedAtNs) / 1e9).toFixed(6)}s`);
   }
 
   /** Closes a run whose container went away without a `die` we saw: interrupted, with what was measured. */

@@ -1,7 +1,7 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
 // span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
 import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
-import { createdBeforeStartSeconds, officialSpan, officialTrace, type SpanFacts } from '../core/official-model.js';
+import { createdBeforeStartSeconds, officialSpan, officialTrace, removedAfterEndSeconds, type SpanFacts } from '../core/official-model.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { flareRuns } from './flare-csv.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
@@ -25,10 +25,13 @@ const NODE_MARGIN_MS = 5000;
 export function officialFiguresOfRun(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): OfficialFigures {
   const endedMonoNs = run.endedMonoNs ?? run.startedMonoNs;
   const createdSeconds = createdBeforeStartSeconds(run.summary?.flags ?? []);
+  // The run ends at Docker's FinishedAt (on the monotonic clock), which the removal flag counts from.
+  const removedSeconds = removedAfterEndSeconds(run.summary?.flags ?? []);
   const facts: SpanFacts = {
     startedMonoNs: run.startedMonoNs,
     endedMonoNs,
     createdMonoNs: createdSeconds === null ? null : run.startedMonoNs - createdSeconds * 1e9,
+    destroyedMonoNs: removedSeconds === null ? null : endedMonoNs + removedSeconds * 1e9,
     harness: harness ?? null,
   };
   const span = officialSpan(facts, profile.span);

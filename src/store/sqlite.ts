@@ -266,6 +266,21 @@ export class SqliteStore implements Store {
     return !this.verdicts.has(rid);
   }
 
+  addRunFlags(runId: string, flags: string[]): void {
+    this.writable('addRunFlags');
+    const rid = this.ridOf(runId);
+    if (rid === undefined || flags.length === 0) return;
+    const pending = this.verdicts.get(rid);
+    if (pending) {
+      if (pending.summary) pending.summary = { ...pending.summary, flags: [...pending.summary.flags, ...flags] };
+      return;
+    }
+    const run = this.getRun(runId);
+    if (!run || run.status === 'running' || !run.summary) return;
+    this.verdicts.set(rid, { status: run.status, endedWallMs: run.endedWallMs, endedMonoNs: run.endedMonoNs, summary: { ...run.summary, flags: [...run.summary.flags, ...flags] } });
+    this.writeVerdicts();
+  }
+
   /** Verdicts waiting for a write (a failing disk). */
   pendingVerdicts(): number {
     return this.verdicts.size;

@@ -52,6 +52,11 @@ export interface Store {
    * and retried with backoff until it lands, never dropped. Returns whether it landed at once.
    */
   finishRun(runId: string, end: RunEnd): boolean;
+  /**
+   * Adds flags to a finished run's summary: facts seen after its end (Docker's removal time). Written
+   * like a verdict (retried until it lands); a run that is unknown or still running is left alone.
+   */
+  addRunFlags(runId: string, flags: string[]): void;
   /** Run ends waiting for a write. */
   pendingVerdicts(): number;
   /** Samples waiting for a write (bounded by the queue's cap). */

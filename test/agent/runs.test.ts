@@ -99,6 +99,22 @@ describe('RunManager', () => {
     expect(m.has(run.id)).toBe(false);
   });
 
+  it('a fact seen after a run ended (its removal) lands on its summary, whether or not that was written yet', async () => {
+    const m = manager(60_000);
+    const a = startRun(m, 'a');
+    const b = startRun(m, 'b');
+    m.sampleAll(null, new Map(), Date.now());
+    const end = () => ({ status: 'completed' as const, terminationReason: 'exited' as const, exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
+    const pending = m.finish(a.id, end());
+    m.addLateFlag(a.id, 'removed-after-end:0.012000s'); // its summary is still being computed
+    expect((await pending)!.summary!.flags).toContain('removed-after-end:0.012000s');
+    await m.finish(b.id, end());
+    m.addLateFlag(b.id, 'removed-after-end:0.020000s'); // already stored
+    m.addLateFlag('no-such-run', 'removed-after-end:1s'); // unknown: nothing happens
+    for (const id of [a.id, b.id]) expect(store!.getRun(id)!.summary!.flags.filter((f) => f.startsWith('removed-after-end:'))).toHaveLength(1);
+    expect(store!.getRun(b.id)!.status).toBe('completed');
+  });
+
   it('a container given GPUs 1 and 3 gets the device-level figure of exactly those', async () => {
     const m = manager(60_000);
     const placement = { slot: null, cpusetCpus: null, cpusetMems: null, numaNode: null, memoryLimitMiB: null, shmSizeMiB: null, gpuIndices: [1, 3] };

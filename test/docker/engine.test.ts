@@ -9,6 +9,7 @@ import {
   startTestAgent, waitFor, type TestAgent,
 } from './helpers.js';
 import { cgroupTruthAt } from './v2-engine.js';
+import { removedAfterEndSeconds } from '../../src/core/official-model.js';
 
 /**
  * Shell text: `burners` background `yes` processes, killed once the container's own cgroup counter
@@ -110,6 +111,26 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     expect(badRun.status).toBe('failed');
     expect(badRun.summary!.exitCode).toBe(3);
     expect(badRun.summary!.sampleCount).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a --rm container: Docker\'s removal time lands on the run (removed-after-end) and the official span uses it', async () => {
+    const c = track(await createAndStart({ cmd: ['sleep', '0.3'], hostConfig: { AutoRemove: true } }));
+    await waitFor(async () => {
+      const run = runsOf(t.agent, c.id).at(-1);
+      return run?.summary?.flags.some((f) => f.startsWith('removed-after-end:')) ?? false;
+    }, 15_000, 'the removal flag');
+    const run = runsOf(t.agent, c.id).at(-1)!;
+    const flag = run.summary!.flags.find((f) => f.startsWith('removed-after-end:'))!;
+    const seconds = removedAfterEndSeconds(run.summary!.flags)!;
+    console.log('--rm container', { status: run.status, flag, wallSeconds: run.summary!.wallSeconds });
+    expect(run.status).toBe('completed');
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(10);
+    // The official span now ends at Docker's own destroy, not at a modelled removal time.
+    const { officialFiguresOfRun } = await import('../../src/export/official.js');
+    const { loadProfile } = await import('../../src/scoring/profile-load.js');
+    const figures = officialFiguresOfRun(run, t.agent.store, loadProfile('flare22'));
+    expect(figures.spanSource).toBe('docker-events');
   });
 
   it('team and case from labels; without them, team = name and case = the input file in /workspace/inputs', async () => {
