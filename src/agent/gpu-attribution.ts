@@ -3,7 +3,7 @@ import { containerIdFromProcCgroup, parseProcCgroup, sumGpuByTarget } from '../c
 import { PidTargetCache } from '../gpu/pidmap.js';
 import type { GpuSnapshot } from '../gpu/types.js';
 import { PROFILE_CGROUP_PREFIX } from '../profile/cgroup.js';
-import type { GpuShare } from './runs.js';
+import type { GpuShare } from './run-spec.js';
 
 /** The profile cgroup a path lies in (the path up to its last `/flare-profile-*` component), or null. */
 function profileCgroupOf(path: string): string | null {

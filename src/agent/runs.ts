@@ -3,68 +3,17 @@
 // running run's state: its samples (the store only holds what it has committed), its flags, its
 // time-limit deadline and enforcement, its dropped-sample count.
 import { randomBytes } from 'node:crypto';
-import { migUuidsOfDevices, type TargetGpuUse } from '../core/attribution.js';
+import { migUuidsOfDevices } from '../core/attribution.js';
 import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
-import type { Penalties, Run, RunIdentity, RunSample, RunStatus, RunSummary, TerminationReason } from '../core/types.js';
+import type { Run, RunSample } from '../core/types.js';
 import type { Store } from '../store/types.js';
-import type { CgroupReading } from '../sources/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { inlineSummariser, type Summariser } from './summariser.js';
+import type { GpuShare, RunEndSpec, RunSettings, RunStartSpec } from './run-spec.js';
 import type { LiveRun } from './types.js';
 import { withGpuReadings } from '../core/gpu-run.js';
 import { runDeviceMiB } from '../core/device-figure.js';
 import type { GpuRunHooks } from '../gpu/run-gpu.js';
-
-/** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
-export interface CounterReader {
-  read(): CgroupReading;
-  close(): void;
-}
-
-export interface RunStartSpec {
-  identity: RunIdentity;
-  reader: CounterReader;
-  /** Key the GPU attribution maps this run's processes to (container id, or cgroup path); null: no GPU figures. */
-  gpuKey: string | null;
-  startedWallMs: number;
-  startedMonoNs: number;
-  timeLimitSeconds: number | null;
-  previousRunId?: string | null;
-  flags?: string[];
-  /**
-   * The target's enforcement (Docker: kill the container; profile: kill its cgroup group), called
-   * exactly once when the run's deadline passes, right after a last counter read. Absent: the limit
-   * is only judged in the summary.
-   */
-  enforce?: (run: Run) => void;
-}
-
-export interface RunEndSpec {
-  status: RunStatus;
-  terminationReason: TerminationReason;
-  exitCode: number | null;
-  endedWallMs: number;
-  endedMonoNs: number;
-  /** Docker's FinishedAt − StartedAt (ns precision) when known. */
-  wallSecondsOverride?: number;
-  flags?: string[];
-}
-
-/** Per-tick GPU figures for one run's key, from the attribution step. */
-export type GpuShare = TargetGpuUse;
-
-export interface RunSettings {
-  node: string;
-  nCpu: number;
-  intervalMs: number;
-  gpuToleranceMiB: number;
-  penalties: Penalties;
-  /**
-   * Least time between two partial summaries of a running run (ms), so readers see figures while it
-   * runs. It stretches with the trace (1 s per 2000 samples): a summary costs ~1 µs per sample.
-   */
-  partialSummaryEveryMs: number;
-}
 
 interface ActiveRun {
   run: Run;

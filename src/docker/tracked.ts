@@ -1,6 +1,7 @@
 // One attached container's run while it lives: the cgroup reader behind it, its populated watch,
 // its pending kill and what the events said about its end. Closing it closes the run.
-import type { CounterReader, RunManager } from '../agent/runs.js';
+import type { CounterReader } from '../agent/run-spec.js';
+import type { RunManager } from '../agent/runs.js';
 import type { Cancel } from './limit.js';
 import type { EndVerdict } from './end.js';
 import type { PopulatedWatch } from './populated.js';

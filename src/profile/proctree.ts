@@ -2,7 +2,7 @@
 // Less exact than a cgroup (CPU of a child that exits is only counted once its parent has reaped it,
 // and orphans re-parented to init are lost), so runs measured this way carry the flag 'proc-tree-fallback'.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { CounterReader } from '../agent/runs.js';
+import type { CounterReader } from '../agent/run-spec.js';
 import type { CgroupReading } from '../sources/types.js';
 
 const CLOCK_TICKS_PER_SECOND = 100;

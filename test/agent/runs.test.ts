@@ -2,7 +2,8 @@
 // covered by test/sources; here the run lifecycle is under test).
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RunManager, type CounterReader } from '../../src/agent/runs.js';
+import type { CounterReader } from '../../src/agent/run-spec.js';
+import { RunManager } from '../../src/agent/runs.js';
 import { FLARE22_PENALTIES } from '../../src/core/types.js';
 import { monoNowNs } from '../../src/sampler/ticker.js';
 import { openStore } from '../../src/store/index.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { resolveStatus, summarizeRun } from '../../src/core/summary.js';
-import { FLARE22_PENALTIES } from '../../src/core/types.js';
 import { cpuTimes, input, nodeSample, nonFiniteNumbers, runSamples } from './fixtures.js';
 
 describe('summarizeRun: a completed run with irregular intervals', () => {
