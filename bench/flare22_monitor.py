@@ -83,6 +83,8 @@ def main():
         'RAM': float(np.round(np.max(r), 2)) if r else 0.0,
         'AUC_RAM_Time': float(np.round(np.sum(r) * 0.1, 0)),
         'samples': len(g),
+        't0EpochSeconds': t0,
+        'firstCpu': c[0] if c else None,
     }
     print(json.dumps(row))
 

@@ -81,7 +81,18 @@ export async function benchOfficialCompare(cases = 3): Promise<Record<string, un
       }
       if (!agentRow) throw new Error(`the agent has no official row for ${caseName}`);
       const deviationPct = Object.fromEntries(COLUMNS.map((c) => [c, Number((100 * (Number(agentRow![c]) - script[c]) / script[c]).toFixed(2))]));
-      out.push({ case: caseName, script, agent: Object.fromEntries(COLUMNS.map((c) => [c, Number(agentRow![c])])), deviationPct });
+      // The span terms as they were on this machine (a profile's `span`): the script's t0 → Docker's
+      // create (the CLI start, which the agent cannot see), create → start, FinishedAt → destroy.
+      const runs = JSON.parse(await api(`/api/v1/runs?team=${team}&limit=1000`)) as { runs: { case: string; startedWallMs: number; flags: string[] }[] };
+      const stored = runs.runs.find((r) => r.case === caseName || r.case === `${caseName}_0000.nii.gz`);
+      const flagSeconds = (prefix: string): number | null => {
+        const f = stored?.flags.find((x) => x.startsWith(prefix));
+        return f ? Number(f.slice(prefix.length).replace(/s$/, '')) : null;
+      };
+      const createToStart = flagSeconds('created-before-start:');
+      const cliStart = stored && createToStart !== null ? stored.startedWallMs / 1000 - createToStart - script.t0EpochSeconds : null;
+      const span = { cliStartSeconds: cliStart === null ? null : Number(cliStart.toFixed(3)), createToStartSeconds: createToStart, stopToRemovedSeconds: flagSeconds('removed-after-end:') };
+      out.push({ case: caseName, script, agent: Object.fromEntries(COLUMNS.map((c) => [c, Number(agentRow![c])])), deviationPct, span });
     }
     const worst = Object.fromEntries(COLUMNS.map((c) => [c, Math.max(...out.map((o) => Math.abs((o.deviationPct as Record<string, number>)[c])))]));
     return { cases: out, worstAbsDeviationPct: worst, load: (await import('node:os')).loadavg() };
