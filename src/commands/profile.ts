@@ -7,7 +7,6 @@ import { resolveConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { runProfile } from '../profile/run-profile.js';
 import { openStore } from '../store/index.js';
-import { acquireDbLock } from '../store/lock.js';
 import { formatSummaryTable } from './format.js';
 import { addConfigOptions, flagValues } from './options.js';
 
@@ -30,15 +29,7 @@ export function register(program: Command): void {
     // Without --db the run is measured in a scratch database and forgotten.
     const keep = opts.db !== undefined || process.env.FLARE_AGENT_DB !== undefined;
     const scratch = keep ? null : mkdtempSync(join(tmpdir(), 'flare-profile-'));
-    // A kept database has one writer at a time: a running agent's refuses this profile (exit 2).
-    const lock = keep ? acquireDbLock(config.db) : null;
-    let store: ReturnType<typeof openStore>;
-    try {
-      store = openStore(scratch ? join(scratch, 'profile.db') : config.db);
-    } catch (err) {
-      lock?.release();
-      throw err;
-    }
+    const store = openStore(scratch ? join(scratch, 'profile.db') : config.db);
     try {
       const result = await runProfile(config, store, { command, team: opts.team as string, caseName: opts.case as string | undefined, noCgroup: opts.cgroup === false }, log);
       const { summary, ...identity } = result.run;
@@ -47,7 +38,6 @@ export function register(program: Command): void {
       process.exitCode = result.exitCode;
     } finally {
       store.close();
-      lock?.release();
       if (scratch) rmSync(scratch, { recursive: true, force: true });
     }
   });
