@@ -33,7 +33,7 @@ function figures(r) {
   return el(
     'table',
     { id: 'figures' },
-    el('thead', {}, el('tr', {}, el('th', {}, 'figure'), el('th', { class: 'num' }, 'exact'), el('th', { class: 'num' }, 'official-compatible'), el('th', {}, 'unit'))),
+    el('thead', {}, el('tr', {}, el('th', {}, 'figure'), el('th', { class: 'num' }, 'exact'), el('th', { class: 'num', title: "FLARE22's formulas over this run's own span and ticks; the official CSV models the organisers' monitor (docs/scoring.md) and differs." }, 'FLARE22 formulas, run span'), el('th', {}, 'unit'))),
     el(
       'tbody',
       {},

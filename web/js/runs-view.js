@@ -93,7 +93,7 @@ function table(runs, params) {
     }),
     el('th', {}, 'downloads'),
   );
-  const groups = el('tr', {}, el('th', { colspan: 5 }), el('th', { colspan: 5, class: 'group' }, 'exact (per container, penalties applied)'), el('th', { colspan: 4, class: 'group' }, 'official-compatible (FLARE22 formulas)'), el('th'));
+  const groups = el('tr', {}, el('th', { colspan: 5 }), el('th', { colspan: 5, class: 'group' }, 'exact (per container, penalties applied)'), el('th', { colspan: 4, class: 'group', title: "FLARE22's formulas over this run's own span and ticks. The official CSV models the organisers' monitor itself (its span and loop, docs/scoring.md), so its figures differ." }, 'FLARE22 formulas, run span (not the official CSV)'), el('th'));
   const rows = runs.map((r) =>
     el(
       'tr',
