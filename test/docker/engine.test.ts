@@ -39,7 +39,7 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     for (const id of created) await removeContainer(id);
   });
 
-  it('measures a 2-s one-core burner: cpuSeconds within 3 % of 2 s, Docker wall time within 20 ms, completed', async () => {
+  it('measures a 2-s one-core burner: cpuSeconds within 5 % of 2 s, Docker wall time within 20 ms, completed', async () => {
     // The burner stops once its cgroup has used 2 s of CPU (polled every 20 ms from inside), not after
     // 2 s of wall time: other work on this shared 2-core machine changes how long it takes, not the truth.
     const { id, info } = track(await runToEnd({ cmd: ['sh', '-c', burnUntil(2)], labels: { 'flare.team': 'burners', 'flare.case': 'one-core' } }));
@@ -64,7 +64,10 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     expect(s.flags.filter((f) => f.startsWith('counter-unreadable'))).toEqual([]);
     expect(run.team).toBe('burners');
     expect(run.case).toBe('one-core');
-    expect(Math.abs(s.cpuSeconds! - 2) / 2).toBeLessThan(0.03);
+    // The burner's own overshoot: it stops within one 20-ms poll plus a `cat` spawn after its counter
+    // passes 2 s, with its other core free to run the poll (a CI run saw 2.067 s). Exactness against
+    // the cgroup counter is the next test's (to 1 ms).
+    expect(Math.abs(s.cpuSeconds! - 2) / 2).toBeLessThan(0.05);
     expect(Math.abs(s.wallSeconds - dockerWall)).toBeLessThan(0.02);
     // The exit was read from cgroup.events: the unsampled tail is far below one interval.
     expect(s.flags).toContain('read-at-cgroup-empty');
