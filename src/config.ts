@@ -5,6 +5,7 @@ import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES } from './core/types.js';
 import { isDecimal } from './core/text.js';
 import { compilePattern } from './docker/select.js';
 import { checkListenGuard, checkToken } from './http/guard.js';
+import { readAccuracyFile } from './scoring/accuracy-file.js';
 
 export class ConfigError extends Error {}
 
@@ -40,6 +41,8 @@ export interface AgentConfig {
   token: string | null;
   tokenFile: string | null;
   metricsOpen: boolean;
+  /** The organiser's accuracy CSV that /api/v1/ranking ranks with (null: efficiency only). */
+  accuracyCsv: string | null;
   unsafeListenWithoutToken: boolean;
   unsafeTrustImageLabels: boolean;
   retentionDays: number | null;
@@ -70,6 +73,7 @@ export const DEFAULTS: AgentConfig = {
   token: null,
   tokenFile: null,
   metricsOpen: false,
+  accuracyCsv: null,
   unsafeListenWithoutToken: false,
   unsafeTrustImageLabels: false,
   retentionDays: null,
@@ -99,6 +103,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'token', flag: 'token', kind: 'string', help: 'bearer token guarding the API, printable ASCII, at least 16 characters (prefer --token-file)' },
   { key: 'tokenFile', flag: 'token-file', kind: 'string', help: 'file holding the bearer token (a secret or systemd credential)' },
   { key: 'metricsOpen', flag: 'metrics-open', kind: 'bool', help: 'leave /metrics open when a token is set (it publishes per-team results)' },
+  { key: 'accuracyCsv', flag: 'accuracy-csv', kind: 'string', help: 'accuracy CSV (team,case,metric,value) that /api/v1/ranking and the leaderboard rank with; re-read when it changes' },
   { key: 'unsafeListenWithoutToken', flag: 'unsafe-listen-without-token', kind: 'bool', help: 'UNSAFE: allow a non-loopback --listen with no token (anyone who can reach the port reads everything)' },
   { key: 'unsafeTrustImageLabels', flag: 'unsafe-trust-image-labels', kind: 'bool', help: 'UNSAFE: take flare.* labels baked into the image for identity and time limit (participants can then spoof them)' },
   { key: 'retentionDays', flag: 'retention-days', kind: 'number', min: 0.001, max: 36500, help: 'delete finished runs older than this' },
@@ -165,6 +170,13 @@ function checkShapes(c: AgentConfig): void {
  */
 export function checkServing(c: AgentConfig): void {
   readTokenFile(c);
+  if (c.accuracyCsv !== null) {
+    try {
+      readAccuracyFile(c.accuracyCsv);
+    } catch (e) {
+      throw new ConfigError(`invalid --accuracy-csv ${c.accuracyCsv}: ${(e as Error).message}`);
+    }
+  }
   const why = (c.token !== null ? checkToken(c.token) : null) ?? checkListenGuard(c.listen, c.token !== null, c.unsafeListenWithoutToken);
   if (why) throw new ConfigError(why);
 }

@@ -173,7 +173,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     bridge = await startHttpBridge({
       live,
       samplesFrom: (runId, fromIndex) => stack?.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
-      config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, webDir: WEB_DIR, lowerPriority: true },
+      config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, webDir: WEB_DIR, lowerPriority: true },
     });
   } catch (err) {
     store.close();

@@ -1,25 +1,21 @@
 // `flare-agent rank`: FLARE's rank-then-aggregate over the stored runs' efficiency and, with
 // --accuracy, the organisers' DSC/NSD CSV (docs/scoring.md, "Ranking").
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { csvLine, formatNumber } from '../export/csv.js';
 import { bootstrapRanking, longFormatRows, type BootstrapResult } from '../scoring/bootstrap.js';
 import { runAction, UsageError } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
-import { AccuracyCsvError, efficiencyValues, parseAccuracyCsv } from '../scoring/inputs.js';
+import { readAccuracyFile } from '../scoring/accuracy-file.js';
+import { efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
 import { rankTeams, type MetricValue, type Ranking } from '../scoring/rank.js';
 import { profileFromOption } from './export.js';
 
-const MAX_ACCURACY_BYTES = 256 * 1024 * 1024;
-
 export function readAccuracy(file: string): MetricValue[] {
   try {
-    if (statSync(file).size > MAX_ACCURACY_BYTES) throw new UsageError(`--accuracy: larger than ${MAX_ACCURACY_BYTES} bytes`);
-    return parseAccuracyCsv(readFileSync(file, 'utf8'));
+    return readAccuracyFile(file);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    if (err instanceof AccuracyCsvError) throw new UsageError(`--accuracy: ${err.message}`);
     throw new UsageError(`--accuracy: ${(err as Error).message}`);
   }
 }
@@ -63,7 +59,10 @@ export function register(program: Command): void {
       try {
         const runs = await reader.runs(filter);
         const repeats = opts.repeats === true;
-        const values = [...efficiencyValues(runs, profile, repeats), ...accuracy];
+        // Runs measured with another GPU tolerance than the profile's: integrated again from their trace.
+        const gpuAuc = new Map<string, number | null>();
+        for (const r of needsGpuAuc(rankedRuns(runs, repeats), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(await reader.samples(r), profile.gpuToleranceMiB));
+        const values = [...efficiencyValues(runs, profile, repeats, gpuAuc), ...accuracy];
         const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
         const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed, repeats) : null;
         if (opts.longCsv !== undefined) {

@@ -17,6 +17,7 @@ export interface ReaderConfig {
   listen: string;
   token: string | null;
   metricsOpen: boolean;
+  accuracyCsv?: string | null;
   webDir: string;
   initial: Snapshot;
   /** Lower this thread's scheduling priority (nice +10), so the sampler thread wins the CPU. */
@@ -70,7 +71,7 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
       post({ t: 'tail?', id, runId, fromIndex });
     });
   const post = (m: ToOwner): void => port.postMessage(m);
-  const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail });
+  const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, accuracyCsv: cfg.accuracyCsv ?? undefined, webDir: cfg.webDir, tail });
   let http;
   try {
     http = await listen(app, cfg.listen);

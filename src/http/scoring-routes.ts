@@ -1,12 +1,14 @@
 // /api/v1/ranking: FLARE's rank-then-aggregate over the stored runs' efficiency figures under a
-// shipped profile (accuracy metrics need the CLI's --accuracy file: they are reported as skipped),
-// with an optional seeded bootstrap over cases (?bootstrap=1000&seed=1) for the leaderboard.
+// shipped profile, with the accuracy metrics of the organiser's --accuracy-csv when the agent was
+// given one (else they are reported as skipped), and an optional seeded bootstrap over cases
+// (?bootstrap=1000&seed=1) for the leaderboard.
 import { Router } from 'express';
 import { bootstrapRanking } from '../scoring/bootstrap.js';
-import { efficiencyValues } from '../scoring/inputs.js';
+import { AccuracyFile } from '../scoring/accuracy-file.js';
+import { efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
-import { rankTeams } from '../scoring/rank.js';
+import { rankTeams, type MetricValue } from '../scoring/rank.js';
 import type { Store } from '../store/types.js';
 import { allRuns } from './api.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from './query.js';
@@ -22,8 +24,9 @@ function intParam(name: string, v: unknown, min: number, max: number): number | 
   return n;
 }
 
-export function scoringRouter(store: Store): Router {
+export function scoringRouter(store: Store, accuracyCsv?: string): Router {
   const r = Router();
+  const accuracyFile = accuracyCsv ? new AccuracyFile(accuracyCsv) : null;
   r.get('/ranking', (req, res) => {
     let filter;
     let profileName = DEFAULT_PROFILE as string;
@@ -45,11 +48,26 @@ export function scoringRouter(store: Store): Router {
     } catch (err) {
       return void res.status(400).json({ error: err instanceof QueryError ? err.message : 'bad request' });
     }
+    let accuracy: MetricValue[] = [];
+    try {
+      accuracy = accuracyFile?.read() ?? [];
+    } catch (err) {
+      // Broken since the agent started (mid-edit, removed): say so rather than rank without it.
+      return void res.status(503).json({ error: `the accuracy CSV cannot be read: ${(err as Error).message.slice(0, 200)}` });
+    }
     const profile = loadProfile(profileName);
-    const values = efficiencyValues(allRuns(store, filter), profile);
+    const runs = allRuns(store, filter);
+    const gpuAuc = new Map<string, number | null>();
+    for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
+    // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
+    if (Object.values(filter).some((v) => v !== undefined)) {
+      const keep = new Set(runs.map((x) => JSON.stringify([x.team, x.case])));
+      accuracy = accuracy.filter((a) => keep.has(JSON.stringify([a.team, a.case])));
+    }
+    const values = [...efficiencyValues(runs, profile, false, gpuAuc), ...accuracy];
     const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
     const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;
-    res.json({ profile: profile.name, ...ranking, bootstrap: boot });
+    res.json({ profile: profile.name, accuracy: accuracyFile ? 'organiser-csv' : null, ...ranking, bootstrap: boot });
   });
   return r;
 }

@@ -22,6 +22,8 @@ export interface AppDeps {
   token?: string;
   /** With a token: whether /metrics stays open (default false: it publishes per-team results). */
   metricsOpen?: boolean;
+  /** The organiser's accuracy CSV that /api/v1/ranking ranks with. */
+  accuracyCsv?: string;
   /** Static files of the web page, served at /. */
   webDir?: string;
   /**
@@ -80,7 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (guard) app.use('/api', guard);
   app.use('/api/v1', apiRouter(deps.store, deps.tail));
   app.use('/api/v1', liveRouter(deps.store, deps.live, deps.tail));
-  app.use('/api/v1', scoringRouter(deps.store));
+  app.use('/api/v1', scoringRouter(deps.store, deps.accuracyCsv));
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API route' }));
 
   if (deps.webDir) app.use(express.static(deps.webDir, { index: 'index.html', fallthrough: true }));

@@ -1,6 +1,7 @@
 // What the ranking ranks: accuracy values from an organiser's CSV (`team,case,metric,value`) and
 // efficiency values from the stored runs, under a profile. Pure.
-import type { Run, RunSummary } from '../core/types.js';
+import { clippedAreaAbove } from '../core/auc.js';
+import type { Run, RunSample, RunSummary } from '../core/types.js';
 import type { ChallengeProfile } from './profile.js';
 import type { MetricValue } from './rank.js';
 
@@ -66,35 +67,73 @@ export function parseAccuracyCsv(text: string): MetricValue[] {
 /** A run that ended without a usable result: ranked with the worst values. */
 const FAILED = new Set(['failed', 'oom', 'interrupted']);
 
-/**
- * Efficiency values (`time`, `aucGpu`, `aucCpu`) of the latest finished run per team and case.
- * Over the limit: the profile's penalties. Failed, OOM or interrupted: marked failed (worst values).
- * A GPU figure that is unknown (no GPU source) gives no value, so that metric falls back to the
- * worst for that case, or is skipped when no team has it.
- */
-export function efficiencyValues(runs: readonly Run[], profile: ChallengeProfile, allRepeats = false): MetricValue[] {
-  const latest = new Map<string, Run & { summary: RunSummary }>();
-  const every: (Run & { summary: RunSummary })[] = [];
+type Finished = Run & { summary: RunSummary };
+
+/** The finished runs a ranking uses: the latest per team and case, or every one as a repeat. */
+export function rankedRuns(runs: readonly Run[], allRepeats = false): Finished[] {
+  const latest = new Map<string, Finished>();
+  const every: Finished[] = [];
   for (const r of runs) {
     if (r.status === 'running' || !r.summary) continue;
-    every.push(r as Run & { summary: RunSummary });
+    every.push(r as Finished);
     const k = JSON.stringify([r.team, r.case]);
     const prev = latest.get(k);
-    if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Run & { summary: RunSummary });
+    if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Finished);
   }
+  return allRepeats ? every : [...latest.values()];
+}
+
+/** Over the profile's time limit (its own, not only the one the run was measured with): FLARE's worst values. */
+export function overProfileLimit(s: RunSummary, profile: ChallengeProfile): boolean {
+  return s.scoring.penalised || (profile.timeLimitSeconds !== null && s.wallSeconds > profile.timeLimitSeconds);
+}
+
+/**
+ * The runs whose GPU figure must be integrated again from their trace: measured with another GPU
+ * tolerance than the profile's, and not penalised (a penalty replaces the figure anyway).
+ */
+export function needsGpuAuc(runs: readonly Finished[], profile: ChallengeProfile): Finished[] {
+  return runs.filter((r) => !overProfileLimit(r.summary, profile) && r.summary.gpuToleranceMiB !== profile.gpuToleranceMiB);
+}
+
+/**
+ * ∫ max(0, gpuMiB − tolerance) dt over a run's samples (MiB·s), the summary's own rule (trapezoids,
+ * exact clipping, gaps count nothing); null when no sample has a GPU value.
+ */
+export function gpuAucAboveMiBs(samples: Iterable<RunSample>, toleranceMiB: number): number | null {
+  const points = [];
+  let known = false;
+  for (const s of samples) {
+    points.push({ tSeconds: s.monoNs / 1e9, value: s.gpuMiB });
+    if (s.gpuMiB !== null) known = true;
+  }
+  return known ? clippedAreaAbove(points, toleranceMiB) : null;
+}
+
+/**
+ * Efficiency values (`time`, `aucGpu`, `aucCpu`) of the ranked runs (rankedRuns) under a profile.
+ * Over the run's limit or the profile's: the profile's penalties. Failed, OOM or interrupted: marked
+ * failed (worst values). GPU: the stored figure when the run was measured with the profile's
+ * tolerance, else `gpuAucByRun` (run id → gpuAucAboveMiBs at the profile's tolerance), which the
+ * caller fills for needsGpuAuc's runs. A GPU figure that is unknown gives no value, so that metric
+ * falls back to the worst for that case, or is skipped when no team has it.
+ */
+export function efficiencyValues(runs: readonly Run[], profile: ChallengeProfile, allRepeats = false, gpuAucByRun: ReadonlyMap<string, number | null> = new Map()): MetricValue[] {
   const out: MetricValue[] = [];
-  // allRepeats: every finished run is one repeat of its case (ranked on the median, drawn by the bootstrap).
-  for (const r of allRepeats ? every : latest.values()) {
+  for (const r of rankedRuns(runs, allRepeats)) {
     const s = r.summary;
     const failed = FAILED.has(r.status);
-    const p = s.scoring.penalised ? profile.penalties : null;
+    const p = overProfileLimit(s, profile) ? profile.penalties : null;
     const base = { team: r.team, case: r.case, failed };
     out.push({ ...base, metric: 'time', value: p ? p.timeSeconds : s.scoring.timeSeconds });
     // An unreadable CPU counter leaves the figure unknown (null): the case is missing for that metric, not 0.
     const cpu = p ? p.aucCpuPctS : s.scoring.aucCpuPctS;
     if (cpu !== null) out.push({ ...base, metric: 'aucCpu', value: cpu });
-    // The run's scoring block has the GPU tolerance it was measured with already subtracted.
-    const gpu = p ? p.aucGpuMiBs : s.scoring.aucGpuMiBs;
+    let gpu: number | null;
+    if (p) gpu = p.aucGpuMiBs;
+    else if (s.gpuToleranceMiB === profile.gpuToleranceMiB) gpu = s.scoring.aucGpuMiBs;
+    else if (gpuAucByRun.has(r.id)) gpu = gpuAucByRun.get(r.id) ?? null;
+    else throw new Error(`run ${r.id} was measured with a GPU tolerance of ${s.gpuToleranceMiB} MiB, the profile has ${profile.gpuToleranceMiB}: its trace must be integrated again (needsGpuAuc)`);
     if (gpu !== null) out.push({ ...base, metric: 'aucGpu', value: gpu });
   }
   return out;

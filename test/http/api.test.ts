@@ -1,5 +1,6 @@
 // The API over real HTTP, a real SQLite store file and a LiveView holding plain data.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentMetrics } from '../../src/http/metrics.js';
@@ -161,6 +162,52 @@ describe('GET /api/v1/ranking', () => {
 
   it.each(['profile=../x', 'profile=flare99', 'bogus=1'])('refuses %s with 400', async (q) => {
     expect((await get(`/api/v1/ranking?${q}`)).status).toBe(400);
+  });
+});
+
+describe('GET /api/v1/ranking with the organiser\'s accuracy CSV (--accuracy-csv)', () => {
+  type Body = { accuracy: string | null; metrics: string[]; skippedMetrics: string[]; teams: { team: string; rank: number; meanRankByMetric: Record<string, number> }[] };
+  it('ranks DSC and NSD with the efficiency, per filter, re-reads the file and says 503 when it breaks', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'flare-acc-')), 'accuracy.csv');
+    // beta wins on accuracy in case_001; alpha alone has case_002 (beta: worst there).
+    writeFileSync(file, 'team,case,metric,value\nalpha,case_001,DSC,0.80\nbeta,case_001,DSC,0.90\nalpha,case_001,NSD,0.70\nbeta,case_001,NSD,0.95\nalpha,case_002,DSC,0.50\nalpha,case_002,NSD,0.50\n');
+    const s = await listen(createApp({ store: db.store, live: null, metrics: null, accuracyCsv: file }), '127.0.0.1:0');
+    const rank = async (q: string): Promise<{ status: number; body: Body }> => {
+      const res = await fetch(`http://127.0.0.1:${s.port}/api/v1/ranking?${q}`);
+      return { status: res.status, body: (await res.json()) as Body };
+    };
+    try {
+      const window = 'since=2024-05-01T10:00:00Z&until=2024-05-01T10:05:00Z';
+      const { status, body } = await rank(`profile=flare23&${window}`);
+      expect(status).toBe(200);
+      expect(body.accuracy).toBe('organiser-csv');
+      expect(body.metrics).toEqual(['DSC', 'NSD', 'time', 'aucGpu']);
+      expect(body.skippedMetrics).toEqual([]);
+      const beta = body.teams.find((t) => t.team === 'beta');
+      // case_001: beta 1st on DSC and NSD; case_002: beta has no value → worst (rank 2), alpha 1st.
+      expect(beta?.meanRankByMetric.DSC).toBe(1.5);
+      expect(body.teams.find((t) => t.team === 'alpha')?.meanRankByMetric.NSD).toBe(1.5);
+      // A team filter ranks that team's cases only: beta's accuracy rows are left out.
+      expect((await rank(`profile=flare23&team=alpha&${window}`)).body.teams.map((t) => t.team)).toEqual(['alpha']);
+      // The file changes while the agent runs: the next request ranks with the new values.
+      writeFileSync(file, 'team,case,metric,value\nalpha,case_001,DSC,0.99\nbeta,case_001,DSC,0.10\n');
+      const again = await rank(`profile=flare23&${window}`);
+      expect(again.body.teams.find((t) => t.team === 'alpha')?.meanRankByMetric.DSC).toBe(1);
+      expect(again.body.skippedMetrics).toEqual(['NSD']);
+      writeFileSync(file, 'team,case,metric,value\nalpha,case_001,DSC,high\n');
+      const broken = await rank(`profile=flare23&${window}`);
+      expect(broken.status).toBe(503);
+      expect(JSON.stringify(broken.body)).toContain('line 2: value must be a finite number');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a profile with another GPU tolerance integrates the stored traces again (generic: 0 MiB)', async () => {
+    const res = await get('/api/v1/ranking?profile=generic');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Body;
+    expect(body.metrics).toContain('aucGpu');
   });
 });
 

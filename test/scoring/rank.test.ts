@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { efficiencyValues, parseAccuracyCsv, AccuracyCsvError } from '../../src/scoring/inputs.js';
+import { efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, parseAccuracyCsv, rankedRuns, AccuracyCsvError } from '../../src/scoring/inputs.js';
 import type { RankedMetric } from '../../src/scoring/profile.js';
 import { loadProfile } from '../../src/scoring/profile-load.js';
 import { rankTeams, rankValues, type MetricValue } from '../../src/scoring/rank.js';
@@ -91,6 +91,44 @@ describe('efficiency values from runs under a profile', () => {
   });
 });
 
+describe('the profile\'s own time limit and GPU tolerance', () => {
+  const flare22 = loadProfile('flare22');
+  const gpuSample = (s: number, gpuMiB: number | null) => ({ monoNs: s * 1e9, wallMs: T0 + s * 1000, cpuSeconds: 0, ramMiB: 1, gpuMiB, gpuDeviceMiB: gpuMiB });
+
+  it('a run longer than the profile\'s limit gets the penalties, though it was measured without a limit', () => {
+    const limited = { ...flare22, timeLimitSeconds: 12 };
+    const runs = [
+      run('slow', { team: 'A', summary: summary({ wallSeconds: 12.5, scoring: { timeSeconds: 12.5, aucGpuMiBs: 5, aucCpuPctS: 5, penalised: false } }) }),
+      run('fast', { team: 'B', summary: summary({ wallSeconds: 11.9, scoring: { timeSeconds: 11.9, aucGpuMiBs: 5, aucCpuPctS: 5, penalised: false } }) }),
+    ];
+    const time = (vals: MetricValue[], team: string): number | undefined => vals.find((x) => x.team === team && x.metric === 'time')?.value;
+    expect(time(efficiencyValues(runs, flare22), 'A')).toBe(12.5);
+    const vals = efficiencyValues(runs, limited);
+    expect(vals.filter((x) => x.team === 'A').map((x) => [x.metric, x.value])).toEqual([['time', 3600], ['aucCpu', 360000], ['aucGpu', 29491200]]);
+    expect(time(vals, 'B')).toBe(11.9);
+  });
+
+  it('GPU AUC above another tolerance is integrated again from the trace (hand-computed)', () => {
+    // 0 s: 1000 MiB, 1 s: 3000, 2 s: 3000. Above 2048: the crossing triangle 952²/2000/2 = 226.576, then 952 → 1178.576.
+    // Above 0: (1000+3000)/2 + 3000 = 5000.
+    const trace = [gpuSample(0, 1000), gpuSample(1, 3000), gpuSample(2, 3000)];
+    expect(gpuAucAboveMiBs(trace, 2048)).toBeCloseTo(1178.576, 9);
+    expect(gpuAucAboveMiBs(trace, 0)).toBeCloseTo(5000, 9);
+    // A gap (null) counts nothing on either side; no GPU value at all: unknown.
+    expect(gpuAucAboveMiBs([gpuSample(0, 3000), gpuSample(1, null), gpuSample(2, 3000)], 0)).toBe(0);
+    expect(gpuAucAboveMiBs([gpuSample(0, null)], 0)).toBeNull();
+
+    const generic = loadProfile('generic'); // tolerance 0
+    const runs = [run('m', { team: 'A', summary: summary({ scoring: { timeSeconds: 2, aucGpuMiBs: 1178.576, aucCpuPctS: 1, penalised: false } }) })];
+    expect(needsGpuAuc(rankedRuns(runs), flare22)).toEqual([]);
+    expect(needsGpuAuc(rankedRuns(runs), generic).map((r) => r.id)).toEqual(['m']);
+    expect(() => efficiencyValues(runs, generic)).toThrow(/tolerance of 2048 MiB, the profile has 0/);
+    const gpu = efficiencyValues(runs, generic, false, new Map([['m', gpuAucAboveMiBs(trace, 0)]])).find((x) => x.metric === 'aucGpu');
+    expect(gpu?.value).toBeCloseTo(5000, 9);
+    expect(efficiencyValues(runs, flare22).find((x) => x.metric === 'aucGpu')?.value).toBe(1178.576);
+  });
+});
+
 describe('accuracy CSV', () => {
   it('parses team,case,metric,value with quotes, any column order', () => {
     expect(parseAccuracyCsv('metric,team,case,value\nDSC,"team, one",c1,0.91\n\nNSD,b,c1,0.5\n')).toEqual([
@@ -148,5 +186,10 @@ describe('flare-agent rank (built CLI, real SQLite file)', () => {
     const r = await cli(['rank', '--db', db.path, '--accuracy', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('line 2: value');
+    // The agent refuses it at start (--accuracy-csv), before it serves anything.
+    const start = await cli(['start', '--db', join(dir, 'agent.db'), '--gpu-source', 'none', '--listen', '127.0.0.1:0', '--accuracy-csv', bad]);
+    expect(start.code).toBe(2);
+    expect(start.stderr).toContain('invalid --accuracy-csv');
+    expect(start.stderr).toContain('line 2: value');
   });
 });
