@@ -10,6 +10,7 @@ import json
 import multiprocessing
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -32,10 +33,11 @@ def gpu_used_mib(state_path):
     return 0.0
 
 
-def monitor(state_path, gpu, cpu, ram, stop):
-    """Fact 2: `sample; sleep(0.1)`; three appends to lists shared with the parent per round."""
+def monitor(state_path, gpu, cpu, ram):
+    """Fact 2: `sample; sleep(0.1)`; three appends to lists shared with the parent per round. A daemon:
+    it is never stopped or joined, the parent copies the lists as soon as `docker run` returns."""
     before = BEFORE
-    while not stop.is_set():
+    while True:
         gpu.append(gpu_used_mib(state_path))
         now = psutil.cpu_times()
         d_user = now.user - before.user
@@ -61,16 +63,13 @@ def main():
     state_path, case, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
     manager = multiprocessing.Manager()
     gpu, cpu, ram = manager.list(), manager.list(), manager.list()
-    stop = multiprocessing.Event()
-    proc = multiprocessing.Process(target=monitor, args=(state_path, gpu, cpu, ram, stop))
+    proc = multiprocessing.Process(target=monitor, args=(state_path, gpu, cpu, ram), daemon=True)
     proc.start()
     t0 = time.time()  # fact 1: the clock starts after the monitor, before `docker container run`
     subprocess.run(' '.join(cmd), shell=True, check=False)
-    stop.set()
-    proc.join()
-    g, c, r = list(gpu), list(cpu), list(ram)
-    with open('/dev/null', 'w') as f:  # the JSON write happens before Time is read
-        json.dump({'gpu': g, 'cpu': c, 'ram': r}, f)
+    r, c, g = list(ram), list(cpu), list(gpu)  # in the script's order: RAM, CPU, GPU
+    with tempfile.TemporaryFile('w') as f:  # the JSON (indented) is written before Time is read
+        json.dump({'gpu_memory': g, 'cpu_list': c, 'RAM_list': r}, f, indent=4)
     elapsed = time.time() - t0
     # Fact 8: np.round per column; AUCs are sums × 0.1 s.
     row = {

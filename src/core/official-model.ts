@@ -30,8 +30,10 @@ export interface SpanModel {
   stopToRemovedSeconds: number;
   /** destroy → the docker CLI has returned (s). */
   cliExitSeconds: number;
-  /** CLI returned → the result JSON written and the clock read (s). */
+  /** CLI returned → the result JSON written and the clock read (s), for an empty trace. */
   resultWriteSeconds: number;
+  /** What each sample adds to that write (s): the JSON is written indented, a sample at a time. */
+  resultWritePerSampleSeconds: number;
 }
 
 /** Run flag the watcher adds: `created-before-start:<s>s`, Docker's Created → StartedAt. */
@@ -106,6 +108,11 @@ export function officialSpan(f: SpanFacts, m: SpanModel): OfficialSpan {
   return { timeStartMonoNs, monitorEndMonoNs, timeEndMonoNs: monitorEndMonoNs + m.resultWriteSeconds * NS_PER_S, source };
 }
 
+/** Time ends after the JSON write, which grows with the lists: resultWrite + perSample · samples. */
+export function withResultWrite(span: OfficialSpan, sampleCount: number, m: SpanModel): OfficialSpan {
+  return { ...span, timeEndMonoNs: span.monitorEndMonoNs + (m.resultWriteSeconds + m.resultWritePerSampleSeconds * sampleCount) * NS_PER_S };
+}
+
 /** A bound on the modelled samples (a 24-h run at 0.1 s is 864 000). */
 export const MAX_OFFICIAL_TICKS = 2_000_000;
 
@@ -137,10 +144,18 @@ function lastAtOrBefore<T extends { monoNs: number }>(points: readonly T[], t: n
   return best;
 }
 
-/** Sample-and-hold: the last reading at or before t; before the first reading, the first. */
-function held<T extends { monoNs: number }>(points: readonly T[], t: number): T | undefined {
+/**
+ * The reading nearest in time to t (the earlier one on a tie). The script reads the device at t; we
+ * read it every interval, so a change happened somewhere between two of our readings. Taking the
+ * last one before t (sample-and-hold) would place every change at our later reading, a lag of half
+ * an interval on average; the nearest one is unbiased and halves the chance of a wrong value.
+ */
+function nearest<T extends { monoNs: number }>(points: readonly T[], t: number): T | undefined {
   if (points.length === 0) return undefined;
-  return points[Math.max(0, lastAtOrBefore(points, t))];
+  const i = lastAtOrBefore(points, t);
+  if (i < 0) return points[0];
+  const next = points[i + 1];
+  return next !== undefined && next.monoNs - t < t - points[i].monoNs ? next : points[i];
 }
 
 type CpuField = 'userSeconds' | 'systemSeconds' | 'idleSeconds';
@@ -230,11 +245,11 @@ export interface OfficialTrace {
 }
 
 /**
- * The modelled monitor lists. GPU: device used memory held from the run's own samples inside their
- * span, from the node's readings of the run's GPUs outside it. CPU: the script's formula over each
+ * The modelled monitor lists. GPU: device used memory, the nearest of the run's own samples inside
+ * their span, of the node's readings of the run's GPUs outside it. CPU: the script's formula over each
  * tick's interval, from the host counters interpolated at the tick times; the first interval
  * reaches back `firstCpuIntervalSeconds` and carries the script's start-up load; every interval
- * carries the loop's own CPU. RAM: the host's used memory, held.
+ * carries the loop's own CPU. RAM: the host's used memory, the nearest reading.
  */
 export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loop: LoopModel): OfficialTrace {
   const ticks = officialTicks(span, loop);
@@ -254,7 +269,7 @@ export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loo
   for (const [k, t] of ticks.entries()) {
     // GPU
     const inside = t >= firstRun && t <= lastRun + loop.nominalIntervalSeconds * NS_PER_S;
-    const gpu = inside || nodeGpu.length === 0 ? held(runGpu, t)?.gpuDeviceMiB : held(nodeGpu, t)?.v;
+    const gpu = inside || nodeGpu.length === 0 ? nearest(runGpu, t)?.gpuDeviceMiB : nearest(nodeGpu, t)?.v;
     if (gpu == null) out.missing.gpu++;
     else out.gpuMiB.push(gpu);
     // CPU
@@ -266,9 +281,9 @@ export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loo
     }
     prevCpu = nextCpu;
     // RAM
-    const i = lastAtOrBefore(nodes, t);
-    if (i < 0) out.missing.ram++;
-    else out.ramMiB.push(nodes[i].memUsedMiB);
+    const ram = lastAtOrBefore(nodes, t) < 0 ? undefined : nearest(nodes, t);
+    if (ram === undefined) out.missing.ram++;
+    else out.ramMiB.push(ram.memUsedMiB);
   }
   return out;
 }

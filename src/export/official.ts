@@ -1,7 +1,7 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
 // span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
 import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
-import { createdBeforeStartSeconds, officialSpan, officialTrace, removedAfterEndSeconds, type SpanFacts } from '../core/official-model.js';
+import { createdBeforeStartSeconds, officialSpan, officialTicks, officialTrace, removedAfterEndSeconds, withResultWrite, type SpanFacts } from '../core/official-model.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { flareRuns } from './flare-csv.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
@@ -34,7 +34,7 @@ export function officialFiguresOfRun(run: Run, src: TraceSource, profile: Challe
     destroyedMonoNs: removedSeconds === null ? null : endedMonoNs + removedSeconds * 1e9,
     harness: harness ?? null,
   };
-  const span = officialSpan(facts, profile.span);
+  const span = withResultWrite(officialSpan(facts, profile.span), officialTicks(officialSpan(facts, profile.span), profile.loop).length, profile.span);
   // Monotonic → wall through the run's own start pair: the node samples are selected by wall time.
   const toWallMs = (monoNs: number): number => run.startedWallMs + (monoNs - run.startedMonoNs) / 1e6;
   const fromMs = toWallMs(span.timeStartMonoNs) - profile.loop.firstCpuIntervalSeconds * 1000 - NODE_MARGIN_MS;

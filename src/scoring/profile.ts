@@ -143,7 +143,7 @@ export function validateProfile(raw: unknown): ChallengeProfile {
     loop: section(o, 'loop', ['nominalIntervalSeconds', 'samplingCostSeconds', 'samplingCpuSeconds', 'firstTickDelaySeconds', 'firstCpuIntervalSeconds', 'firstCpuBusyCores'], (v, f) =>
       num(v, f, f === 'loop.nominalIntervalSeconds' ? 0.001 : 0, f === 'loop.firstCpuBusyCores' ? 1024 : 60),
     ),
-    span: section(o, 'span', ['cliStartSeconds', 'createToStartSeconds', 'stopToRemovedSeconds', 'cliExitSeconds', 'resultWriteSeconds'], (v, f) => num(v, f, 0, 60)),
+    span: section(o, 'span', ['cliStartSeconds', 'createToStartSeconds', 'stopToRemovedSeconds', 'cliExitSeconds', 'resultWriteSeconds', 'resultWritePerSampleSeconds'], (v, f) => num(v, f, 0, 60)),
     gpuToleranceMiB: num(o.gpuToleranceMiB, 'gpuToleranceMiB', 0, 1 << 24),
     timeLimitSeconds: o.timeLimitSeconds === null ? null : num(o.timeLimitSeconds, 'timeLimitSeconds', 0.001, DAY_S),
     penalties,

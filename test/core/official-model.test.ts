@@ -2,10 +2,10 @@
 // (span, loop period, first CPU sample, max rules per year, numpy rounding).
 import { describe, expect, it } from 'vitest';
 import { npRound, officialFigures, rint, stableMaxExact, type OfficialRules } from '../../src/core/official-figures.js';
-import { officialSpan, officialTicks, officialTrace, type LoopModel, type SpanModel } from '../../src/core/official-model.js';
+import { officialSpan, officialTicks, officialTrace, withResultWrite, type LoopModel, type SpanModel } from '../../src/core/official-model.js';
 import { atNs, cpuTimes, nodeSample, runSamples, START_NS } from './fixtures.js';
 
-const NO_SPAN: SpanModel = { cliStartSeconds: 0, createToStartSeconds: 0, stopToRemovedSeconds: 0, cliExitSeconds: 0, resultWriteSeconds: 0 };
+const NO_SPAN: SpanModel = { cliStartSeconds: 0, createToStartSeconds: 0, stopToRemovedSeconds: 0, cliExitSeconds: 0, resultWriteSeconds: 0, resultWritePerSampleSeconds: 0 };
 const PLAIN_LOOP: LoopModel = { nominalIntervalSeconds: 0.1, samplingCostSeconds: 0, samplingCpuSeconds: 0, firstTickDelaySeconds: 0, firstCpuIntervalSeconds: 0.1, firstCpuBusyCores: 0 };
 const RAW: OfficialRules = {
   maxRule: { gpu: 'max', cpu: 'max', ram: 'max' },
@@ -15,7 +15,7 @@ const RAW: OfficialRules = {
 };
 
 describe('span: the script times docker run from before create to after --rm removal and the JSON write', () => {
-  const model: SpanModel = { cliStartSeconds: 0.06, createToStartSeconds: 0.18, stopToRemovedSeconds: 0.015, cliExitSeconds: 0.012, resultWriteSeconds: 0.005 };
+  const model: SpanModel = { cliStartSeconds: 0.06, createToStartSeconds: 0.18, stopToRemovedSeconds: 0.015, cliExitSeconds: 0.012, resultWriteSeconds: 0.005, resultWritePerSampleSeconds: 0 };
 
   it('from the harness own timing: Time = cli start + (removed − before create) + cli exit + JSON write', () => {
     const span = officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(4), harness: { beforeCreateMonoNs: atNs(-0.2), afterRemoveMonoNs: atNs(4.03) } }, model);
@@ -41,6 +41,18 @@ describe('span: the script times docker run from before create to after --rm rem
   });
 });
 
+describe('the JSON write before the clock is read grows with the samples', () => {
+  it('Time = monitor span + resultWrite + perSample · samples (100 samples at 0.2 ms add 0.02 s)', () => {
+    const model = { ...NO_SPAN, resultWriteSeconds: 0.011, resultWritePerSampleSeconds: 0.0002 };
+    const span = officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(9.95) }, model);
+    const ticks = officialTicks(span, PLAIN_LOOP).length; // 0, 0.1, …, 9.9 → 100
+    expect(ticks).toBe(100);
+    const timed = withResultWrite(span, ticks, model);
+    expect((timed.timeEndMonoNs - timed.timeStartMonoNs) / 1e9).toBeCloseTo(9.95 + 0.011 + 0.02, 9);
+    expect(timed.monitorEndMonoNs).toBe(span.monitorEndMonoNs);
+  });
+});
+
 describe('period: samples every nominal + sampling cost, every sum × nominal', () => {
   it('a constant 1000 MiB over 1 s sampled every 0.125 s gives 9 samples and AUC 900 (not 1000)', () => {
     const span = officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(1) }, NO_SPAN);
@@ -63,6 +75,22 @@ describe('period: samples every nominal + sampling cost, every sum × nominal', 
     const trace = officialTrace({ samples, nodeSamples: nodes, gpuDevices: ['1'] }, span, PLAIN_LOOP);
     // ticks −0.2 … 1.3 (16): −0.2, −0.1 → 400; 0 … 1.1 (12 ticks, the last run value held one nominal interval) → 3400; 1.2, 1.3 → 400
     expect(trace.gpuMiB).toEqual([400, 400, ...Array(12).fill(3400), 400, 400]);
+  });
+});
+
+describe('GPU and RAM at a tick: our nearest reading, not the last one before it', () => {
+  it('a change between two of our readings is placed at the nearer one (held would lag half an interval)', () => {
+    const span = officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(0.3) }, NO_SPAN);
+    // Our readings: 3400 at 0 and 0.1 s, 400 at 0.2 and 0.3 s; the script ticks at 0.01, 0.11, 0.21 … (0.01-s delay).
+    const samples = runSamples([{ t: 0, dev: 3400 }, { t: 0.1, dev: 3400 }, { t: 0.2, dev: 400 }, { t: 0.3, dev: 400 }]);
+    const loop = { ...PLAIN_LOOP, firstTickDelaySeconds: 0.06 };
+    // ticks 0.06 (nearest 0.1 → 3400), 0.16 (nearest 0.2 → 400; held: 3400), 0.26 (0.3 → 400)
+    expect(officialTrace({ samples, nodeSamples: [], gpuDevices: null }, span, loop).gpuMiB).toEqual([3400, 400, 400]);
+    // RAM: host readings 1000 at 0, 2000 at 0.1: a tick at 0.06 reads 2000, at 0.04 reads 1000.
+    const nodes = [0, 0.1].map((t, i) => nodeSample(t, cpuTimes(0, 0, t), 1000 * (i + 1)));
+    const ram = (delay: number): number[] => officialTrace({ samples: [], nodeSamples: nodes, gpuDevices: null }, officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(0.09) }, NO_SPAN), { ...PLAIN_LOOP, firstTickDelaySeconds: delay }).ramMiB;
+    expect(ram(0.06)).toEqual([2000]);
+    expect(ram(0.04)).toEqual([1000]);
   });
 });
 
