@@ -145,17 +145,21 @@ function lastAtOrBefore<T extends { monoNs: number }>(points: readonly T[], t: n
 }
 
 /**
- * The reading nearest in time to t (the earlier one on a tie). The script reads the device at t; we
- * read it every interval, so a change happened somewhere between two of our readings. Taking the
- * last one before t (sample-and-hold) would place every change at our later reading, a lag of half
- * an interval on average; the nearest one is unbiased and halves the chance of a wrong value.
+ * Our readings linearly interpolated at t (the first or last one outside them). The script reads
+ * the device at t; we read it every interval, so a change happened somewhere between two of our
+ * readings. Holding the last reading before t would place every change at our later reading (a lag
+ * of half an interval on average, biased); the nearest reading is unbiased but on a step is a whole
+ * step wrong half the time. Interpolating gives the script's expected reading: on a step at an
+ * unknown moment between our readings, never more than half the step wrong, and no bias.
  */
-function nearest<T extends { monoNs: number }>(points: readonly T[], t: number): T | undefined {
+function interpolatedAt<T extends { monoNs: number }>(points: readonly T[], t: number, value: (p: T) => number): number | undefined {
   if (points.length === 0) return undefined;
   const i = lastAtOrBefore(points, t);
-  if (i < 0) return points[0];
-  const next = points[i + 1];
-  return next !== undefined && next.monoNs - t < t - points[i].monoNs ? next : points[i];
+  if (i < 0) return value(points[0]);
+  const a = points[i];
+  const b = points[i + 1];
+  if (b === undefined || a.monoNs === t) return value(a);
+  return value(a) + ((value(b) - value(a)) * (t - a.monoNs)) / (b.monoNs - a.monoNs);
 }
 
 type CpuField = 'userSeconds' | 'systemSeconds' | 'idleSeconds';
@@ -245,11 +249,11 @@ export interface OfficialTrace {
 }
 
 /**
- * The modelled monitor lists. GPU: device used memory, the nearest of the run's own samples inside
- * their span, of the node's readings of the run's GPUs outside it. CPU: the script's formula over each
+ * The modelled monitor lists. GPU: device used memory interpolated between the run's own samples
+ * inside their span, between the node's readings of the run's GPUs outside it. CPU: the script's formula over each
  * tick's interval, from the host counters interpolated at the tick times; the first interval
  * reaches back `firstCpuIntervalSeconds` and carries the script's start-up load; every interval
- * carries the loop's own CPU. RAM: the host's used memory, the nearest reading.
+ * carries the loop's own CPU. RAM: the host's used memory, interpolated.
  */
 export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loop: LoopModel): OfficialTrace {
   const ticks = officialTicks(span, loop);
@@ -269,7 +273,7 @@ export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loo
   for (const [k, t] of ticks.entries()) {
     // GPU
     const inside = t >= firstRun && t <= lastRun + loop.nominalIntervalSeconds * NS_PER_S;
-    const gpu = inside || nodeGpu.length === 0 ? nearest(runGpu, t)?.gpuDeviceMiB : nearest(nodeGpu, t)?.v;
+    const gpu = inside || nodeGpu.length === 0 ? interpolatedAt(runGpu, t, (p) => p.gpuDeviceMiB as number) : interpolatedAt(nodeGpu, t, (p) => p.v);
     if (gpu == null) out.missing.gpu++;
     else out.gpuMiB.push(gpu);
     // CPU
@@ -281,9 +285,9 @@ export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loo
     }
     prevCpu = nextCpu;
     // RAM
-    const ram = lastAtOrBefore(nodes, t) < 0 ? undefined : nearest(nodes, t);
+    const ram = lastAtOrBefore(nodes, t) < 0 ? undefined : interpolatedAt(nodes, t, (p) => p.memUsedMiB);
     if (ram === undefined) out.missing.ram++;
-    else out.ramMiB.push(ram.memUsedMiB);
+    else out.ramMiB.push(ram);
   }
   return out;
 }

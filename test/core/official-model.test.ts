@@ -78,19 +78,20 @@ describe('period: samples every nominal + sampling cost, every sum × nominal', 
   });
 });
 
-describe('GPU and RAM at a tick: our nearest reading, not the last one before it', () => {
-  it('a change between two of our readings is placed at the nearer one (held would lag half an interval)', () => {
+describe('GPU and RAM at a tick: our readings interpolated, not the last one before it', () => {
+  it('a step between two of our readings counts by where the tick falls between them (held would lag half an interval)', () => {
     const span = officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(0.3) }, NO_SPAN);
-    // Our readings: 3400 at 0 and 0.1 s, 400 at 0.2 and 0.3 s; the script ticks at 0.01, 0.11, 0.21 … (0.01-s delay).
+    // Our readings: 3400 at 0 and 0.1 s, 400 at 0.2 and 0.3 s; the script ticks at 0.06, 0.16, 0.26.
     const samples = runSamples([{ t: 0, dev: 3400 }, { t: 0.1, dev: 3400 }, { t: 0.2, dev: 400 }, { t: 0.3, dev: 400 }]);
     const loop = { ...PLAIN_LOOP, firstTickDelaySeconds: 0.06 };
-    // ticks 0.06 (nearest 0.1 → 3400), 0.16 (nearest 0.2 → 400; held: 3400), 0.26 (0.3 → 400)
-    expect(officialTrace({ samples, nodeSamples: [], gpuDevices: null }, span, loop).gpuMiB).toEqual([3400, 400, 400]);
-    // RAM: host readings 1000 at 0, 2000 at 0.1: a tick at 0.06 reads 2000, at 0.04 reads 1000.
+    // 0.16 is 60 % of the way from 0.1 to 0.2: 3400 − 0.6·3000 = 1600, the script's expected reading
+    // (held: 3400, a whole step wrong whenever the change came before 0.16).
+    expect(officialTrace({ samples, nodeSamples: [], gpuDevices: null }, span, loop).gpuMiB).toEqual([3400, 1600, 400]);
+    // RAM: host readings 1000 at 0, 2000 at 0.1: a tick at 0.06 reads 1600, at 0.04 reads 1400.
     const nodes = [0, 0.1].map((t, i) => nodeSample(t, cpuTimes(0, 0, t), 1000 * (i + 1)));
     const ram = (delay: number): number[] => officialTrace({ samples: [], nodeSamples: nodes, gpuDevices: null }, officialSpan({ startedMonoNs: atNs(0), endedMonoNs: atNs(0.09) }, NO_SPAN), { ...PLAIN_LOOP, firstTickDelaySeconds: delay }).ramMiB;
-    expect(ram(0.06)).toEqual([2000]);
-    expect(ram(0.04)).toEqual([1000]);
+    expect(ram(0.06)[0]).toBeCloseTo(1600, 9);
+    expect(ram(0.04)[0]).toBeCloseTo(1400, 9);
   });
 });
 
