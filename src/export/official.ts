@@ -34,7 +34,8 @@ export function officialFiguresOfRun(run: Run, src: TraceSource, profile: Challe
     destroyedMonoNs: removedSeconds === null ? null : endedMonoNs + removedSeconds * 1e9,
     harness: harness ?? null,
   };
-  const span = withResultWrite(officialSpan(facts, profile.span), officialTicks(officialSpan(facts, profile.span), profile.loop).length, profile.span);
+  const monitored = officialSpan(facts, profile.span);
+  const span = withResultWrite(monitored, officialTicks(monitored, profile.loop).length, profile.span);
   // Monotonic → wall through the run's own start pair: the node samples are selected by wall time.
   const toWallMs = (monoNs: number): number => run.startedWallMs + (monoNs - run.startedMonoNs) / 1e6;
   const fromMs = toWallMs(span.timeStartMonoNs) - profile.loop.firstCpuIntervalSeconds * 1000 - NODE_MARGIN_MS;
