@@ -34,14 +34,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/**
+ * Runs a command to its end; its stdout. Fails on a non-zero exit, and on a Python traceback: the
+ * organisers' Efficiency.py catches its own exceptions, logs them and exits 0.
+ */
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-500)}`))));
+    child.on('close', (code) => (code === 0 && !err.includes('Traceback') ? resolve(out) : reject(new Error(`${cmd} ${args[0] ?? ''} exited ${code}: ${err.slice(-800)}`))));
   });
 }
 
@@ -91,12 +95,7 @@ function organisers(scripts: string, work: string, team: string): { monitor: Cas
   writeFileSync(join(work, 'image/Dockerfile'), 'FROM flare-test/busybox:latest\nCOPY bash /bin/bash\nCOPY predict.sh /workspace/predict.sh\nWORKDIR /workspace\n');
   execFileSync('docker', ['build', '-q', '-t', `${team}:latest`, join(work, 'image')], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: 'ignore' });
   const env = { ...process.env, PYTHONPATH: join(process.cwd(), 'bench/flare-shim'), PWD: work };
-  const python = (args: string[]): Promise<string> => new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', args, { cwd: work, env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 && !err.includes('Traceback') ? resolve(err) : reject(new Error(`python3 ${args[0]} exited ${code}: ${err.slice(-800)}`))));
-  });
+  const python = (args: string[]): Promise<string> => run('/usr/bin/python3', args, { cwd: work, env });
   return {
     monitor: async (caseName) => {
       const input = join(work, 'inputs', `${caseName}_0000.nii.gz`);

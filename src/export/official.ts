@@ -1,7 +1,7 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
 // span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
 import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
-import { createdBeforeStartSeconds, officialSpan, officialTicks, officialTrace, removedAfterEndSeconds, withResultWrite, type SpanFacts } from '../core/official-model.js';
+import { createdBeforeStartSeconds, officialSpan, officialTrace, removedAfterEndSeconds, withResultWrite, type SpanFacts } from '../core/official-model.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { flareRuns } from './flare-csv.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
@@ -35,16 +35,18 @@ export function officialFiguresOfRun(run: Run, src: TraceSource, profile: Challe
     harness: harness ?? null,
   };
   const monitored = officialSpan(facts, profile.span);
-  const span = withResultWrite(monitored, officialTicks(monitored, profile.loop).length, profile.span);
   // Monotonic → wall through the run's own start pair: the node samples are selected by wall time.
   const toWallMs = (monoNs: number): number => run.startedWallMs + (monoNs - run.startedMonoNs) / 1e6;
-  const fromMs = toWallMs(span.timeStartMonoNs) - profile.loop.firstCpuIntervalSeconds * 1000 - NODE_MARGIN_MS;
-  const toMs = toWallMs(span.timeEndMonoNs) + NODE_MARGIN_MS;
+  const fromMs = toWallMs(monitored.timeStartMonoNs) - profile.loop.firstCpuIntervalSeconds * 1000 - NODE_MARGIN_MS;
+  // The ticks end at the monitor's stop; the JSON write after it only lengthens Time.
+  const toMs = toWallMs(monitored.monitorEndMonoNs) + NODE_MARGIN_MS;
   const trace = officialTrace(
     { samples: src.getRunSamples(run.id), nodeSamples: src.getNodeSamples(Math.floor(fromMs), Math.ceil(toMs)), gpuDevices: run.gpuDevices ?? null },
-    span,
+    monitored,
     profile.loop,
   );
+  // Every tick appended to the GPU list or was counted missing there: the script's sample count.
+  const span = withResultWrite(monitored, trace.gpuMiB.length + trace.missing.gpu, profile.span);
   return officialFigures(trace, span, officialRulesOf(profile));
 }
 

@@ -1,6 +1,6 @@
 // What the ranking ranks: accuracy values from an organiser's CSV (`team,case,metric,value`) and
 // efficiency values from the stored runs, under a profile. Pure.
-import { clippedAreaAbove } from '../core/auc.js';
+import { curveFigures } from '../core/auc.js';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
 import type { ChallengeProfile } from './profile.js';
 import type { MetricValue } from './rank.js';
@@ -101,13 +101,7 @@ export function needsGpuAuc(runs: readonly Finished[], profile: ChallengeProfile
  * exact clipping, gaps count nothing); null when no sample has a GPU value.
  */
 export function gpuAucAboveMiBs(samples: Iterable<RunSample>, toleranceMiB: number): number | null {
-  const points = [];
-  let known = false;
-  for (const s of samples) {
-    points.push({ tSeconds: s.monoNs / 1e9, value: s.gpuMiB });
-    if (s.gpuMiB !== null) known = true;
-  }
-  return known ? clippedAreaAbove(points, toleranceMiB) : null;
+  return curveFigures(Array.from(samples, (s) => ({ tSeconds: s.monoNs / 1e9, value: s.gpuMiB })), toleranceMiB).area;
 }
 
 /**
