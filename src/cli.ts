@@ -13,6 +13,7 @@ import { register as registerCollect } from './commands/collect.js';
 import { register as registerPlot } from './commands/plot.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerRank } from './commands/rank.js';
+import { refuseRepeatedOptions } from './commands/repeat.js';
 
 const program = new Command('flare-agent')
   .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
@@ -28,6 +29,7 @@ registerCollect(program);
 registerPlot(program);
 registerEvaluate(program);
 registerRank(program);
+refuseRepeatedOptions(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -57,7 +57,7 @@ const RELINK_MAX_RUNS = 1000;
 
 /** Runs the agent itself interrupted (its stop, or a crash) on this node lately, newest first. */
 function recentlyInterrupted(store: Store, node: string): Run[] {
-  const { runs } = store.listRuns({ status: 'interrupted', node, sinceWallMs: Date.now() - RELINK_LOOKBACK_MS }, RELINK_MAX_RUNS);
+  const { runs } = store.listRuns({ status: ['interrupted'], node: [node], sinceWallMs: Date.now() - RELINK_LOOKBACK_MS }, RELINK_MAX_RUNS);
   return runs.filter((r) => r.kind === 'container' && r.containerId && r.summary?.terminationReason === 'agent interrupted');
 }
 

@@ -4,14 +4,13 @@ import { AgentClient, agentsFromPrometheus } from '../http/client.js';
 import { collectFrom } from '../http/collect.js';
 import { runAction, UsageError } from './action.js';
 import { openStore } from '../store/index.js';
-
-const collectUrl = (v: string, prev: string[] = []): string[] => [...prev, v];
+import { repeatable } from './repeat.js';
 
 export function register(program: Command): void {
   const cmd = program
     .command('collect')
     .description('pull runs and samples from agents into one database (re-running fetches only what is new)')
-    .option('--from <url>', 'an agent to pull from, e.g. http://node1:9465 (repeatable)', collectUrl)
+    .addOption(repeatable('--from <url>', 'an agent to pull from, e.g. http://node1:9465 (repeatable)'))
     .option('--from-prometheus <url>', 'discover agents from the active targets of a Prometheus server')
     .option('--job <name>', 'the Prometheus job of the agents (with --from-prometheus)', 'flare-agent')
     .requiredOption('--db <file>', 'the SQLite database to fill (created if missing)')

@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { Run } from '../core/types.js';
 import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
-import { flareCsv, flareFileName, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
+import { FLARE_FILE_SUFFIX, flareCsv, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
+import { uniqueFileNames } from '../export/file-names.js';
 import { runAction } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
 import { UsageError } from './action.js';
@@ -13,6 +14,7 @@ import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../sco
 import { loadProfile } from '../scoring/profile-load.js';
 import type { RunFilter } from '../store/types.js';
 import { runToJson } from '../http/run-json.js';
+import { needsTeamColumn } from '../http/query.js';
 
 type Format = FlareLayout | 'csv' | 'json';
 
@@ -34,14 +36,17 @@ interface FlareChoice {
   profileArg: string;
 }
 
-/** One file per team in the official naming (<team>_Efficiency.csv). */
+/** One file per team in the official naming (<team>_Efficiency.csv), each path written once. */
 async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunReader, filter: RunFilter): Promise<string[]> {
   const byTeam = new Map<string, Run[]>();
   for (const r of runs) byTeam.set(r.team, [...(byTeam.get(r.team) ?? []), r]);
+  // Distinct names for distinct teams, even where sanitising would merge them (a/b and a_b).
+  const names = uniqueFileNames([...byTeam.keys()], FLARE_FILE_SUFFIX);
   const files: string[] = [];
   for (const [team, teamRuns] of [...byTeam].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const file = join(out, flareFileName(team));
-    const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, c.figures, false);
+    const file = join(out, names.get(team)!);
+    if (files.includes(file)) throw new Error(`two teams would share ${file}`); // uniqueFileNames rules it out
+    const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team: [team] }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, c.figures, false);
     writeFileSync(file, csv);
     files.push(file);
   }
@@ -96,7 +101,7 @@ export function register(program: Command): void {
         const out = opts.out as string | undefined;
         if (out === undefined) {
           if (choice) {
-            const withTeam = filter.team === undefined;
+            const withTeam = needsTeamColumn(filter);
             process.stdout.write(figures === 'official' ? await reader.officialCsv(filter, profile, profileArg, withTeam) : flareCsv(runs, format as FlareLayout, figures, withTeam));
           }
           else if (format === 'csv') process.stdout.write(runsCsv(runs.map(runToJson)));

@@ -7,6 +7,7 @@ import { allRuns } from '../http/api.js';
 import { AgentClient } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from './action.js';
+import { repeatable } from './repeat.js';
 import { officialCsvOfRuns } from '../export/official.js';
 import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
 
@@ -32,10 +33,10 @@ export function addSourceOptions(cmd: Command): Command {
     .option('--db <file>', `SQLite database to read (default ${DEFAULT_DB}, env FLARE_AGENT_DB)`)
     .option('--url <agent>', 'read from a running agent instead, e.g. http://node1:9465')
     .option('--token <token>', 'bearer token for --url (env FLARE_AGENT_TOKEN)')
-    .option('--team <team>', 'only this team')
-    .option('--case <case>', 'only this case')
-    .option('--status <status>', 'only this status: running, completed, failed, oom, timeout, interrupted')
-    .option('--node <node>', 'only runs measured on this node')
+    .addOption(repeatable('--team <team>', 'only this team (repeat for several)'))
+    .addOption(repeatable('--case <case>', 'only this case (repeat for several)'))
+    .addOption(repeatable('--status <status>', 'only this status: running, completed, failed, oom, timeout, interrupted (repeat for several)'))
+    .addOption(repeatable('--node <node>', 'only runs measured on this node (repeat for several)'))
     .option('--since <time>', 'runs started at or after (ISO 8601 or epoch ms)')
     .option('--until <time>', 'runs started before (ISO 8601 or epoch ms)');
 }

@@ -91,7 +91,7 @@ export function agentMeasurer(url: string, token: string | null): Measurer {
       if (!(BUILTIN_PROFILES as readonly string[]).includes(profileArg)) throw new Error('--profile: with --agent, a shipped profile by name only');
       const team = runs[0]?.team;
       if (team === undefined) return officialCsvOfRuns([], agent0, profile, false);
-      return client.officialCsv({ team, sinceWallMs }, profile.name);
+      return client.officialCsv({ team: [team], sinceWallMs }, profile.name);
     },
     async runById(runId) {
       try {

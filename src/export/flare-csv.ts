@@ -2,6 +2,7 @@
 // Memory figures are MiB (the official scripts divide bytes by 1024² but label it "MB").
 import type { Run, RunSummary } from '../core/types.js';
 import { csvLine } from './csv.js';
+import { fileNamePart } from './file-names.js';
 
 export type FlareLayout = 'flare22' | 'flare24';
 /** exact: our per-container figures, penalties for runs over the limit; official: FLARE's own formulas. */
@@ -55,8 +56,9 @@ export function flareCsv(runs: Run[], layout: FlareLayout, figures: FlareFigures
   return out;
 }
 
-/** The official file name for one team's CSV. */
+/** The official file name for one team's CSV (readable, hashed where sanitising changed it: file-names.ts). */
 export function flareFileName(team: string): string {
-  const safe = team.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'team';
-  return `${safe}_Efficiency.csv`;
+  return `${fileNamePart(team)}${FLARE_FILE_SUFFIX}`;
 }
+
+export const FLARE_FILE_SUFFIX = '_Efficiency.csv';

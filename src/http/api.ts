@@ -123,8 +123,8 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
     // Official figures are modelled from the traces under a challenge profile (docs/scoring.md).
     const csv =
       q.figures === 'official'
-        ? officialCsvOfRuns(runs, store, loadProfile(q.profile ?? layout), q.team === undefined)
-        : flareCsv(runs, layout, q.figures, q.team === undefined);
+        ? officialCsvOfRuns(runs, store, loadProfile(q.profile ?? layout), q.withTeam)
+        : flareCsv(runs, layout, q.figures, q.withTeam);
     res.type('text/csv; charset=utf-8').send(csv);
   };
   r.get('/export/flare22.csv', exportCsv('flare22'));
@@ -137,7 +137,7 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
     } catch (err) {
       return badRequest(res, err);
     }
-    const csv = officialCsvOfRuns(allRuns(store, q.filter), store, loadProfile(q.profile), q.team === undefined);
+    const csv = officialCsvOfRuns(allRuns(store, q.filter), store, loadProfile(q.profile), q.withTeam);
     res.type('text/csv; charset=utf-8').send(csv);
   });
 

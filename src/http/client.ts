@@ -68,10 +68,7 @@ export class AgentClient {
 
 function filterParams(filter: RunFilter): URLSearchParams {
   const params = new URLSearchParams();
-  if (filter.team) params.set('team', filter.team);
-  if (filter.case) params.set('case', filter.case);
-  if (filter.status) params.set('status', filter.status);
-  if (filter.node) params.set('node', filter.node);
+  for (const key of ['team', 'case', 'status', 'node'] as const) for (const v of filter[key] ?? []) params.append(key, v);
   if (filter.sinceWallMs !== undefined) params.set('since', String(filter.sinceWallMs));
   if (filter.untilWallMs !== undefined) params.set('until', String(filter.untilWallMs));
   return params;

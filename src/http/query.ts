@@ -33,6 +33,24 @@ function text(query: RawQuery, name: string): string | undefined {
   return v;
 }
 
+/** Most values of one repeated filter (?team=a&team=b…): bounds the SQL a request builds. */
+export const MAX_FILTER_VALUES = 100;
+
+/** A filter given once or repeated: its distinct values, in the order given. */
+function texts(query: RawQuery, name: string): string[] | undefined {
+  const v = query[name];
+  if (v === undefined) return undefined;
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length > MAX_FILTER_VALUES) throw new QueryError(name, `at most ${MAX_FILTER_VALUES} values`);
+  const out: string[] = [];
+  for (const one of list) {
+    if (typeof one !== 'string') throw new QueryError(name, 'give plain strings');
+    if (one.length === 0 || one.length > MAX_TEXT_CHARS) throw new QueryError(name, `must be 1 to ${MAX_TEXT_CHARS} characters`);
+    if (!out.includes(one)) out.push(one);
+  }
+  return out;
+}
+
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /** ISO 8601 date/time or integer epoch milliseconds → epoch ms. */
@@ -61,14 +79,15 @@ export const RUN_FILTER_PARAMS = ['team', 'case', 'status', 'node', 'since', 'un
 
 export function parseRunFilter(query: RawQuery): RunFilter {
   const filter: RunFilter = {};
-  const team = text(query, 'team');
+  const team = texts(query, 'team');
   if (team !== undefined) filter.team = team;
-  const kase = text(query, 'case');
+  const kase = texts(query, 'case');
   if (kase !== undefined) filter.case = kase;
-  const node = text(query, 'node');
+  const node = texts(query, 'node');
   if (node !== undefined) filter.node = node;
-  const status = text(query, 'status');
-  if (status !== undefined) filter.status = parseStatus('status', status);
+  const status = texts(query, 'status');
+  if (status !== undefined) filter.status = status.map((s) => parseStatus('status', s));
+  // A time window is one bound each: a repeated since/until is refused ("give it once").
   const since = text(query, 'since');
   if (since !== undefined) filter.sinceWallMs = parseTime('since', since);
   const until = text(query, 'until');
@@ -103,8 +122,14 @@ export function parseSampleFormat(query: RawQuery): 'json' | 'csv' {
   return f;
 }
 
+/** Whether a CSV over these runs needs its Team column: unless exactly one team is asked for. */
+export function needsTeamColumn(filter: RunFilter): boolean {
+  return filter.team?.length !== 1;
+}
+
 export interface ExportQuery {
-  team?: string;
+  /** The CSV's leading Team column (needsTeamColumn). */
+  withTeam: boolean;
   figures: FlareFigures;
   filter: RunFilter;
   /** A shipped profile's name; undefined: the layout's own year. */
@@ -119,5 +144,5 @@ export function parseExport(query: RawQuery): ExportQuery {
   // Over HTTP only the shipped profiles, by name: a path would read the server's files.
   const profile = text(query, 'profile');
   if (profile !== undefined && !(BUILTIN_PROFILES as readonly string[]).includes(profile)) throw new QueryError('profile', `expected one of ${BUILTIN_PROFILES.join(', ')}`);
-  return { team: filter.team, figures, filter, profile };
+  return { withTeam: needsTeamColumn(filter), figures, filter, profile };
 }

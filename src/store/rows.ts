@@ -136,18 +136,18 @@ export function listRunsQuery(
 ): { sql: string; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
-  const equal: [keyof RunFilter, string][] = [
+  const equal = [
     ['team', 'team'],
     ['case', 'case_name'],
     ['status', 'status'],
     ['node', 'node'],
-  ];
+  ] as const;
   for (const [key, column] of equal) {
-    const value = filter[key];
-    if (value !== undefined) {
-      where.push(`${column} = ?`);
-      params.push(value);
-    }
+    const values = filter[key];
+    if (values === undefined) continue;
+    // An empty list matches nothing; IN (…) keeps each filter an index range scan.
+    where.push(values.length === 0 ? '0' : `${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
   }
   if (filter.sinceWallMs !== undefined) {
     where.push('started_wall_ms >= ?');

@@ -13,11 +13,12 @@ export interface NodeInventory {
   recordedWallMs: number;
 }
 
+/** Each list matches any of its values (a repeated --team, or ?team=a&team=b); the fields combine with AND. */
 export interface RunFilter {
-  team?: string;
-  case?: string;
-  status?: RunStatus;
-  node?: string;
+  team?: string[];
+  case?: string[];
+  status?: RunStatus[];
+  node?: string[];
   /** Runs started at or after this wall time (ms). */
   sinceWallMs?: number;
   /** Runs started before this wall time (ms). */

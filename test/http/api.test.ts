@@ -89,6 +89,9 @@ describe('GET /api/v1/runs', () => {
     [`since=${T0}&until=${T0 + 60_000}`, ['r-b1', 'r-a1']],
     ['until=2024-05-01T10:00:00.000Z', ['r-big']],
     ['team=nobody', []],
+    // A repeated filter matches any of its values.
+    ['team=alpha&team=beta&status=timeout&status=running', ['r-run', 'r-a2']],
+    ['node=node-b&node=node-a&case=case_001&case=case_001', ['r-run', 'r-b1', 'r-a1', 'r-big']],
   ])('filters %s', async (query, ids) => {
     const res = await get(`/api/v1/runs?${query}`);
     expect(res.status).toBe(200);
@@ -217,7 +220,9 @@ describe('bad input never gives a 500', () => {
     ['/api/v1/runs?limit=1001', 'limit'],
     ['/api/v1/runs?limit=abc', 'limit'],
     ['/api/v1/runs?limit=-5', 'limit'],
-    ['/api/v1/runs?status=running&status=failed', 'status'],
+    ['/api/v1/runs?status=running&status=weird', 'status'],
+    ['/api/v1/runs?since=1&since=2', 'since'],
+    [`/api/v1/runs?${Array.from({ length: 101 }, (_, i) => `team=t${i}`).join('&')}`, 'team'],
     ['/api/v1/runs?status=weird', 'status'],
     ['/api/v1/runs?since=yesterday', 'since'],
     ['/api/v1/runs?until=2024-13-45T99:00:00Z', 'until'],
@@ -231,7 +236,7 @@ describe('bad input never gives a 500', () => {
     ['/api/v1/runs/r-a1/samples?format=xml', 'format'],
     ['/api/v1/runs/r-a1?x=1', 'x'],
     ['/api/v1/export/flare22.csv?figures=best', 'figures'],
-    ['/api/v1/export/flare24.csv?team=a&team=b', 'team'],
+    ['/api/v1/export/flare24.csv?until=1&until=2', 'until'],
     ['/api/v1/export/official.csv?profile=../../etc/passwd', 'profile'],
     ['/api/v1/export/flare22.csv?profile=flare99', 'profile'],
   ])('%s → 400 naming %s', async (path, param) => {

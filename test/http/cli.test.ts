@@ -69,6 +69,27 @@ describe('flare-agent runs', () => {
     expect(table.stdout).not.toContain('r-a1');
   });
 
+  it('honours every repeated filter, from the database and over --url', async () => {
+    const url = `http://127.0.0.1:${server.port}`;
+    for (const source of [['--db', db.path], ['--url', url, '--token', 'tok-123']]) {
+      const two = await cli(['runs', ...source, '--json', '--team', 'alpha', '--team', 'beta']);
+      expect(two.stderr).toBe('');
+      expect((JSON.parse(two.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2', 'r-b1', 'r-a1']);
+      const statuses = await cli(['runs', ...source, '--json', '--status', 'timeout', '--status', 'completed', '--team', 'alpha']);
+      expect((JSON.parse(statuses.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2', 'r-a1']);
+      const cases = await cli(['runs', ...source, '--json', '--case', 'case_002', '--case', 'case_009']);
+      expect((JSON.parse(cases.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2']);
+    }
+    // Two teams in one CSV need the Team column; one team does not.
+    const both = await cli(['export', '--format', 'flare22', '--db', db.path, '--team', 'alpha', '--team', 'beta']);
+    expect(both.code).toBe(0);
+    const lines = both.stdout.trimEnd().split('\n');
+    expect(lines[0].startsWith('Team,Name,')).toBe(true);
+    expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['alpha', 'alpha', 'beta']);
+    const viaApi = await cli(['export', '--format', 'flare22', '--url', url, '--token', 'tok-123', '--team', 'beta', '--team', 'alpha']);
+    expect(viaApi.stdout).toBe(both.stdout);
+  });
+
   it('reads a running agent with --url and the token from the environment', async () => {
     const url = `http://127.0.0.1:${server.port}`;
     const ok = await cli(['runs', '--url', url, '--json', '--team', 'alpha'], { FLARE_AGENT_TOKEN: 'tok-123' });
@@ -89,6 +110,12 @@ describe('flare-agent runs', () => {
     [['export', '--format', 'xls'], /--format/],
     [['export'], /--format/],
     [['collect', '--db', 'x.db'], /--from/],
+    // A value option given twice is refused unless it means a list (the filters, collect --from).
+    [['runs', '--since', '1', '--since', '2'], /--since given more than once/],
+    [['export', '--format', 'csv', '--format', 'json'], /--format given more than once/],
+    [['profile', '--team', 'a', '--team', 'b', '--', 'true'], /--team given more than once/],
+    [['rank', '--profile', 'flare22', '--profile', 'flare24'], /--profile given more than once/],
+    [['start', '--db', 'a.db', '--db', 'b.db'], /--db given more than once/],
   ])('%j is bad usage: exit 2, one line', async (args, message) => {
     const r = await cli(args as string[]);
     expect(r.code).toBe(2);
@@ -116,6 +143,28 @@ describe('flare-agent export', () => {
     expect(r.code).toBe(0);
     expect(readdirSync(dir).sort()).toEqual(['alpha_Efficiency.csv', 'beta_Efficiency.csv']);
     expect(readFileSync(join(dir, 'alpha_Efficiency.csv'), 'utf8')).toBe(fixture('flare24-alpha-official.csv'));
+  });
+
+  it('never writes one file for two teams, whatever their names sanitise to', async () => {
+    const teams = ['北京大学', '浙江大学', 'a/b', 'a_b', 'a:b', 'TeamA', 'teama', '../up'];
+    const clash = tempStore();
+    try {
+      fill(clash.store, teams.map((team, i) => run(`r-clash-${i}`, { team, startedWallMs: T0 + i * 1000 })));
+      const dir = join(out, 'clash');
+      const r = await cli(['export', '--format', 'flare22', '--out', dir, '--db', clash.path]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/wrote 8 file\(s\)/);
+      const files = readdirSync(dir);
+      expect(files).toHaveLength(8);
+      expect(files).toContain('北京大学_Efficiency.csv');
+      expect(files).toContain('浙江大学_Efficiency.csv');
+      expect(files).toContain('a_b_Efficiency.csv');
+      // Every file holds exactly one team's one run.
+      for (const f of files) expect(readFileSync(join(dir, f), 'utf8').trimEnd().split('\n')).toHaveLength(2);
+      expect(readdirSync(out)).not.toContain('up_Efficiency.csv'); // nothing escaped the folder
+    } finally {
+      clash.cleanup();
+    }
   });
 
   it('writes the runs table and every trace as CSV, from the agent API too', async () => {

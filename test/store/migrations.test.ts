@@ -47,7 +47,7 @@ describe('schema migrations', () => {
     nodes.forEach((s) => store.appendNodeSample(s));
     store.flush();
     expect(store.getNodeSamples(0, Infinity)).toEqual(nodes);
-    expect(store.listRuns({ team: 'team-a' }, 10).runs.map((r) => r.id)).toEqual(['old-run']);
+    expect(store.listRuns({ team: ['team-a'] }, 10).runs.map((r) => r.id)).toEqual(['old-run']);
     store.close();
 
     expect(userVersion(path)).toBe(SCHEMA_VERSION);

@@ -253,17 +253,21 @@ describe('listRuns', () => {
     const ids = (f: Parameters<Store['listRuns']>[0]): string[] => store.listRuns(f, 100).runs.map((r) => r.id).sort();
     const runs = store.listRuns({}, 100).runs;
     const expectIds = (pred: (r: (typeof runs)[number]) => boolean): string[] => runs.filter(pred).map((r) => r.id).sort();
-    expect(ids({ team: 'odd' })).toEqual(expectIds((r) => r.team === 'odd'));
-    expect(ids({ case: 'case-2' })).toEqual(expectIds((r) => r.case === 'case-2'));
-    expect(ids({ status: 'running' })).toEqual(expectIds((r) => r.status === 'running'));
-    expect(ids({ node: 'n1' })).toEqual(expectIds((r) => r.node === 'n1'));
+    expect(ids({ team: ['odd'] })).toEqual(expectIds((r) => r.team === 'odd'));
+    expect(ids({ case: ['case-2'] })).toEqual(expectIds((r) => r.case === 'case-2'));
+    expect(ids({ status: ['running'] })).toEqual(expectIds((r) => r.status === 'running'));
+    expect(ids({ node: ['n1'] })).toEqual(expectIds((r) => r.node === 'n1'));
+    // A list matches any of its values; an empty list matches nothing.
+    expect(ids({ case: ['case-1', 'case-2'] })).toEqual(expectIds((r) => r.case === 'case-1' || r.case === 'case-2'));
+    expect(ids({ status: ['running', 'completed'], node: ['n1'] })).toEqual(expectIds((r) => (r.status === 'running' || r.status === 'completed') && r.node === 'n1'));
+    expect(ids({ team: [] })).toEqual([]);
     expect(ids({ sinceWallMs: 1010, untilWallMs: 1030 })).toEqual(
       expectIds((r) => r.startedWallMs >= 1010 && r.startedWallMs < 1030),
     );
-    expect(ids({ team: 'even', node: 'n2', status: 'completed' })).toEqual(
+    expect(ids({ team: ['even'], node: ['n2'], status: ['completed'] })).toEqual(
       expectIds((r) => r.team === 'even' && r.node === 'n2' && r.status === 'completed'),
     );
-    expect(ids({ team: 'nobody' })).toEqual([]);
+    expect(ids({ team: ['nobody'] })).toEqual([]);
     expect(store.runningRuns().map((r) => r.id)).toEqual(['run-00', 'run-04', 'run-08', 'run-12', 'run-16', 'run-20', 'run-24']);
   });
 

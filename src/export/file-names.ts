@@ -1,0 +1,80 @@
+// File names from untrusted text (team names), readable and unique within one export. Pure.
+//
+// Letters and digits of any script stay (北京大学 is a fine file name), as do '.', '_' and '-';
+// everything else (separators, controls, bidi overrides, spaces) becomes '_'. Where that changed
+// the name, or the name had to be shortened, a short hash of the original is added, so that `a/b`
+// and `a_b` (or two long names sharing a prefix) get different files. Uniqueness is then checked
+// over the whole export, ignoring case (a case-insensitive filesystem would merge `A` and `a`).
+import { createHash } from 'node:crypto';
+
+/** Most UTF-8 bytes of the readable part: a Linux file name holds 255 bytes, and the suffix needs room. */
+export const MAX_NAME_PART_BYTES = 120;
+const HASH_HEX = 8;
+
+function shortHash(text: string, hexDigits = HASH_HEX): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, hexDigits);
+}
+
+/** Cuts a string to at most maxBytes of UTF-8, never inside a character. */
+function cutToBytes(s: string, maxBytes: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch, 'utf8');
+    if (bytes > maxBytes) break;
+    out += ch;
+  }
+  return out;
+}
+
+/**
+ * A readable file-name part for `text`: the text itself when it is already safe, else its safe form
+ * with `-<hash>` of the original (`hexDigits` long).
+ */
+export function fileNamePart(text: string, hexDigits = HASH_HEX): string {
+  const safe = text.normalize('NFC').replace(/[^\p{L}\p{M}\p{N}._-]/gu, '_').replace(/^\.+/, '_');
+  const cut = cutToBytes(safe, MAX_NAME_PART_BYTES);
+  if (cut === text && cut.length > 0) return cut;
+  return `${cut || '_'}-${shortHash(text, hexDigits)}`;
+}
+
+/**
+ * One file name per key (`<part><suffix>`), distinct within the set even ignoring case; the same
+ * set of keys always gets the same names. Keys whose plain names collide all take the hashed form,
+ * then a longer hash, then a counter.
+ */
+export function uniqueFileNames(keys: readonly string[], suffix: string): Map<string, string> {
+  const sorted = [...new Set(keys)].sort();
+  const tries: ((k: string) => string)[] = [
+    (k) => fileNamePart(k),
+    (k) => (fileNamePart(k).endsWith(`-${shortHash(k)}`) ? fileNamePart(k) : `${fileNamePart(k)}-${shortHash(k)}`),
+    (k) => `${fileNamePart(k, 16)}-${shortHash(k, 16)}`,
+  ];
+  const names = new Map<string, string>();
+  let pending = sorted;
+  for (const name of tries) {
+    const byFolded = new Map<string, string[]>();
+    for (const k of pending) {
+      const folded = (name(k) + suffix).toLowerCase();
+      byFolded.set(folded, [...(byFolded.get(folded) ?? []), k]);
+    }
+    const taken = new Set([...names.values()].map((n) => n.toLowerCase()));
+    const next: string[] = [];
+    for (const [folded, group] of byFolded) {
+      if (group.length === 1 && !taken.has(folded)) names.set(group[0], name(group[0]) + suffix);
+      else next.push(...group);
+    }
+    pending = next;
+    if (pending.length === 0) return names;
+  }
+  // Hash collisions at 64 bits: a counter, in sorted order, settles what is left.
+  const taken = new Set([...names.values()].map((n) => n.toLowerCase()));
+  for (const k of pending) {
+    let n = 2;
+    while (taken.has(`${fileNamePart(k)}-${n}${suffix}`.toLowerCase())) n++;
+    const name = `${fileNamePart(k)}-${n}${suffix}`;
+    taken.add(name.toLowerCase());
+    names.set(k, name);
+  }
+  return names;
+}
