@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config.js';
 import { ForeignDatabaseError } from './store/errors.js';
-import { DbLockedError } from './store/lock.js';
+import { DbLinkError, DbLockedError } from './store/lock.js';
 import { VERSION } from './version.js';
 import { register as registerProfile } from './commands/profile.js';
 import { register as registerStart } from './commands/start.js';
@@ -37,7 +37,7 @@ try {
   if (e instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof ConfigError || e instanceof ForeignDatabaseError || e instanceof DbLockedError) {
+  } else if (e instanceof ConfigError || e instanceof ForeignDatabaseError || e instanceof DbLockedError || e instanceof DbLinkError) {
     process.stderr.write(`flare-agent: ${e.message}\n`);
     process.exitCode = 2;
   } else {

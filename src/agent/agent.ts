@@ -9,6 +9,7 @@ import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { openStore } from '../store/index.js';
 import { acquireDbLock } from '../store/lock.js';
+import { writerPid } from '../sources/writer.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
@@ -156,9 +157,10 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   storeRef = store;
   let interruptedAtStart: Run[];
   try {
-    for (const { run, settled } of await recoverLeftRuns(store, options.settle ?? null)) {
-      if (settled) log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
-      else log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
+    for (const { run, outcome, writer } of await recoverLeftRuns(store, options.settle ?? null)) {
+      if (outcome === 'settled') log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
+      else if (outcome === 'interrupted') log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
+      else log.info('run of a live writer left running', { runId: run.id, kind: run.kind, team: run.team, case: run.case, writerPid: writerPid(writer ?? null) });
     }
     interruptedAtStart = recentlyInterrupted(store, hostname());
   } catch (err) {

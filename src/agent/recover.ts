@@ -2,9 +2,11 @@
 // settled at start, before the sampler runs, through the one summarise path with the settings stored
 // on each run's row. A container that ended meanwhile is settled from its target's own record (Docker's
 // inspect: exit code, times, OOMKilled); a run is 'interrupted' only when nothing knows how it ended.
+// Only runs whose writer process is gone are settled: a `profile --db` that still runs owns its run.
 import type { Run, RunStatus, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { summariseRun } from './summarise.js';
+import { thisWriter, writerAlive } from '../sources/writer.js';
 
 /** How a target's own record says a run ended (e.g. Docker's inspect of its container). */
 export interface Settlement {
@@ -29,12 +31,29 @@ export const RECOVERED_FLAG = 'recovered-after-agent-stop';
 
 export interface Recovered {
   run: Run;
-  settled: boolean;
+  /** settled: from the target's record; interrupted: nothing knows its end; live: its writer still runs (left alone). */
+  outcome: 'settled' | 'interrupted' | 'live';
+  /** The writer (sources/writer.ts) of a run left alone. */
+  writer?: string | null;
 }
 
-export async function recoverLeftRuns(store: Store, settle: Settler | null): Promise<Recovered[]> {
+/**
+ * Whether a run's writer is gone. A run written by this very process is gone too: at start-up this
+ * process has no run in flight, so such a row was left by an earlier agent in the same process.
+ */
+export function writerGone(writer: string | null): boolean {
+  return writer === null || writer === thisWriter() || !writerAlive(writer);
+}
+
+export async function recoverLeftRuns(store: Store, settle: Settler | null, isGone: (writer: string | null) => boolean = writerGone): Promise<Recovered[]> {
   const out: Recovered[] = [];
   for (const run of store.runningRuns()) {
+    // Another live process writes it (`profile --db` beside the agent): its run, its verdict.
+    const writer = store.runWriter(run.id);
+    if (!isGone(writer)) {
+      out.push({ run, outcome: 'live', writer });
+      continue;
+    }
     let settlement: Settlement | null = null;
     try {
       settlement = settle ? await settle(run) : null;
@@ -50,7 +69,7 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null): Pro
       ? { ...settlement, flags: [...previousFlags, ...settlement.flags] }
       : { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...previousFlags, RECOVERED_FLAG] });
     store.finishRun(run.id, { status: summary.status, endedWallMs, endedMonoNs, summary });
-    out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, settled: settlement !== null });
+    out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, outcome: settlement !== null ? 'settled' : 'interrupted' });
   }
   return out;
 }

@@ -6,8 +6,13 @@
 // mtime heuristics). SQLite also tracks locks per inode inside one process, so a second open from the
 // same process is refused too. The holder's pid is written to `<db>.lock.pid` only so that the refusal
 // can name it; the pid file never decides anything.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+//
+// The lock is named after the database's REAL path (every symlink resolved, the file's and its
+// folders'), so every name of one file meets one lock: a symlink to a held database is refused.
+// A file with several hard links has no one real path, and SQLite names its -wal and -shm after the
+// name it was opened by, so two names would mean two WALs on one database: such a file is refused.
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
 /** Another live process holds the database (the CLI exits 2 with this message). */
@@ -21,6 +26,43 @@ export class DbLockedError extends Error {
   }
 }
 
+/** The database file has more than one hard link (the CLI exits 2 with this message). */
+export class DbLinkError extends Error {
+  constructor(readonly path: string, readonly links: number) {
+    super(`${path} has ${links} hard links: each name would get its own lock, -wal and -shm; give the agent a file with one name`);
+    this.name = 'DbLinkError';
+  }
+}
+
+/** Symlinks a path may pass through before it is refused as a loop (Linux's own limit, MAXSYMLINKS). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The real path of a database that may not exist yet: realpath when it does; else the real folder
+ * plus the name, following a dangling symlink to where its target will be created.
+ */
+export function realDbPath(dbPath: string): string {
+  let path = resolve(dbPath);
+  for (let hop = 0; hop < MAX_LINK_HOPS; hop++) {
+    try {
+      return realpathSync(path);
+    } catch {
+      // missing: below
+    }
+    const here = join(realpathSync(dirname(path)), basename(path));
+    let isLink = false;
+    try {
+      isLink = lstatSync(here).isSymbolicLink();
+    } catch {
+      return here; // nothing there yet: the file this path will create
+    }
+    if (!isLink) return here;
+    path = resolve(dirname(here), readlinkSync(here));
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  throw new Error(`${dbPath}: too many levels of symbolic links`);
+}
+
 export interface DbLock {
   readonly path: string;
   release(): void;
@@ -30,11 +72,19 @@ export function lockPathOf(dbPath: string): string {
   return `${dbPath}.lock`;
 }
 
-/** Takes the lock on `dbPath` or throws DbLockedError; ':memory:' needs none. */
+/** Takes the lock on `dbPath`'s real file or throws DbLockedError (DbLinkError); ':memory:' needs none. */
 export function acquireDbLock(dbPath: string, pid = process.pid): DbLock {
   if (dbPath === ':memory:') return { path: dbPath, release() {} };
   mkdirSync(dirname(dbPath), { recursive: true });
-  const lockPath = lockPathOf(dbPath);
+  const real = realDbPath(dbPath);
+  let links = 1;
+  try {
+    links = statSync(real).nlink;
+  } catch {
+    // not created yet: one name
+  }
+  if (links > 1) throw new DbLinkError(dbPath, links);
+  const lockPath = lockPathOf(real);
   const pidPath = `${lockPath}.pid`;
   // timeout 0: a held lock answers SQLITE_BUSY at once instead of waiting.
   const db = new Database(lockPath, { timeout: 0 });

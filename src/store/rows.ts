@@ -41,6 +41,9 @@ export const INSERT_RUN_SQL =
   '@command, @status, @started_wall_ms, @started_mono_ns, @ended_wall_ms, @ended_mono_ns, @time_limit_s, ' +
   '@n_cpu, @interval_ms, @previous_run_id, @summary, @settings, @placement)';
 
+/** The insert with the process that writes the run (sources/writer.ts): a storage fact, not part of Run. */
+export const INSERT_RUN_WITH_WRITER_SQL = INSERT_RUN_SQL.replace(', placement)', ', placement, writer)').replace(', @placement)', ', @placement, @writer)');
+
 export function runToRow(run: Run): Omit<RunRow, 'rid'> {
   return {
     id: run.id,

@@ -96,6 +96,14 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN placement TEXT');
     },
   },
+  {
+    // The process that writes each run (sources/writer.ts: boot id, pid, start time), so start-up
+    // recovery settles only runs whose writer is gone (NULL on older rows: gone).
+    version: 5,
+    up(db) {
+      db.exec('ALTER TABLE runs ADD COLUMN writer TEXT');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -22,10 +22,11 @@ import { Compactor } from './compaction.js';
 import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
 import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
-import { encodeCursor, INSERT_RUN_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
+import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
 import { checkOpenedFile, FLARE_APPLICATION_ID, refuseForeignFile } from './foreign.js';
 import { checkNotNewer, migrate, prepareNewFile, SCHEMA_VERSION } from './schema.js';
 import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
+import { thisWriter } from '../sources/writer.js';
 
 export interface StoreOptions {
   /** Called after each flush that wrote something: its duration (s, encoding included) and size. */
@@ -162,6 +163,8 @@ export class SqliteStore implements Store {
   private verdictBackoffMs: number;
   /** Whether the last write attempt failed (onRecovered fires on the next success). */
   private failing = false;
+  /** This process, recorded on every run it creates (sources/writer.ts). */
+  private readonly writer = thisWriter();
 
   private readonly selectRid: Database.Statement<[string], number>;
   private readonly selectRun: Database.Statement<[string], RunRow>;
@@ -234,7 +237,7 @@ export class SqliteStore implements Store {
 
   createRun(run: Run): void {
     this.writable('createRun');
-    const info = this.db.prepare(INSERT_RUN_SQL).run(runToRow(run));
+    const info = this.db.prepare(INSERT_RUN_WITH_WRITER_SQL).run({ ...runToRow(run), writer: this.writer });
     this.rids.set(run.id, Number(info.lastInsertRowid));
   }
 
@@ -399,6 +402,10 @@ export class SqliteStore implements Store {
     const out: NodeSample[] = [];
     for (const blob of blobs) for (const s of decodeNodeChunk(blob)) if (inRange(s)) out.push(s);
     return out;
+  }
+
+  runWriter(runId: string): string | null {
+    return this.db.prepare<[string], string | null>('SELECT writer FROM runs WHERE id = ?').pluck().get(runId) ?? null;
   }
 
   runningRuns(): Run[] {

@@ -74,6 +74,8 @@ export interface Store {
   getNodeSamples(fromWallMs: number, toWallMs: number): NodeSample[];
   /** Runs left 'running' (a crash, or this agent restarting). */
   runningRuns(): Run[];
+  /** The process that created a run (sources/writer.ts); null for rows older than schema 5. */
+  runWriter(runId: string): string | null;
   /** Writes every queued sample now (throws when the write fails; what failed stays queued). */
   flush(): void;
   /** Deletes runs (and their samples) older than maxAgeDays, then oldest first until under maxBytes. */
