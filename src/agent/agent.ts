@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
 import type { Run } from '../core/types.js';
+import { watchedWindows, type WallWindow } from '../core/lives.js';
 import type { Logger } from '../log.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { readInventory } from '../sources/inventory.js';
@@ -34,6 +35,12 @@ export interface AgentContext {
    * linked to its earlier one.
    */
   interruptedAtStart: Run[];
+  /**
+   * The spans some agent watched this node (core/lives.ts), this life included: a selected container
+   * that ran in one and has no run is created from Docker's record (its row never landed, or the
+   * event stream was down for its whole life).
+   */
+  watched: WallWindow[];
 }
 
 /** Something the agent starts after its sampler (the Docker watcher); stopped before the sampler. */
@@ -53,6 +60,7 @@ export interface RunningAgent {
 
 const RETENTION_EVERY_MS = 3600_000;
 
+/** How far back an interrupted run is relinked, and a container missed by an agent looked for in Docker. */
 const RELINK_LOOKBACK_MS = 7 * 24 * 3600_000;
 const RELINK_MAX_RUNS = 1000;
 
@@ -112,7 +120,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       },
       cgroup: stack ? { ...stack.cgroupLayout } : { hierarchies: 'not started', lastPicked: null },
       ticks: { count: stack?.sampler.ticks.ticks ?? 0, missed: stack?.sampler.ticks.missed ?? 0 },
-      store: { queuedSamples: storeRef?.queuedSamples() ?? 0, pendingVerdicts: storeRef?.pendingVerdicts() ?? 0 },
+      store: { queuedSamples: storeRef?.queuedSamples() ?? 0, pendingRuns: storeRef?.pendingRuns() ?? 0, pendingVerdicts: storeRef?.pendingVerdicts() ?? 0 },
     }),
   };
   // Metric events go to the reader thread's registry with the next snapshot; the few before the
@@ -156,6 +164,8 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
   });
   storeRef = store;
   let interruptedAtStart: Run[];
+  let watched: WallWindow[];
+  let lifeId: number | null;
   try {
     for (const { run, outcome, writer } of await recoverLeftRuns(store, options.settle ?? null)) {
       if (outcome === 'settled') log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
@@ -163,6 +173,10 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       else log.info('run of a live writer left running', { runId: run.id, kind: run.kind, team: run.team, case: run.case, writerPid: writerPid(writer ?? null) });
     }
     interruptedAtStart = recentlyInterrupted(store, hostname());
+    // Lives before this one, read before this one is recorded (a crashed life lasts until the next start).
+    const lookbackMs = Math.min(RELINK_LOOKBACK_MS, config.retentionDays === null ? Infinity : config.retentionDays * 86_400_000);
+    watched = watchedWindows(store.agentLives(hostname(), startedWallMs - lookbackMs), startedWallMs);
+    lifeId = store.beginAgentLife(hostname(), startedWallMs);
   } catch (err) {
     store.close();
     throw err;
@@ -206,8 +220,13 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
 
   const retention = (): void => {
     if (config.retentionDays === null && config.retentionMaxMib === null) return;
-    const { deletedRuns } = store.applyRetention({ maxAgeDays: config.retentionDays ?? undefined, maxBytes: config.retentionMaxMib === null ? undefined : config.retentionMaxMib * 1024 * 1024 });
-    if (deletedRuns > 0) log.info('retention deleted runs', { deletedRuns });
+    try {
+      const { deletedRuns } = store.applyRetention({ maxAgeDays: config.retentionDays ?? undefined, maxBytes: config.retentionMaxMib === null ? undefined : config.retentionMaxMib * 1024 * 1024 });
+      if (deletedRuns > 0) log.info('retention deleted runs', { deletedRuns });
+    } catch (err) {
+      // A failing disk (its flush throws): the next pass retries; the agent keeps measuring.
+      log.warn('retention failed', { error: (err as Error).message });
+    }
   };
   retention();
   const retentionTimer = setInterval(retention, RETENTION_EVERY_MS).unref();
@@ -224,6 +243,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       sources[name] = status;
     },
     interruptedAtStart,
+    watched,
   };
   const attachments: Attachment[] = [];
   for (const factory of attach) {
@@ -245,6 +265,12 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       http.publish(true);
       await http.close();
       await s.close();
+      try {
+        store.flush(); // rows still waiting land first, when the disk allows
+      } catch {
+        // reported by the store; endAgentLife then leaves the life open
+      }
+      if (lifeId !== null) store.endAgentLife(lifeId, Date.now());
       store.close();
       releaseLock();
       log.info('agent stopped');

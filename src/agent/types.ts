@@ -32,8 +32,8 @@ export interface Health {
   /** The cgroup hierarchies the mount table shows, and the one discovery last picked for a target. */
   cgroup: { hierarchies: string; lastPicked: string | null };
   ticks: { count: number; missed: number };
-  /** The write side of the database: samples waiting (bounded) and run verdicts waiting (never dropped). */
-  store?: { queuedSamples: number; pendingVerdicts: number };
+  /** The write side of the database: samples waiting (bounded), run starts and verdicts waiting (never dropped). */
+  store?: { queuedSamples: number; pendingRuns: number; pendingVerdicts: number };
 }
 
 /** Read-only view of the agent's live state. */

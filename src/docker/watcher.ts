@@ -15,6 +15,7 @@ import { EventFeed, type Backoff, type ContainerEvent } from './events.js';
 import { createDockerClient } from './client.js';
 import { containerIdentity, containerName, type InspectFacts } from './identity.js';
 import { killContainer } from './limit.js';
+import { missedContainers, RECOVERED_FROM_DOCKER_FLAG } from './missed.js';
 import { v2CgroupDir, watchPopulated } from './populated.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
 import { epochNsToMonoNs, parseDockerTimeNs } from './time.js';
@@ -23,8 +24,12 @@ import { finishTracked, newTracked, nullReader, releaseTracked, type TrackedRun 
 /** Finished containers remembered until their `destroy` event. */
 const MAX_ENDED = 512;
 
-/** imageRef: the image as the start event names it, so its labels are fetched alongside the inspect. */
-type AttachMode = { late: false; eventTimeNs: bigint; imageRef?: string } | { late: true };
+/**
+ * How a run is attached: at Docker's start event (imageRef: the image as the event names it, so its
+ * labels are fetched alongside the inspect), late (found running at a (re)connect), or missed (found
+ * ended, never seen start, with no run: missed.ts).
+ */
+type AttachMode = { late: false; eventTimeNs: bigint; imageRef?: string } | { late: true } | { late: false; missed: true };
 interface ImageFacts {
   id: string;
   labels: Record<string, string>;
@@ -199,9 +204,12 @@ export class DockerWatcher implements Attachment {
   /** Attaches a run to a container (from a start event, or from a listing: late). */
   private async attach(containerId: string, mode: AttachMode, info?: InspectFacts | null): Promise<void> {
     if (this.ignored.has(containerId)) return;
-    const prefetch = mode.late ? null : this.prefetchImage(mode.imageRef);
+    const prefetch = 'eventTimeNs' in mode ? this.prefetchImage(mode.imageRef) : null;
     info ??= await this.inspect(containerId);
     if (!info) return;
+    const missed = 'missed' in mode;
+    // Looked for again in the container's own queue: a start event handled meanwhile made its run.
+    if (missed && (this.tracked.has(containerId) || this.ctx.store.hasContainerRunSince(containerId, Number((parseDockerTimeNs(info.State.StartedAt) ?? 0n) / 1_000_000n)))) return;
     const existing = this.tracked.get(containerId);
     const startedAtNs = parseDockerTimeNs(info.State.StartedAt);
     if (existing) {
@@ -245,6 +253,7 @@ export class DockerWatcher implements Attachment {
     if (noCgroupWhy && alive()) flags.push(`counter-unreadable: ${noCgroupWhy}`);
     const missedSeconds = (clock.monoNs - startedMonoNs) / 1e9;
     if (mode.late) flags.push('attached-late', `attached-late:${missedSeconds.toFixed(3)}s`);
+    if (missed) flags.push(RECOVERED_FROM_DOCKER_FLAG);
     const createdNs = parseDockerTimeNs(info.Created);
     // Docker's create → start, for the official span (docs/scoring.md); Docker's own clock, ns precision.
     if (createdNs !== null && startedAtNs !== null && startedAtNs >= createdNs) flags.push(`${CREATED_BEFORE_START_FLAG}${(Number(startedAtNs - createdNs) / 1e9).toFixed(6)}s`);
@@ -274,7 +283,7 @@ export class DockerWatcher implements Attachment {
     sampler.sampleRunNow(run.id);
     const firstSampleMonoNs = monoNowNs();
     let latencyMs: number | null = null;
-    if (!mode.late) {
+    if ('eventTimeNs' in mode) {
       latencyMs = (firstSampleMonoNs - epochNsToMonoNs(mode.eventTimeNs, clock)) / 1e6;
       this.latenciesMs.push(latencyMs);
       if (this.latenciesMs.length > MAX_KEPT_LATENCIES) this.latenciesMs.shift();
@@ -287,7 +296,8 @@ export class DockerWatcher implements Attachment {
         sampler.sampleRunNow(t.runId);
       });
     }
-    this.ctx.log.info('container attached', {
+    if (missed) this.ctx.log.warn('run created from Docker\'s record of a container no agent saw start', { runId: run.id, containerId, team: run.team, case: run.case });
+    else this.ctx.log.info('container attached', {
       runId: run.id, containerId, team: run.team, case: run.case, late: mode.late,
       missedSeconds: mode.late ? missedSeconds : undefined, firstSampleLatencyMs: latencyMs, previousRunId,
       exitWatch: t.populated ? 'cgroup.events' : 'ticks only',
@@ -391,8 +401,20 @@ export class DockerWatcher implements Attachment {
         }),
       );
     }
+    // Ended containers of a watched span with no run: created from Docker's record (missed.ts).
+    const missed = await missedContainers({
+      docker: this.docker,
+      selector: this.selector,
+      windows: this.ctx.watched,
+      skip: (id) => running.has(id) || this.tracked.has(id) || this.ignored.has(id) || this.ended.has(id),
+      hasRunSince: (id, sinceWallMs) => this.ctx.store.hasContainerRunSince(id, sinceWallMs),
+    }).catch((e: Error) => {
+      this.ctx.log.warn('looking for missed containers failed', { error: e.message });
+      return [];
+    });
+    for (const info of missed) work.push(this.enqueue(info.Id, () => this.attach(info.Id, { late: false, missed: true }, info)));
     await Promise.all(work);
-    this.ctx.log.info('docker connected', { running: running.size, followed: this.tracked.size });
+    this.ctx.log.info('docker connected', { running: running.size, followed: this.tracked.size, createdFromRecord: missed.length });
   }
 }
 

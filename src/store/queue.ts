@@ -9,10 +9,13 @@
 //   disk that stays full costs a flat amount of memory and the loss is counted, never silent.
 // - A chunk's first_index (its first sample's ordinal in the run) is assigned inside the transaction
 //   from a per-run counter, so a dropped chunk leaves no hole in the ordinals readers page by.
+// - Runs whose row is still waiting (pending-runs.ts) are inserted first in every transaction, so
+//   their samples, queued under a placeholder rowid, land in the same commit as their row.
 import type Database from 'better-sqlite3';
 import type { NodeSample, RunSample, RunSummary } from '../core/types.js';
 import { encodeNodeChunk, encodeRunChunk } from './codec.js';
 import type { Compactor } from './compaction.js';
+import type { PendingRuns } from './pending-runs.js';
 
 /** Bounds a chunk's BLOB (~100 KiB) when a backlog accumulates. */
 export const MAX_CHUNK_SAMPLES = 4096;
@@ -57,6 +60,8 @@ export class WriteQueue {
     private readonly maxSamples: number = DEFAULT_MAX_QUEUED_SAMPLES,
     /** Samples dropped because the queue was full: rid null for node samples. */
     private readonly onDrop: (rid: number | null, n: number) => void = () => {},
+    /** Rows of runs that could not be inserted yet, and who learns their real rowids once they land. */
+    private readonly runs: { pending: PendingRuns; onLanded: (landed: Map<number, number>) => void } | null = null,
   ) {
     if (!Number.isInteger(maxSamples) || maxSamples < 1) throw new RangeError(`maxSamples must be an integer ≥ 1, got ${maxSamples}`);
     this.insertRunChunk = db.prepare('INSERT INTO run_chunks (rid, first_index, n, data) VALUES (?, ?, ?, ?)');
@@ -131,8 +136,9 @@ export class WriteQueue {
     }
   }
 
-  /** Drops what is queued for a run (it was deleted). */
+  /** Drops what is queued for a run (it was deleted), its waiting row too. */
   forget(rid: number): void {
+    this.runs?.pending.forget(rid);
     this.unsealedCount -= this.runSamples.get(rid)?.length ?? 0;
     this.runSamples.delete(rid);
     const kept = this.sealed.filter((c) => c.rid !== rid);
@@ -176,7 +182,7 @@ export class WriteQueue {
    */
   flush(): number {
     this.seal();
-    if (this.sealed.length === 0 && this.summaries.size === 0) return 0;
+    if (this.sealed.length === 0 && this.summaries.size === 0 && (this.runs?.pending.size ?? 0) === 0) return 0;
     if (this.failing && this.sealed.length > 1) {
       const probe = this.sealed[0];
       const written = this.write([probe], false); // throws while still failing: the backlog waits
@@ -201,20 +207,24 @@ export class WriteQueue {
     for (const c of sealed) written += c.n;
     const nextIndex = new Map<number, number>();
     const chunks: [number, number][] = [];
+    let landed = new Map<number, number>();
+    const real = (rid: number): number => landed.get(rid) ?? rid;
     this.db.transaction(() => {
+      landed = this.runs?.pending.insertAll() ?? landed; // rows first: their samples may follow
       for (const c of sealed) {
         if (c.rid === null) {
           this.insertNodeChunk.run(c.firstWallMs, c.lastWallMs, c.n, c.data);
           continue;
         }
-        const index = nextIndex.get(c.rid) ?? this.nextIndex.get(c.rid) ?? this.selectNextIndex.get(c.rid) ?? 0;
-        this.insertRunChunk.run(c.rid, index, c.n, c.data);
-        nextIndex.set(c.rid, index + c.n);
-        chunks.push([c.rid, c.n]);
+        const rid = real(c.rid);
+        const index = nextIndex.get(rid) ?? this.nextIndex.get(rid) ?? this.selectNextIndex.get(rid) ?? 0;
+        this.insertRunChunk.run(rid, index, c.n, c.data);
+        nextIndex.set(rid, index + c.n);
+        chunks.push([rid, c.n]);
       }
-      if (withSummaries) for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), rid);
+      if (withSummaries) for (const [rid, summary] of this.summaries) this.updateSummary.run(JSON.stringify(summary), real(rid));
     }).immediate();
-    // Only after the commit: a rolled-back flush must leave the indices and the chunks where they were.
+    // Only after the commit: a rolled-back flush must leave the indices, the chunks and the rows where they were.
     for (const [rid, index] of nextIndex) this.nextIndex.set(rid, index);
     for (const [rid, n] of chunks) this.compactor.noteWritten(rid, n);
     if (withSummaries) {
@@ -222,7 +232,29 @@ export class WriteQueue {
       this.sealedCount = 0;
       this.summaries.clear();
     }
+    if (landed.size > 0) this.replacePlaceholders(landed);
     return written;
+  }
+
+  /** Rows that landed: what is still queued under their placeholders moves to their real rowids. */
+  private replacePlaceholders(landed: Map<number, number>): void {
+    this.runs?.pending.landed(landed.keys());
+    const real = (rid: number): number => landed.get(rid) ?? rid;
+    for (const [placeholder, rid] of landed) {
+      const samples = this.runSamples.get(placeholder);
+      if (samples !== undefined) {
+        this.runSamples.delete(placeholder);
+        this.runSamples.set(rid, samples);
+      }
+      const summary = this.summaries.get(placeholder);
+      if (summary !== undefined) {
+        this.summaries.delete(placeholder);
+        this.summaries.set(rid, summary);
+      }
+      this.nextIndex.delete(placeholder);
+    }
+    for (const c of this.sealed) if (c.rid !== null) c.rid = real(c.rid);
+    this.runs?.onLanded(landed);
   }
 }
 

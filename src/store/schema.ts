@@ -104,6 +104,25 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN writer TEXT');
     },
   },
+  {
+    // Each agent's life on a node (lives.ts): the spans some agent watched, so a container that ran in
+    // one and has no run (its row never landed, or the event stream was down) is created from Docker's
+    // record. The container index answers "has this container's life a run?" without a scan.
+    version: 6,
+    up(db) {
+      db.exec(`
+        CREATE TABLE agent_lives (
+          id INTEGER PRIMARY KEY,
+          node TEXT NOT NULL,
+          writer TEXT,
+          started_wall_ms INTEGER NOT NULL,
+          stopped_wall_ms INTEGER
+        );
+        CREATE INDEX agent_lives_by_node ON agent_lives (node, started_wall_ms);
+        CREATE INDEX runs_by_container ON runs (container_id, started_wall_ms);
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

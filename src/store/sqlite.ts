@@ -21,6 +21,9 @@ import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js'
 import { Compactor } from './compaction.js';
 import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
 import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
+import { PendingRuns } from './pending-runs.js';
+import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
+import type { AgentLife } from '../core/lives.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
 import { checkOpenedFile, FLARE_APPLICATION_ID, refuseForeignFile } from './foreign.js';
@@ -166,6 +169,8 @@ export class SqliteStore implements Store {
   /** This process, recorded on every run it creates (sources/writer.ts). */
   private readonly writer = thisWriter();
 
+  /** Runs whose row waits for the disk (null: read-only). */
+  private readonly unborn: PendingRuns | null;
   private readonly selectRid: Database.Statement<[string], number>;
   private readonly selectRun: Database.Statement<[string], RunRow>;
   private readonly selectChunks: Database.Statement<[number], Buffer>;
@@ -182,11 +187,16 @@ export class SqliteStore implements Store {
       .pluck();
     this.compactor = readOnly ? null : new Compactor(db);
     this.verdictBackoffMs = opts.flushIntervalMs ?? 1000;
+    this.unborn = readOnly ? null : new PendingRuns(db);
     this.queue =
-      this.compactor === null
+      this.compactor === null || this.unborn === null
         ? null
-        : new WriteQueue(db, this.compactor, opts.maxQueuedSamples ?? DEFAULT_MAX_QUEUED_SAMPLES, (rid, n) =>
-            this.opts.onSamplesDropped?.(rid === null ? null : this.runIdOf(rid), n),
+        : new WriteQueue(
+            db,
+            this.compactor,
+            opts.maxQueuedSamples ?? DEFAULT_MAX_QUEUED_SAMPLES,
+            (rid, n) => this.opts.onSamplesDropped?.(rid === null ? null : this.runIdOf(rid), n),
+            { pending: this.unborn, onLanded: (landed) => this.runsLanded(landed) },
           );
     if (!readOnly) {
       this.timer = setInterval(() => this.backgroundFlush(), opts.flushIntervalMs ?? 1000);
@@ -220,14 +230,20 @@ export class SqliteStore implements Store {
     return null;
   }
 
+  /** Best effort: an agent that starts on a full disk measures anyway (the next start records it). */
   recordInventory(inv: NodeInventory): void {
     this.writable('recordInventory');
-    this.db
-      .prepare(
-        'INSERT INTO node_inventory (node, recorded_wall_ms, inventory) VALUES (?, ?, ?) ' +
-          'ON CONFLICT (node) DO UPDATE SET recorded_wall_ms = excluded.recorded_wall_ms, inventory = excluded.inventory',
-      )
-      .run(inv.node, inv.recordedWallMs, JSON.stringify(inv));
+    try {
+      this.db
+        .prepare(
+          'INSERT INTO node_inventory (node, recorded_wall_ms, inventory) VALUES (?, ?, ?) ' +
+            'ON CONFLICT (node) DO UPDATE SET recorded_wall_ms = excluded.recorded_wall_ms, inventory = excluded.inventory',
+        )
+        .run(inv.node, inv.recordedWallMs, JSON.stringify(inv));
+      this.succeeded();
+    } catch (err) {
+      this.failed(err);
+    }
   }
 
   getInventory(node: string): NodeInventory | undefined {
@@ -235,10 +251,74 @@ export class SqliteStore implements Store {
     return json === undefined ? undefined : (JSON.parse(json as string) as NodeInventory);
   }
 
+  /**
+   * Inserts a run's row. Where the disk refuses it (full, I/O error), the row waits in the write queue
+   * under a placeholder rowid and lands with the next write that works, before its samples: a run's
+   * start is kept as its end is, never lost. A constraint violation (a duplicate id) is a bug: it throws.
+   */
   createRun(run: Run): void {
     this.writable('createRun');
-    const info = this.db.prepare(INSERT_RUN_WITH_WRITER_SQL).run({ ...runToRow(run), writer: this.writer });
-    this.rids.set(run.id, Number(info.lastInsertRowid));
+    const row = { ...runToRow(run), writer: this.writer };
+    try {
+      const info = this.db.prepare(INSERT_RUN_WITH_WRITER_SQL).run(row);
+      this.rids.set(run.id, Number(info.lastInsertRowid));
+      this.succeeded();
+      return;
+    } catch (err) {
+      if (String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
+      this.failed(err);
+    }
+    this.rids.set(run.id, this.unborn!.add(row));
+  }
+
+  /** Waiting rows landed: their runs' rowids are real now (the verdicts queued under them follow). */
+  private runsLanded(landed: Map<number, number>): void {
+    for (const [placeholder, rid] of landed) {
+      const id = this.runIdOf(placeholder);
+      if (id !== null) this.rids.set(id, rid);
+      const verdict = this.verdicts.get(placeholder);
+      if (verdict !== undefined) {
+        this.verdicts.delete(placeholder);
+        this.verdicts.set(rid, verdict);
+      }
+    }
+  }
+
+  beginAgentLife(node: string, startedWallMs: number): number | null {
+    this.writable('beginAgentLife');
+    try {
+      const id = recordLife(this.db, node, this.writer, startedWallMs);
+      this.succeeded();
+      return id;
+    } catch (err) {
+      this.failed(err); // unrecorded, this life widens the window of the one before (lives.ts)
+      return null;
+    }
+  }
+
+  endAgentLife(lifeId: number, stoppedWallMs: number): void {
+    this.writable('endAgentLife');
+    // A run whose row still waits started in this life: leave the life open, so the next agent
+    // looks for that container in Docker (its row is lost with this process).
+    if ((this.unborn?.size ?? 0) > 0) return;
+    try {
+      endLife(this.db, lifeId, stoppedWallMs);
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  agentLives(node: string, sinceWallMs: number): AgentLife[] {
+    return livesSince(this.db, node, sinceWallMs);
+  }
+
+  hasContainerRunSince(containerId: string, sinceWallMs: number): boolean {
+    return (this.unborn?.holdsContainerRunSince(containerId, sinceWallMs) ?? false) || containerRunSince(this.db, containerId, sinceWallMs);
+  }
+
+  /** Runs whose row waits for a write (a failing disk). */
+  pendingRuns(): number {
+    return this.unborn?.size ?? 0;
   }
 
   appendRunSample(runId: string, sample: RunSample): void {
@@ -298,6 +378,7 @@ export class SqliteStore implements Store {
     if (this.verdicts.size === 0 || Date.now() < this.verdictRetryAtMs) return;
     const update = this.db.prepare('UPDATE runs SET status = ?, ended_wall_ms = ?, ended_mono_ns = ?, summary = ? WHERE rid = ?');
     for (const [rid, end] of [...this.verdicts]) {
+      if (rid < 0) continue; // its run's row has not landed yet: after it
       try {
         update.run(end.status, end.endedWallMs, end.endedMonoNs, JSON.stringify(end.summary), rid);
       } catch (err) {
@@ -462,7 +543,7 @@ export class SqliteStore implements Store {
     const result = applyRetention(this.db, opts, Date.now());
     // Deleted runs leave the id cache (a later append for them must fail, not write orphans).
     for (const [id, rid] of this.rids) {
-      if (this.selectRid.get(id) === undefined) {
+      if (rid >= 0 && this.selectRid.get(id) === undefined) {
         this.rids.delete(id);
         queue.forget(rid);
         this.compactor?.forget(rid);
@@ -480,6 +561,8 @@ export class SqliteStore implements Store {
       this.verdictRetryAtMs = 0;
       this.writeVerdicts();
       if (this.verdicts.size > 0) process.emitWarning(`flare-agent store: ${this.verdicts.size} run verdict(s) could not be written before close`);
+      const unborn = this.unborn?.size ?? 0;
+      if (unborn > 0) process.emitWarning(`flare-agent store: ${unborn} run(s) could not be created before close (the next agent settles them from Docker)`);
     } finally {
       this.db.close();
       this.opts.onClose?.();

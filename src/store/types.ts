@@ -1,5 +1,6 @@
 // What the rest of the agent needs from storage. SQLite (better-sqlite3) implements it in sqlite.ts.
 import type { NodeSample, Run, RunSample, RunStatus, RunSummary } from '../core/types.js';
+import type { AgentLife } from '../core/lives.js';
 
 export interface NodeInventory {
   node: string;
@@ -60,6 +61,8 @@ export interface Store {
   addRunFlags(runId: string, flags: string[]): void;
   /** Run ends waiting for a write. */
   pendingVerdicts(): number;
+  /** Run starts (rows) waiting for a write: runs that began while the disk refused writes. */
+  pendingRuns(): number;
   /** Samples waiting for a write (bounded by the queue's cap). */
   queuedSamples(): number;
   getRun(runId: string): Run | undefined;
@@ -76,6 +79,14 @@ export interface Store {
   runningRuns(): Run[];
   /** The process that created a run (sources/writer.ts); null for rows older than schema 5. */
   runWriter(runId: string): string | null;
+  /** Records an agent's start on a node (lives.ts); null when it cannot be written (then it widens the life before). */
+  beginAgentLife(node: string, startedWallMs: number): number | null;
+  /** Records a clean stop; skipped while a run's row still waits (the next agent then looks in Docker). */
+  endAgentLife(lifeId: number, stoppedWallMs: number): void;
+  /** Agent lives on a node that started at or after sinceWallMs, oldest first. */
+  agentLives(node: string, sinceWallMs: number): AgentLife[];
+  /** Whether a run of this container started at or after sinceWallMs (stored, or waiting to be). */
+  hasContainerRunSince(containerId: string, sinceWallMs: number): boolean;
   /** Writes every queued sample now (throws when the write fails; what failed stays queued). */
   flush(): void;
   /** Deletes runs (and their samples) older than maxAgeDays, then oldest first until under maxBytes. */

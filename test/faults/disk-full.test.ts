@@ -111,6 +111,95 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     expect(await next.stop()).toBe(0);
   });
 
+  it('a container starts while the disk is full (3 MB tmpfs): its run is held, measured, and lands completed once space returns', async () => {
+    if (!engineUp || !canMount) throw new Error('needs root (tmpfs) and the Docker engine with flare-test/busybox');
+    const fs = mountTmpfs(3);
+    mounts.push(fs);
+    const db = join(fs.dir, 'agent.db');
+    const agent = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
+    children.push(agent);
+    const filler = fillDisk(fs.dir);
+    await waitFor(async () => !(await agent.health()).sources.sqlite.up, 30_000, 'sqlite down');
+    const c = await createAndStart({ cmd: ['sleep', '2'] });
+    containers.push(c.id);
+    await waitFor(async () => (await agent.health()).store?.pendingRuns === 1, 10_000, 'the run held by the agent');
+    await c.wait();
+    await sleep(1500); // the die event is handled while the disk is still full
+    const held = await agent.health();
+    expect(held.store).toMatchObject({ pendingRuns: 1, pendingVerdicts: 1 });
+    expect(runOf(db, c.id)).toBeUndefined(); // nothing could be written yet
+
+    rmSync(filler);
+    await waitFor(() => runOf(db, c.id)?.status === 'completed', 20_000, 'the run to land');
+    const run = runOf(db, c.id)!;
+    expect(run.summary?.exitCode).toBe(0);
+    expect(run.summary?.terminationReason).toBe('exited');
+    const info = await c.inspect();
+    const dockerSeconds = (Date.parse(info.State.FinishedAt) - Date.parse(info.State.StartedAt)) / 1000;
+    expect(Math.abs(run.summary!.wallSeconds - dockerSeconds)).toBeLessThan(0.002);
+    // Measured as usual: its samples landed with its row, or the flag says how many the cap dropped.
+    const store = openStoreReadOnly(db);
+    const samples = store.getRunSamples(run.id).length;
+    store.close();
+    const dropped = run.summary!.flags.find((f) => f.startsWith('samples-dropped:'));
+    expect(samples > 0 || dropped !== undefined, JSON.stringify({ samples, flags: run.summary!.flags })).toBe(true);
+    expect(run.summary!.cpuSeconds).not.toBeNull();
+    // /healthz is the reader thread's snapshot, republished every tick.
+    await waitFor(async () => (await agent.health()).store?.pendingRuns === 0, 5000, 'no row waiting');
+    expect((await agent.health()).store).toMatchObject({ pendingRuns: 0, pendingVerdicts: 0 });
+    expect(agent.out()).not.toContain('docker container handling failed');
+    expect(await agent.stop()).toBe(0);
+    console.log('run started on a full disk:', { status: run.status, samples, wallSeconds: run.summary!.wallSeconds, flags: run.summary!.flags });
+  });
+
+  it('the agent is killed while a run\'s row waits: the next agent creates and settles it from Docker\'s record', async () => {
+    if (!engineUp || !canMount) throw new Error('needs root (tmpfs) and the Docker engine with flare-test/busybox');
+    // A selected container that ended before any agent watched this database: never given a run.
+    const before = await createAndStart({ cmd: ['true'] });
+    containers.push(before.id);
+    await before.wait();
+    await sleep(50);
+    const fs = mountTmpfs(3);
+    mounts.push(fs);
+    const db = join(fs.dir, 'agent.db');
+    const agent = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
+    children.push(agent);
+    const filler = fillDisk(fs.dir);
+    await waitFor(async () => !(await agent.health()).sources.sqlite.up, 30_000, 'sqlite down');
+    const c = await createAndStart({ cmd: ['sleep', '2'] });
+    containers.push(c.id);
+    await waitFor(async () => (await agent.health()).store?.pendingRuns === 1, 10_000, 'the run held by the agent');
+    await c.wait();
+    await sleep(500);
+    await agent.stop('SIGKILL'); // the row dies with the process
+    rmSync(filler);
+    expect(runOf(db, c.id)).toBeUndefined();
+
+    const next = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
+    children.push(next);
+    await waitFor(() => runOf(db, c.id)?.status === 'completed', 15_000, 'the run created from Docker');
+    const run = runOf(db, c.id)!;
+    expect(run.summary?.exitCode).toBe(0);
+    expect(run.summary?.flags).toContain('created-from-docker-record');
+    const info = await c.inspect();
+    const dockerSeconds = (Date.parse(info.State.FinishedAt) - Date.parse(info.State.StartedAt)) / 1000;
+    expect(Math.abs(run.summary!.wallSeconds - dockerSeconds)).toBeLessThan(0.002);
+    expect(Math.abs(run.startedWallMs - Date.parse(info.State.StartedAt))).toBeLessThanOrEqual(1);
+    expect(next.out()).toContain('no agent saw start');
+    expect(runOf(db, before.id)).toBeUndefined();
+    // Once: a restart finds the run and creates nothing more.
+    expect(await next.stop()).toBe(0);
+    const third = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
+    children.push(third);
+    await sleep(1000);
+    const store = openStoreReadOnly(db);
+    const runs = store.listRuns({}, 100).runs.filter((r) => r.containerId === c.id);
+    store.close();
+    expect(runs).toHaveLength(1);
+    expect(await third.stop()).toBe(0);
+    console.log('row lost with the agent, settled from Docker:', { status: run.status, flags: run.summary!.flags });
+  });
+
   it('writes keep failing (3 containers, 10 ms): queue capped, drops counted, no missed ticks beyond a healthy window, flat RSS', async () => {
     if (!engineUp || !canMount) throw new Error('needs root (tmpfs) and the Docker engine with flare-test/busybox');
     const windowSeconds = Number(process.env.FLARE_FAULT_WINDOW_S ?? 60);

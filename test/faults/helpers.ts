@@ -48,7 +48,7 @@ export interface AgentChild {
 export interface Health {
   sources: Record<string, { up: boolean; reason?: string }>;
   ticks: { count: number; missed: number };
-  store?: { queuedSamples: number; pendingVerdicts: number };
+  store?: { queuedSamples: number; pendingRuns: number; pendingVerdicts: number };
 }
 
 /** Starts `flare-agent start` with these flags; resolves once it listens (rejects when it exits first). */
