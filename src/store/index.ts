@@ -1,4 +1,5 @@
 // Public entry of the store: open functions, errors and the interface types.
-export { openStore, openStoreReadOnly, type StoreOptions } from './sqlite.js';
+export { openStore, openStoreReadOnly } from './open.js';
+export type { StoreOptions } from './sqlite.js';
 export { InvalidCursorError, ReadOnlyStoreError, SchemaVersionError, UnknownRunError, ForeignDatabaseError } from './errors.js';
 export type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';

@@ -1,5 +1,7 @@
 // The Store on SQLite (better-sqlite3, synchronous).
 //
+// (open.ts opens the file and hands the connection here.)
+//
 // Durability: journal_mode=WAL with synchronous=NORMAL. A commit appends to the -wal file with a
 // write() before returning, so once a transaction has committed it survives the death of THIS
 // process (kill -9, OOM kill, crash): the data sits in the OS page cache and the next open replays
@@ -12,22 +14,17 @@
 // plus whatever the page cache held.
 // Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
 // loses at most the samples queued since the last flush.
-import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';
-import { ReadOnlyStoreError, SchemaVersionError, UnknownRunError } from './errors.js';
+import { ReadOnlyStoreError, UnknownRunError } from './errors.js';
 import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
-import { checkOpenedFile, FLARE_APPLICATION_ID, refuseForeignFile } from './foreign.js';
-import { checkNotNewer, migrate, prepareNewFile, SCHEMA_VERSION } from './schema.js';
 import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
 import { thisWriter } from '../sources/writer.js';
 
@@ -54,105 +51,8 @@ export interface StoreOptions {
 /** Verdict retries back off from the flush period up to this (ms). */
 const MAX_VERDICT_BACKOFF_MS = 4000;
 
-const BUSY_TIMEOUT_MS = 5000;
 /** Chunks read per query when streaming a trace: no statement stays open across a yield. */
 const ITERATE_PAGE_CHUNKS = 64;
-
-/** Opens (creating it and its parent directories if needed) and upgrades the database at `path`. */
-export function openStore(path: string, opts: StoreOptions = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  refuseForeignFile(path); // before anything below writes to the file
-  const db = new Database(path);
-  try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    checkOpenedFile(db, path); // again on this connection: the file may have been created meanwhile
-    checkNotNewer(db, path);
-    prepareNewFile(db);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    migrate(db, path);
-    if (db.pragma('application_id', { simple: true }) !== FLARE_APPLICATION_ID) db.pragma(`application_id = ${FLARE_APPLICATION_ID}`);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return new SqliteStore(db, false, opts);
-}
-
-/**
- * Opens an existing database for reading only (CLI readers); every write method throws. Works on an
- * archived file whose file and folder are not writable: a WAL-mode database needs its -shm file, which
- * SQLite cannot create there, and this build of better-sqlite3 takes no `file:…?immutable=1` URI
- * (SQLITE_USE_URI is off), so such a file is read through a private copy (with its -wal) in the temp
- * folder, removed at close. An open failure names the path and the OS reason.
- */
-export function openStoreReadOnly(path: string): Store {
-  try {
-    accessSync(path, fsConstants.R_OK);
-  } catch (err) {
-    throw new Error(`cannot open database ${path}: ${osReason(err)}`);
-  }
-  let copyDir: string | null = null;
-  let db: Database.Database;
-  try {
-    db = openProbed(path);
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('SQLITE_CANTOPEN') !== true && (err as { code?: string }).code?.startsWith('SQLITE_READONLY') !== true) {
-      throw new Error(`cannot open database ${path}: ${(err as Error).message}`);
-    }
-    copyDir = mkdtempSync(join(tmpdir(), 'flare-agent-ro-'));
-    const copy = join(copyDir, basename(path));
-    try {
-      copyFileSync(path, copy);
-      if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
-      db = openProbed(copy);
-    } catch (copyErr) {
-      rmSync(copyDir, { recursive: true, force: true });
-      throw new Error(`cannot open database ${path}: ${(err as Error).message}; reading a copy failed too: ${osReason(copyErr)}`);
-    }
-  }
-  try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    checkOpenedFile(db, path);
-    const version = checkNotNewer(db, path);
-    if (version < SCHEMA_VERSION) {
-      throw new SchemaVersionError(
-        version,
-        SCHEMA_VERSION,
-        `${path}: database schema version ${version} is older than ${SCHEMA_VERSION}; ` +
-          'open it once read-write (start the agent) to upgrade it',
-      );
-    }
-  } catch (err) {
-    db.close();
-    if (copyDir !== null) rmSync(copyDir, { recursive: true, force: true });
-    throw err;
-  }
-  const dir = copyDir;
-  return new SqliteStore(db, true, { onClose: dir === null ? undefined : () => rmSync(dir, { recursive: true, force: true }) });
-}
-
-/** Opens read-only and reads once: a WAL file that cannot be used fails here, not at the first query. */
-function openProbed(path: string): Database.Database {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
-  try {
-    db.prepare('SELECT count(*) FROM sqlite_master').get();
-  } catch (err) {
-    db.close();
-    throw err;
-  }
-  return db;
-}
-
-/** "no such file or directory (ENOENT)" from a Node fs error. */
-function osReason(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (typeof e.code === 'string' && typeof e.message === 'string') {
-    const why = e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '');
-    return `${why} (${e.code})`;
-  }
-  return String((err as Error).message ?? err);
-}
 
 export class SqliteStore implements Store {
   private readonly queue: WriteQueue | null;
