@@ -5,6 +5,7 @@
 import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
 import type { Run } from '../../src/core/types.js';
 import { openStoreReadOnly } from '../../src/store/index.js';
 import { sleep } from '../helpers.js';
@@ -46,6 +47,32 @@ function runOf(db: string, containerId: string): Run | undefined {
 }
 
 const select = `label:${TEST_LABEL}=${testTag}`;
+
+/** The run's wall time is Docker's FinishedAt − StartedAt (within 2 ms: Date.parse keeps ms). */
+async function expectDockerWall(run: Run, c: Docker.Container): Promise<Docker.ContainerInspectInfo> {
+  const info = await c.inspect();
+  const dockerSeconds = (Date.parse(info.State.FinishedAt) - Date.parse(info.State.StartedAt)) / 1000;
+  expect(Math.abs(run.summary!.wallSeconds - dockerSeconds)).toBeLessThan(0.002);
+  return info;
+}
+
+/**
+ * An agent on a full 3 MB tmpfs (sqlite down), then a container of 2 s that it attaches to: its run's
+ * row waits in the agent (pendingRuns 1). The filler file is the caller's to remove.
+ */
+async function containerOnFullDisk() {
+  const fs = mountTmpfs(3);
+  mounts.push(fs);
+  const db = join(fs.dir, 'agent.db');
+  const agent = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
+  children.push(agent);
+  const filler = fillDisk(fs.dir);
+  await waitFor(async () => !(await agent.health()).sources.sqlite.up, 30_000, 'sqlite down');
+  const c = await createAndStart({ cmd: ['sleep', '2'] });
+  containers.push(c.id);
+  await waitFor(async () => (await agent.health()).store?.pendingRuns === 1, 10_000, 'the run held by the agent');
+  return { db, agent, filler, c };
+}
 
 describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (real tmpfs, real dockerd)', () => {
   it('disk fills while a container runs and it exits 0: the verdict lands once space returns, sqlite up again', async () => {
@@ -105,24 +132,13 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     expect(run.status).toBe('completed');
     expect(run.summary?.exitCode).toBe(0);
     expect(run.summary?.flags).toContain('settled-from-docker-after-agent-stop');
-    const info = await c.inspect();
-    const dockerSeconds = (Date.parse(info.State.FinishedAt) - Date.parse(info.State.StartedAt)) / 1000;
-    expect(Math.abs(run.summary!.wallSeconds - dockerSeconds)).toBeLessThan(0.002);
+    await expectDockerWall(run, c);
     expect(await next.stop()).toBe(0);
   });
 
   it('a container starts while the disk is full (3 MB tmpfs): its run is held, measured, and lands completed once space returns', async () => {
     if (!engineUp || !canMount) throw new Error('needs root (tmpfs) and the Docker engine with flare-test/busybox');
-    const fs = mountTmpfs(3);
-    mounts.push(fs);
-    const db = join(fs.dir, 'agent.db');
-    const agent = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
-    children.push(agent);
-    const filler = fillDisk(fs.dir);
-    await waitFor(async () => !(await agent.health()).sources.sqlite.up, 30_000, 'sqlite down');
-    const c = await createAndStart({ cmd: ['sleep', '2'] });
-    containers.push(c.id);
-    await waitFor(async () => (await agent.health()).store?.pendingRuns === 1, 10_000, 'the run held by the agent');
+    const { db, agent, filler, c } = await containerOnFullDisk();
     await c.wait();
     await sleep(1500); // the die event is handled while the disk is still full
     const held = await agent.health();
@@ -134,9 +150,7 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     const run = runOf(db, c.id)!;
     expect(run.summary?.exitCode).toBe(0);
     expect(run.summary?.terminationReason).toBe('exited');
-    const info = await c.inspect();
-    const dockerSeconds = (Date.parse(info.State.FinishedAt) - Date.parse(info.State.StartedAt)) / 1000;
-    expect(Math.abs(run.summary!.wallSeconds - dockerSeconds)).toBeLessThan(0.002);
+    await expectDockerWall(run, c);
     // Measured as usual: its samples landed with its row, or the flag says how many the cap dropped.
     const store = openStoreReadOnly(db);
     const samples = store.getRunSamples(run.id).length;
@@ -159,16 +173,7 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     containers.push(before.id);
     await before.wait();
     await sleep(50);
-    const fs = mountTmpfs(3);
-    mounts.push(fs);
-    const db = join(fs.dir, 'agent.db');
-    const agent = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
-    children.push(agent);
-    const filler = fillDisk(fs.dir);
-    await waitFor(async () => !(await agent.health()).sources.sqlite.up, 30_000, 'sqlite down');
-    const c = await createAndStart({ cmd: ['sleep', '2'] });
-    containers.push(c.id);
-    await waitFor(async () => (await agent.health()).store?.pendingRuns === 1, 10_000, 'the run held by the agent');
+    const { db, agent, filler, c } = await containerOnFullDisk();
     await c.wait();
     await sleep(500);
     await agent.stop('SIGKILL'); // the row dies with the process
@@ -181,9 +186,7 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     const run = runOf(db, c.id)!;
     expect(run.summary?.exitCode).toBe(0);
     expect(run.summary?.flags).toContain('created-from-docker-record');
-    const info = await c.inspect();
-    const dockerSeconds = (Date.parse(info.State.FinishedAt) - Date.parse(info.State.StartedAt)) / 1000;
-    expect(Math.abs(run.summary!.wallSeconds - dockerSeconds)).toBeLessThan(0.002);
+    const info = await expectDockerWall(run, c);
     expect(Math.abs(run.startedWallMs - Date.parse(info.State.StartedAt))).toBeLessThanOrEqual(1);
     expect(next.out()).toContain('no agent saw start');
     expect(runOf(db, before.id)).toBeUndefined();
