@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 export const MAX_NAME_PART_BYTES = 120;
 const HASH_HEX = 8;
 
-function shortHash(text: string, hexDigits = HASH_HEX): string {
+function shortHash(text: string, hexDigits: number): string {
   return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, hexDigits);
 }
 
@@ -27,15 +27,20 @@ function cutToBytes(s: string, maxBytes: number): string {
   return out;
 }
 
-/**
- * A readable file-name part for `text`: the text itself when it is already safe, else its safe form
- * with `-<hash>` of the original (`hexDigits` long).
- */
-export function fileNamePart(text: string, hexDigits = HASH_HEX): string {
-  const safe = text.normalize('NFC').replace(/[^\p{L}\p{M}\p{N}._-]/gu, '_').replace(/^\.+/, '_');
-  const cut = cutToBytes(safe, MAX_NAME_PART_BYTES);
-  if (cut === text && cut.length > 0) return cut;
-  return `${cut || '_'}-${shortHash(text, hexDigits)}`;
+/** The safe form of `text` (letters, marks and digits of any script, `.`, `_`, `-`), cut to its byte bound. */
+function safePart(text: string): string {
+  return cutToBytes(text.normalize('NFC').replace(/[^\p{L}\p{M}\p{N}._-]/gu, '_').replace(/^\.+/, '_'), MAX_NAME_PART_BYTES);
+}
+
+/** The safe form with `-<hash>` of the original, `hexDigits` long. */
+function hashedPart(text: string, hexDigits: number): string {
+  return `${safePart(text) || '_'}-${shortHash(text, hexDigits)}`;
+}
+
+/** A readable file-name part for `text`: the text itself when it is already safe, else hashedPart. */
+export function fileNamePart(text: string): string {
+  const safe = safePart(text);
+  return safe === text && safe.length > 0 ? safe : hashedPart(text, HASH_HEX);
 }
 
 /**
@@ -45,11 +50,7 @@ export function fileNamePart(text: string, hexDigits = HASH_HEX): string {
  */
 export function uniqueFileNames(keys: readonly string[], suffix: string): Map<string, string> {
   const sorted = [...new Set(keys)].sort();
-  const tries: ((k: string) => string)[] = [
-    (k) => fileNamePart(k),
-    (k) => (fileNamePart(k).endsWith(`-${shortHash(k)}`) ? fileNamePart(k) : `${fileNamePart(k)}-${shortHash(k)}`),
-    (k) => `${fileNamePart(k, 16)}-${shortHash(k, 16)}`,
-  ];
+  const tries: ((k: string) => string)[] = [fileNamePart, (k) => hashedPart(k, HASH_HEX), (k) => hashedPart(k, 16)];
   const names = new Map<string, string>();
   let pending = sorted;
   for (const name of tries) {
