@@ -1,6 +1,6 @@
 // Agent configuration: one table of options, read from flags, FLARE_AGENT_<OPTION> variables and a JSON
 // file (in that order of precedence), validated into a typed object. Bad input → ConfigError (exit 2).
-import { readFileSync } from 'node:fs';
+import { readOrganiserFile } from './organiser-file.js';
 import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES } from './core/types.js';
 import { isDecimal } from './core/text.js';
 import { compilePattern } from './docker/select.js';
@@ -54,6 +54,10 @@ export interface AgentConfig {
   /** Cap on samples waiting for a database write; past it the oldest are dropped (and counted). */
   maxQueuedSamples: number;
 }
+
+/** Bounds of the organiser's files (organiser-file.ts): a token is one line, a config a few options. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 export const DEFAULTS: AgentConfig = {
   db: './flare-agent.db',
@@ -187,7 +191,7 @@ function readTokenFile(c: AgentConfig): void {
   if (c.token !== null) throw new ConfigError('invalid --token-file: --token is set too; give one of them');
   let text: string;
   try {
-    text = readFileSync(c.tokenFile, 'utf8');
+    text = readOrganiserFile(c.tokenFile, MAX_TOKEN_FILE_BYTES).text;
   } catch (e) {
     throw new ConfigError(`invalid --token-file ${c.tokenFile}: ${(e as Error).message}`);
   }
@@ -203,7 +207,7 @@ export function resolveConfig(flags: Record<string, unknown>, env: NodeJS.Proces
   const path = configPath ?? env[envName('config')];
   if (path) {
     try {
-      file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+      file = JSON.parse(readOrganiserFile(path, MAX_CONFIG_FILE_BYTES).text) as Record<string, unknown>;
     } catch (e) {
       throw new ConfigError(`invalid --config ${path}: ${(e as Error).message}`);
     }

@@ -9,7 +9,9 @@ import { monoNowNs } from '../sampler/ticker.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { openStore } from '../store/index.js';
-import { acquireDbLock } from '../store/lock.js';
+import { acquireDbLock, DbLinkError, DbLockedError } from '../store/lock.js';
+import { ErrorCounter } from './errors.js';
+import { StartError, Unwinder } from './unwind.js';
 import { writerPid } from '../sources/writer.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
@@ -35,6 +37,8 @@ export interface AgentContext {
    * linked to its earlier one.
    */
   interruptedAtStart: Run[];
+  /** Where an error in a callback is logged and counted instead of crashing the agent. */
+  errors: ErrorCounter;
   /**
    * The spans some agent watched this node (core/lives.ts), this life included: a selected container
    * that ran in one and has no run is created from Docker's record (its row never landed, or the
@@ -55,6 +59,9 @@ export interface RunningAgent {
   store: Store;
   stack: SamplingStack;
   live: LiveView;
+  /** Errors after start (never fatal): logged and counted (errors.ts). */
+  errors: ErrorCounter;
+  /** Undoes the start in reverse; every step runs, the lock is released last; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -73,21 +80,28 @@ function recentlyInterrupted(store: Store, node: string): Run[] {
 export interface AgentOptions {
   /** Settles runs an earlier process left running from their target's own record (Docker inspect). */
   settle?: Settler;
+  /** The error counts' owner when the caller made it first (start.ts: process-level handlers count there too). */
+  errors?: ErrorCounter;
 }
 
 export async function startAgent(config: AgentConfig, log: Logger, attach: AttachmentFactory[] = [], options: AgentOptions = {}): Promise<RunningAgent> {
-  // One agent per database, before anything touches runs: a second one exits here having changed nothing.
-  const lock = acquireDbLock(config.db);
+  const undo = new Unwinder();
+  const at = { step: 'lock the database' };
   try {
-    return await startLocked(config, log, attach, options, lock.release);
+    return await startSteps(config, log, attach, options, undo, at);
   } catch (err) {
-    lock.release();
-    throw err;
+    // Everything started so far, in reverse (threads, sockets, the database, the lock last).
+    await undo.unwind(log);
+    throw err instanceof DbLockedError || err instanceof DbLinkError ? err : new StartError(at.step, err);
   }
 }
 
-async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentFactory[], options: AgentOptions, releaseLock: () => void): Promise<RunningAgent> {
+async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFactory[], options: AgentOptions, undo: Unwinder, at: { step: string }): Promise<RunningAgent> {
+  // One agent per database, before anything touches runs: a second one exits here having changed nothing.
+  const lock = acquireDbLock(config.db);
+  undo.push('release the database lock', () => lock.release());
   const startedWallMs = Date.now();
+  const errors = options.errors ?? new ErrorCounter(log);
   const sources: Record<SourceName, SourceStatus> = {
     docker: { up: false, reason: 'not started' },
     containerd: { up: false, reason: 'not started' },
@@ -121,6 +135,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       cgroup: stack ? { ...stack.cgroupLayout } : { hierarchies: 'not started', lastPicked: null },
       ticks: { count: stack?.sampler.ticks.ticks ?? 0, missed: stack?.sampler.ticks.missed ?? 0 },
       store: { queuedSamples: storeRef?.queuedSamples() ?? 0, pendingRuns: storeRef?.pendingRuns() ?? 0, pendingVerdicts: storeRef?.pendingVerdicts() ?? 0 },
+      errors: errors.snapshot(),
     }),
   };
   // Metric events go to the reader thread's registry with the next snapshot; the few before the
@@ -144,6 +159,7 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       }),
     samplesDropped: (n) => send((to) => to.samplesDropped(n)),
   };
+  at.step = `open the database ${config.db}`;
   const store = openStore(config.db, {
     maxQueuedSamples: config.maxQueuedSamples,
     onWrite: (seconds, n) => metrics.dbWrite(seconds, n),
@@ -163,60 +179,71 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     },
   });
   storeRef = store;
-  let interruptedAtStart: Run[];
-  let watched: WallWindow[];
-  let lifeId: number | null;
-  try {
-    for (const { run, outcome, writer } of await recoverLeftRuns(store, options.settle ?? null)) {
-      if (outcome === 'settled') log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
-      else if (outcome === 'interrupted') log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
-      else log.info('run of a live writer left running', { runId: run.id, kind: run.kind, team: run.team, case: run.case, writerPid: writerPid(writer ?? null) });
+  let lifeId: number | null = null;
+  undo.push('close the database', () => {
+    try {
+      store.flush(); // rows still waiting land first, when the disk allows
+    } catch {
+      // reported by the store; endAgentLife then leaves the life open
     }
-    interruptedAtStart = recentlyInterrupted(store, hostname());
-    // Lives before this one, read before this one is recorded (a crashed life lasts until the next start).
-    const lookbackMs = Math.min(RELINK_LOOKBACK_MS, config.retentionDays === null ? Infinity : config.retentionDays * 86_400_000);
-    watched = watchedWindows(store.agentLives(hostname(), startedWallMs - lookbackMs), startedWallMs);
-    lifeId = store.beginAgentLife(hostname(), startedWallMs);
-  } catch (err) {
+    if (lifeId !== null) store.endAgentLife(lifeId, Date.now());
     store.close();
-    throw err;
+  });
+  at.step = 'settle the runs a previous agent left running';
+  for (const { run, outcome, writer } of await recoverLeftRuns(store, options.settle ?? null)) {
+    if (outcome === 'settled') log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
+    else if (outcome === 'interrupted') log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
+    else log.info('run of a live writer left running', { runId: run.id, kind: run.kind, team: run.team, case: run.case, writerPid: writerPid(writer ?? null) });
   }
+  const interruptedAtStart = recentlyInterrupted(store, hostname());
+  // Lives before this one, read before this one is recorded (a crashed life lasts until the next start).
+  const lookbackMs = Math.min(RELINK_LOOKBACK_MS, config.retentionDays === null ? Infinity : config.retentionDays * 86_400_000);
+  const watched = watchedWindows(store.agentLives(hostname(), startedWallMs - lookbackMs), startedWallMs);
+  at.step = `write to the database ${config.db}`;
+  lifeId = store.beginAgentLife(hostname(), startedWallMs); // a file that refuses every write throws here
 
   // The sampler's thread first (threads created later inherit it; the reader lowers itself to +10).
   const samplerNice = setThisThreadNice(SAMPLER_NICE) ? SAMPLER_NICE : 0;
-  // The HTTP server in a reader thread, before the sampler: a taken port stops the agent here.
-  try {
-    bridge = await startHttpBridge({
-      live,
-      samplesFrom: (runId, fromIndex) => stack?.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
-      config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, webDir: WEB_DIR, lowerPriority: true },
-    });
-  } catch (err) {
-    store.close();
-    throw err;
-  }
-  const http = bridge;
-  for (const f of early.splice(0)) f(http);
-  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker', samplerNice, readerNice: READER_NICE });
-
+  at.step = `start the sampling stack (GPU source ${config.gpuSource})`;
   stack = await createSamplingStack(config, store, metrics, (run) => {
     metrics.runFinished(run);
     log.info('run finished', { runId: run.id, team: run.team, case: run.case, status: run.status, wallSeconds: run.summary?.wallSeconds, cpuSeconds: run.summary?.cpuSeconds });
   }, log, (owner) =>
     // A second connection to ':memory:' would be another, empty database: there, summaries stay here.
     config.db === ':memory:' ? inlineSummariser(owner) : threadSummariser(config.db, inlineSummariser(owner), log),
-  );
+  errors);
+  const s = stack;
+  undo.push('close the sampling stack', () => s.close());
+  at.step = `listen on ${config.listen}`;
+  const http = await startHttpBridge({
+    live,
+    samplesFrom: (runId, fromIndex) => s.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
+    config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, webDir: WEB_DIR, lowerPriority: true },
+  });
+  bridge = http;
+  undo.push('close the HTTP server', async () => {
+    http.publish(true);
+    await http.close();
+  });
+  for (const f of early.splice(0)) f(http);
+  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker', samplerNice, readerNice: READER_NICE });
+
+  at.step = 'start the sampler';
   sources.host = { up: true };
-  gpuAccountingNotice = stack.gpuRecorder?.accountingNotice() ?? null;
+  gpuAccountingNotice = s.gpuRecorder?.accountingNotice() ?? null;
   if (gpuAccountingNotice) log.warn(gpuAccountingNotice);
-  sources.cgroup = stack.mountsError ? { up: false, reason: stack.mountsError } : { up: true };
-  store.recordInventory(await readInventory(VERSION, stack.gpu.devices()));
-  stack.sampler.start();
+  sources.cgroup = s.mountsError ? { up: false, reason: s.mountsError } : { up: true };
+  store.recordInventory(await readInventory(VERSION, s.gpu.devices()));
+  s.sampler.start();
+  undo.push('stop the sampler and close the runs in flight', async () => {
+    s.sampler.stop();
+    await s.runs.interruptAll();
+  });
   http.publish(true); // readers see the started sources at once, not after the first tick's snapshot
-  log.info('sampler started', { intervalMs: config.intervalMs, nCpu: stack.host.onlineCpus, gpuSource: stack.gpu.name, gpuReasons: stack.gpuReasons, summaries: stack.summariesOn });
-  if (stack.gpu.name === 'none') log.warn('no GPU source: GPU figures will be null', { reasons: stack.gpuReasons });
-  if (stack.mountsError) log.warn('no cgroup accounting: containers cannot be measured', { reason: stack.mountsError });
-  else log.info('cgroup hierarchies', { cgroup: stack.cgroupLayout.hierarchies });
+  log.info('sampler started', { intervalMs: config.intervalMs, nCpu: s.host.onlineCpus, gpuSource: s.gpu.name, gpuReasons: s.gpuReasons, summaries: s.summariesOn });
+  if (s.gpu.name === 'none') log.warn('no GPU source: GPU figures will be null', { reasons: s.gpuReasons });
+  if (s.mountsError) log.warn('no cgroup accounting: containers cannot be measured', { reason: s.mountsError });
+  else log.info('cgroup hierarchies', { cgroup: s.cgroupLayout.hierarchies });
 
   const retention = (): void => {
     if (config.retentionDays === null && config.retentionMaxMib === null) return;
@@ -225,19 +252,20 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
       if (deletedRuns > 0) log.info('retention deleted runs', { deletedRuns });
     } catch (err) {
       // A failing disk (its flush throws): the next pass retries; the agent keeps measuring.
-      log.warn('retention failed', { error: (err as Error).message });
+      errors.note('retention', err);
     }
   };
   retention();
   const retentionTimer = setInterval(retention, RETENTION_EVERY_MS).unref();
-
+  undo.push('stop retention', () => clearInterval(retentionTimer));
 
   const ctx: AgentContext = {
     config,
     log,
     store,
-    stack,
+    stack: s,
     events: metrics,
+    errors,
     setSource: (name, status) => {
       if (!status.up && sources[name].up) metrics.sourceError(name);
       sources[name] = status;
@@ -245,35 +273,22 @@ async function startLocked(config: AgentConfig, log: Logger, attach: AttachmentF
     interruptedAtStart,
     watched,
   };
-  const attachments: Attachment[] = [];
   for (const factory of attach) {
+    at.step = 'attach to the container runtime';
     const a = await factory(ctx);
-    if (a) attachments.push(a);
+    if (a) undo.push('detach from the container runtime', () => a.stop());
   }
 
-  const s = stack;
+  let stopping: Promise<void> | null = null;
   return {
     port: http.port,
     store,
     stack: s,
     live,
-    async stop(): Promise<void> {
-      for (const a of attachments) await a.stop();
-      s.sampler.stop();
-      await s.runs.interruptAll();
-      clearInterval(retentionTimer);
-      http.publish(true);
-      await http.close();
-      await s.close();
-      try {
-        store.flush(); // rows still waiting land first, when the disk allows
-      } catch {
-        // reported by the store; endAgentLife then leaves the life open
-      }
-      if (lifeId !== null) store.endAgentLife(lifeId, Date.now());
-      store.close();
-      releaseLock();
-      log.info('agent stopped');
+    errors,
+    stop(): Promise<void> {
+      stopping ??= undo.unwind(log).then(() => log.info('agent stopped'));
+      return stopping;
     },
   };
 }

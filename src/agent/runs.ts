@@ -14,6 +14,7 @@ import type { LiveRun } from './types.js';
 import { withGpuReadings } from '../core/gpu-run.js';
 import { runDeviceMiB } from '../core/device-figure.js';
 import type { GpuRunHooks } from '../gpu/run-gpu.js';
+import { guarded, type ErrorSink } from './errors.js';
 
 interface ActiveRun {
   run: Run;
@@ -74,9 +75,9 @@ export class RunManager {
    * Partial summaries of running runs, on their own timer (never inside a tick), so readers see
    * figures while a run lasts. Crash recovery does not depend on them.
    */
-  startPartialSummaries(everyMs = 1000): void {
+  startPartialSummaries(everyMs = 1000, errors: ErrorSink | null = null): void {
     if (this.partialTimer) return;
-    this.partialTimer = setInterval(() => this.refreshOnePartialSummary(), everyMs);
+    this.partialTimer = setInterval(guarded(errors, 'summary', () => this.refreshOnePartialSummary()), everyMs);
     this.partialTimer.unref();
   }
 

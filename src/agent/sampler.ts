@@ -9,6 +9,7 @@ import { Ticker, type Tick } from '../sampler/ticker.js';
 import type { GpuShare } from './run-spec.js';
 import type { RunManager } from './runs.js';
 import type { AgentEvents } from './types.js';
+import { guarded, type ErrorSink } from './errors.js';
 
 
 const NO_MIG_USED: ReadonlyMap<string, number | null> = new Map();
@@ -23,6 +24,8 @@ export interface SamplerDeps {
   events: AgentEvents;
   /** Where an unreadable host counter is reported (source `host` down, a log line). */
   counters?: CounterHealth;
+  /** Where an exception inside a tick is counted; without it, it is thrown (profile, tests). */
+  errors?: ErrorSink | null;
 }
 
 export class Sampler {
@@ -33,7 +36,8 @@ export class Sampler {
   private lastMigUsed: ReadonlyMap<string, number | null> = NO_MIG_USED;
 
   constructor(private readonly deps: SamplerDeps) {
-    this.ticker = new Ticker(deps.intervalMs, (t) => this.onTick(t));
+    // An exception in one tick is logged and counted; the next tick runs as scheduled.
+    this.ticker = new Ticker(deps.intervalMs, guarded(deps.errors ?? null, 'tick', (t: Tick) => this.onTick(t)));
     deps.runs.setSampleNow((runId) => this.sampleRunNow(runId));
   }
 

@@ -14,6 +14,7 @@ import { RunManager } from './runs.js';
 import { inlineSummariser, type Summariser } from './summariser.js';
 import { Sampler } from './sampler.js';
 import type { AgentEvents } from './types.js';
+import type { ErrorSink } from './errors.js';
 import type { Run } from '../core/types.js';
 import { RunGpuRecorder } from '../gpu/run-gpu.js';
 
@@ -51,6 +52,8 @@ export async function createSamplingStack(
   log: Logger = silentLogger,
   /** Where summaries are computed; default: on the calling thread (profile, tests). */
   makeSummariser: (store: Store) => Summariser = inlineSummariser,
+  /** Where an exception in a tick or a timer is counted (the daemon); null: it is thrown (profile, tests). */
+  errors: ErrorSink | null = null,
 ): Promise<SamplingStack> {
   let mounts: CgroupMounts | null = null;
   let mountsError: string | null = null;
@@ -84,8 +87,8 @@ export async function createSamplingStack(
     summariser,
   );
   const attributeGpu = createGpuAttributor('/proc', gpuRecorder ? (snapshot, keyOf) => gpuRecorder.observe(snapshot, keyOf) : undefined);
-  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters });
-  runs.startPartialSummaries();
+  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters, errors });
+  runs.startPartialSummaries(1000, errors);
   return {
     node: hostname(),
     mounts,

@@ -34,6 +34,8 @@ export interface Health {
   ticks: { count: number; missed: number };
   /** The write side of the database: samples waiting (bounded), run starts and verdicts waiting (never dropped). */
   store?: { queuedSamples: number; pendingRuns: number; pendingVerdicts: number };
+  /** Errors after start, by where they happened (agent/errors.ts): logged and counted, never fatal. */
+  errors?: Record<string, number>;
 }
 
 /** Read-only view of the agent's live state. */

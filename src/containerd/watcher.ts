@@ -86,7 +86,7 @@ export class ContainerdWatcher implements Attachment {
 
   private enqueue(id: string, work: () => Promise<void> | void): Promise<void> {
     const prev = this.queues.get(id) ?? Promise.resolve();
-    const next = prev.then(work).catch((e: Error) => this.ctx.log.error('containerd container handling failed', { containerId: id, error: e.message }));
+    const next = prev.then(work).catch((e: Error) => this.ctx.errors.note('containerd', e, { containerId: id }));
     this.queues.set(id, next);
     void next.finally(() => {
       if (this.queues.get(id) === next) this.queues.delete(id);

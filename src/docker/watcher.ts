@@ -15,6 +15,7 @@ import { EventFeed, type Backoff, type ContainerEvent } from './events.js';
 import { createDockerClient } from './client.js';
 import { containerIdentity, containerName, type InspectFacts } from './identity.js';
 import { killContainer } from './limit.js';
+import { guarded } from '../agent/errors.js';
 import { missedContainers, RECOVERED_FROM_DOCKER_FLAG } from './missed.js';
 import { v2CgroupDir, watchPopulated } from './populated.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
@@ -118,7 +119,7 @@ export class DockerWatcher implements Attachment {
     const prev = this.queues.get(containerId) ?? Promise.resolve();
     const next = prev
       .then(work)
-      .catch((e: Error) => this.ctx.log.error('docker container handling failed', { containerId, error: e.message }));
+      .catch((e: Error) => this.ctx.errors.note('docker', e, { containerId }));
     this.queues.set(containerId, next);
     void next.finally(() => {
       if (this.queues.get(containerId) === next) this.queues.delete(containerId);
@@ -290,11 +291,11 @@ export class DockerWatcher implements Attachment {
     }
     const v2Dir = procText !== null && mounts ? v2CgroupDir(procText, mounts, info.Id) : null;
     if (v2Dir) {
-      t.populated = watchPopulated(v2Dir, () => {
+      t.populated = watchPopulated(v2Dir, guarded(this.ctx.errors, 'exit-watch', () => {
         // The last process just exited; the cgroup still exists for a few ms: read the final counters.
         t.emptiedMonoNs = monoNowNs();
         sampler.sampleRunNow(t.runId);
-      });
+      }));
     }
     if (missed) this.ctx.log.warn('run created from Docker\'s record of a container no agent saw start', { runId: run.id, containerId, team: run.team, case: run.case });
     else this.ctx.log.info('container attached', {

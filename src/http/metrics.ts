@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Run } from '../core/types.js';
 import type { AgentEvents, LiveView, SourceName } from '../agent/types.js';
 import { labelValue, registerLiveMetrics, type Frame } from './metrics-live.js';
+import { ERROR_PLACES } from '../agent/errors.js';
 
 export { labelValue } from './metrics-live.js';
 
@@ -103,6 +104,17 @@ export class AgentMetrics implements AgentEvents {
       collect() {
         this.reset();
         this.set({ source: labelValue(frame().health.gpuSource.active) }, 1);
+      },
+    });
+    // Counted by the agent's one owner of error counts (agent/errors.ts), read from its health.
+    new Counter({
+      name: 'flare_agent_errors_total',
+      help: 'Errors after start (in a tick, an adapter callback, a timer, an unhandled rejection): logged and counted, never fatal.',
+      labelNames: ['where'],
+      registers,
+      collect() {
+        this.reset();
+        for (const where of ERROR_PLACES) this.inc({ where }, frame().health.errors?.[where] ?? 0);
       },
     });
     new Gauge({

@@ -26,7 +26,8 @@ function intParam(name: string, v: unknown, min: number, max: number): number | 
 
 export function scoringRouter(store: Store, accuracyCsv?: string): Router {
   const r = Router();
-  const accuracyFile = accuracyCsv ? new AccuracyFile(accuracyCsv) : null;
+  // A path that comes to name a FIFO or a device keeps the last good values (reading it would hang this thread).
+  const accuracyFile = accuracyCsv ? new AccuracyFile(accuracyCsv, (why) => process.emitWarning(`flare-agent: --accuracy-csv: ${why}; ranking with the last good version`)) : null;
   r.get('/ranking', (req, res) => {
     let filter;
     let profileName = DEFAULT_PROFILE as string;

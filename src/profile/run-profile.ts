@@ -56,60 +56,70 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
     if (!opts.noCgroup) log.warn('profile: cgroups not writable, following the process tree through /proc instead', { reason: (e as Error).message });
   }
 
-  const startedWallMs = Date.now();
-  const startedMonoNs = monoNowNs();
-  const child = spawn('/bin/sh', ['-c', cgroup ? JOIN_AND_EXEC : 'exec "$@"', 'flare-profile', ...opts.command], {
-    stdio: opts.stdio ?? 'inherit',
-    env: { ...process.env, FLARE_PROFILE_PROCS: cgroup ? cgroup.procsFiles.join(':') : '' },
-  });
-  const reader: CounterReader = cgroup ? new CgroupReader(cgroup.paths) : new ProcTreeReader(child.pid ?? -1);
-
-  let killedAtLimit = false;
-  // The target's enforcement: the run manager's one deadline calls it once, after its last read.
-  const killAtLimit = (): void => {
-    killedAtLimit = true;
-    if (cgroup) cgroup.killAll();
-    else child.kill('SIGKILL');
-  };
-  const run = stack.runs.start({
-    identity: { kind: 'profile', team: opts.team ?? 'profile', case: opts.caseName ?? basename(opts.command[0] ?? ''), node: stack.node, command: opts.command.join(' ') },
-    reader,
-    gpuKey: cgroup ? cgroup.relPath : null,
-    startedWallMs,
-    startedMonoNs,
-    timeLimitSeconds: config.timeLimit,
-    flags: cgroup ? [] : ['proc-tree-fallback'],
-    enforce: killAtLimit,
-  });
-  stack.sampler.start();
-  stack.sampler.sampleRunNow(run.id);
-
-  const { code, signal, error } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
-    child.once('error', (err) => resolve({ code: null, signal: null, error: err }));
-    child.once('exit', (c, s) => resolve({ code: c, signal: s }));
-  });
-  const endedMonoNs = monoNowNs();
-  const endedWallMs = Date.now();
-  stack.sampler.stop();
-
-  const flags: string[] = [];
-  if (cgroup && cgroup.pids().length > 0) {
-    // Processes the command left behind would otherwise run on unmeasured: end them with the run.
-    flags.push('killed-leftover-processes');
-    cgroup.killAll();
+  // Whatever happens from here, the sampler, the stack's threads and the cgroup go (finally).
+  let ended: { run: Run | undefined; exitCode: number };
+  try {
+    ended = await measureChild();
+  } finally {
+    stack.sampler.stop();
+    await stack.close().catch((err: Error) => log.error('profile: closing the sampling stack failed', { error: err.message }));
+    cgroup?.remove();
   }
-  const exitCode = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
-  let status: RunStatus = exitCode === 0 ? 'completed' : 'failed';
-  let reason: TerminationReason = 'exited';
-  if (killedAtLimit) reason = 'killed at time limit';
-  else if (signal) reason = 'killed externally';
-  if (error) {
-    status = 'failed';
-    flags.push(`spawn-error: ${error.message}`);
+  if (!ended.run) throw new Error('profile: run vanished before it finished');
+  return { run: ended.run, exitCode: ended.exitCode, method };
+
+  async function measureChild(): Promise<{ run: Run | undefined; exitCode: number }> {
+    const startedWallMs = Date.now();
+    const startedMonoNs = monoNowNs();
+    const child = spawn('/bin/sh', ['-c', cgroup ? JOIN_AND_EXEC : 'exec "$@"', 'flare-profile', ...opts.command], {
+      stdio: opts.stdio ?? 'inherit',
+      env: { ...process.env, FLARE_PROFILE_PROCS: cgroup ? cgroup.procsFiles.join(':') : '' },
+    });
+    const reader: CounterReader = cgroup ? new CgroupReader(cgroup.paths) : new ProcTreeReader(child.pid ?? -1);
+
+    let killedAtLimit = false;
+    // The target's enforcement: the run manager's one deadline calls it once, after its last read.
+    const killAtLimit = (): void => {
+      killedAtLimit = true;
+      if (cgroup) cgroup.killAll();
+      else child.kill('SIGKILL');
+    };
+    const run = stack.runs.start({
+      identity: { kind: 'profile', team: opts.team ?? 'profile', case: opts.caseName ?? basename(opts.command[0] ?? ''), node: stack.node, command: opts.command.join(' ') },
+      reader,
+      gpuKey: cgroup ? cgroup.relPath : null,
+      startedWallMs,
+      startedMonoNs,
+      timeLimitSeconds: config.timeLimit,
+      flags: cgroup ? [] : ['proc-tree-fallback'],
+      enforce: killAtLimit,
+    });
+    stack.sampler.start();
+    stack.sampler.sampleRunNow(run.id);
+
+    const { code, signal, error } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+      child.once('error', (err) => resolve({ code: null, signal: null, error: err }));
+      child.once('exit', (c, s) => resolve({ code: c, signal: s }));
+    });
+    const endedMonoNs = monoNowNs();
+    const endedWallMs = Date.now();
+    stack.sampler.stop();
+
+    const flags: string[] = [];
+    if (cgroup && cgroup.pids().length > 0) {
+      // Processes the command left behind would otherwise run on unmeasured: end them with the run.
+      flags.push('killed-leftover-processes');
+      cgroup.killAll();
+    }
+    const exitCode = code ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : 1);
+    let status: RunStatus = exitCode === 0 ? 'completed' : 'failed';
+    let reason: TerminationReason = 'exited';
+    if (killedAtLimit) reason = 'killed at time limit';
+    else if (signal) reason = 'killed externally';
+    if (error) {
+      status = 'failed';
+      flags.push(`spawn-error: ${error.message}`);
+    }
+    return { run: await stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags }), exitCode: error ? 127 : exitCode };
   }
-  const finished = await stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags });
-  await stack.close();
-  cgroup?.remove();
-  if (!finished) throw new Error('profile: run vanished before it finished');
-  return { run: finished, exitCode: error ? 127 : exitCode, method };
 }

@@ -1,7 +1,10 @@
-// The organiser's accuracy file (`team,case,metric,value`), read with a size bound. The agent's API
-// ranks with it too: it is re-read when its size or mtime changes, so an organiser can add the
-// DSC/NSD of a new batch while the agent runs, and a file broken mid-edit is reported, not ranked.
-import { readFileSync, statSync } from 'node:fs';
+// The organiser's accuracy file (`team,case,metric,value`), read with a size bound, a regular file
+// only (organiser-file.ts). The agent's API ranks with it too: it is re-read when it changes (device,
+// inode, size, mtime), so an organiser can add the DSC/NSD of a new batch while the agent runs, and a
+// file broken mid-edit is reported, not ranked. A path that comes to name something that is not a
+// regular file (a FIFO, a device) keeps the last good version, with a warning: reading it would hang
+// the reader thread, /healthz included.
+import { type OrganiserFile, OrganiserFileError, organiserFileKey, readOrganiserFile } from '../organiser-file.js';
 import { AccuracyCsvError, parseAccuracyCsv } from './inputs.js';
 import type { MetricValue } from './rank.js';
 
@@ -9,11 +12,13 @@ export const MAX_ACCURACY_BYTES = 256 * 1024 * 1024;
 
 /** Parses the file; every failure (missing, too large, malformed) is an AccuracyCsvError. */
 export function readAccuracyFile(path: string): MetricValue[] {
+  return parseAccuracyCsv(readBounded(path).text);
+}
+
+function readBounded(path: string): OrganiserFile {
   try {
-    if (statSync(path).size > MAX_ACCURACY_BYTES) throw new AccuracyCsvError(`larger than ${MAX_ACCURACY_BYTES} bytes`);
-    return parseAccuracyCsv(readFileSync(path, 'utf8'));
+    return readOrganiserFile(path, MAX_ACCURACY_BYTES);
   } catch (err) {
-    if (err instanceof AccuracyCsvError) throw err;
     throw new AccuracyCsvError((err as Error).message);
   }
 }
@@ -22,21 +27,35 @@ export function readAccuracyFile(path: string): MetricValue[] {
 export class AccuracyFile {
   private key = '';
   private values: MetricValue[] = [];
+  private warned = '';
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    /** A path that no longer names a regular file: said once per reason; the last good values stay. */
+    private readonly onKept: (why: string) => void = () => {},
+  ) {}
 
   read(): MetricValue[] {
     let key: string;
     try {
-      const st = statSync(this.path);
-      key = `${st.size}:${st.mtimeMs}:${st.ino}`;
+      key = organiserFileKey(this.path);
     } catch (err) {
       throw new AccuracyCsvError((err as Error).message);
     }
-    if (key !== this.key) {
-      this.values = readAccuracyFile(this.path);
-      this.key = key;
+    if (key === this.key) return this.values;
+    let file: OrganiserFile;
+    try {
+      file = readOrganiserFile(this.path, MAX_ACCURACY_BYTES);
+    } catch (err) {
+      // Not a regular file, or over the bound, after a good version: keep that one, say so once.
+      const kept = err instanceof OrganiserFileError && err.reason !== 'open' && this.key !== '';
+      if (!kept) throw new AccuracyCsvError((err as Error).message);
+      if (err.message !== this.warned) this.onKept(err.message);
+      this.warned = err.message;
+      return this.values;
     }
+    this.values = parseAccuracyCsv(file.text); // malformed: thrown, reported by the caller (503)
+    [this.key, this.warned] = [file.key, ''];
     return this.values;
   }
 }

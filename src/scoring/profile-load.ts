@@ -1,8 +1,9 @@
 // Finding and reading challenge profiles: a shipped one by name (profiles/<name>.json in the
 // package) or an organiser's file by path. The checks live in profile.ts.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OrganiserFileError, readOrganiserFile } from '../organiser-file.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, ProfileError, validateProfile, type ChallengeProfile } from './profile.js';
 
 export { BUILTIN_PROFILES, DEFAULT_PROFILE };
@@ -43,8 +44,14 @@ export function loadProfile(nameOrPath: string = DEFAULT_PROFILE): ChallengeProf
   }
   const file = isPath ? nameOrPath : join(profilesDir(), `${nameOrPath}.json`);
   if (!isPath && cache.has(file)) return cache.get(file) as ChallengeProfile;
-  if (statSync(file).size > MAX_PROFILE_BYTES) throw new ProfileError('(root)', `file larger than ${MAX_PROFILE_BYTES} bytes`);
-  const profile = parseProfile(readFileSync(file, 'utf8'));
+  let text: string;
+  try {
+    text = readOrganiserFile(file, MAX_PROFILE_BYTES).text; // a regular file, bounded: never a FIFO or /dev/zero
+  } catch (err) {
+    if (err instanceof OrganiserFileError && err.reason !== 'open') throw new ProfileError('(root)', err.message);
+    throw err;
+  }
+  const profile = parseProfile(text);
   if (!isPath) cache.set(file, profile);
   return profile;
 }

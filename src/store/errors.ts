@@ -46,3 +46,13 @@ export class ForeignDatabaseError extends Error {
     this.name = 'ForeignDatabaseError';
   }
 }
+
+/**
+ * Whether a write failed for a reason that can pass (the disk is full, an I/O error, a lock held a
+ * while): SQLITE_FULL, SQLITE_IOERR*, SQLITE_BUSY*, SQLITE_LOCKED*, SQLITE_PROTOCOL. A read-only file,
+ * a missing permission or a corrupt one will not get better by waiting.
+ */
+export function isTransientWriteError(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code === 'SQLITE_FULL' || code === 'SQLITE_PROTOCOL' || /^SQLITE_(IOERR|BUSY|LOCKED)/.test(code);
+}

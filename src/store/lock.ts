@@ -1,19 +1,34 @@
 // One agent per database: `start` holds this lock for its whole life, before anything touches runs.
 //
-// The lock is a sidecar SQLite file (`<db>.lock`) held with `PRAGMA locking_mode = EXCLUSIVE` after a
-// write: SQLite keeps the exclusive POSIX (fcntl) lock on the file until the connection closes, and the
-// kernel releases POSIX locks when the process dies, so a kill -9 never leaves a stale lock (no pid or
-// mtime heuristics). SQLite also tracks locks per inode inside one process, so a second open from the
-// same process is refused too. The holder's pid is written to `<db>.lock.pid` only so that the refusal
-// can name it; the pid file never decides anything.
+// The lock is `flock(2)` (LOCK_EX | LOCK_NB) on a sidecar file `<real db path>.lock` holding the
+// holder's pid. The kernel drops a flock when the last descriptor of its open file goes, so a kill -9
+// leaves no stale lock; the file itself is removed at release, and by an 'exit' hook when the process
+// exits any other way than a signal that kills it. Removing it while another process may have opened
+// it is safe by the usual check: whoever takes the lock then compares the file it locked (fstat) with
+// what the path names now (stat) and starts over when they differ. flock and SQLite's own POSIX
+// (fcntl) locks are independent on Linux, and the sidecar is never opened by SQLite.
 //
 // The lock is named after the database's REAL path (every symlink resolved, the file's and its
 // folders'), so every name of one file meets one lock: a symlink to a held database is refused.
 // A file with several hard links has no one real path, and SQLite names its -wal and -shm after the
 // name it was opened by, so two names would mean two WALs on one database: such a file is refused.
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readlinkSync, readSync, realpathSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import koffi from 'koffi';
+import { ensureDir } from '../paths.js';
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+/** EWOULDBLOCK (= EAGAIN) on Linux: another open file description holds the lock. */
+const EWOULDBLOCK = 11;
+
+let flockFn: ((fd: number, operation: number) => number) | null = null;
+
+/** flock(2) from the C library; returns 0 or the errno. */
+function flock(fd: number, operation: number): number {
+  flockFn ??= koffi.load('libc.so.6').func('int flock(int fd, int operation)') as (fd: number, operation: number) => number;
+  return flockFn(fd, operation) === 0 ? 0 : koffi.errno();
+}
 
 /** Another live process holds the database (the CLI exits 2 with this message). */
 export class DbLockedError extends Error {
@@ -58,13 +73,14 @@ export function realDbPath(dbPath: string): string {
     }
     if (!isLink) return here;
     path = resolve(dirname(here), readlinkSync(here));
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
   }
   throw new Error(`${dbPath}: too many levels of symbolic links`);
 }
 
 export interface DbLock {
   readonly path: string;
+  /** Removes the lock file and drops the lock; safe to call twice. */
   release(): void;
 }
 
@@ -72,10 +88,13 @@ export function lockPathOf(dbPath: string): string {
   return `${dbPath}.lock`;
 }
 
+/** Attempts at a lock file that its holder removed between our open and our lock. */
+const MAX_LOCK_ATTEMPTS = 5;
+
 /** Takes the lock on `dbPath`'s real file or throws DbLockedError (DbLinkError); ':memory:' needs none. */
 export function acquireDbLock(dbPath: string, pid = process.pid): DbLock {
   if (dbPath === ':memory:') return { path: dbPath, release() {} };
-  mkdirSync(dirname(dbPath), { recursive: true });
+  ensureDir(dirname(dbPath));
   const real = realDbPath(dbPath);
   let links = 1;
   try {
@@ -85,38 +104,56 @@ export function acquireDbLock(dbPath: string, pid = process.pid): DbLock {
   }
   if (links > 1) throw new DbLinkError(dbPath, links);
   const lockPath = lockPathOf(real);
-  const pidPath = `${lockPath}.pid`;
-  // timeout 0: a held lock answers SQLITE_BUSY at once instead of waiting.
-  const db = new Database(lockPath, { timeout: 0 });
-  try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE');
-    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
-    db.exec('DELETE FROM holder');
-    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(pid);
-    db.exec('COMMIT'); // the exclusive lock stays: locking_mode = EXCLUSIVE releases it only at close
-  } catch (err) {
-    db.close();
-    if ((err as { code?: string }).code === 'SQLITE_BUSY' || (err as { code?: string }).code === 'SQLITE_LOCKED') {
-      throw new DbLockedError(dbPath, readPid(pidPath));
+  for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt++) {
+    const fd = openSync(lockPath, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+    const errno = flock(fd, LOCK_EX | LOCK_NB);
+    if (errno !== 0) {
+      const holder = readPid(fd);
+      closeSync(fd);
+      if (errno === EWOULDBLOCK) throw new DbLockedError(dbPath, holder);
+      throw new Error(`cannot lock ${lockPath}: errno ${errno}`);
     }
-    throw err;
-  }
-  writeFileSync(pidPath, `${pid}\n`);
-  let released = false;
-  return {
-    path: dbPath,
-    release(): void {
+    // Still the file the path names? Its last holder may have removed it after our open.
+    let now: ReturnType<typeof statSync> | null = null;
+    try {
+      now = statSync(lockPath);
+    } catch {
+      now = null;
+    }
+    const mine = fstatSync(fd);
+    if (now === null || now.ino !== mine.ino || now.dev !== mine.dev) {
+      closeSync(fd);
+      continue;
+    }
+    ftruncateSync(fd, 0);
+    writeSync(fd, `${pid}\n`, 0);
+    // Files of the SQLite-based lock of earlier versions: nothing reads them any more.
+    for (const old of [`${lockPath}.pid`, `${lockPath}-journal`]) rmSync(old, { force: true });
+    let released = false;
+    const release = (): void => {
       if (released) return;
       released = true;
-      db.close();
-    },
-  };
+      process.off('exit', release);
+      // Removed while still held: nobody can lock this file after us and believe it is the lock.
+      try {
+        unlinkSync(lockPath);
+      } catch {
+        // gone already (removed by hand): the lock is dropped all the same
+      }
+      closeSync(fd);
+    };
+    process.on('exit', release);
+    return { path: dbPath, release };
+  }
+  throw new Error(`cannot lock ${lockPath}: it kept being replaced`);
 }
 
-function readPid(pidPath: string): number | null {
+/** The holder's pid as it wrote it into the lock file; null when unreadable. */
+function readPid(fd: number): number | null {
   try {
-    const pid = Number(readFileSync(pidPath, 'utf8').trim());
+    const buf = Buffer.alloc(32);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const pid = Number(buf.subarray(0, n).toString('latin1').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

@@ -1,7 +1,7 @@
 // Opening a database file: read-write (created and upgraded, foreign files refused before anything is
 // written) for the agent, read-only (through a private copy where SQLite cannot open it in place) for
 // the CLI readers. Both hand the connection to SqliteStore (sqlite.ts).
-import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants as fsConstants, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,16 +10,24 @@ import { checkOpenedFile, FLARE_APPLICATION_ID, refuseForeignFile } from './fore
 import { checkNotNewer, migrate, prepareNewFile, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore, type StoreOptions } from './sqlite.js';
 import type { Store } from './types.js';
+import { ensureDir } from '../paths.js';
 
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long a write waits for another writer's lock (`profile --db` beside the agent holds it for
+ * milliseconds). better-sqlite3 waits on the calling thread, the sampler's: a lock held for long
+ * (someone's open transaction) costs at most this per attempt, and the store's retries back off.
+ */
+export const WRITE_BUSY_TIMEOUT_MS = 500;
+/** Readers (the CLI, read-only) are not the sampler: they may wait longer for a checkpoint. */
+const READ_BUSY_TIMEOUT_MS = 5000;
 
 /** Opens (creating it and its parent directories if needed) and upgrades the database at `path`. */
 export function openStore(path: string, opts: StoreOptions = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') ensureDir(dirname(path));
   refuseForeignFile(path); // before anything below writes to the file
   const db = new Database(path);
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${WRITE_BUSY_TIMEOUT_MS}`);
     checkOpenedFile(db, path); // again on this connection: the file may have been created meanwhile
     checkNotNewer(db, path);
     prepareNewFile(db);
@@ -67,7 +75,7 @@ export function openStoreReadOnly(path: string): Store {
     }
   }
   try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${READ_BUSY_TIMEOUT_MS}`);
     checkOpenedFile(db, path);
     const version = checkNotNewer(db, path);
     if (version < SCHEMA_VERSION) {

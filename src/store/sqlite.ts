@@ -18,7 +18,7 @@ import type Database from 'better-sqlite3';
 import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';
-import { ReadOnlyStoreError, UnknownRunError } from './errors.js';
+import { isTransientWriteError, ReadOnlyStoreError, UnknownRunError } from './errors.js';
 import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
@@ -191,7 +191,9 @@ export class SqliteStore implements Store {
       this.succeeded();
       return id;
     } catch (err) {
-      this.failed(err); // unrecorded, this life widens the window of the one before (lives.ts)
+      // A file that refuses every write (read-only, no permission) cannot be measured into: thrown.
+      if (!isTransientWriteError(err)) throw err;
+      this.failed(err); // a full disk: unrecorded, this life widens the window of the one before (lives.ts)
       return null;
     }
   }

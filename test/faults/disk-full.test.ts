@@ -161,7 +161,7 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     // /healthz is the reader thread's snapshot, republished every tick.
     await waitFor(async () => (await agent.health()).store?.pendingRuns === 0, 5000, 'no row waiting');
     expect((await agent.health()).store).toMatchObject({ pendingRuns: 0, pendingVerdicts: 0 });
-    expect(agent.out()).not.toContain('docker container handling failed');
+    expect(agent.out()).not.toContain('"where":"docker"'); // no error handling that container (agent/errors.ts)
     expect(await agent.stop()).toBe(0);
     console.log('run started on a full disk:', { status: run.status, samples, wallSeconds: run.summary!.wallSeconds, flags: run.summary!.flags });
   });

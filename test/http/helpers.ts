@@ -137,6 +137,7 @@ export function health(): Health {
     },
     cgroup: { hierarchies: 'v2 at /sys/fs/cgroup (controllers: cpu memory)', lastPicked: null },
     ticks: { count: 42, missed: 1 },
+    errors: { tick: 3, docker: 1 },
   };
 }
 

@@ -77,6 +77,10 @@ describe('AgentMetrics', () => {
     expect(text).toContain('flare_agent_samples_stored_total 120');
     expect(text).toContain('flare_agent_source_errors_total{source="gpu"} 1');
     expect(text).toContain('flare_agent_source_errors_total{source="docker"} 0');
+    // The agent's error counts (agent/errors.ts), every place present, 0 where none happened.
+    expect(text).toContain('flare_agent_errors_total{where="tick"} 3');
+    expect(text).toContain('flare_agent_errors_total{where="docker"} 1');
+    expect(text).toContain('flare_agent_errors_total{where="unhandled-rejection"} 0');
     expect(text).toContain('flare_agent_source_up{source="sqlite"} 0');
     expect(text).toContain('flare_agent_source_up{source="docker"} 1');
     expect(text).toContain('flare_agent_gpu_source_info{source="nvml"} 1');
