@@ -42,6 +42,17 @@ export function organiserFileKey(path: string): string {
   }
 }
 
+/** Refuses a path that does not name a regular file (a library given by path, before dlopen opens it). */
+export function checkRegularFile(path: string): void {
+  const fd = openNonBlocking(path);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new OrganiserFileError('kind', `${path} is ${kindOf(st)}: give a regular file`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function keyOf(st: Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
 }

@@ -2,7 +2,9 @@
 // which versioned entry points exist depends on the driver (docs/measurement.md §6). Every pointer argument is a
 // caller-owned Buffer (koffi passes its address for the call only) or a device handle as a BigInt, so a
 // sample allocates nothing on the native side.
+import { existsSync } from 'node:fs';
 import koffi, { type LibraryHandle } from 'koffi';
+import { checkRegularFile } from '../organiser-file.js';
 
 /** An opaque nvmlDevice_t as koffi represents pointers. */
 export type NvmlDeviceHandle = bigint;
@@ -108,6 +110,9 @@ export function processEntryBytesForV3(hasConfCompute: boolean, hasDetailList: b
 export function loadNvmlLib(libPath: string): NvmlLib {
   let lib: LibraryHandle;
   try {
+    // dlopen of a FIFO blocks in open(2) for ever: a path is checked to name a regular file first
+    // (a bare name is the loader's to resolve, and a missing file gets the loader's own message).
+    if (libPath.includes('/') && existsSync(libPath)) checkRegularFile(libPath);
     lib = koffi.load(libPath);
   } catch (err) {
     const detail = (err as Error).message.replace(/^Failed to load shared library:\s*/, '');

@@ -122,7 +122,7 @@ describe('a start that fails exits 2 at once, having undone what it started', ()
     await expectRefused(['--db', join(state, 'a.db')], state, /cannot start: write to the database .*readonly/, { uid: 65534, gid: 65534 });
   });
 
-  it('a FIFO or /dev/zero as --accuracy-csv, --token-file or --profile is refused, never read', async () => {
+  it('a FIFO or /dev/zero as --accuracy-csv, --token-file, --nvml-lib or --profile is refused, never read', async () => {
     const dir = tempDir('flare-fifo-');
     const fifo = join(dir, 'fifo');
     spawn('mkfifo', [fifo]);
@@ -131,6 +131,7 @@ describe('a start that fails exits 2 at once, having undone what it started', ()
     for (const path of [fifo, '/dev/zero']) {
       await expectRefused(['--db', db, '--accuracy-csv', path], dir, /--accuracy-csv .*is a (FIFO|character device): give a regular file/);
       await expectRefused(['--db', db, '--token-file', path], dir, /--token-file .*is a (FIFO|character device): give a regular file/);
+      await expectRefused(['--db', db, '--gpu-source', 'nvml', '--nvml-lib', path], dir, /start the sampling stack .*is a (FIFO|character device): give a regular file/);
       for (const cmd of [['rank'], ['export', '--format', 'flare22', '--figures', 'official']]) {
         const s = startCli([...cmd, '--db', db, '--profile', path]);
         const { code, ms } = await s.exit;
