@@ -15,6 +15,16 @@ import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerRank } from './commands/rank.js';
 import { refuseRepeatedOptions } from './commands/repeat.js';
 
+// `flare-agent export … | head -1`: the reader closed the pipe, nothing more can be written. That is
+// the reader's choice, not a failure: exit quietly with the code the command has set (profile's is
+// the measured command's), never with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw err;
+  });
+}
+
 const program = new Command('flare-agent')
   .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
   .version(VERSION)

@@ -7,7 +7,8 @@ import { bootstrapRanking, longFormatRows, type BootstrapResult } from '../scori
 import { runAction, UsageError } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { readAccuracyFile } from '../scoring/accuracy-file.js';
-import { efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
+import { accuracyOfRuns, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
+import { maskUnsafe } from '../core/text.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
 import { rankTeams, type MetricValue, type Ranking } from '../scoring/rank.js';
 import { profileFromOption } from './export.js';
@@ -20,7 +21,8 @@ export function readAccuracy(file: string): MetricValue[] {
   }
 }
 
-const clean = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 60);
+/** A team name on the terminal: C0/C1 and bidi controls shown as '?' (core/text.ts), bounded. */
+const clean = (s: string): string => maskUnsafe(s).slice(0, 60);
 
 export function rankingTable(r: Ranking, boot: BootstrapResult | null): string {
   const head = ['RANK', 'TEAM', 'SCORE', ...r.metrics.map((m) => `${m.toUpperCase()}_RANK`), 'MISSING_CASES', ...(boot ? ['MEDIAN_RANK', 'RANK_95%', 'P_TOP3'] : [])];
@@ -62,12 +64,13 @@ export function register(program: Command): void {
         // Runs measured with another GPU tolerance than the profile's: integrated again from their trace.
         const gpuAuc = new Map<string, number | null>();
         for (const r of needsGpuAuc(rankedRuns(runs, repeats), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(await reader.samples(r), profile.gpuToleranceMiB));
-        const values = [...efficiencyValues(runs, profile, repeats, gpuAuc), ...accuracy];
+        // A filtered ranking (--team, --case, a time window…) ranks the filtered runs' teams and cases only.
+        const values = [...efficiencyValues(runs, profile, repeats, gpuAuc), ...(filterActive(filter) ? accuracyOfRuns(accuracy, runs) : accuracy)];
         const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
         const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed, repeats) : null;
         if (opts.longCsv !== undefined) {
           let csv = csvLine(['team', 'case', 'metric', 'value']);
-          for (const row of longFormatRows(values, profile.ranking.metrics)) csv += csvLine([row.team, row.case, row.metric, formatNumber(row.value, 9)]);
+          for (const row of longFormatRows(values, profile.ranking.metrics)) csv += csvLine([row.team, row.case, row.metric, row.value], 9);
           writeFileSync(opts.longCsv as string, csv);
         }
         process.stdout.write(opts.json ? JSON.stringify({ profile: profile.name, ...ranking, bootstrap: boot }, null, 2) + '\n' : rankingTable(ranking, boot));

@@ -7,19 +7,23 @@ import { BIDI_CHARS } from '../core/text.js';
  * whose first non-space character is = + - @ (spreadsheets skip leading spaces: ` =1+1` is a formula
  * too), and those starting with a tab or CR (OWASP "CSV injection").
  */
-const FORMULA_START = /^\s*[=+\-@]|^[\t\r]/;
+// Zero-width characters (U+200B, U+2060, U+FEFF) in front hide nothing from a spreadsheet, and the
+// fullwidth forms of = + - @ (U+FF1D, U+FF0B, U+FF0D, U+FF20) are read as the plain ones by some.
+// Numbers are never guarded: -0.25 is a number, not a formula.
+const FORMULA_START = /^[\s\u200b\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]|^[\t\r]/;
 
-export function csvField(value: string | number | null | undefined): string {
+export function csvField(value: string | number | null | undefined, decimals = 3): string {
   if (value == null) return '';
-  if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'number') return formatNumber(value, decimals);
   // Bidi controls could make a viewer show a cell other than what it holds: never written.
   const plain = value.replace(BIDI_CHARS, '');
   const safe = FORMULA_START.test(plain) ? `'${plain}` : plain;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-export function csvLine(fields: (string | number | null | undefined)[]): string {
-  return fields.map(csvField).join(',') + '\n';
+/** One CSV line; numbers with at most `decimals` decimals (trailing zeros trimmed). */
+export function csvLine(fields: (string | number | null | undefined)[], decimals = 3): string {
+  return fields.map((f) => csvField(f, decimals)).join(',') + '\n';
 }
 
 /** Fixed decimals with trailing zeros trimmed; null or non-finite → empty field. */

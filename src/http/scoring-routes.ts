@@ -5,7 +5,7 @@
 import { Router } from 'express';
 import { bootstrapRanking } from '../scoring/bootstrap.js';
 import { AccuracyFile } from '../scoring/accuracy-file.js';
-import { efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
+import { accuracyOfRuns, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
 import { rankTeams, type MetricValue } from '../scoring/rank.js';
@@ -61,10 +61,7 @@ export function scoringRouter(store: Store, accuracyCsv?: string): Router {
     const gpuAuc = new Map<string, number | null>();
     for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
     // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
-    if (Object.values(filter).some((v) => v !== undefined)) {
-      const keep = new Set(runs.map((x) => JSON.stringify([x.team, x.case])));
-      accuracy = accuracy.filter((a) => keep.has(JSON.stringify([a.team, a.case])));
-    }
+    if (filterActive(filter)) accuracy = accuracyOfRuns(accuracy, runs);
     const values = [...efficiencyValues(runs, profile, false, gpuAuc), ...accuracy];
     const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
     const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;

@@ -4,6 +4,7 @@ import { curveFigures } from '../core/auc.js';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
 import type { ChallengeProfile } from './profile.js';
 import type { MetricValue } from './rank.js';
+import type { RunFilter } from '../store/types.js';
 
 /** A malformed accuracy CSV; the message names the line and the field. */
 export class AccuracyCsvError extends Error {}
@@ -62,6 +63,17 @@ export function parseAccuracyCsv(text: string): MetricValue[] {
     out.push({ team: name(f[ti] ?? '', n + 1, 'team'), case: name(f[ci] ?? '', n + 1, 'case'), metric: name(f[mi] ?? '', n + 1, 'metric'), value });
   }
   return out;
+}
+
+/** Whether a filter narrows the runs at all (then accuracy rows are narrowed to them: accuracyOfRuns). */
+export function filterActive(filter: RunFilter): boolean {
+  return Object.values(filter).some((v) => v !== undefined);
+}
+
+/** The accuracy rows of the (team, case) pairs these runs measured: a filtered ranking ranks those only. */
+export function accuracyOfRuns(accuracy: readonly MetricValue[], runs: readonly Run[]): MetricValue[] {
+  const keep = new Set(runs.map((r) => JSON.stringify([r.team, r.case])));
+  return accuracy.filter((a) => keep.has(JSON.stringify([a.team, a.case])));
 }
 
 /** A run that ended without a usable result: ranked with the worst values. */

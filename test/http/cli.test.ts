@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
 import { RUN_CSV_COLUMNS } from '../../src/export/csv.js';
 import { createApp, listen, type Listening } from '../../src/http/server.js';
-import { cli } from './cli-helpers.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, cli } from './cli-helpers.js';
 import { fill, run, summary, T0 } from './helpers.js';
 import { tempStore } from './store-helpers.js';
 
@@ -88,6 +89,15 @@ describe('flare-agent runs', () => {
     expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual(['alpha', 'alpha', 'beta']);
     const viaApi = await cli(['export', '--format', 'flare22', '--url', url, '--token', 'tok-123', '--team', 'beta', '--team', 'alpha']);
     expect(viaApi.stdout).toBe(both.stdout);
+  });
+
+  it('runs and export into a pipe whose reader is gone (| true, as | head -1 after its line): exit 0, no stack trace', () => {
+    // `true` exits before node has started: the first write meets a closed pipe (EPIPE).
+    for (const args of [['runs', '--db', db.path, '--csv'], ['export', '--format', 'json', '--db', db.path]]) {
+      const r = spawnSync('bash', ['-c', `node ${CLI} ${args.join(' ')} | true; echo "status=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+      expect(r.stderr, args[0]).toContain('status=0');
+      expect(r.stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+    }
   });
 
   it('reads a running agent with --url and the token from the environment', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers.js';
+import { spawnSync } from 'node:child_process';
+import { CLI, runCli } from '../helpers.js';
 
 interface ProfileJson {
   status: string;
@@ -17,6 +18,8 @@ interface ProfileJson {
   official: { aucCpuPctS: number | null };
   flags: string[];
   method: string;
+  team: string;
+  case: string;
 }
 
 async function profile(args: string[], command: string[]): Promise<{ code: number | null; json: ProfileJson; stderr: string }> {
@@ -83,6 +86,24 @@ describe('flare-agent profile', () => {
     expect(json.status).toBe('failed');
     expect(json.exitCode).toBe(3);
     expect(json.sampleCount).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stores --team/--case without control or bidi characters, refuses an empty one (exit 2)', async () => {
+    const { code, json } = await profile(['--team', 'te\tam\u202e\r\nX', '--case', 'ca\u0085se'], ['true']);
+    expect(code).toBe(0);
+    expect(json.team).toBe('teamX');
+    expect(json.case).toBe('case');
+    for (const bad of ['', '\t\u202e\n']) {
+      const r = await runCli(['profile', '--gpu-source', 'none', '--team', bad, '--', 'true']);
+      expect(r.code, JSON.stringify(bad)).toBe(2);
+      expect(r.stderr).toMatch(/--team: give a name with a visible character/);
+    }
+  });
+
+  it('a reader that closed the pipe (| true): no stack trace, the command\'s exit code kept', () => {
+    const r = spawnSync('bash', ['-c', `node ${CLI} profile --json --gpu-source none -- /bin/sh -c 'exit 3' | true; echo "status=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+    expect(r.stderr).toContain('status=3');
+    expect(r.stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
   });
 
   it('prints a readable table without --json', async () => {

@@ -192,4 +192,32 @@ describe('flare-agent rank (built CLI, real SQLite file)', () => {
     expect(start.stderr).toContain('invalid --accuracy-csv');
     expect(start.stderr).toContain('line 2: value');
   });
+
+  it('--team ranks that team alone (its accuracy rows only); --long-csv writes numbers as numbers; the table masks controls', async () => {
+    const acc = join(dir, 'acc-team.csv');
+    writeFileSync(acc, 'team,case,metric,value\nalpha,c1,DSC,0.9\nbeta,c1,DSC,0.8\nalpha,c1,NSD,0.9\nbeta,c1,NSD,0.8\n');
+    const one = JSON.parse((await cli(['rank', '--db', db.path, '--accuracy', acc, '--team', 'alpha', '--json', '--bootstrap', '0'])).stdout) as { teams: { team: string }[] };
+    expect(one.teams.map((t) => t.team)).toEqual(['alpha']);
+    // Negative values (a lower-is-better metric's) are numbers, not formulas: no quote.
+    const neg = join(dir, 'acc-neg.csv');
+    writeFileSync(neg, 'team,case,metric,value\nalpha,c1,DSC,-0.25\nbeta,c1,DSC,-1\n');
+    const long = join(dir, 'long-neg.csv');
+    const r = await cli(['rank', '--db', db.path, '--accuracy', neg, '--long-csv', long, '--bootstrap', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(long, 'utf8').trim().split('\n');
+    expect(lines).toContain('alpha,c1,DSC,-0.25');
+    expect(lines).toContain('beta,c1,DSC,-1');
+    expect(lines.join('\n')).not.toContain("'");
+    // A team name with a C1 control and a bidi override: masked on the terminal.
+    const hostile = tempStore();
+    try {
+      fill(hostile.store, [run('r-h', { team: 'ev\u202eil\u0085x', case: 'c1' })]);
+      const t = await cli(['rank', '--db', hostile.path, '--bootstrap', '0']);
+      expect(t.code, t.stderr).toBe(0);
+      expect(t.stdout).toContain('ev?il?x');
+      expect(t.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/);
+    } finally {
+      hostile.cleanup();
+    }
+  });
 });

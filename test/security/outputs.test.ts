@@ -3,6 +3,7 @@
 // from container labels by the identity sanitiser (real dockerd) and never reach the terminal or a
 // CSV; a foreign or unrecognised SQLite file is refused unchanged (exit 2, naming the file and why);
 // config numbers must be decimal.
+import { csvField } from '../../src/export/csv.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +58,14 @@ describe('CSV and terminal output of hostile names', () => {
       expect(cells).toContain('okgnp.exe');
     }
   }, 120_000);
+
+  it('guards text behind zero-width or fullwidth prefixes, never a number', () => {
+    for (const text of ['\u200b=1+1', '\u2060+2', '\ufeff@x', '\uff1d1+1', '\uff0b2', '\uff0d3', '\uff20x', ' \u200b-4']) expect(csvField(text), JSON.stringify(text)).toBe(`'${text}`);
+    expect(csvField(-0.25)).toBe('-0.25');
+    expect(csvField(-1)).toBe('-1');
+    expect(csvField('-1')).toBe("'-1"); // text that looks like a number is still text
+    expect(csvField(-0.123456789, 9)).toBe('-0.123456789');
+  });
 
   it('masks bidi controls in the runs table on the terminal', async () => {
     const r = await runCli(['runs', '--db', db]);
