@@ -7,13 +7,14 @@ import { bootstrapRanking, longFormatRows, type BootstrapResult } from '../scori
 import { runAction, UsageError } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { readAccuracyFile } from '../scoring/accuracy-file.js';
-import { accuracyOfRuns, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
+import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
 import { maskUnsafe } from '../core/text.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
-import { rankTeams, type MetricValue, type Ranking } from '../scoring/rank.js';
+import { rankTeams, type Ranking } from '../scoring/rank.js';
+import type { AccuracyRow } from '../scoring/inputs.js';
 import { profileFromOption } from './export.js';
 
-export function readAccuracy(file: string): MetricValue[] {
+export function readAccuracy(file: string): AccuracyRow[] {
   try {
     return readAccuracyFile(file);
   } catch (err) {
@@ -60,20 +61,29 @@ export function register(program: Command): void {
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {
         const runs = await reader.runs(filter);
+        // A filtered ranking (--team, --case, a time window…) ranks the filtered runs' teams and cases only.
+        const ranked = filterActive(filter) ? accuracyOfRuns(accuracy, runs) : accuracy;
+        let warnings: string[] = [];
+        try {
+          warnings = checkAccuracy(ranked, profile, runs);
+        } catch (err) {
+          throw new UsageError(`--accuracy: ${(err as Error).message}`);
+        }
+        for (const w of warnings) process.stderr.write(`flare-agent rank: warning: ${maskUnsafe(w)}\n`);
         const repeats = opts.repeats === true;
         // Runs measured with another GPU tolerance than the profile's: integrated again from their trace.
         const gpuAuc = new Map<string, number | null>();
         for (const r of needsGpuAuc(rankedRuns(runs, repeats), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(await reader.samples(r), profile.gpuToleranceMiB));
-        // A filtered ranking (--team, --case, a time window…) ranks the filtered runs' teams and cases only.
-        const values = [...efficiencyValues(runs, profile, repeats, gpuAuc), ...(filterActive(filter) ? accuracyOfRuns(accuracy, runs) : accuracy)];
+        const values = withAccuracy(efficiencyValues(runs, profile, repeats, gpuAuc), ranked, profile);
         const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
         const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed, repeats) : null;
         if (opts.longCsv !== undefined) {
           let csv = csvLine(['team', 'case', 'metric', 'value']);
-          for (const row of longFormatRows(values, profile.ranking.metrics)) csv += csvLine([row.team, row.case, row.metric, row.value], 9);
+          // A failed or missing case has no number: NA, which challengeR reads as missing (rank it last with na.treat).
+          for (const row of longFormatRows(values, profile.ranking.metrics)) csv += csvLine([row.team, row.case, row.metric, row.value ?? 'NA'], 9);
           writeFileSync(opts.longCsv as string, csv);
         }
-        process.stdout.write(opts.json ? JSON.stringify({ profile: profile.name, ...ranking, bootstrap: boot }, null, 2) + '\n' : rankingTable(ranking, boot));
+        process.stdout.write(opts.json ? JSON.stringify({ profile: profile.name, ...ranking, bootstrap: boot, warnings }, null, 2) + '\n' : rankingTable(ranking, boot));
       } finally {
         reader.close();
       }

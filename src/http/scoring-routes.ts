@@ -5,10 +5,10 @@
 import { Router } from 'express';
 import { bootstrapRanking } from '../scoring/bootstrap.js';
 import { AccuracyFile } from '../scoring/accuracy-file.js';
-import { accuracyOfRuns, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns } from '../scoring/inputs.js';
+import { accuracyOfRuns, checkAccuracy, efficiencyValues, type AccuracyRow, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
-import { rankTeams, type MetricValue } from '../scoring/rank.js';
+import { rankTeams } from '../scoring/rank.js';
 import type { Store } from '../store/types.js';
 import { allRuns } from './api.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from './query.js';
@@ -49,7 +49,7 @@ export function scoringRouter(store: Store, accuracyCsv?: string): Router {
     } catch (err) {
       return void res.status(400).json({ error: err instanceof QueryError ? err.message : 'bad request' });
     }
-    let accuracy: MetricValue[] = [];
+    let accuracy: AccuracyRow[] = [];
     try {
       accuracy = accuracyFile?.read() ?? [];
     } catch (err) {
@@ -62,10 +62,17 @@ export function scoringRouter(store: Store, accuracyCsv?: string): Router {
     for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
     // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
     if (filterActive(filter)) accuracy = accuracyOfRuns(accuracy, runs);
-    const values = [...efficiencyValues(runs, profile, false, gpuAuc), ...accuracy];
+    let warnings: string[];
+    try {
+      warnings = checkAccuracy(accuracy, profile, runs);
+    } catch (err) {
+      // A value outside the profile's range: the organiser's file is wrong for this profile.
+      return void res.status(503).json({ error: `the accuracy CSV does not fit profile ${profile.name}: ${(err as Error).message.slice(0, 200)}` });
+    }
+    const values = withAccuracy(efficiencyValues(runs, profile, false, gpuAuc), accuracy, profile);
     const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
     const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;
-    res.json({ profile: profile.name, accuracy: accuracyFile ? 'organiser-csv' : null, ...ranking, bootstrap: boot });
+    res.json({ profile: profile.name, accuracy: accuracyFile ? 'organiser-csv' : null, ...ranking, bootstrap: boot, warnings });
   });
   return r;
 }

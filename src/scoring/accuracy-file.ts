@@ -5,13 +5,12 @@
 // regular file (a FIFO, a device) keeps the last good version, with a warning: reading it would hang
 // the reader thread, /healthz included.
 import { type OrganiserFile, OrganiserFileError, organiserFileKey, readOrganiserFile } from '../organiser-file.js';
-import { AccuracyCsvError, parseAccuracyCsv } from './inputs.js';
-import type { MetricValue } from './rank.js';
+import { AccuracyCsvError, parseAccuracyCsv, type AccuracyRow } from './inputs.js';
 
 export const MAX_ACCURACY_BYTES = 256 * 1024 * 1024;
 
 /** Parses the file; every failure (missing, too large, malformed) is an AccuracyCsvError. */
-export function readAccuracyFile(path: string): MetricValue[] {
+export function readAccuracyFile(path: string): AccuracyRow[] {
   return parseAccuracyCsv(readBounded(path).text);
 }
 
@@ -26,7 +25,7 @@ function readBounded(path: string): OrganiserFile {
 /** The file's values, parsed again only when it changed since the last read. */
 export class AccuracyFile {
   private key = '';
-  private values: MetricValue[] = [];
+  private values: AccuracyRow[] = [];
   private warned = '';
 
   constructor(
@@ -35,7 +34,7 @@ export class AccuracyFile {
     private readonly onKept: (why: string) => void = () => {},
   ) {}
 
-  read(): MetricValue[] {
+  read(): AccuracyRow[] {
     let key: string;
     try {
       key = organiserFileKey(this.path);

@@ -107,11 +107,19 @@ export function bootstrapRanking(values: readonly MetricValue[], metrics: readon
 
 /**
  * The long format challengeR reads (one row per team, case and metric), with exactly the values
- * ranked: the worst values already in place of missing or failed cases.
+ * ranked. A missing or failed case has no value (null, written NA): it ranks last, whatever the
+ * others measured, which no number can say; challengeR's `na.treat` must rank it last too.
  */
-export function longFormatRows(values: readonly MetricValue[], metrics: readonly RankedMetric[]): { team: string; case: string; metric: string; value: number }[] {
+export function longFormatRows(values: readonly MetricValue[], metrics: readonly RankedMetric[]): { team: string; case: string; metric: string; value: number | null }[] {
   const t = valueTable(values, metrics);
-  const out: { team: string; case: string; metric: string; value: number }[] = [];
-  for (const team of t.teams) for (const c of t.cases) for (const m of t.metrics) out.push({ team, case: c, metric: m.metric, value: t.value(team, c, m) });
+  const out: { team: string; case: string; metric: string; value: number | null }[] = [];
+  for (const team of t.teams) {
+    for (const c of t.cases) {
+      for (const m of t.metrics) {
+        const value = t.value(team, c, m);
+        out.push({ team, case: c, metric: m.metric, value: Number.isFinite(value) ? value : null });
+      }
+    }
+  }
   return out;
 }

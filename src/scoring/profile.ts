@@ -17,8 +17,13 @@ export interface RankedMetric {
   metric: string;
   higherIsBetter: boolean;
   weight: number;
-  /** The value a missing or failed case gets. */
+  /**
+   * The value shown for a missing or failed case (the official CSV's penalty); in the ranking such a
+   * case ranks after every measured value whatever it is (docs/scoring.md, "Failed cases rank last").
+   */
   worst: number;
+  /** The values an accuracy CSV may hold for this metric, [min, max] inclusive (DSC, NSD: [0, 1]). */
+  range?: [number, number];
 }
 
 export interface ChallengeProfile {
@@ -35,7 +40,15 @@ export interface ChallengeProfile {
   gpuToleranceMiB: number;
   timeLimitSeconds: number | null;
   penalties: { timeSeconds: number; aucGpuMiBs: number; aucCpuPctS: number };
-  ranking: { metrics: RankedMetric[]; ties: 'min' | 'average' };
+  ranking: {
+    metrics: RankedMetric[];
+    ties: 'min' | 'average';
+    /**
+     * The accuracy values (DSC, NSD) of a case whose run failed (non-zero exit, OOM, interrupted) or
+     * went over the time limit: 'last' ranks them last like its efficiency; 'count' ranks them as given.
+     */
+    failedCaseAccuracy: 'last' | 'count';
+  };
 }
 
 /** A profile file that does not hold a valid profile; `field` names the first bad field. */
@@ -112,19 +125,26 @@ export function validateProfile(raw: unknown): ChallengeProfile {
   for (const k of COLUMN_KEYS) if (columnsRaw[k] !== undefined) columns[k] = str(columnsRaw[k], `columns.${k}`, 64, HEADER);
   if (columns.name === undefined) throw new ProfileError('columns.name', 'is required');
   const rankingRaw = obj(o.ranking, 'ranking');
-  onlyKeys(rankingRaw, ['metrics', 'ties'], 'ranking');
+  onlyKeys(rankingRaw, ['metrics', 'ties', 'failedCaseAccuracy'], 'ranking');
   if (!Array.isArray(rankingRaw.metrics) || rankingRaw.metrics.length > 32) throw new ProfileError('ranking.metrics', 'must be a list of at most 32 metrics');
   const metrics = rankingRaw.metrics.map((m: unknown, i: number): RankedMetric => {
     const f = `ranking.metrics[${i}]`;
     const mo = obj(m, f);
-    onlyKeys(mo, ['metric', 'higherIsBetter', 'weight', 'worst'], f);
+    onlyKeys(mo, ['metric', 'higherIsBetter', 'weight', 'worst', 'range'], f);
     if (typeof mo.higherIsBetter !== 'boolean') throw new ProfileError(`${f}.higherIsBetter`, 'must be true or false');
-    return {
+    const metric: RankedMetric = {
       metric: str(mo.metric, `${f}.metric`, 32, /^[A-Za-z0-9_]{1,32}$/),
       higherIsBetter: mo.higherIsBetter,
       weight: num(mo.weight, `${f}.weight`, 0, 1000),
       worst: num(mo.worst, `${f}.worst`, -1e12, 1e12),
     };
+    if (mo.range !== undefined) {
+      if (!Array.isArray(mo.range) || mo.range.length !== 2) throw new ProfileError(`${f}.range`, 'must be [min, max]');
+      const [lo, hi] = [num(mo.range[0], `${f}.range[0]`, -1e12, 1e12), num(mo.range[1], `${f}.range[1]`, -1e12, 1e12)];
+      if (lo > hi) throw new ProfileError(`${f}.range`, 'min must not be above max');
+      metric.range = [lo, hi];
+    }
+    return metric;
   });
   const seen = new Set<string>();
   for (const [i, m] of metrics.entries()) {
@@ -147,7 +167,11 @@ export function validateProfile(raw: unknown): ChallengeProfile {
     gpuToleranceMiB: num(o.gpuToleranceMiB, 'gpuToleranceMiB', 0, 1 << 24),
     timeLimitSeconds: o.timeLimitSeconds === null ? null : num(o.timeLimitSeconds, 'timeLimitSeconds', 0.001, DAY_S),
     penalties,
-    ranking: { metrics, ties: oneOf(rankingRaw.ties, 'ranking.ties', ['min', 'average'] as const) },
+    ranking: {
+      metrics,
+      ties: oneOf(rankingRaw.ties, 'ranking.ties', ['min', 'average'] as const),
+      failedCaseAccuracy: oneOf(rankingRaw.failedCaseAccuracy, 'ranking.failedCaseAccuracy', ['last', 'count'] as const),
+    },
   };
 }
 

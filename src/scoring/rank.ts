@@ -38,7 +38,8 @@ export interface Ranking {
  * ranking, 1 1 3); 'average': the mean of the ranks they span (1.5 1.5 3).
  */
 export function rankValues(values: readonly number[], higherIsBetter: boolean, ties: 'min' | 'average'): number[] {
-  const order = values.map((v, i) => ({ v, i })).sort((a, b) => (higherIsBetter ? b.v - a.v : a.v - b.v));
+  // Compared, not subtracted: a failed case is ±Infinity (lastOf), and Infinity − Infinity is NaN.
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => (higherIsBetter ? compare(b.v, a.v) : compare(a.v, b.v)));
   const ranks = new Array<number>(values.length);
   let start = 0;
   while (start < order.length) {
@@ -51,14 +52,23 @@ export function rankValues(values: readonly number[], higherIsBetter: boolean, t
   return ranks;
 }
 
+const compare = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * What a failed, penalised or missing case ranks with: past every measured value in the metric's bad
+ * direction, so that no measurement, however large, ranks below a failure (the profile's `worst` is
+ * only what is shown). Failures tie among themselves.
+ */
+export const lastOf = (m: RankedMetric): number => (m.higherIsBetter ? -Infinity : Infinity);
+
 const key = (team: string, c: string, metric: string): string => JSON.stringify([team, c, metric]);
 
-/** The value table: team × case × metric → value, the worst where missing or failed. */
+/** The value table: team × case × metric → value ranked, lastOf(metric) where missing or failed. */
 export interface ValueTable {
   teams: string[];
   cases: string[];
   metrics: RankedMetric[];
-  /** The value ranked: the median over the case's repeats (each failed or non-finite one the worst). */
+  /** The value ranked: the median over the case's repeats (each failed or non-finite one lastOf). */
   value(team: string, c: string, metric: RankedMetric): number;
   /** One repeat's value, picked by u in [0, 1) (the bootstrap draws repeats this way). */
   valueAt(team: string, c: string, metric: RankedMetric, u: number): number;
@@ -69,9 +79,11 @@ export function valueTable(values: readonly MetricValue[], metrics: readonly Ran
   const byKey = new Map<string, MetricValue[]>();
   for (const v of values) {
     const k = key(v.team, v.case, v.metric);
-    byKey.set(k, [...(byKey.get(k) ?? []), v]);
+    const list = byKey.get(k);
+    if (list) list.push(v); // in place: loading stays linear in the rows
+    else byKey.set(k, [v]);
   }
-  const usable = (v: MetricValue, m: RankedMetric): number => (v.failed || !Number.isFinite(v.value) ? m.worst : v.value);
+  const usable = (v: MetricValue, m: RankedMetric): number => (v.failed || !Number.isFinite(v.value) ? lastOf(m) : v.value);
   const medians = new Map<string, number>();
   const teams = [...new Set([...(teamsIn ?? []), ...values.map((v) => v.team)])].sort();
   const cases = [...new Set(values.map((v) => v.case))].sort();
@@ -83,12 +95,13 @@ export function valueTable(values: readonly MetricValue[], metrics: readonly Ran
     value(team, c, m) {
       const k = key(team, c, m.metric);
       const vs = byKey.get(k);
-      if (vs === undefined) return m.worst;
+      if (vs === undefined) return lastOf(m);
       if (vs.length === 1) return usable(vs[0], m);
       let med = medians.get(k);
       if (med === undefined) {
-        const xs = vs.map((v) => usable(v, m)).sort((a, b) => a - b);
+        const xs = vs.map((v) => usable(v, m)).sort(compare);
         const mid = xs.length >> 1;
+        // Two middle values, one of them a failure: the failure (a mean with ±Infinity is that).
         med = xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
         medians.set(k, med);
       }
@@ -96,7 +109,7 @@ export function valueTable(values: readonly MetricValue[], metrics: readonly Ran
     },
     valueAt(team, c, m, u) {
       const vs = byKey.get(key(team, c, m.metric));
-      return vs === undefined ? m.worst : usable(vs[Math.min(vs.length - 1, Math.floor(u * vs.length))], m);
+      return vs === undefined ? lastOf(m) : usable(vs[Math.min(vs.length - 1, Math.floor(u * vs.length))], m);
     },
     missing: (team, c, m) => !byKey.has(key(team, c, m.metric)),
   };

@@ -188,8 +188,10 @@ describe('GET /api/v1/ranking with the organiser\'s accuracy CSV (--accuracy-csv
       expect(body.metrics).toEqual(['DSC', 'NSD', 'time', 'aucGpu']);
       expect(body.skippedMetrics).toEqual([]);
       const beta = body.teams.find((t) => t.team === 'beta');
-      // case_001: beta 1st on DSC and NSD; case_002: beta has no value → worst (rank 2), alpha 1st.
-      expect(beta?.meanRankByMetric.DSC).toBe(1.5);
+      // case_001: beta 1st on DSC and NSD. case_002: beta has no value, and alpha's run there went over
+      // its limit (r-a2), so under flare23's failedCaseAccuracy 'last' its DSC ranks last too: a tie,
+      // rank 1 each ('min' ties). beta: (1 + 1) / 2; alpha's NSD: (2 + 1) / 2.
+      expect(beta?.meanRankByMetric.DSC).toBe(1);
       expect(body.teams.find((t) => t.team === 'alpha')?.meanRankByMetric.NSD).toBe(1.5);
       // A team filter ranks that team's cases only: beta's accuracy rows are left out.
       expect((await rank(`profile=flare23&team=alpha&${window}`)).body.teams.map((t) => t.team)).toEqual(['alpha']);
@@ -209,6 +211,13 @@ describe('GET /api/v1/ranking with the organiser\'s accuracy CSV (--accuracy-csv
       const fifo = await rank(`profile=flare23&${window}`);
       expect(fifo.status).toBe(200);
       expect(fifo.body.teams.find((t) => t.team === 'alpha')?.meanRankByMetric.DSC).toBe(1);
+      expect(Array.isArray((fifo.body as Body & { warnings: string[] }).warnings)).toBe(true);
+      // A value outside the profile's range: not ranked, said.
+      rmSync(file);
+      writeFileSync(file, 'team,case,metric,value\nalpha,case_001,DSC,5\n');
+      const out = await rank(`profile=flare23&${window}`);
+      expect(out.status).toBe(503);
+      expect(JSON.stringify(out.body)).toContain('does not fit profile flare23: line 2: DSC 5 is outside');
     } finally {
       await s.close();
     }

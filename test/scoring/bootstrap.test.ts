@@ -105,11 +105,11 @@ describe('bootstrap drawing on repeats', () => {
 });
 
 describe('long format for challengeR', () => {
-  it('one row per team, case and metric, worst values in place of missing ones', () => {
+  it('one row per team, case and metric, no value (NA) for missing ones: they rank last, which no number says', () => {
     expect(longFormatRows([v('A', 'c1', 0.9), v('B', 'c2', 0.5)], [DSC])).toEqual([
       { team: 'A', case: 'c1', metric: 'DSC', value: 0.9 },
-      { team: 'A', case: 'c2', metric: 'DSC', value: 0 },
-      { team: 'B', case: 'c1', metric: 'DSC', value: 0 },
+      { team: 'A', case: 'c2', metric: 'DSC', value: null },
+      { team: 'B', case: 'c1', metric: 'DSC', value: null },
       { team: 'B', case: 'c2', metric: 'DSC', value: 0.5 },
     ]);
   });

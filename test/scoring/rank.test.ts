@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, parseAccuracyCsv, rankedRuns, AccuracyCsvError } from '../../src/scoring/inputs.js';
+import { checkAccuracy, efficiencyValues, gpuAucAboveMiBs, needsGpuAuc, parseAccuracyCsv, rankedRuns, withAccuracy, AccuracyCsvError } from '../../src/scoring/inputs.js';
 import type { RankedMetric } from '../../src/scoring/profile.js';
 import { loadProfile } from '../../src/scoring/profile-load.js';
 import { rankTeams, rankValues, type MetricValue } from '../../src/scoring/rank.js';
@@ -76,18 +76,59 @@ describe('efficiency values from runs under a profile', () => {
     ];
     const vals = efficiencyValues(runs, flare22);
     expect(vals).toEqual([
-      { team: 'A', case: 'c1', failed: false, metric: 'time', value: 3600 },
-      { team: 'A', case: 'c1', failed: false, metric: 'aucCpu', value: 360000 },
-      { team: 'A', case: 'c1', failed: false, metric: 'aucGpu', value: 29491200 },
+      { team: 'A', case: 'c1', failed: true, metric: 'time', value: 3600 },
+      { team: 'A', case: 'c1', failed: true, metric: 'aucCpu', value: 360000 },
+      { team: 'A', case: 'c1', failed: true, metric: 'aucGpu', value: 29491200 },
       { team: 'B', case: 'c1', failed: true, metric: 'time', value: 5 },
       { team: 'B', case: 'c1', failed: true, metric: 'aucCpu', value: 7 },
     ]);
     // --repeats: every finished run counts (A's two runs → two time values).
     expect(efficiencyValues(runs, flare22, true).filter((x) => x.team === 'A' && x.metric === 'time').map((x) => x.value)).toEqual([99, 3600]);
-    // B failed: worst everywhere = A's penalties (3600, 360000, 29491200) → tie on every metric.
+    // A over the limit (its penalties shown), B failed: both rank last on every metric → a tie.
     const r = rankTeams(vals, flare22.ranking.metrics, flare22.ranking.ties);
     expect(r.teams.map((t) => t.rank)).toEqual([1, 1]);
     expect(r.skippedMetrics).toEqual(['DSC', 'NSD']);
+  });
+});
+
+describe('a failed, penalised or missing case ranks last on every metric', () => {
+  const flare22 = loadProfile('flare22');
+  const measured = (team: string, c: string, over: Partial<{ timeSeconds: number; aucGpuMiBs: number; aucCpuPctS: number }> = {}) =>
+    summary({ scoring: { timeSeconds: 5000, aucGpuMiBs: 40e6, aucCpuPctS: 500_000, penalised: false, ...over } });
+
+  it('a completed run past every worst value still ranks above a failed one (the issue\'s team01 and team02)', () => {
+    // team01 completed with values past every `worst` (time 3600, aucGpu 29 491 200, aucCpu 360 000).
+    const runs = [
+      run('t1', { team: 'team01', case: 'c1', summary: measured('team01', 'c1') }),
+      run('t2', { team: 'team02', case: 'c1', status: 'failed', summary: measured('team02', 'c1', { timeSeconds: 1, aucGpuMiBs: 0, aucCpuPctS: 1 }) }),
+      run('t3', { team: 'team03', case: 'c1', status: 'oom', summary: measured('team03', 'c1', { timeSeconds: 2, aucGpuMiBs: 1, aucCpuPctS: 2 }) }),
+    ];
+    const r = rankTeams(efficiencyValues(runs, flare22), flare22.ranking.metrics, flare22.ranking.ties);
+    const by = Object.fromEntries(r.teams.map((t) => [t.team, t]));
+    for (const m of ['time', 'aucGpu', 'aucCpu']) {
+      expect(by.team01.meanRankByMetric[m], m).toBe(1);
+      expect(by.team02.meanRankByMetric[m], m).toBe(2); // the failures tie, after every measurement
+      expect(by.team03.meanRankByMetric[m], m).toBe(2);
+    }
+    expect(r.teams[0].team).toBe('team01');
+    // A case with no run at all ranks last as well (team04 has only c2; the others only c1).
+    const r2 = rankTeams([...efficiencyValues(runs, flare22), { team: 'team04', case: 'c2', metric: 'time', value: 1e9 }], [TIME], 'min');
+    // c1: missing → last, tied with the failures at 2 (after team01); c2: its 1e9 s is the only measurement → 1.
+    expect(r2.teams.find((t) => t.team === 'team04')?.meanRankByMetric.time).toBe(1.5);
+    expect(r2.teams.find((t) => t.team === 'team01')?.meanRankByMetric.time).toBe(1.5); // c2 missing: 2
+  });
+
+  it('the DSC of a failed case: last under failedCaseAccuracy "last" (shipped), as given under "count"', () => {
+    const runs = [
+      run('a', { team: 'A', case: 'c1', summary: measured('A', 'c1', { timeSeconds: 10, aucGpuMiBs: 0, aucCpuPctS: 1 }) }),
+      run('b', { team: 'B', case: 'c1', status: 'failed', summary: measured('B', 'c1', { timeSeconds: 10, aucGpuMiBs: 0, aucCpuPctS: 1 }) }),
+    ];
+    const acc: MetricValue[] = [v('A', 'c1', 'DSC', 0.5), v('B', 'c1', 'DSC', 0.99)];
+    const last = rankTeams(withAccuracy(efficiencyValues(runs, flare22), acc, flare22), flare22.ranking.metrics, 'min');
+    expect(last.teams.find((t) => t.team === 'B')?.meanRankByMetric.DSC).toBe(2);
+    const counting = { ...flare22, ranking: { ...flare22.ranking, failedCaseAccuracy: 'count' as const } };
+    const count = rankTeams(withAccuracy(efficiencyValues(runs, counting), acc, counting), counting.ranking.metrics, 'min');
+    expect(count.teams.find((t) => t.team === 'B')?.meanRankByMetric.DSC).toBe(1);
   });
 });
 
@@ -132,15 +173,54 @@ describe('the profile\'s own time limit and GPU tolerance', () => {
 describe('accuracy CSV', () => {
   it('parses team,case,metric,value with quotes, any column order', () => {
     expect(parseAccuracyCsv('metric,team,case,value\nDSC,"team, one",c1,0.91\n\nNSD,b,c1,0.5\n')).toEqual([
-      { team: 'team, one', case: 'c1', metric: 'DSC', value: 0.91 },
-      { team: 'b', case: 'c1', metric: 'NSD', value: 0.5 },
+      { team: 'team, one', case: 'c1', metric: 'DSC', value: 0.91, line: 2 },
+      { team: 'b', case: 'c1', metric: 'NSD', value: 0.5, line: 4 },
     ]);
+  });
+
+  it('checks values against the profile\'s range; warns of unknown metrics and of teams or cases on one side only', () => {
+    const flare22 = loadProfile('flare22');
+    const runs = [run('r1', { team: 'alpha', case: 'c1' }), run('r2', { team: 'beta', case: 'c1' })];
+    for (const bad of ['5', '-1', '1e2', '1.0000001']) {
+      expect(() => checkAccuracy(parseAccuracyCsv(`team,case,metric,value\nalpha,c1,DSC,0.5\nbeta,c1,DSC,${bad}`), flare22, runs)).toThrow(/line 3: DSC .* is outside the profile's range \[0, 1\]/);
+    }
+    const warnings = checkAccuracy(parseAccuracyCsv('team,case,metric,value\nalpha,c1,dsc,0.5\nalpha,c1,DSC,0.5\ngamma,c9,DSC,0.5\n'), flare22, runs);
+    expect(warnings).toEqual([
+      'metric "dsc" (first on line 2) is not ranked by profile flare22: its rows are ignored',
+      'teams in the accuracy CSV with no finished run: "gamma"',
+      'teams with finished runs and no accuracy row: "beta"',
+      'cases in the accuracy CSV with no finished run: "c9"',
+    ]);
+    expect(checkAccuracy(parseAccuracyCsv('team,case,metric,value\nalpha,c1,DSC,1\nbeta,c1,DSC,0\n'), flare22, runs)).toEqual([]);
+  });
+
+  it('one team typed in NFC and NFD is one team: its second row is a duplicate', () => {
+    const nfc = 'Z\u00fcrich';
+    const nfd = 'Zu\u0308rich';
+    expect(() => parseAccuracyCsv(`team,case,metric,value\n${nfc},c1,DSC,0.5\n${nfd},c1,DSC,0.6`)).toThrow(/line 3: a second DSC .* \(first on line 2\)/);
+    expect(parseAccuracyCsv(`team,case,metric,value\n${nfd},c1,DSC,0.5`)[0].team).toBe(nfc);
+  });
+
+  it('a season\'s accuracy file (50 teams × 2000 cases × 2 metrics) loads and ranks', () => {
+    const lines = ['team,case,metric,value'];
+    for (let i = 0; i < 200_000; i++) lines.push(`t${i % 50},case_${Math.floor(i / 100)},${Math.floor(i / 50) % 2 === 0 ? 'DSC' : 'NSD'},0.5`);
+    // Each (team, case, metric) once: 50 teams × 2 metrics per 100 rows.
+    const rows = parseAccuracyCsv(lines.join('\n'));
+    expect(rows).toHaveLength(200_000);
+    const r = rankTeams(rows, [DSC, { ...DSC, metric: 'NSD' }], 'min');
+    expect(r.teams).toHaveLength(50);
   });
 
   it.each([
     ['team,case,metric\na,b,c', /missing value/],
     ['team,case,metric,value\na,c1,DSC,0.9\na,c1,NSD,high', /line 3: value/],
     ['team,case,metric,value\n,c1,DSC,0.9', /line 2: team/],
+    // Averaged silently before: a second row for the same team, case and metric.
+    ['team,case,metric,value\na,c1,DSC,0.8463\nb,c1,DSC,0.5\na,c1,DSC,0.99', /line 4: a second DSC for team "a", case "c1" \(first on line 2\)/],
+    // Mixed into the measured values before.
+    ['team,case,metric,value\na,c1,time,47.58', /line 2: metric time is measured from the runs/],
+    ['team,case,metric,value\na,c1,aucGPU,1', /line 2: metric aucGPU is measured from the runs/],
+    ['team,case,metric,value\na,c1,DSC,0x1', /line 2: value must be a finite number, got "0x1"/],
   ])('refuses %j', (text, re) => {
     expect(() => parseAccuracyCsv(text)).toThrow(AccuracyCsvError);
     expect(() => parseAccuracyCsv(text)).toThrow(re);
@@ -193,6 +273,21 @@ describe('flare-agent rank (built CLI, real SQLite file)', () => {
     expect(start.stderr).toContain('line 2: value');
   });
 
+  it('warns of what the accuracy CSV and the runs do not share, on stderr and in the JSON; a value out of range is exit 2', async () => {
+    const acc = join(dir, 'acc-warn.csv');
+    writeFileSync(acc, 'team,case,metric,value\nalpha,c1,DSC,0.9\nbeta,c1,dsc,0.8\ngamma,c1,DSC,0.7\n');
+    const r = await cli(['rank', '--db', db.path, '--accuracy', acc, '--json', '--bootstrap', '0']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('flare-agent rank: warning: metric "dsc" (first on line 3) is not ranked by profile flare22');
+    expect(r.stderr).toContain('teams in the accuracy CSV with no finished run: "gamma"');
+    expect((JSON.parse(r.stdout) as { warnings: string[] }).warnings).toHaveLength(2);
+    const out = join(dir, 'acc-out.csv');
+    writeFileSync(out, 'team,case,metric,value\nalpha,c1,DSC,5\n');
+    const bad = await cli(['rank', '--db', db.path, '--accuracy', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('line 2: DSC 5 is outside the profile\'s range [0, 1]');
+  });
+
   it('--team ranks that team alone (its accuracy rows only); --long-csv writes numbers as numbers; the table masks controls', async () => {
     const acc = join(dir, 'acc-team.csv');
     writeFileSync(acc, 'team,case,metric,value\nalpha,c1,DSC,0.9\nbeta,c1,DSC,0.8\nalpha,c1,NSD,0.9\nbeta,c1,NSD,0.8\n');
@@ -202,7 +297,12 @@ describe('flare-agent rank (built CLI, real SQLite file)', () => {
     const neg = join(dir, 'acc-neg.csv');
     writeFileSync(neg, 'team,case,metric,value\nalpha,c1,DSC,-0.25\nbeta,c1,DSC,-1\n');
     const long = join(dir, 'long-neg.csv');
-    const r = await cli(['rank', '--db', db.path, '--accuracy', neg, '--long-csv', long, '--bootstrap', '0']);
+    // A profile whose DSC has no range (the shipped ones bound it to [0, 1]).
+    const shipped = JSON.parse(readFileSync(join(import.meta.dirname, '../../profiles/flare22.json'), 'utf8')) as { name: string; ranking: { metrics: { metric: string; range?: unknown }[] } };
+    for (const m of shipped.ranking.metrics) delete m.range;
+    const unbounded = join(dir, 'unbounded.json');
+    writeFileSync(unbounded, JSON.stringify({ ...shipped, name: 'unbounded' }));
+    const r = await cli(['rank', '--db', db.path, '--accuracy', neg, '--long-csv', long, '--bootstrap', '0', '--profile', unbounded]);
     expect(r.code, r.stderr).toBe(0);
     const lines = readFileSync(long, 'utf8').trim().split('\n');
     expect(lines).toContain('alpha,c1,DSC,-0.25');
