@@ -1,8 +1,9 @@
 // A start that fails exits 2 at once with one line, having undone what it started (no lock file, no
 // listening socket); SIGTERM and SIGINT end the agent within 5 s in every state; nothing an organiser
 // names (a FIFO, /dev/zero, a read-only or foreign database, a folder under /proc) can hang it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect, type Server } from 'node:net';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,9 +15,11 @@ import { canMount, mustRun } from './helpers.js';
 
 const servers: Server[] = [];
 const procs: ChildProcess[] = [];
+const copies: string[] = [];
 afterAll(() => {
   servers.forEach((s) => s.close());
   procs.forEach((p) => p.kill('SIGKILL'));
+  copies.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
 });
 
 /** A port nobody listens on (bound, then freed). */
@@ -47,10 +50,32 @@ interface Started {
   signal(sig: NodeJS.Signals): void;
 }
 
-function startCli(args: string[], opts: { uid?: number; gid?: number } = {}): Started {
+interface AsUser {
+  uid?: number;
+  gid?: number;
+  /** The CLI to run (cliForNobody for another user). */
+  cli?: string;
+}
+
+/**
+ * The built CLI where uid 65534 can read it: this checkout, or a copy in the temp folder when a
+ * folder above the checkout is closed to other users (CI clones wherever it likes).
+ */
+function cliForNobody(): string {
+  const readable = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(CLI)}, require('fs').constants.R_OK)`], { uid: 65534, gid: 65534 });
+  if (readable.status === 0) return CLI;
+  const root = mkdtempSync(join(tmpdir(), 'flare-cli-copy-'));
+  copies.push(root);
+  chmodSync(root, 0o755);
+  for (const part of ['dist', 'node_modules', 'profiles', 'web', 'package.json']) cpSync(join(process.cwd(), part), join(root, part), { recursive: true });
+  return join(root, 'dist', 'src', 'cli.js');
+}
+
+function startCli(args: string[], opts: AsUser = {}): Started {
   const t0 = Date.now();
   let signalledAt: number | null = null;
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  const { cli = CLI, ...ids } = opts;
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...ids });
   procs.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -68,7 +93,7 @@ function startCli(args: string[], opts: { uid?: number; gid?: number } = {}): St
 }
 
 /** `start` that must fail: exit 2 within 3 s, one line on stderr, no lock file, nothing listening. */
-async function expectRefused(args: string[], dir: string, message: RegExp, opts: { uid?: number; gid?: number } = {}): Promise<string> {
+async function expectRefused(args: string[], dir: string, message: RegExp, opts: AsUser = {}): Promise<string> {
   const port = await freePort();
   const defaults = args.includes('--gpu-source') ? [] : ['--gpu-source', 'none'];
   const s = startCli(['start', '--listen', `127.0.0.1:${port}`, ...defaults, '--select', 'name:^never$', ...args], opts);
@@ -119,7 +144,7 @@ describe('a start that fails exits 2 at once, having undone what it started', ()
     copyFileSync(seed, join(state, 'a.db'));
     chmodSync(join(state, 'a.db'), 0o444);
     chownSync(state, 65534, 65534); // nobody owns the folder, root the file
-    await expectRefused(['--db', join(state, 'a.db')], state, /cannot start: write to the database .*readonly/, { uid: 65534, gid: 65534 });
+    await expectRefused(['--db', join(state, 'a.db')], state, /cannot start: write to the database .*readonly/, { uid: 65534, gid: 65534, cli: cliForNobody() });
   });
 
   it('a FIFO or /dev/zero as --accuracy-csv, --token-file, --nvml-lib or --profile is refused, never read', async () => {
