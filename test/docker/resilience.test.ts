@@ -3,6 +3,7 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, requireServices, sleep, tempDir } from '../helpers.js';
 import {
@@ -59,17 +60,21 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment under churn 
       let started = 0;
       const runBatch = async (upTo: number): Promise<void> => {
         // Two at a time: the engine's create/start/remove (vfs storage) dominates, not the agent.
+        // Removed once the batch's runs are closed: a container removed within milliseconds of its
+        // start can be gone before the agent's inspect (a separate edge, not what this test measures).
+        const ended: Docker.Container[] = [];
         const worker = async (): Promise<void> => {
           while (started < upTo) {
             started++;
             const c = await docker.createContainer({ Image: IMAGE, Cmd: ['true'], Labels: { [TEST_LABEL]: tag }, HostConfig: { NetworkMode: 'none' } });
             await c.start();
             await c.wait();
-            await c.remove();
+            ended.push(c);
           }
         };
         await Promise.all([worker(), worker()]);
         await waitFor(() => finished >= upTo, 20_000, `${upTo} runs to finish`);
+        for (const c of ended) await c.remove();
       };
       const t0 = Date.now();
       await runBatch(40); // warm-up: code paths, SQLite page cache, V8 heap
