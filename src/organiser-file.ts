@@ -32,25 +32,28 @@ function kindOf(st: Stats): string {
   return 'not a regular file';
 }
 
-/** The key of the file at `path` now (fstat of a fresh descriptor), or an error naming why not. */
-export function organiserFileKey(path: string): string {
+/** Runs `fn` on a descriptor of `path` opened without blocking and its fstat; closes it after. */
+function withOpened<T>(path: string, fn: (fd: number, st: Stats) => T): T {
   const fd = openNonBlocking(path);
   try {
-    return keyOf(fstatSync(fd));
+    return fn(fd, fstatSync(fd));
   } finally {
     closeSync(fd);
   }
 }
 
+function requireRegular(path: string, st: Stats): void {
+  if (!st.isFile()) throw new OrganiserFileError('kind', `${path} is ${kindOf(st)}: give a regular file`);
+}
+
+/** The key of the file at `path` now (fstat of a fresh descriptor), or an error naming why not. */
+export function organiserFileKey(path: string): string {
+  return withOpened(path, (_fd, st) => keyOf(st));
+}
+
 /** Refuses a path that does not name a regular file (a library given by path, before dlopen opens it). */
 export function checkRegularFile(path: string): void {
-  const fd = openNonBlocking(path);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new OrganiserFileError('kind', `${path} is ${kindOf(st)}: give a regular file`);
-  } finally {
-    closeSync(fd);
-  }
+  withOpened(path, (_fd, st) => requireRegular(path, st));
 }
 
 function keyOf(st: Stats): string {
@@ -68,10 +71,8 @@ function openNonBlocking(path: string): number {
 
 /** Reads a regular file of at most `maxBytes` as UTF-8; OrganiserFileError for anything else. */
 export function readOrganiserFile(path: string, maxBytes: number): OrganiserFile {
-  const fd = openNonBlocking(path);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new OrganiserFileError('kind', `${path} is ${kindOf(st)}: give a regular file`);
+  return withOpened(path, (fd, st) => {
+    requireRegular(path, st);
     if (st.size > maxBytes) throw new OrganiserFileError('size', `${path} is larger than ${maxBytes} bytes`);
     const buf = Buffer.alloc(Math.min(maxBytes + 1, st.size + 64 * 1024));
     let used = 0;
@@ -84,7 +85,5 @@ export function readOrganiserFile(path: string, maxBytes: number): OrganiserFile
       used += n;
     }
     return { text: buf.subarray(0, used).toString('utf8'), key: keyOf(st) };
-  } finally {
-    closeSync(fd);
-  }
+  });
 }

@@ -30,11 +30,6 @@ export class PendingRuns {
     return this.rows.size;
   }
 
-  /** Whether this rowid is a placeholder of a row still waiting. */
-  has(rid: number): boolean {
-    return this.rows.has(rid);
-  }
-
   /** Whether a waiting row is a run of this container that started at or after sinceWallMs. */
   holdsContainerRunSince(containerId: string, sinceWallMs: number): boolean {
     for (const row of this.rows.values()) if (row.container_id === containerId && Number(row.started_wall_ms) >= sinceWallMs) return true;

@@ -133,16 +133,31 @@ export class SqliteStore implements Store {
   /** Best effort: an agent that starts on a full disk measures anyway (the next start records it). */
   recordInventory(inv: NodeInventory): void {
     this.writable('recordInventory');
+    this.bestEffort(
+      () =>
+        this.db
+          .prepare(
+            'INSERT INTO node_inventory (node, recorded_wall_ms, inventory) VALUES (?, ?, ?) ' +
+              'ON CONFLICT (node) DO UPDATE SET recorded_wall_ms = excluded.recorded_wall_ms, inventory = excluded.inventory',
+          )
+          .run(inv.node, inv.recordedWallMs, JSON.stringify(inv)),
+      () => false,
+    );
+  }
+
+  /**
+   * One write outside the queue that may fail without stopping anyone: its result, or undefined
+   * when it failed (reported through onError). An error `fatal` says so is thrown instead.
+   */
+  private bestEffort<T>(write: () => T, fatal: (err: unknown) => boolean): T | undefined {
     try {
-      this.db
-        .prepare(
-          'INSERT INTO node_inventory (node, recorded_wall_ms, inventory) VALUES (?, ?, ?) ' +
-            'ON CONFLICT (node) DO UPDATE SET recorded_wall_ms = excluded.recorded_wall_ms, inventory = excluded.inventory',
-        )
-        .run(inv.node, inv.recordedWallMs, JSON.stringify(inv));
+      const result = write();
       this.succeeded();
+      return result;
     } catch (err) {
+      if (fatal(err)) throw err;
       this.failed(err);
+      return undefined;
     }
   }
 
@@ -159,16 +174,9 @@ export class SqliteStore implements Store {
   createRun(run: Run): void {
     this.writable('createRun');
     const row = { ...runToRow(run), writer: this.writer };
-    try {
-      const info = this.db.prepare(INSERT_RUN_WITH_WRITER_SQL).run(row);
-      this.rids.set(run.id, Number(info.lastInsertRowid));
-      this.succeeded();
-      return;
-    } catch (err) {
-      if (String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
-      this.failed(err);
-    }
-    this.rids.set(run.id, this.unborn!.add(row));
+    const isConstraint = (err: unknown): boolean => String((err as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT');
+    const info = this.bestEffort(() => this.db.prepare(INSERT_RUN_WITH_WRITER_SQL).run(row), isConstraint);
+    this.rids.set(run.id, info ? Number(info.lastInsertRowid) : this.unborn!.add(row));
   }
 
   /** Waiting rows landed: their runs' rowids are real now (the verdicts queued under them follow). */
@@ -186,16 +194,9 @@ export class SqliteStore implements Store {
 
   beginAgentLife(node: string, startedWallMs: number): number | null {
     this.writable('beginAgentLife');
-    try {
-      const id = recordLife(this.db, node, this.writer, startedWallMs);
-      this.succeeded();
-      return id;
-    } catch (err) {
-      // A file that refuses every write (read-only, no permission) cannot be measured into: thrown.
-      if (!isTransientWriteError(err)) throw err;
-      this.failed(err); // a full disk: unrecorded, this life widens the window of the one before (lives.ts)
-      return null;
-    }
+    // A file that refuses every write (read-only, no permission) cannot be measured into: thrown. A
+    // full disk: unrecorded, this life widens the window of the one before (lives.ts).
+    return this.bestEffort(() => recordLife(this.db, node, this.writer, startedWallMs), (err) => !isTransientWriteError(err)) ?? null;
   }
 
   endAgentLife(lifeId: number, stoppedWallMs: number): void {
@@ -203,11 +204,7 @@ export class SqliteStore implements Store {
     // A run whose row still waits started in this life: leave the life open, so the next agent
     // looks for that container in Docker (its row is lost with this process).
     if ((this.unborn?.size ?? 0) > 0) return;
-    try {
-      endLife(this.db, lifeId, stoppedWallMs);
-    } catch (err) {
-      this.failed(err);
-    }
+    this.bestEffort(() => endLife(this.db, lifeId, stoppedWallMs), () => false);
   }
 
   agentLives(node: string, sinceWallMs: number): AgentLife[] {
