@@ -16,7 +16,7 @@ import { writerPid } from '../sources/writer.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
-import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/reader-side.js';
+import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/thread-priority.js';
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, type Settler } from './recover.js';
 import { createSamplingStack, type SamplingStack } from './stack.js';

@@ -42,7 +42,7 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
   let port: MessagePort | Worker;
   let worker: Worker | null = null;
   if (existsSync(WORKER_JS)) {
-    worker = new Worker(WORKER_JS, { workerData: config });
+    worker = new Worker(WORKER_JS, { workerData: config, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
     port = worker;
   } else {
     const channel = new MessageChannel();

@@ -60,7 +60,7 @@ export function register(program: Command): void {
       const filter = filterFromOptions(opts);
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {
-        const runs = await reader.runs(filter);
+        const runs = await reader.scoringRuns(filter);
         // A filtered ranking (--team, --case, a time window…) ranks the filtered runs' teams and cases only.
         const ranked = filterActive(filter) ? accuracyOfRuns(accuracy, runs) : accuracy;
         let warnings: string[] = [];

@@ -1,9 +1,9 @@
 // Where `runs` and `export` read from: the local database (read-only) or a running agent's API.
 import type { Command } from 'commander';
-import type { Run, RunSample } from '../core/types.js';
+import type { Run, RunSample, ScoringRun } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
 import type { RunFilter } from '../store/types.js';
-import { allRuns } from '../http/api.js';
+import { allRuns } from '../store/all-runs.js';
 import { AgentClient } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from './action.js';
@@ -15,7 +15,9 @@ export const DEFAULT_DB = './flare-agent.db';
 
 export interface RunReader {
   runs(filter: RunFilter): Promise<Run[]>;
-  samples(run: Run): Promise<Iterable<RunSample>>;
+  /** What a ranking reads (identity, status, scoring figures); from a database without the rest of each run. */
+  scoringRuns(filter: RunFilter): Promise<ScoringRun[]>;
+  samples(run: Pick<Run, 'id'>): Promise<Iterable<RunSample>>;
   /** The official CSV: computed here from a database, or by the agent (shipped profiles only). */
   officialCsv(filter: RunFilter, profile: ChallengeProfile, profileArg: string, withTeam: boolean): Promise<string>;
   close(): void;
@@ -64,6 +66,7 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
     }
     return {
       runs: (f) => client.runs(f),
+      scoringRuns: (f) => client.runs(f),
       samples: (r) => client.samples(r.id),
       // The agent adds the Team column exactly when no team is asked for, as flareCsv's callers do.
       async officialCsv(f, profile, profileArg) {
@@ -76,6 +79,7 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
   const store = openStoreReadOnly(opts.db ?? env.FLARE_AGENT_DB ?? DEFAULT_DB);
   return {
     runs: async (f) => allRuns(store, f),
+    scoringRuns: async (f) => store.scoringRuns(f),
     samples: async (r) => store.iterateRunSamples(r.id),
     officialCsv: async (f, profile, _arg, withTeam) => officialCsvOfRuns(allRuns(store, f), store, profile, withTeam),
     close: () => store.close(),

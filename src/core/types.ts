@@ -206,6 +206,19 @@ export interface RunSummary extends Partial<GpuCounterFields> {
   flags: string[];
 }
 
+/**
+ * What a ranking reads of a run: identity, status and the summary's scoring figures. A Run has all
+ * of it; the store reads just this for a season's runs (store.scoringRuns) without the rest.
+ */
+export interface ScoringRun {
+  id: string;
+  team: string;
+  case: string;
+  status: RunStatus;
+  startedWallMs: number;
+  summary: Pick<RunSummary, 'wallSeconds' | 'gpuToleranceMiB' | 'scoring'> | null;
+}
+
 /** A stored run: identity + lifecycle times + summary (null while running). */
 export interface Run extends RunIdentity {
   id: string;

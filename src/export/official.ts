@@ -6,6 +6,7 @@ import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { flareRuns } from './flare-csv.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
 import { officialCsv, type OfficialRow } from './official-csv.js';
+import type { OfficialCache } from './official-cache.js';
 
 /** Where the traces come from: a Store (or an embedded agent's store) fits. */
 export interface TraceSource {
@@ -51,8 +52,13 @@ export function officialFiguresOfRun(run: Run, src: TraceSource, profile: Challe
 }
 
 /** Official rows for the finished runs among `runs`, oldest first (as the exact CSV orders them). */
-export function officialRows(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, harness?: ReadonlyMap<string, HarnessSpan>): OfficialRow[] {
-  return flareRuns([...runs]).map((run) => ({ team: run.team, case: run.case, figures: officialFiguresOfRun(run, src, profile, harness?.get(run.id)) }));
+export function officialRows(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, harness?: ReadonlyMap<string, HarnessSpan>, cache?: OfficialCache): OfficialRow[] {
+  return flareRuns([...runs]).map((run) => {
+    const compute = (): OfficialFigures => officialFiguresOfRun(run, src, profile, harness?.get(run.id));
+    // A harness's own timing is per request (evaluate): only the stored runs' own figures are kept.
+    const figures = cache && !harness?.has(run.id) ? cache.figures(run, profile, compute) : compute();
+    return { team: run.team, case: run.case, figures };
+  });
 }
 
 /** The official CSV of stored runs under a profile. */

@@ -1,13 +1,11 @@
-// /api/v1: the scoring pipeline's read API over the Store.
+// /api/v1: the scoring pipeline's read API over the Store: runs, one run, a trace (the ranking and
+// the CSV exports are heavy reads, served by heavy-routes.ts off this thread).
 import { Router, type Request, type Response } from 'express';
 import type { Run, RunSample } from '../core/types.js';
 import { InvalidCursorError } from '../store/errors.js';
-import type { RunFilter, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
-import { flareCsv, type FlareLayout } from '../export/flare-csv.js';
-import { officialCsvOfRuns } from '../export/official.js';
-import { loadProfile } from '../scoring/profile-load.js';
-import { parseExport, parseRunList, parseSampleFormat, QueryError, MAX_PAGE_LIMIT } from './query.js';
+import { parseRunList, parseSampleFormat, QueryError } from './query.js';
 import { runToJson } from './run-json.js';
 import { streamLines } from './stream.js';
 
@@ -32,18 +30,6 @@ export async function runSamples(store: Store, run: Run, tail: SampleTail | unde
     }
     yield* rest;
   })();
-}
-
-/** Every run matching the filter, following the store's cursor. */
-export function allRuns(store: Store, filter: RunFilter): Run[] {
-  const runs: Run[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = store.listRuns(filter, MAX_PAGE_LIMIT, cursor);
-    runs.push(...page.runs);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return runs;
 }
 
 function badRequest(res: Response, err: unknown): void {
@@ -110,35 +96,6 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
     } catch (err) {
       next(err);
     }
-  });
-
-  const exportCsv = (layout: FlareLayout) => (req: Request, res: Response) => {
-    let q;
-    try {
-      q = parseExport(req.query);
-    } catch (err) {
-      return badRequest(res, err);
-    }
-    const runs = allRuns(store, q.filter);
-    // Official figures are modelled from the traces under a challenge profile (docs/scoring.md).
-    const csv =
-      q.figures === 'official'
-        ? officialCsvOfRuns(runs, store, loadProfile(q.profile ?? layout), q.withTeam)
-        : flareCsv(runs, layout, q.figures, q.withTeam);
-    res.type('text/csv; charset=utf-8').send(csv);
-  };
-  r.get('/export/flare22.csv', exportCsv('flare22'));
-  r.get('/export/flare24.csv', exportCsv('flare24'));
-  // Any shipped profile's official columns: /export/official.csv?profile=flare23
-  r.get('/export/official.csv', (req, res) => {
-    let q;
-    try {
-      q = parseExport(req.query);
-    } catch (err) {
-      return badRequest(res, err);
-    }
-    const csv = officialCsvOfRuns(allRuns(store, q.filter), store, loadProfile(q.profile), q.withTeam);
-    res.type('text/csv; charset=utf-8').send(csv);
   });
 
   return r;

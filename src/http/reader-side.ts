@@ -3,14 +3,19 @@
 // the writer connection or the write queue. In the daemon it runs in a worker thread (worker.ts); the
 // in-process variant (tests that start the agent from TypeScript sources) runs the same code over a
 // MessageChannel.
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import type { RunSample } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
 import { LiveCache, type Snapshot, type ToOwner, type ToReader } from './live-cache.js';
 import { AgentMetrics } from './metrics.js';
 import { createApp, listen } from './server.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
+import { inProcessReads, ReadPool } from './read-pool.js';
+import type { ReadWorkerData } from './read-worker.js';
+
+const READ_WORKER_JS = fileURLToPath(new URL('./read-worker.js', import.meta.url));
 
 export interface ReaderConfig {
   db: string;
@@ -22,39 +27,6 @@ export interface ReaderConfig {
   initial: Snapshot;
   /** Lower this thread's scheduling priority (nice +10), so the sampler thread wins the CPU. */
   lowerPriority: boolean;
-}
-
-/** Nice value of the reader thread: a read flood yields to the sampler (and to the measured work). */
-export const READER_NICE = 10;
-/**
- * Nice value of the sampler (main) thread where the agent may raise it (root or CAP_SYS_NICE): its
- * ticks then win a busy CPU over the reader and over other work; it costs the node ~1.4 % of a core.
- */
-export const SAMPLER_NICE = -10;
-
-/** Sets the CALLING thread's nice value (Linux: setpriority on tid 0 is the thread). Best effort. */
-export function setThisThreadNice(nice: number): boolean {
-  try {
-    setPriority(0, nice);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Linux schedules threads, and setpriority() applies to one thread id: /proc/thread-self names this
- * thread's id (task/<tid>). Best effort: without it the reader runs at the process's priority.
- */
-export function lowerThisThreadPriority(nice = READER_NICE): number | null {
-  try {
-    const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
-    if (!Number.isInteger(tid) || tid <= 0) return null;
-    setPriority(tid, nice);
-    return tid;
-  } catch {
-    return null;
-  }
 }
 
 export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promise<void> {
@@ -71,11 +43,16 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
       post({ t: 'tail?', id, runId, fromIndex });
     });
   const post = (m: ToOwner): void => port.postMessage(m);
-  const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, accuracyCsv: cfg.accuracyCsv ?? undefined, webDir: cfg.webDir, tail });
+  // The ranking and the exports get a thread of their own (compiled builds; tests from sources answer them here).
+  const heavy = existsSync(READ_WORKER_JS)
+    ? new ReadPool({ script: pathToFileURL(READ_WORKER_JS), workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData })
+    : inProcessReads(store, cfg.accuracyCsv ?? undefined);
+  const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail, heavy });
   let http;
   try {
     http = await listen(app, cfg.listen);
   } catch (err) {
+    await heavy.close();
     store.close();
     post({ t: 'listen-error', message: (err as Error).message });
     return;
@@ -97,7 +74,7 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
     } else {
       for (const resolve of waiting.values()) resolve(null);
       waiting.clear();
-      void server.close().finally(() => {
+      void Promise.allSettled([server.close(), heavy.close()]).finally(() => {
         store.close();
         post({ t: 'closed' });
         port.close();

@@ -4,7 +4,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { LiveView } from '../agent/types.js';
 import type { Store } from '../store/types.js';
 import { apiRouter, type SampleTail } from './api.js';
-import { scoringRouter } from './scoring-routes.js';
+import { heavyRouter } from './heavy-routes.js';
+import { inProcessReads, type HeavyReads } from './read-pool.js';
 import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
 import { parseListen } from './guard.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
    * agent's RunManager); absent: readers see committed samples only.
    */
   tail?: SampleTail;
+  /** Where the ranking and the exports run (the agent: a thread of their own); default: in this thread. */
+  heavy?: HeavyReads;
 }
 
 /**
@@ -82,7 +85,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (guard) app.use('/api', guard);
   app.use('/api/v1', apiRouter(deps.store, deps.tail));
   app.use('/api/v1', liveRouter(deps.store, deps.live, deps.tail));
-  app.use('/api/v1', scoringRouter(deps.store, deps.accuracyCsv));
+  app.use('/api/v1', heavyRouter(deps.heavy ?? inProcessReads(deps.store, deps.accuracyCsv)));
   app.use('/api', (_req, res) => void res.status(404).json({ error: 'no such API route' }));
 
   if (deps.webDir) app.use(express.static(deps.webDir, { index: 'index.html', fallthrough: true }));

@@ -1,7 +1,7 @@
 // How stable a ranking is: a seeded bootstrap over cases, as challengeR does it (docs/scoring.md,
 // "Ranking uncertainty"). Each resample draws the cases with replacement and ranks again. Pure.
 import type { RankedMetric } from './profile.js';
-import { rankValues, scoreTeams, valueTable, type MetricValue } from './rank.js';
+import { caseContributions, rankValues, scoreTeams, valueTable, type MetricValue } from './rank.js';
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). The same seed gives the same resamples. */
 export function seededRandom(seed: number): () => number {
@@ -81,24 +81,45 @@ export function bootstrapRanking(values: readonly MetricValue[], metrics: readon
   const random = seededRandom(seed);
   const byTeam = t.teams.map(() => [] as number[]);
   const taus: number[] = [];
+  // Without repeats a case ranks the same in every resample: its contributions are computed once.
+  const contributions = drawRepeats ? null : caseContributions(t, ties);
+  const nTeams = t.teams.length;
+  const nCases = t.cases.length;
+  const sum = new Float64Array(nTeams);
   for (let b = 0; b < resamples; b++) {
-    const drawn = t.cases.map(() => t.cases[Math.floor(random() * t.cases.length)]);
-    let pick: ((team: string, ci: number, m: RankedMetric) => number) | undefined;
-    if (drawRepeats) {
+    let p: number[];
+    if (contributions) {
+      // The same additions in the same order as scoreTeams (drawn case, then metric), so every bit of
+      // every score, and so every place, is what ranking each resample in full gives.
+      sum.fill(0);
+      for (let k = 0; k < nCases; k++) {
+        const row = contributions[Math.floor(random() * nCases)];
+        for (let j = 0; j < row.length; j += nTeams) for (let ti = 0; ti < nTeams; ti++) sum[ti] += row[j + ti];
+      }
+      p = places(Array.from(sum, (s) => s / nCases));
+    } else {
+      const drawn = t.cases.map(() => t.cases[Math.floor(random() * nCases)]);
       // One draw per (drawn case, team), shared by the metrics: a repeat is one run of the case.
       const u = drawn.map(() => t.teams.map(() => random()));
       const teamIndex = new Map(t.teams.map((team, i) => [team, i]));
-      pick = (team, ci, m) => t.valueAt(team, drawn[ci], m, u[ci][teamIndex.get(team) ?? 0]);
+      const pick = (team: string, ci: number, m: RankedMetric): number => t.valueAt(team, drawn[ci], m, u[ci][teamIndex.get(team) ?? 0]);
+      p = places(scoreTeams(t, drawn, ties, pick).score);
     }
-    const p = places(scoreTeams(t, drawn, ties, pick).score);
     for (const [ti, r] of p.entries()) byTeam[ti].push(r);
     const tau = kendallTauB(full, p);
     if (!Number.isNaN(tau)) taus.push(tau);
   }
   const teams = t.teams.map((team, ti) => {
     const s = [...byTeam[ti]].sort((a, b) => a - b);
-    const placeShares = t.teams.map((_, k) => s.filter((r) => r === k + 1).length / s.length);
-    return { team, rank: full[ti], medianRank: quantile(s, 0.5), rankLow: quantile(s, 0.025), rankHigh: quantile(s, 0.975), pTop3: s.filter((r) => r <= 3).length / s.length, placeShares };
+    // Places are whole numbers under ties 'min'; 'average' ones (2.5) count at no whole place.
+    const atPlace = new Array<number>(t.teams.length).fill(0);
+    let top3 = 0;
+    for (const r of s) {
+      if (Number.isInteger(r) && r >= 1 && r <= t.teams.length) atPlace[r - 1]++;
+      if (r <= 3) top3++;
+    }
+    const placeShares = atPlace.map((n) => n / s.length);
+    return { team, rank: full[ti], medianRank: quantile(s, 0.5), rankLow: quantile(s, 0.025), rankHigh: quantile(s, 0.975), pTop3: top3 / s.length, placeShares };
   });
   teams.sort((a, b) => a.rank - b.rank || a.medianRank - b.medianRank || (a.team < b.team ? -1 : 1));
   const sortedTau = taus.sort((a, b) => a - b);

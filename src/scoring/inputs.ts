@@ -2,7 +2,7 @@
 // efficiency values from the stored runs, under a profile. Pure.
 import { curveFigures } from '../core/auc.js';
 import { isDecimal } from '../core/text.js';
-import type { Run, RunSample, RunSummary } from '../core/types.js';
+import type { RunSample, ScoringRun } from '../core/types.js';
 import type { ChallengeProfile } from './profile.js';
 import type { MetricValue } from './rank.js';
 import type { RunFilter } from '../store/types.js';
@@ -94,7 +94,7 @@ export function parseAccuracyCsv(text: string): AccuracyRow[] {
  * rank (`dsc` for DSC is dropped, not "skipped"), and teams or cases that only one side has (a
  * typo, or a run that never happened: such a team would rank last where it has no values).
  */
-export function checkAccuracy(rows: readonly AccuracyRow[], profile: ChallengeProfile, runs: readonly Run[]): string[] {
+export function checkAccuracy(rows: readonly AccuracyRow[], profile: ChallengeProfile, runs: readonly ScoringRun[]): string[] {
   const metrics = new Map(profile.ranking.metrics.map((m) => [m.metric, m]));
   const unknown = new Map<string, number>();
   for (const r of rows) {
@@ -119,15 +119,18 @@ export function checkAccuracy(rows: readonly AccuracyRow[], profile: ChallengePr
   return warnings;
 }
 
+/** One key per (team, case), unambiguous whatever the names hold (the first one's length leads). */
+const pairKey = (team: string, c: string): string => `${team.length}:${team}${c}`;
+
 /** Whether a filter narrows the runs at all (then accuracy rows are narrowed to them: accuracyOfRuns). */
 export function filterActive(filter: RunFilter): boolean {
   return Object.values(filter).some((v) => v !== undefined);
 }
 
 /** The accuracy rows of the (team, case) pairs these runs measured: a filtered ranking ranks those only. */
-export function accuracyOfRuns<T extends MetricValue>(accuracy: readonly T[], runs: readonly Run[]): T[] {
-  const keep = new Set(runs.map((r) => JSON.stringify([r.team.normalize('NFC'), r.case.normalize('NFC')])));
-  return accuracy.filter((a) => keep.has(JSON.stringify([a.team, a.case])));
+export function accuracyOfRuns<T extends MetricValue>(accuracy: readonly T[], runs: readonly ScoringRun[]): T[] {
+  const keep = new Set(runs.map((r) => pairKey(r.team.normalize('NFC'), r.case.normalize('NFC'))));
+  return accuracy.filter((a) => keep.has(pairKey(a.team, a.case)));
 }
 
 /**
@@ -139,34 +142,34 @@ export function withAccuracy(efficiency: readonly MetricValue[], accuracy: reado
   if (profile.ranking.failedCaseAccuracy === 'count') return [...efficiency, ...accuracy];
   const ok = new Map<string, boolean>();
   for (const v of efficiency) {
-    const k = JSON.stringify([v.team, v.case]);
+    const k = pairKey(v.team, v.case);
     ok.set(k, (ok.get(k) ?? false) || !v.failed);
   }
-  const failedCase = (a: MetricValue): boolean => ok.get(JSON.stringify([a.team, a.case])) === false;
+  const failedCase = (a: MetricValue): boolean => ok.get(pairKey(a.team, a.case)) === false;
   return [...efficiency, ...accuracy.map((a) => (failedCase(a) ? { ...a, failed: true } : a))];
 }
 
 /** A run that ended without a usable result: ranked last on every metric. */
 const FAILED = new Set(['failed', 'oom', 'interrupted']);
 
-type Finished = Run & { summary: RunSummary };
+type Finished<R extends ScoringRun> = R & { summary: NonNullable<ScoringRun['summary']> };
 
 /** The finished runs a ranking uses: the latest per team and case, or every one as a repeat. */
-export function rankedRuns(runs: readonly Run[], allRepeats = false): Finished[] {
-  const latest = new Map<string, Finished>();
-  const every: Finished[] = [];
+export function rankedRuns<R extends ScoringRun>(runs: readonly R[], allRepeats = false): Finished<R>[] {
+  const latest = new Map<string, Finished<R>>();
+  const every: Finished<R>[] = [];
   for (const r of runs) {
     if (r.status === 'running' || !r.summary) continue;
-    every.push(r as Finished);
-    const k = JSON.stringify([r.team, r.case]);
+    every.push(r as Finished<R>);
+    const k = pairKey(r.team, r.case);
     const prev = latest.get(k);
-    if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Finished);
+    if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Finished<R>);
   }
   return allRepeats ? every : [...latest.values()];
 }
 
 /** Over the profile's time limit (its own, not only the one the run was measured with): FLARE's worst values. */
-export function overProfileLimit(s: RunSummary, profile: ChallengeProfile): boolean {
+export function overProfileLimit(s: NonNullable<ScoringRun['summary']>, profile: ChallengeProfile): boolean {
   return s.scoring.penalised || (profile.timeLimitSeconds !== null && s.wallSeconds > profile.timeLimitSeconds);
 }
 
@@ -174,7 +177,7 @@ export function overProfileLimit(s: RunSummary, profile: ChallengeProfile): bool
  * The runs whose GPU figure must be integrated again from their trace: measured with another GPU
  * tolerance than the profile's, and not penalised (a penalty replaces the figure anyway).
  */
-export function needsGpuAuc(runs: readonly Finished[], profile: ChallengeProfile): Finished[] {
+export function needsGpuAuc<R extends ScoringRun>(runs: readonly Finished<R>[], profile: ChallengeProfile): Finished<R>[] {
   return runs.filter((r) => !overProfileLimit(r.summary, profile) && r.summary.gpuToleranceMiB !== profile.gpuToleranceMiB);
 }
 
@@ -194,7 +197,7 @@ export function gpuAucAboveMiBs(samples: Iterable<RunSample>, toleranceMiB: numb
  * caller fills for needsGpuAuc's runs. A GPU figure that is unknown gives no value, so that metric
  * falls back to the worst for that case, or is skipped when no team has it.
  */
-export function efficiencyValues(runs: readonly Run[], profile: ChallengeProfile, allRepeats = false, gpuAucByRun: ReadonlyMap<string, number | null> = new Map()): MetricValue[] {
+export function efficiencyValues(runs: readonly ScoringRun[], profile: ChallengeProfile, allRepeats = false, gpuAucByRun: ReadonlyMap<string, number | null> = new Map()): MetricValue[] {
   const out: MetricValue[] = [];
   for (const r of rankedRuns(runs, allRepeats)) {
     const s = r.summary;

@@ -61,8 +61,6 @@ const compare = (a: number, b: number): number => (a < b ? -1 : a > b ? 1 : 0);
  */
 export const lastOf = (m: RankedMetric): number => (m.higherIsBetter ? -Infinity : Infinity);
 
-const key = (team: string, c: string, metric: string): string => JSON.stringify([team, c, metric]);
-
 /** The value table: team × case × metric → value ranked, lastOf(metric) where missing or failed. */
 export interface ValueTable {
   teams: string[];
@@ -73,45 +71,85 @@ export interface ValueTable {
   /** One repeat's value, picked by u in [0, 1) (the bootstrap draws repeats this way). */
   valueAt(team: string, c: string, metric: RankedMetric, u: number): number;
   missing(team: string, c: string, metric: RankedMetric): boolean;
+  /** value() by position: teams[ti], cases[ci], metrics[mi] (the ranking's inner loops). */
+  valueOf(ti: number, ci: number, mi: number): number;
+  missingOf(ti: number, ci: number, mi: number): boolean;
 }
 
+const NOT_COMPUTED = 0;
+
+/**
+ * Cells are kept in flat arrays indexed by position (team, case, metric), found through one Map
+ * per axis: a season's 50 teams × 200 cases × 5 metrics are looked up hundreds of thousands of
+ * times per ranking, and a composed string key per lookup was most of its time.
+ */
 export function valueTable(values: readonly MetricValue[], metrics: readonly RankedMetric[], teamsIn?: readonly string[]): ValueTable {
-  const byKey = new Map<string, MetricValue[]>();
+  const teamSet = new Set<string>(teamsIn ?? []);
+  const caseSet = new Set<string>();
+  const metricIndex = new Map<string, number>();
   for (const v of values) {
-    const k = key(v.team, v.case, v.metric);
-    const list = byKey.get(k);
+    teamSet.add(v.team);
+    caseSet.add(v.case);
+    if (!metricIndex.has(v.metric)) metricIndex.set(v.metric, metricIndex.size);
+  }
+  const teams = [...teamSet].sort();
+  const cases = [...caseSet].sort();
+  const teamIndex = new Map(teams.map((t, i) => [t, i]));
+  const caseIndex = new Map(cases.map((c, i) => [c, i]));
+  const nM = metricIndex.size;
+  const nT = teams.length;
+  const cellOf = (ti: number, ci: number, mi: number): number => (ci * nM + mi) * nT + ti;
+  const cells = new Array<MetricValue[] | undefined>(cases.length * nM * nT);
+  for (const v of values) {
+    const k = cellOf(teamIndex.get(v.team)!, caseIndex.get(v.case)!, metricIndex.get(v.metric)!);
+    const list = cells[k];
     if (list) list.push(v); // in place: loading stays linear in the rows
-    else byKey.set(k, [v]);
+    else cells[k] = [v];
   }
   const usable = (v: MetricValue, m: RankedMetric): number => (v.failed || !Number.isFinite(v.value) ? lastOf(m) : v.value);
-  const medians = new Map<string, number>();
-  const teams = [...new Set([...(teamsIn ?? []), ...values.map((v) => v.team)])].sort();
-  const cases = [...new Set(values.map((v) => v.case))].sort();
-  const present = new Set(values.map((v) => v.metric));
+  const medians = new Float64Array(cells.length);
+  const computed = new Uint8Array(cells.length);
+  const cellValue = (k: number, m: RankedMetric): number => {
+    const vs = cells[k];
+    if (vs === undefined) return lastOf(m);
+    if (vs.length === 1) return usable(vs[0], m);
+    if (computed[k] === NOT_COMPUTED) {
+      const xs = vs.map((v) => usable(v, m)).sort(compare);
+      const mid = xs.length >> 1;
+      // Two middle values, one of them a failure: the failure (a mean with ±Infinity is that).
+      medians[k] = xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+      computed[k] = 1;
+    }
+    return medians[k];
+  };
+  /** The cell of names; -1 when the team, case or metric has no value at all. */
+  const cellByName = (team: string, c: string, metric: string): number => {
+    const ti = teamIndex.get(team);
+    const ci = caseIndex.get(c);
+    const mi = metricIndex.get(metric);
+    return ti === undefined || ci === undefined || mi === undefined ? -1 : cellOf(ti, ci, mi);
+  };
+  const ranked = metrics.filter((m) => metricIndex.has(m.metric) && m.weight > 0);
+  const rankedIndex = ranked.map((m) => metricIndex.get(m.metric)!);
   return {
     teams,
     cases,
-    metrics: metrics.filter((m) => present.has(m.metric) && m.weight > 0),
+    metrics: ranked,
     value(team, c, m) {
-      const k = key(team, c, m.metric);
-      const vs = byKey.get(k);
-      if (vs === undefined) return lastOf(m);
-      if (vs.length === 1) return usable(vs[0], m);
-      let med = medians.get(k);
-      if (med === undefined) {
-        const xs = vs.map((v) => usable(v, m)).sort(compare);
-        const mid = xs.length >> 1;
-        // Two middle values, one of them a failure: the failure (a mean with ±Infinity is that).
-        med = xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
-        medians.set(k, med);
-      }
-      return med;
+      const k = cellByName(team, c, m.metric);
+      return k < 0 ? lastOf(m) : cellValue(k, m);
     },
     valueAt(team, c, m, u) {
-      const vs = byKey.get(key(team, c, m.metric));
+      const k = cellByName(team, c, m.metric);
+      const vs = k < 0 ? undefined : cells[k];
       return vs === undefined ? lastOf(m) : usable(vs[Math.min(vs.length - 1, Math.floor(u * vs.length))], m);
     },
-    missing: (team, c, m) => !byKey.has(key(team, c, m.metric)),
+    missing: (team, c, m) => {
+      const k = cellByName(team, c, m.metric);
+      return k < 0 || cells[k] === undefined;
+    },
+    valueOf: (ti, ci, mi) => cellValue(cellOf(ti, ci, rankedIndex[mi]), ranked[mi]),
+    missingOf: (ti, ci, mi) => cells[cellOf(ti, ci, rankedIndex[mi])] === undefined,
   };
 }
 
@@ -124,9 +162,11 @@ export function scoreTeams(t: ValueTable, cases: readonly string[], ties: 'min' 
   const score = new Array<number>(t.teams.length).fill(0);
   const meanRank = t.metrics.map(() => new Array<number>(t.teams.length).fill(0));
   if (cases.length === 0 || totalWeight === 0) return { score, meanRank };
+  const caseIndex = new Map(t.cases.map((c, i) => [c, i]));
   for (const [ci, c] of cases.entries()) {
     for (const [mi, m] of t.metrics.entries()) {
-      const ranks = rankValues(t.teams.map((team) => (pick ? pick(team, ci, m) : t.value(team, c, m))), m.higherIsBetter, ties);
+      const at = caseIndex.get(c);
+      const ranks = rankValues(t.teams.map((team, ti) => (pick ? pick(team, ci, m) : at === undefined ? t.value(team, c, m) : t.valueOf(ti, at, mi))), m.higherIsBetter, ties);
       for (const [ti, r] of ranks.entries()) {
         score[ti] += (m.weight * r) / totalWeight;
         meanRank[mi][ti] += r;
@@ -134,6 +174,25 @@ export function scoreTeams(t: ValueTable, cases: readonly string[], ties: 'min' 
     }
   }
   return { score: score.map((s) => s / cases.length), meanRank: meanRank.map((row) => row.map((r) => r / cases.length)) };
+}
+
+/**
+ * Each case's share of the teams' scores, computed once: row ci holds, at mi × teams + ti, what
+ * scoreTeams adds for team ti, metric mi in case ci (weight × rank / total weight). Without repeats a
+ * case's ranks are the same in every bootstrap resample, so a resample only sums drawn rows.
+ */
+export function caseContributions(t: ValueTable, ties: 'min' | 'average'): Float64Array[] {
+  const totalWeight = t.metrics.reduce((s, m) => s + m.weight, 0);
+  const nTeams = t.teams.length;
+  return t.cases.map((_, ci) => {
+    const row = new Float64Array(t.metrics.length * nTeams);
+    if (totalWeight === 0) return row;
+    for (const [mi, m] of t.metrics.entries()) {
+      const ranks = rankValues(t.teams.map((_, ti) => t.valueOf(ti, ci, mi)), m.higherIsBetter, ties);
+      for (let ti = 0; ti < nTeams; ti++) row[mi * nTeams + ti] = (m.weight * ranks[ti]) / totalWeight;
+    }
+    return row;
+  });
 }
 
 /** Full ranking: per case and metric rank the teams, weighted mean per team, final places. */
@@ -147,7 +206,7 @@ export function rankTeams(values: readonly MetricValue[], metrics: readonly Rank
     rank: places[ti],
     score: score[ti],
     meanRankByMetric: Object.fromEntries(t.metrics.map((m, mi) => [m.metric, meanRank[mi][ti]])),
-    missingCases: t.cases.filter((c) => t.metrics.some((m) => t.missing(team, c, m))).length,
+    missingCases: t.cases.filter((_, ci) => t.metrics.some((_m, mi) => t.missingOf(ti, ci, mi))).length,
   }));
   out.sort((a, b) => a.rank - b.rank || (a.team < b.team ? -1 : a.team > b.team ? 1 : 0));
   return {

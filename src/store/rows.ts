@@ -1,5 +1,5 @@
 // Mapping between `Run` and its row in `runs`, the listRuns query and its opaque cursor.
-import type { Run, RunPlacement, RunSettingsStored, RunStatus, RunSummary } from '../core/types.js';
+import type { Run, RunPlacement, RunSettingsStored, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
 import { InvalidCursorError } from './errors.js';
 import type { RunFilter } from './types.js';
 
@@ -131,12 +131,8 @@ export function decodeCursor(cursor: string): CursorKey {
   return { startedWallMs: parsed[0], id: parsed[1] };
 }
 
-/** SQL and parameters for one page, newest first (startedWallMs DESC, id DESC). */
-export function listRunsQuery(
-  filter: RunFilter,
-  limit: number,
-  cursor: string | undefined,
-): { sql: string; params: (string | number)[] } {
+/** The WHERE clause of a filter (an empty string for none) and its parameters. */
+function filterClause(filter: RunFilter): { where: string[]; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const equal = [
@@ -160,6 +156,18 @@ export function listRunsQuery(
     where.push('started_wall_ms < ?');
     params.push(filter.untilWallMs);
   }
+  return { where, params };
+}
+
+const whereOf = (where: string[]): string => (where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`);
+
+/** SQL and parameters for one page, newest first (startedWallMs DESC, id DESC). */
+export function listRunsQuery(
+  filter: RunFilter,
+  limit: number,
+  cursor: string | undefined,
+): { sql: string; params: (string | number)[] } {
+  const { where, params } = filterClause(filter);
   if (cursor !== undefined) {
     const key = decodeCursor(cursor);
     where.push('(started_wall_ms, id) < (?, ?)');
@@ -168,9 +176,43 @@ export function listRunsQuery(
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`listRuns: limit must be a positive integer, got ${limit}`);
   // One extra row tells whether another page exists.
   params.push(limit + 1);
-  const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
   return {
-    sql: `SELECT ${RUN_COLUMNS} FROM runs ${clause} ORDER BY started_wall_ms DESC, id DESC LIMIT ?`,
+    sql: `SELECT ${RUN_COLUMNS} FROM runs ${whereOf(where)} ORDER BY started_wall_ms DESC, id DESC LIMIT ?`,
     params,
   };
+}
+
+export interface ScoringRunRow {
+  id: string;
+  team: string;
+  case_name: string;
+  status: string;
+  started_wall_ms: number;
+  wall: string | null;
+  tolerance: string | null;
+  scoring: string | null;
+}
+
+/**
+ * Every matching run's scoring fields, newest first, in one statement. SQLite's `->` (3.38+) hands
+ * back each field's JSON text as stored (JSONB keeps a number's digits), so parsing it here gives the
+ * very doubles that parsing the whole summary gives, without reading the rest of it into objects.
+ */
+export function scoringRunsQuery(filter: RunFilter): { sql: string; params: (string | number)[] } {
+  const { where, params } = filterClause(filter);
+  return {
+    sql:
+      "SELECT id, team, case_name, status, started_wall_ms, summary -> '$.wallSeconds' AS wall, " +
+      "summary -> '$.gpuToleranceMiB' AS tolerance, summary -> '$.scoring' AS scoring " +
+      `FROM runs ${whereOf(where)} ORDER BY started_wall_ms DESC, id DESC`,
+    params,
+  };
+}
+
+export function rowToScoringRun(row: ScoringRunRow): ScoringRun {
+  const summary =
+    row.scoring === null
+      ? null
+      : { wallSeconds: JSON.parse(row.wall ?? 'null') as number, gpuToleranceMiB: JSON.parse(row.tolerance ?? 'null') as number, scoring: JSON.parse(row.scoring) as RunSummary['scoring'] };
+  return { id: row.id, team: row.team, case: row.case_name, status: row.status as RunStatus, startedWallMs: row.started_wall_ms, summary };
 }

@@ -15,7 +15,7 @@
 // Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
 // loses at most the samples queued since the last flush.
 import type Database from 'better-sqlite3';
-import type { NodeSample, Run, RunSample, RunSummary } from '../core/types.js';
+import type { NodeSample, Run, RunSample, RunSummary, ScoringRun } from '../core/types.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';
 import { isTransientWriteError, ReadOnlyStoreError, UnknownRunError } from './errors.js';
@@ -24,7 +24,7 @@ import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
 import { applyRetention, type RetentionOptions } from './retention.js';
-import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, type RunRow, runToRow } from './rows.js';
+import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
 import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
 import { thisWriter } from '../sources/writer.js';
 
@@ -327,6 +327,11 @@ export class SqliteStore implements Store {
     const runs = rows.slice(0, limit).map((row) => rowToRun(row));
     const last = runs[runs.length - 1];
     return { runs, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  scoringRuns(filter: RunFilter): ScoringRun[] {
+    const { sql, params } = scoringRunsQuery(filter);
+    return this.db.prepare<(string | number)[], ScoringRunRow>(sql).all(...params).map(rowToScoringRun);
   }
 
   getRunSamples(runId: string): RunSample[] {

@@ -1,5 +1,5 @@
 // What the rest of the agent needs from storage. SQLite (better-sqlite3) implements it in sqlite.ts.
-import type { NodeSample, Run, RunSample, RunStatus, RunSummary } from '../core/types.js';
+import type { NodeSample, Run, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
 import type { AgentLife } from '../core/lives.js';
 
 export interface NodeInventory {
@@ -68,6 +68,8 @@ export interface Store {
   getRun(runId: string): Run | undefined;
   /** Stable order: startedWallMs descending, then id. */
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage;
+  /** Every matching run's identity, status and scoring figures, newest first (a ranking reads only these). */
+  scoringRuns(filter: RunFilter): ScoringRun[];
   /** The committed samples of a run (a running run's newest ones are its RunManager's to tell). */
   getRunSamples(runId: string): RunSample[];
   /** How many of a run's samples are committed (the ordinal its next chunk starts at). */

@@ -1,0 +1,127 @@
+// The heavy reads of /api/v1: the ranking (with its bootstrap) and the FLARE and official CSV exports.
+// Each reads every matching run and can take seconds at season size (docs/performance.md), so they run
+// where they cannot hold up /healthz and /metrics: the read pool's worker thread (read-pool.ts). Each
+// takes the request's query and answers a whole response (status, type, body), so the same function
+// runs in that thread or, where no compiled worker exists (tests from sources), in-process.
+import { bootstrapRanking } from '../scoring/bootstrap.js';
+import { AccuracyFile } from '../scoring/accuracy-file.js';
+import { accuracyOfRuns, checkAccuracy, efficiencyValues, type AccuracyRow, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
+import { BUILTIN_PROFILES, DEFAULT_PROFILE } from '../scoring/profile.js';
+import { loadProfile } from '../scoring/profile-load.js';
+import { rankTeams } from '../scoring/rank.js';
+import { allRuns } from '../store/all-runs.js';
+import type { Store } from '../store/types.js';
+import { flareCsv, type FlareLayout } from '../export/flare-csv.js';
+import { officialCsv } from '../export/official-csv.js';
+import { officialRows } from '../export/official.js';
+import { OfficialCache } from '../export/official-cache.js';
+import { parseExport, parseRunFilter, QueryError, RUN_FILTER_PARAMS, type RawQuery } from './query.js';
+
+/** One heavy read: which route, and the request's query as express parsed it (strings, string lists). */
+export interface HeavyRead {
+  route: 'ranking' | 'flare22.csv' | 'flare24.csv' | 'official.csv';
+  query: RawQuery;
+}
+
+export interface HeavyAnswer {
+  status: number;
+  type: 'json' | 'csv';
+  body: string;
+}
+
+/** What the heavy reads keep between requests: owned by the thread that answers them. */
+export interface HeavyContext {
+  store: Store;
+  accuracy: AccuracyFile | null;
+  official: OfficialCache;
+}
+
+export function heavyContext(store: Store, accuracyCsv: string | undefined): HeavyContext {
+  // A path that comes to name a FIFO or a device keeps the last good values (reading it would hang this thread).
+  const accuracy = accuracyCsv ? new AccuracyFile(accuracyCsv, (why) => process.emitWarning(`flare-agent: --accuracy-csv: ${why}; ranking with the last good version`)) : null;
+  return { store, accuracy, official: new OfficialCache() };
+}
+
+/** Bounds the work one request can ask for (teams × cases × metrics per resample). */
+const MAX_RESAMPLES = 5000;
+
+const json = (status: number, value: unknown): HeavyAnswer => ({ status, type: 'json', body: JSON.stringify(value) });
+const bad = (err: unknown): HeavyAnswer => json(400, { error: err instanceof QueryError ? err.message : 'bad request' });
+
+function intParam(name: string, v: unknown, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]{1,10}$/.test(v)) throw new QueryError(name, `expected an integer ${min} to ${max}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new QueryError(name, `expected an integer ${min} to ${max}`);
+  return n;
+}
+
+export function answerHeavyRead(ctx: HeavyContext, read: HeavyRead): HeavyAnswer {
+  if (read.route === 'ranking') return ranking(ctx, read.query);
+  let q;
+  try {
+    q = parseExport(read.query);
+  } catch (err) {
+    return bad(err);
+  }
+  const runs = allRuns(ctx.store, q.filter);
+  if (read.route === 'official.csv' || q.figures === 'official') {
+    // Official figures are modelled from the traces under a challenge profile (docs/scoring.md), once per run.
+    const layout: FlareLayout = read.route === 'flare24.csv' ? 'flare24' : 'flare22';
+    const profile = loadProfile(read.route === 'official.csv' ? q.profile : q.profile ?? layout);
+    return { status: 200, type: 'csv', body: officialCsv(officialRows(runs, ctx.store, profile, undefined, ctx.official), profile, q.withTeam) };
+  }
+  return { status: 200, type: 'csv', body: flareCsv(runs, read.route === 'flare24.csv' ? 'flare24' : 'flare22', q.figures, q.withTeam) };
+}
+
+/**
+ * FLARE's rank-then-aggregate over the stored runs' efficiency figures under a shipped profile, with
+ * the accuracy metrics of the organiser's --accuracy-csv when the agent was given one (else they are
+ * reported as skipped), and an optional seeded bootstrap over cases (?bootstrap=1000&seed=1).
+ */
+function ranking(ctx: HeavyContext, query: RawQuery): HeavyAnswer {
+  let filter;
+  let profileName = DEFAULT_PROFILE as string;
+  let resamples = 0;
+  let seed = 1;
+  try {
+    const own = ['profile', 'bootstrap', 'seed'];
+    for (const k of Object.keys(query)) if (!own.includes(k) && !(RUN_FILTER_PARAMS as readonly string[]).includes(k)) throw new QueryError(k.slice(0, 64), 'unknown parameter');
+    const { profile, bootstrap, seed: seedRaw, ...rest } = query;
+    resamples = intParam('bootstrap', bootstrap, 0, MAX_RESAMPLES) ?? 0;
+    seed = intParam('seed', seedRaw, 0, 0xffffffff) ?? 1;
+    if (profile !== undefined) {
+      // Shipped profiles by name only: a path would read the server's files.
+      if (typeof profile !== 'string' || !(BUILTIN_PROFILES as readonly string[]).includes(profile)) throw new QueryError('profile', `expected one of ${BUILTIN_PROFILES.join(', ')}`);
+      profileName = profile;
+    }
+    filter = parseRunFilter(rest);
+  } catch (err) {
+    return bad(err);
+  }
+  let accuracy: AccuracyRow[] = [];
+  try {
+    accuracy = ctx.accuracy?.read() ?? [];
+  } catch (err) {
+    // Broken since the agent started (mid-edit, removed): say so rather than rank without it.
+    return json(503, { error: `the accuracy CSV cannot be read: ${(err as Error).message.slice(0, 200)}` });
+  }
+  const profile = loadProfile(profileName);
+  // The scoring fields only: a season's full summaries were most of a ranking's time.
+  const runs = ctx.store.scoringRuns(filter);
+  const gpuAuc = new Map<string, number | null>();
+  for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(ctx.store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
+  // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
+  if (filterActive(filter)) accuracy = accuracyOfRuns(accuracy, runs);
+  let warnings: string[];
+  try {
+    warnings = checkAccuracy(accuracy, profile, runs);
+  } catch (err) {
+    // A value outside the profile's range: the organiser's file is wrong for this profile.
+    return json(503, { error: `the accuracy CSV does not fit profile ${profile.name}: ${(err as Error).message.slice(0, 200)}` });
+  }
+  const values = withAccuracy(efficiencyValues(runs, profile, false, gpuAuc), accuracy, profile);
+  const result = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
+  const boot = resamples > 0 && result.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;
+  return json(200, { profile: profile.name, accuracy: ctx.accuracy ? 'organiser-csv' : null, ...result, bootstrap: boot, warnings });
+}

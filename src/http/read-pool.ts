@@ -1,0 +1,111 @@
+// Where the heavy reads run (heavy-reads.ts): a thread of their own, so that a ranking with its
+// bootstrap or a season's official export, each seconds of CPU at 10 000 runs, cannot hold up
+// /healthz and /metrics on the HTTP thread (a Kubernetes liveness probe with a 1-s timeout would
+// restart the agent; Prometheus would lose scrapes). One thread, one read at a time, a few more
+// waiting; past that a read is refused at once (503 with Retry-After) rather than queued without end.
+import { Worker } from 'node:worker_threads';
+import { answerHeavyRead, heavyContext, type HeavyAnswer, type HeavyContext, type HeavyRead } from './heavy-reads.js';
+import type { Store } from '../store/types.js';
+
+export interface HeavyReads {
+  /** Rejects with ReadsBusyError when the bound is reached. */
+  answer(read: HeavyRead): Promise<HeavyAnswer>;
+  close(): Promise<void>;
+}
+
+/** Too many heavy reads at once: try again after retryAfterSeconds. */
+export class ReadsBusyError extends Error {
+  constructor(readonly retryAfterSeconds: number, readonly inFlight: number) {
+    super(`${inFlight} heavy reads are in progress or waiting; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+/** Heavy reads one thread takes at once: one running, the rest waiting in order. */
+export const MAX_HEAVY_READS = 4;
+
+/** In this thread (tests from sources, where no compiled worker exists): same answers, no isolation. */
+export function inProcessReads(store: Store, accuracyCsv: string | undefined): HeavyReads {
+  let ctx: HeavyContext | null = null;
+  return {
+    answer: async (read) => answerHeavyRead((ctx ??= heavyContext(store, accuracyCsv)), read),
+    close: async () => {},
+  };
+}
+
+type ToWorker = { t: 'read'; id: number; read: HeavyRead };
+type FromWorker = { t: 'answer'; id: number; answer: HeavyAnswer };
+
+export interface ReadPoolOptions {
+  /** The worker's script (read-worker.js; tests give one of their own). */
+  script: URL;
+  workerData: unknown;
+  maxInFlight?: number;
+}
+
+/** The reads' thread, started on first use and again after it dies. */
+export class ReadPool implements HeavyReads {
+  private worker: Worker | null = null;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve: (a: HeavyAnswer) => void; reject: (e: Error) => void; startMs: number }>();
+  /** Recent read duration (ms, moving average): what Retry-After is estimated from. */
+  private typicalMs = 1000;
+  private closed = false;
+
+  constructor(private readonly opts: ReadPoolOptions) {}
+
+  get inFlight(): number {
+    return this.waiting.size;
+  }
+
+  answer(read: HeavyRead): Promise<HeavyAnswer> {
+    if (this.closed) return Promise.reject(new Error('the read pool is closed'));
+    const max = this.opts.maxInFlight ?? MAX_HEAVY_READS;
+    if (this.waiting.size >= max) {
+      const retryAfterSeconds = Math.min(60, Math.max(1, Math.ceil((this.typicalMs * this.waiting.size) / 1000)));
+      return Promise.reject(new ReadsBusyError(retryAfterSeconds, this.waiting.size));
+    }
+    const worker = this.started();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, startMs: performance.now() });
+      worker.postMessage({ t: 'read', id, read } satisfies ToWorker);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = null;
+    this.failAll(new Error('the read pool closed'));
+    if (w) await w.terminate();
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.opts.script, { workerData: this.opts.workerData, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+    w.on('message', (m: FromWorker) => {
+      const p = this.waiting.get(m.id);
+      if (!p) return;
+      this.waiting.delete(m.id);
+      // Queued reads wait behind this one: the estimate is of one read's own time, not its wait.
+      this.typicalMs = 0.7 * this.typicalMs + 0.3 * Math.max(1, performance.now() - p.startMs) / Math.max(1, this.waiting.size + 1);
+      p.resolve(m.answer);
+    });
+    const died = (why: string): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      this.failAll(new Error(`the heavy-read thread ${why}`));
+    };
+    w.on('error', (err) => died(`failed: ${String(err)}`));
+    w.on('exit', (code) => died(`exited (${code})`));
+    // It must not keep a process alive that has nothing else to do.
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.waiting.values()) p.reject(err);
+    this.waiting.clear();
+  }
+}
