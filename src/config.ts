@@ -53,6 +53,8 @@ export interface AgentConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Cap on samples waiting for a database write; past it the oldest are dropped (and counted). */
   maxQueuedSamples: number;
+  /** Heap (old generation) the heavy-read thread may use: the ranking and the exports (http/read-pool.ts). */
+  readHeapMib: number;
 }
 
 /** Bounds of the organiser's files (organiser-file.ts): a token is one line, a config a few options. */
@@ -87,6 +89,7 @@ export const DEFAULTS: AgentConfig = {
   penaltyAucCpuPcts: FLARE22_PENALTIES.aucCpuPctS,
   logLevel: 'info',
   maxQueuedSamples: 200_000,
+  readHeapMib: 96,
 };
 
 export const OPTIONS: readonly OptionDef[] = [
@@ -116,6 +119,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'penaltyAucGpuMibs', flag: 'penalty-auc-gpu-mibs', kind: 'number', min: 0, max: 1e12, help: 'scoring AUC GPU of a run over its limit' },
   { key: 'penaltyAucCpuPcts', flag: 'penalty-auc-cpu-pcts', kind: 'number', min: 0, max: 1e12, help: 'scoring AUC CPU of a run over its limit' },
   { key: 'maxQueuedSamples', flag: 'max-queued-samples', kind: 'int', min: 1000, max: 100_000_000, help: 'samples kept waiting while database writes fail; the oldest are dropped past it' },
+  { key: 'readHeapMib', flag: 'read-heap-mib', kind: 'int', min: 32, max: 65_536, help: 'heap of the thread that answers the ranking and the CSV exports; a read needing more is refused (503)' },
   { key: 'logLevel', flag: 'log-level', kind: 'enum', choices: ['debug', 'info', 'warn', 'error'], help: 'least severe log level written' },
 ];
 

@@ -218,7 +218,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   const http = await startHttpBridge({
     live,
     samplesFrom: (runId, fromIndex) => s.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
-    config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, webDir: WEB_DIR, lowerPriority: true },
+    config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, readHeapMib: config.readHeapMib, webDir: WEB_DIR, lowerPriority: true },
   });
   bridge = http;
   undo.push('close the HTTP server', async () => {

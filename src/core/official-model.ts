@@ -1,7 +1,7 @@
 // FLARE's efficiency figures as the organisers' monitor script would have produced them for the same
 // container, modelled from our stored traces (docs/scoring.md, "How each official column is formed").
 // Pure: the caller gathers the run's samples, the host samples over the span and the span facts.
-import { hostCpuUsedPct } from './official.js';
+import { FLARE_CPU_DENOMINATOR_PAD_SECONDS } from './official.js';
 import type { HostCpuTimes, NodeSample, RunSample } from './types.js';
 
 /** The monitor loop (`sample; sleep(nominal)`): its real period is nominal + samplingCost. */
@@ -179,20 +179,18 @@ function cpuAt(nodes: readonly NodeSample[], t: number): Pick<HostCpuTimes, CpuF
   return out;
 }
 
-/** Moves `busySeconds` of the interval from idle to user: load our counters cannot contain. */
+/**
+ * Moves `busySeconds` of the interval from idle to user: load our counters cannot contain. This is
+ * hostCpuUsedPct on the shifted deltas, written out so that no readings are built per tick (a
+ * season's export models millions of ticks); the operations and their order are the same.
+ */
 function withLoad(prev: Pick<HostCpuTimes, CpuField>, next: Pick<HostCpuTimes, CpuField>, busySeconds: number): number {
   const dIdle = next.idleSeconds - prev.idleSeconds;
   const moved = Math.max(0, Math.min(busySeconds, dIdle));
-  const zero = { niceSeconds: 0, iowaitSeconds: 0, irqSeconds: 0, softirqSeconds: 0, stealSeconds: 0 };
-  return hostCpuUsedPct(
-    { ...zero, userSeconds: 0, systemSeconds: 0, idleSeconds: 0 },
-    {
-      ...zero,
-      userSeconds: next.userSeconds - prev.userSeconds + moved,
-      systemSeconds: next.systemSeconds - prev.systemSeconds,
-      idleSeconds: dIdle - moved,
-    },
-  );
+  const dUserSeconds = next.userSeconds - prev.userSeconds + moved;
+  const dSystemSeconds = next.systemSeconds - prev.systemSeconds;
+  const dIdleSeconds = dIdle - moved;
+  return 100 - (100 * dIdleSeconds) / (dUserSeconds + dSystemSeconds + dIdleSeconds + FLARE_CPU_DENOMINATOR_PAD_SECONDS);
 }
 
 /** Which node GPUs a run's device request names: indices or UUIDs, 'all' for every one. */
@@ -238,6 +236,11 @@ export interface OfficialTraceInput {
   gpuDevices: readonly string[] | null;
 }
 
+function inMonoOrder(samples: readonly { monoNs: number }[]): boolean {
+  for (let i = 1; i < samples.length; i++) if (samples[i].monoNs < samples[i - 1].monoNs) return false;
+  return true;
+}
+
 /** The values the monitor would have appended to its three lists, one per tick. */
 export interface OfficialTrace {
   periodSeconds: number;
@@ -258,14 +261,16 @@ export interface OfficialTrace {
 export function officialTrace(input: OfficialTraceInput, span: OfficialSpan, loop: LoopModel): OfficialTrace {
   const ticks = officialTicks(span, loop);
   const runGpu = input.samples.filter((s) => s.gpuDeviceMiB !== null);
-  const nodes = [...input.nodeSamples].sort((a, b) => a.monoNs - b.monoNs);
+  // Stored in time order already, as a rule: copied and sorted only when not (a season's export models 10 000 runs).
+  const nodes = inMonoOrder(input.nodeSamples) ? input.nodeSamples : [...input.nodeSamples].sort((a, b) => a.monoNs - b.monoNs);
   const devices = input.gpuDevices && input.gpuDevices.length > 0 && !input.gpuDevices.some((d) => d.startsWith('count:')) ? input.gpuDevices : inferGpuDevices(runGpu, nodes);
-  const nodeGpu = devices
-    ? nodes.flatMap((n) => {
-        const v = nodeGpuUsedMiB(n, devices);
-        return v === null ? [] : [{ monoNs: n.monoNs, v }];
-      })
-    : [];
+  const nodeGpu: { monoNs: number; v: number }[] = [];
+  if (devices) {
+    for (const n of nodes) {
+      const v = nodeGpuUsedMiB(n, devices);
+      if (v !== null) nodeGpu.push({ monoNs: n.monoNs, v });
+    }
+  }
   const out: OfficialTrace = { periodSeconds: loop.nominalIntervalSeconds + loop.samplingCostSeconds, gpuMiB: [], cpuPct: [], ramMiB: [], missing: { gpu: 0, cpu: 0, ram: 0 } };
   const firstRun = runGpu[0]?.monoNs ?? Infinity;
   const lastRun = runGpu.at(-1)?.monoNs ?? -Infinity;

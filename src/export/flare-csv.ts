@@ -3,6 +3,8 @@
 import type { Run, RunSummary } from '../core/types.js';
 import { csvLine } from './csv.js';
 import { fileNamePart } from './file-names.js';
+import { eachRunPage } from '../store/all-runs.js';
+import type { RunFilter, Store } from '../store/types.js';
 
 export type FlareLayout = 'flare22' | 'flare24';
 /** exact: our per-container figures, penalties for runs over the limit; official: FLARE's own formulas. */
@@ -37,23 +39,36 @@ function officialRow(name: string, s: RunSummary, layout: FlareLayout): Row {
 
 /** Finished runs with a summary, oldest first (a case run twice gives two rows in run order). */
 export function flareRuns(runs: Run[]): (Run & { summary: RunSummary })[] {
-  return runs
-    .filter((r): r is Run & { summary: RunSummary } => r.status !== 'running' && r.summary != null)
-    .sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return runs.filter((r): r is Run & { summary: RunSummary } => r.status !== 'running' && r.summary != null).sort(byStart);
 }
+
+/** The files' order: oldest first, then by id. */
+export const byStart = (a: { startedWallMs: number; id: string }, b: { startedWallMs: number; id: string }): number =>
+  a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
  * The CSV text. With `withTeam` a leading Team column is added: the official files are one per team,
  * so a CSV over several teams needs it to stay unambiguous.
  */
 export function flareCsv(runs: Run[], layout: FlareLayout, figures: FlareFigures, withTeam: boolean): string {
-  const header = withTeam ? ['Team', ...FLARE_HEADERS[layout]] : FLARE_HEADERS[layout];
-  let out = csvLine(header);
-  for (const run of flareRuns(runs)) {
+  return flareHeader(layout, withTeam) + flareLines(runs, layout, figures, withTeam).map((l) => l.line).join('');
+}
+
+/** The same CSV over every run matching a filter, read a page at a time (eachRunPage). */
+export function flareCsvOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, layout: FlareLayout, figures: FlareFigures, withTeam: boolean, perPage?: number): string {
+  const lines: ReturnType<typeof flareLines> = [];
+  eachRunPage(store, filter, (page) => lines.push(...flareLines(page, layout, figures, withTeam)), perPage);
+  return flareHeader(layout, withTeam) + lines.sort(byStart).map((l) => l.line).join('');
+}
+
+const flareHeader = (layout: FlareLayout, withTeam: boolean): string => csvLine(withTeam ? ['Team', ...FLARE_HEADERS[layout]] : FLARE_HEADERS[layout]);
+
+/** One line per finished run, in the files' order, with what orders it. */
+function flareLines(runs: Run[], layout: FlareLayout, figures: FlareFigures, withTeam: boolean): { startedWallMs: number; id: string; line: string }[] {
+  return flareRuns(runs).map((run) => {
     const row = figures === 'exact' ? exactRow(run.case, run.summary) : officialRow(run.case, run.summary, layout);
-    out += csvLine(withTeam ? [run.team, ...row] : row);
-  }
-  return out;
+    return { startedWallMs: run.startedWallMs, id: run.id, line: csvLine(withTeam ? [run.team, ...row] : row) };
+  });
 }
 
 /** The official file name for one team's CSV (readable, hashed where sanitising changed it: file-names.ts). */

@@ -3,10 +3,12 @@
 import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
 import { createdBeforeStartSeconds, officialSpan, officialTrace, removedAfterEndSeconds, withResultWrite, type SpanFacts } from '../core/official-model.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
-import { flareRuns } from './flare-csv.js';
+import { byStart, flareRuns } from './flare-csv.js';
+import { eachRunPage } from '../store/all-runs.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
 import { officialCsv, type OfficialRow } from './official-csv.js';
 import type { OfficialCache } from './official-cache.js';
+import type { RunFilter, Store } from '../store/types.js';
 
 /** Where the traces come from: a Store (or an embedded agent's store) fits. */
 export interface TraceSource {
@@ -59,6 +61,52 @@ export function officialRows(runs: readonly Run[], src: TraceSource, profile: Ch
     const figures = cache && !harness?.has(run.id) ? cache.figures(run, profile, compute) : compute();
     return { team: run.team, case: run.case, figures };
   });
+}
+
+/**
+ * officialRows over every run matching a filter, read a page at a time: only one page of runs is held
+ * at once (a season's 10 000 runs as objects were most of an export's memory), in the same order.
+ */
+export function officialRowsOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, src: TraceSource, profile: ChallengeProfile, cache?: OfficialCache, perPage?: number): OfficialRow[] {
+  const rows: (OfficialRow & { startedWallMs: number; id: string })[] = [];
+  const nodes = windowedNodeSamples(src);
+  const onePage = (runs: Run[]): void => {
+    const finished = flareRuns(runs);
+    const figures = officialRows(finished, nodes, profile, undefined, cache);
+    for (const [i, run] of finished.entries()) rows.push({ ...figures[i], startedWallMs: run.startedWallMs, id: run.id });
+  };
+  eachRunPage(store, filter, onePage, perPage);
+  // flareRuns' order over the whole set.
+  return rows.sort(byStart).map(({ team, case: c, figures }) => ({ team, case: c, figures }));
+}
+
+/** How far past a request the host samples are read when runs come densely in time order (ms). */
+const NODE_WINDOW_MS = 120_000;
+
+/**
+ * Host samples for runs taken oldest first: a request that starts inside the last range read is
+ * served from it (read further ahead when it runs past), so that the seconds shared by runs that
+ * overlap (several GPUs, one node) are decoded once rather than once per run; a request elsewhere
+ * reads just its own range. The samples and their order are the store's for that range: the range
+ * read covers every chunk the request's own would, and the same filter picks from them.
+ */
+export function windowedNodeSamples(src: TraceSource): TraceSource {
+  let fromMs = 0;
+  let toMs = -1;
+  let window: NodeSample[] = [];
+  return {
+    getRunSamples: (runId) => src.getRunSamples(runId),
+    getNodeSamples(f, t) {
+      if (f < fromMs || t > toMs) {
+        const dense = f >= fromMs && f <= toMs;
+        fromMs = f;
+        toMs = dense ? Math.max(t, f + NODE_WINDOW_MS) : t;
+        window = src.getNodeSamples(fromMs, toMs);
+      }
+      if (f === fromMs && t === toMs) return window;
+      return window.filter((s) => s.wallMs >= f && s.wallMs <= t);
+    },
+  };
 }
 
 /** The official CSV of stored runs under a profile. */

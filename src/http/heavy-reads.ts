@@ -3,17 +3,16 @@
 // where they cannot hold up /healthz and /metrics: the read pool's worker thread (read-pool.ts). Each
 // takes the request's query and answers a whole response (status, type, body), so the same function
 // runs in that thread or, where no compiled worker exists (tests from sources), in-process.
-import { bootstrapRanking } from '../scoring/bootstrap.js';
+import { bootstrapFrom, bootstrapInputOfTable, type BootstrapInput, type BootstrapResult } from '../scoring/bootstrap.js';
 import { AccuracyFile } from '../scoring/accuracy-file.js';
 import { accuracyOfRuns, checkAccuracy, efficiencyValues, type AccuracyRow, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
-import { BUILTIN_PROFILES, DEFAULT_PROFILE } from '../scoring/profile.js';
+import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
-import { rankTeams } from '../scoring/rank.js';
-import { allRuns } from '../store/all-runs.js';
+import { rankTable, valueTable, type Ranking } from '../scoring/rank.js';
 import type { Store } from '../store/types.js';
-import { flareCsv, type FlareLayout } from '../export/flare-csv.js';
+import { flareCsvOfFilter, type FlareLayout } from '../export/flare-csv.js';
 import { officialCsv } from '../export/official-csv.js';
-import { officialRows } from '../export/official.js';
+import { officialRowsOfFilter } from '../export/official.js';
 import { OfficialCache } from '../export/official-cache.js';
 import { parseExport, parseRunFilter, QueryError, RUN_FILTER_PARAMS, type RawQuery } from './query.js';
 
@@ -34,12 +33,38 @@ export interface HeavyContext {
   store: Store;
   accuracy: AccuracyFile | null;
   official: OfficialCache;
+  /** Rankings by profile and filter, kept while the runs (store.runsChanges) and the accuracy rows stay. */
+  rankings: Map<string, RankingEntry>;
+}
+
+interface RankingEntry {
+  changes: number;
+  /** The accuracy file's rows as read (AccuracyFile hands back the same array until the file changes). */
+  accuracyRows: AccuracyRow[];
+  profile: ChallengeProfile;
+  result: Ranking;
+  /** What its bootstraps draw from (teams, places, each case's ranks): a few hundred KiB, not the values. */
+  bootstrapInput: BootstrapInput;
+  warnings: string[];
+  /** Bootstraps of this ranking by resamples and seed. */
+  bootstraps: Map<string, BootstrapResult>;
+}
+
+/** Rankings kept (profile × filter) and bootstraps per ranking: the leaderboard asks for a few. */
+const MAX_RANKINGS = 8;
+const MAX_BOOTSTRAPS = 4;
+
+/** Map as a small LRU: the newest last, the oldest dropped past max. */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as string);
 }
 
 export function heavyContext(store: Store, accuracyCsv: string | undefined): HeavyContext {
   // A path that comes to name a FIFO or a device keeps the last good values (reading it would hang this thread).
   const accuracy = accuracyCsv ? new AccuracyFile(accuracyCsv, (why) => process.emitWarning(`flare-agent: --accuracy-csv: ${why}; ranking with the last good version`)) : null;
-  return { store, accuracy, official: new OfficialCache() };
+  return { store, accuracy, official: new OfficialCache(), rankings: new Map() };
 }
 
 /** Bounds the work one request can ask for (teams × cases × metrics per resample). */
@@ -64,14 +89,13 @@ export function answerHeavyRead(ctx: HeavyContext, read: HeavyRead): HeavyAnswer
   } catch (err) {
     return bad(err);
   }
-  const runs = allRuns(ctx.store, q.filter);
   if (read.route === 'official.csv' || q.figures === 'official') {
     // Official figures are modelled from the traces under a challenge profile (docs/scoring.md), once per run.
     const layout: FlareLayout = read.route === 'flare24.csv' ? 'flare24' : 'flare22';
     const profile = loadProfile(read.route === 'official.csv' ? q.profile : q.profile ?? layout);
-    return { status: 200, type: 'csv', body: officialCsv(officialRows(runs, ctx.store, profile, undefined, ctx.official), profile, q.withTeam) };
+    return { status: 200, type: 'csv', body: officialCsv(officialRowsOfFilter(ctx.store, q.filter, ctx.store, profile, ctx.official), profile, q.withTeam) };
   }
-  return { status: 200, type: 'csv', body: flareCsv(runs, read.route === 'flare24.csv' ? 'flare24' : 'flare22', q.figures, q.withTeam) };
+  return { status: 200, type: 'csv', body: flareCsvOfFilter(ctx.store, q.filter, read.route === 'flare24.csv' ? 'flare24' : 'flare22', q.figures, q.withTeam) };
 }
 
 /**
@@ -99,29 +123,45 @@ function ranking(ctx: HeavyContext, query: RawQuery): HeavyAnswer {
   } catch (err) {
     return bad(err);
   }
-  let accuracy: AccuracyRow[] = [];
+  let accuracyRows: AccuracyRow[] = [];
   try {
-    accuracy = ctx.accuracy?.read() ?? [];
+    accuracyRows = ctx.accuracy?.read() ?? [];
   } catch (err) {
     // Broken since the agent started (mid-edit, removed): say so rather than rank without it.
     return json(503, { error: `the accuracy CSV cannot be read: ${(err as Error).message.slice(0, 200)}` });
   }
-  const profile = loadProfile(profileName);
-  // The scoring fields only: a season's full summaries were most of a ranking's time.
-  const runs = ctx.store.scoringRuns(filter);
-  const gpuAuc = new Map<string, number | null>();
-  for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(ctx.store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
-  // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
-  if (filterActive(filter)) accuracy = accuracyOfRuns(accuracy, runs);
-  let warnings: string[];
-  try {
-    warnings = checkAccuracy(accuracy, profile, runs);
-  } catch (err) {
-    // A value outside the profile's range: the organiser's file is wrong for this profile.
-    return json(503, { error: `the accuracy CSV does not fit profile ${profile.name}: ${(err as Error).message.slice(0, 200)}` });
+  // Read before the runs: a run finishing in between only makes the next request compute again.
+  const changes = ctx.store.runsChanges();
+  const key = `${profileName}\u0000${JSON.stringify(filter)}`;
+  let entry = ctx.rankings.get(key);
+  if (!entry || entry.changes !== changes || entry.accuracyRows !== accuracyRows) {
+    const profile = loadProfile(profileName);
+    // The scoring fields only: a season's full summaries were most of a ranking's time.
+    const runs = ctx.store.scoringRuns(filter);
+    const gpuAuc = new Map<string, number | null>();
+    for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(ctx.store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
+    // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
+    const accuracy = filterActive(filter) ? accuracyOfRuns(accuracyRows, runs) : accuracyRows;
+    let warnings: string[];
+    try {
+      warnings = checkAccuracy(accuracy, profile, runs);
+    } catch (err) {
+      // A value outside the profile's range: the organiser's file is wrong for this profile.
+      return json(503, { error: `the accuracy CSV does not fit profile ${profile.name}: ${(err as Error).message.slice(0, 200)}` });
+    }
+    const values = withAccuracy(efficiencyValues(runs, profile, false, gpuAuc), accuracy, profile);
+    // One table for the ranking and what its bootstraps draw from; neither keeps it or the values.
+    const table = valueTable(values, profile.ranking.metrics);
+    const result = rankTable(table, profile.ranking.metrics, profile.ranking.ties);
+    entry = { changes, accuracyRows, profile, result, bootstrapInput: bootstrapInputOfTable(table, profile.ranking.ties), warnings, bootstraps: new Map() };
+    remember(ctx.rankings, key, entry, MAX_RANKINGS);
   }
-  const values = withAccuracy(efficiencyValues(runs, profile, false, gpuAuc), accuracy, profile);
-  const result = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
-  const boot = resamples > 0 && result.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed) : null;
+  const { profile, result, warnings } = entry;
+  let boot: BootstrapResult | null = null;
+  if (resamples > 0 && result.cases.length > 0) {
+    const bootKey = `${resamples}:${seed}`;
+    boot = entry.bootstraps.get(bootKey) ?? bootstrapFrom(entry.bootstrapInput, resamples, seed);
+    remember(entry.bootstraps, bootKey, boot, MAX_BOOTSTRAPS);
+  }
   return json(200, { profile: profile.name, accuracy: ctx.accuracy ? 'organiser-csv' : null, ...result, bootstrap: boot, warnings });
 }

@@ -3,7 +3,7 @@
 // bound it answers 503 with Retry-After at once.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { HeavyRead } from './heavy-reads.js';
-import { ReadsBusyError, type HeavyReads } from './read-pool.js';
+import { ReadsBusyError, ReadsOutOfMemoryError, type HeavyReads } from './read-pool.js';
 
 export function heavyRouter(reads: HeavyReads): Router {
   const r = Router();
@@ -12,6 +12,7 @@ export function heavyRouter(reads: HeavyReads): Router {
       const a = await reads.answer({ route: name, query: req.query as HeavyRead['query'] });
       res.status(a.status).type(a.type === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(a.body);
     } catch (err) {
+      if (err instanceof ReadsOutOfMemoryError) return void res.status(503).json({ error: err.message });
       if (!(err instanceof ReadsBusyError)) return next(err);
       res.set('Retry-After', String(err.retryAfterSeconds)).status(503).json({ error: err.message });
     }

@@ -23,6 +23,8 @@ export interface ReaderConfig {
   token: string | null;
   metricsOpen: boolean;
   accuracyCsv?: string | null;
+  /** Heap of the heavy-read thread (MiB; default DEFAULT_READ_HEAP_MIB). */
+  readHeapMib?: number;
   webDir: string;
   initial: Snapshot;
   /** Lower this thread's scheduling priority (nice +10), so the sampler thread wins the CPU. */
@@ -45,7 +47,7 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
   const post = (m: ToOwner): void => port.postMessage(m);
   // The ranking and the exports get a thread of their own (compiled builds; tests from sources answer them here).
   const heavy = existsSync(READ_WORKER_JS)
-    ? new ReadPool({ script: pathToFileURL(READ_WORKER_JS), workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData })
+    ? new ReadPool({ script: pathToFileURL(READ_WORKER_JS), workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData, heapMib: cfg.readHeapMib })
     : inProcessReads(store, cfg.accuracyCsv ?? undefined);
   const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail, heavy });
   let http;

@@ -1,7 +1,7 @@
 // How stable a ranking is: a seeded bootstrap over cases, as challengeR does it (docs/scoring.md,
 // "Ranking uncertainty"). Each resample draws the cases with replacement and ranks again. Pure.
 import type { RankedMetric } from './profile.js';
-import { caseContributions, rankValues, scoreTeams, valueTable, type MetricValue } from './rank.js';
+import { caseContributions, rankValues, scoreTeams, valueTable, type MetricValue, type ValueTable } from './rank.js';
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). The same seed gives the same resamples. */
 export function seededRandom(seed: number): () => number {
@@ -70,21 +70,51 @@ export interface BootstrapResult {
 const places = (scores: readonly number[]): number[] => rankValues(scores.map((x) => Math.round(x * 1e9) / 1e9), false, 'min');
 
 /**
+ * What a bootstrap draws from, computed once per ranking: the teams, the full ranking's places and,
+ * without repeats, each case's weighted ranks (a case ranks the same in every resample). A few
+ * hundred KiB at season size, so a server may keep it and run other seeds without the values.
+ */
+export interface BootstrapInput {
+  teams: string[];
+  cases: string[];
+  full: number[];
+  ties: 'min' | 'average';
+  /** Without repeats: caseContributions. With repeats: null, and the table to draw from. */
+  contributions: Float64Array[] | null;
+  table: ValueTable | null;
+}
+
+export function bootstrapInput(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', drawRepeats = false): BootstrapInput {
+  return bootstrapInputOfTable(valueTable(values, metrics), ties, drawRepeats);
+}
+
+export function bootstrapInputOfTable(t: ValueTable, ties: 'min' | 'average', drawRepeats = false): BootstrapInput {
+  const full = places(scoreTeams(t, t.cases, ties).score);
+  return { teams: t.teams, cases: t.cases, full, ties, contributions: drawRepeats ? null : caseContributions(t, ties), table: drawRepeats ? t : null };
+}
+
+/**
  * Bootstrap over cases: `resamples` draws of |cases| cases with replacement, each ranked in full.
  * drawRepeats: for every drawn case, each team's value is one of its repeats, drawn too, so the
  * measurement noise between repeats enters the intervals (the full ranking uses the medians).
  */
 export function bootstrapRanking(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', resamples: number, seed: number, drawRepeats = false): BootstrapResult {
+  checkResamples(resamples);
+  return bootstrapFrom(bootstrapInput(values, metrics, ties, drawRepeats), resamples, seed);
+}
+
+function checkResamples(resamples: number): void {
   if (!Number.isInteger(resamples) || resamples < 1 || resamples > 100_000) throw new RangeError('resamples must be an integer 1 to 100000');
-  const t = valueTable(values, metrics);
-  const full = places(scoreTeams(t, t.cases, ties).score);
+}
+
+export function bootstrapFrom(input: BootstrapInput, resamples: number, seed: number): BootstrapResult {
+  checkResamples(resamples);
+  const { full, contributions, ties } = input;
   const random = seededRandom(seed);
-  const byTeam = t.teams.map(() => [] as number[]);
+  const byTeam = input.teams.map(() => [] as number[]);
   const taus: number[] = [];
-  // Without repeats a case ranks the same in every resample: its contributions are computed once.
-  const contributions = drawRepeats ? null : caseContributions(t, ties);
-  const nTeams = t.teams.length;
-  const nCases = t.cases.length;
+  const nTeams = input.teams.length;
+  const nCases = input.cases.length;
   const sum = new Float64Array(nTeams);
   for (let b = 0; b < resamples; b++) {
     let p: number[];
@@ -98,6 +128,7 @@ export function bootstrapRanking(values: readonly MetricValue[], metrics: readon
       }
       p = places(Array.from(sum, (s) => s / nCases));
     } else {
+      const t = input.table!;
       const drawn = t.cases.map(() => t.cases[Math.floor(random() * nCases)]);
       // One draw per (drawn case, team), shared by the metrics: a repeat is one run of the case.
       const u = drawn.map(() => t.teams.map(() => random()));
@@ -109,13 +140,13 @@ export function bootstrapRanking(values: readonly MetricValue[], metrics: readon
     const tau = kendallTauB(full, p);
     if (!Number.isNaN(tau)) taus.push(tau);
   }
-  const teams = t.teams.map((team, ti) => {
+  const teams = input.teams.map((team, ti) => {
     const s = [...byTeam[ti]].sort((a, b) => a - b);
     // Places are whole numbers under ties 'min'; 'average' ones (2.5) count at no whole place.
-    const atPlace = new Array<number>(t.teams.length).fill(0);
+    const atPlace = new Array<number>(nTeams).fill(0);
     let top3 = 0;
     for (const r of s) {
-      if (Number.isInteger(r) && r >= 1 && r <= t.teams.length) atPlace[r - 1]++;
+      if (Number.isInteger(r) && r >= 1 && r <= nTeams) atPlace[r - 1]++;
       if (r <= 3) top3++;
     }
     const placeShares = atPlace.map((n) => n / s.length);

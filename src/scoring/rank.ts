@@ -197,7 +197,11 @@ export function caseContributions(t: ValueTable, ties: 'min' | 'average'): Float
 
 /** Full ranking: per case and metric rank the teams, weighted mean per team, final places. */
 export function rankTeams(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', teams?: readonly string[]): Ranking {
-  const t = valueTable(values, metrics, teams);
+  return rankTable(valueTable(values, metrics, teams), metrics, ties);
+}
+
+/** rankTeams over a table already built (a server builds one table for the ranking and its bootstrap). */
+export function rankTable(t: ValueTable, metrics: readonly RankedMetric[], ties: 'min' | 'average'): Ranking {
   const { score, meanRank } = scoreTeams(t, t.cases, ties);
   // Scores are sums of fractions: equal ones may differ in the last bits, so places compare at 1e-9.
   const places = rankValues(score.map((x) => Math.round(x * 1e9) / 1e9), false, 'min');

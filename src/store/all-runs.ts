@@ -7,11 +7,19 @@ const PAGE = 1000;
 
 export function allRuns(store: Pick<Store, 'listRuns'>, filter: RunFilter): Run[] {
   const runs: Run[] = [];
+  eachRunPage(store, filter, (page) => runs.push(...page));
+  return runs;
+}
+
+/**
+ * Hands every matching run to `use` a page at a time, newest first, holding one page at once: what a
+ * season-wide export keeps of each run is much smaller than the run.
+ */
+export function eachRunPage(store: Pick<Store, 'listRuns'>, filter: RunFilter, use: (runs: Run[]) => void, perPage = PAGE): void {
   let cursor: string | undefined;
   do {
-    const page = store.listRuns(filter, PAGE, cursor);
-    runs.push(...page.runs);
+    const page = store.listRuns(filter, perPage, cursor);
+    use(page.runs);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  return runs;
 }

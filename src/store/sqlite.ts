@@ -329,6 +329,10 @@ export class SqliteStore implements Store {
     return { runs, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
   }
 
+  runsChanges(): number {
+    return this.db.prepare<[], number>('SELECT n FROM runs_changes').pluck().get() ?? 0;
+  }
+
   scoringRuns(filter: RunFilter): ScoringRun[] {
     const { sql, params } = scoringRunsQuery(filter);
     return this.db.prepare<(string | number)[], ScoringRunRow>(sql).all(...params).map(rowToScoringRun);

@@ -68,6 +68,11 @@ export interface Store {
   getRun(runId: string): Run | undefined;
   /** Stable order: startedWallMs descending, then id. */
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage;
+  /**
+   * A count that moves whenever a run is created or deleted, finishes, or is written to after its end
+   * (not on a running run's partial summary): what a reader derived from the runs holds until it moves.
+   */
+  runsChanges(): number;
   /** Every matching run's identity, status and scoring figures, newest first (a ranking reads only these). */
   scoringRuns(filter: RunFilter): ScoringRun[];
   /** The committed samples of a run (a running run's newest ones are its RunManager's to tell). */

@@ -89,3 +89,50 @@ describe('heavy reads on their own thread', () => {
     expect(pool.inFlight).toBe(0);
   });
 });
+
+describe('the heavy-read thread heap bound', () => {
+  it('a read past it is refused (503, naming the bound and --read-heap-mib); the next read gets a new thread', async () => {
+    const gate = new Int32Array(new SharedArrayBuffer(4));
+    Atomics.store(gate, 0, 1);
+    const base = await serve(new ReadPool({ script: HELD_WORKER, workerData: { gate }, heapMib: 32 }));
+    const res = await fetch(`${base}/api/v1/ranking?hog=1`);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: string }).error).toMatch(/more memory than the heavy-read thread may use \(32 MiB of heap\).*--read-heap-mib/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/api/v1/ranking`)).status).toBe(200);
+  });
+});
+
+describe('the ranking kept between requests', () => {
+  it('is answered again from the runs when one finishes, equal to a fresh computation; kept while nothing changes', async () => {
+    const { answerHeavyRead, heavyContext } = await import('../../src/http/heavy-reads.js');
+    const { buildSeason } = await import('../../bench/season-db.js');
+    const { openStore } = await import('../../src/store/index.js');
+    const { makeSummary } = await import('../store/fixtures.js');
+    const { tempDir } = await import('../helpers.js');
+    const dir = tempDir('flare-ranking-kept-');
+    const season = buildSeason(`${dir}/season.db`, `${dir}/acc.csv`, 100);
+    const writer = openStore(season.db);
+    const ctx = heavyContext(writer, season.accuracyCsv);
+    const read = { route: 'ranking' as const, query: { bootstrap: '200' } };
+    const first = answerHeavyRead(ctx, read);
+    expect(answerHeavyRead(ctx, read).body).toBe(first.body);
+    expect(ctx.rankings.size).toBe(1);
+    // A new best run for team-50 on every case it ran: the ranking must move.
+    const [worst] = JSON.parse(first.body).teams.slice(-1) as { team: string }[];
+    const runs = writer.scoringRuns({ team: [worst.team] });
+    for (const [i, r] of runs.entries()) {
+      const id = `better-${i}`;
+      const started = Date.now() + i;
+      writer.createRun({ id, kind: 'container', team: r.team, case: r.case, node: 'n', status: 'running', startedWallMs: started, startedMonoNs: 1, endedWallMs: null, endedMonoNs: null, timeLimitSeconds: null, nCpu: 1, intervalMs: 100, previousRunId: null, summary: null });
+      writer.flush();
+      const s = makeSummary();
+      writer.finishRun(id, { status: 'completed', endedWallMs: started + 1, endedMonoNs: 2, summary: { ...s, gpuToleranceMiB: 2048, scoring: { timeSeconds: 0.001, aucGpuMiBs: 0, aucCpuPctS: 0, penalised: false } } });
+    }
+    const after = answerHeavyRead(ctx, read);
+    expect(after.body).not.toBe(first.body);
+    const fresh = answerHeavyRead(heavyContext(writer, season.accuracyCsv), read);
+    expect(after.body).toBe(fresh.body);
+    writer.close();
+  });
+});

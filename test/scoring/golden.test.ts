@@ -3,8 +3,8 @@
 // same numbers to the last digit (JSON keeps every bit of a double).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bootstrapRanking } from '../../src/scoring/bootstrap.js';
-import { rankTeams } from '../../src/scoring/rank.js';
+import { bootstrapFrom, bootstrapInputOfTable, bootstrapRanking } from '../../src/scoring/bootstrap.js';
+import { rankTable, rankTeams, valueTable } from '../../src/scoring/rank.js';
 import { GOLDEN_METRICS, goldenValues } from './season-fixture.js';
 
 const golden = JSON.parse(readFileSync(new URL('./fixtures/bootstrap-golden.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -16,6 +16,14 @@ describe('ranking and bootstrap: identical to the recorded outputs', () => {
     });
     it(`bootstrap over cases, 300 resamples, seed 42, ties ${ties}`, () => {
       expect(JSON.parse(JSON.stringify(bootstrapRanking(goldenValues(), GOLDEN_METRICS, ties, 300, 42)))).toEqual(golden[`bootstrap-${ties}`]);
+    });
+    it(`bootstrap from a kept input (as the server keeps it), ties ${ties}: the same`, () => {
+      const table = valueTable(goldenValues(), GOLDEN_METRICS);
+      expect(JSON.parse(JSON.stringify(rankTable(table, GOLDEN_METRICS, ties)))).toEqual(golden[`rank-${ties}`]);
+      const input = bootstrapInputOfTable(table, ties);
+      expect(JSON.parse(JSON.stringify(bootstrapFrom(input, 300, 42)))).toEqual(golden[`bootstrap-${ties}`]);
+      // Used again: nothing in it was consumed.
+      expect(JSON.parse(JSON.stringify(bootstrapFrom(input, 300, 42)))).toEqual(golden[`bootstrap-${ties}`]);
     });
     it(`bootstrap drawing repeats, 100 resamples, seed 7, ties ${ties}`, () => {
       expect(JSON.parse(JSON.stringify(bootstrapRanking(goldenValues(3), GOLDEN_METRICS, ties, 100, 7, true)))).toEqual(golden[`bootstrap-repeats-${ties}`]);

@@ -36,3 +36,29 @@ describe('store.scoringRuns', () => {
     store.close();
   });
 });
+
+describe('store.runsChanges', () => {
+  it('moves when a run is created, finishes, gets flags or is deleted; not on a running run partial summary', async () => {
+    const { makeRun, makeSummary, tempDbPath } = await import('./fixtures.js');
+    const store = openStore(tempDbPath());
+    const c0 = store.runsChanges();
+    const run = makeRun('changes-1', { status: 'running', summary: null, endedWallMs: null, endedMonoNs: null, startedWallMs: Date.now() - 86_400_000 * 30 });
+    store.createRun(run);
+    store.flush();
+    const c1 = store.runsChanges();
+    expect(c1).toBeGreaterThan(c0);
+    store.updateRunningSummary(run.id, makeSummary());
+    store.flush();
+    expect(store.runsChanges()).toBe(c1);
+    store.finishRun(run.id, { status: 'completed', endedWallMs: run.startedWallMs + 1000, endedMonoNs: run.startedMonoNs + 1e9, summary: makeSummary() });
+    const c2 = store.runsChanges();
+    expect(c2).toBeGreaterThan(c1);
+    store.addRunFlags(run.id, ['removed-after-end:0.5s']);
+    store.flush();
+    const c3 = store.runsChanges();
+    expect(c3).toBeGreaterThan(c2);
+    expect(store.applyRetention({ maxAgeDays: 7 }).deletedRuns).toBe(1);
+    expect(store.runsChanges()).toBeGreaterThan(c3);
+    store.close();
+  });
+});
