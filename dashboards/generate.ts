@@ -10,7 +10,7 @@ interface Target {
 }
 interface PanelSpec {
   title: string;
-  type: 'timeseries' | 'stat' | 'table' | 'bargauge';
+  type: 'timeseries' | 'stat' | 'table' | 'bargauge' | 'alertlist';
   unit: Unit;
   targets: Target[];
   w?: number;
@@ -24,6 +24,23 @@ const DS = { type: 'prometheus', uid: '${datasource}' };
 const INST = 'instance=~"$instance"';
 const SEL = `${INST}, team=~"$team"`;
 const RI = '$__rate_interval';
+
+/**
+ * The alert-list panel: the shipped rules' alerts (deploy/prometheus/rules.yml) that fire or are
+ * pending on the selected nodes, as the datasource's Prometheus evaluates them.
+ */
+const ALERT_LIST_OPTIONS = {
+  viewMode: 'list',
+  groupMode: 'default',
+  groupBy: [],
+  maxItems: 20,
+  sortOrder: 1,
+  dashboardAlerts: false,
+  alertName: '',
+  alertInstanceLabelFilter: `{${INST}}`,
+  datasource: '${datasource}',
+  stateFilter: { firing: true, pending: true, noData: false, normal: false, error: true },
+};
 
 function panel(spec: PanelSpec, id: number, x: number, y: number): Record<string, unknown> {
   const custom: Record<string, unknown> =
@@ -41,7 +58,9 @@ function panel(spec: PanelSpec, id: number, x: number, y: number): Record<string
     gridPos: { x, y, w: spec.w ?? 12, h: spec.h ?? 8 },
     fieldConfig: { defaults, overrides: [] },
     options:
-      spec.type === 'timeseries'
+      spec.type === 'alertlist'
+        ? ALERT_LIST_OPTIONS
+        : spec.type === 'timeseries'
         ? { legend: { displayMode: 'table', placement: 'bottom', showLegend: true, calcs: ['lastNotNull', 'max'] }, tooltip: { mode: 'multi', sort: 'desc' } }
         : spec.type === 'table'
           ? { showHeader: true }
@@ -120,6 +139,15 @@ function dashboard(uid: string, title: string, teamQuery: string, specs: PanelSp
 
 const nodeOverview: PanelSpec[] = [
   {
+    title: 'Alerts firing or pending (deploy/prometheus/rules.yml)',
+    type: 'alertlist',
+    unit: 'none',
+    w: 24,
+    h: 6,
+    targets: [],
+    description: "The shipped alert rules' alerts on the selected nodes; README, \"Alerts\", says what each means and what to do.",
+  },
+  {
     title: 'GPU memory used per GPU (device level)',
     type: 'timeseries',
     unit: 'bytes',
@@ -133,13 +161,13 @@ const nodeOverview: PanelSpec[] = [
     type: 'timeseries',
     unit: 'bytes',
     stack: true,
-    targets: [{ expr: `sum by (instance, team, case, container, gpu) (flare_container_gpu_memory_bytes{${SEL}})`, legend: '{{team}} {{case}} GPU {{gpu}}' }],
+    targets: [{ expr: `flare:container_gpu_memory_bytes:sum{${SEL}}`, legend: '{{team}} {{case}} GPU {{gpu}}' }],
   },
   {
     title: 'CPU per container (1 = one core)',
     type: 'timeseries',
     unit: 'percentunit',
-    targets: [{ expr: `sum by (instance, team, case, container) (rate(flare_container_cpu_seconds_total{${SEL}}[${RI}]))`, legend: '{{team}} {{case}}' }],
+    targets: [{ expr: `flare:container_cpu_cores:rate1m{${SEL}}`, legend: '{{team}} {{case}}' }],
   },
   {
     title: 'Memory working set per container',
@@ -213,10 +241,8 @@ const nodeOverview: PanelSpec[] = [
     type: 'timeseries',
     unit: 's',
     targets: [
-      {
-        expr: `histogram_quantile(0.99, sum by (le, instance) (rate(flare_agent_tick_lag_seconds_bucket{${INST}}[${RI}])))`,
-        legend: '{{instance}} p99 lag',
-      },
+      { expr: `flare:agent_tick_lag_seconds:p99_5m{${INST}}`, legend: '{{instance}} p99 lag (5 min)' },
+      { expr: `flare_agent_interval_seconds{${INST}}`, legend: '{{instance}} interval (alert above it)' },
     ],
   },
   {
@@ -281,10 +307,25 @@ const runs: PanelSpec[] = [
     ],
   },
   {
+    title: 'GPU memory and working set per team (running containers)',
+    type: 'timeseries',
+    unit: 'bytes',
+    targets: [
+      { expr: `sum by (team) (flare:team_gpu_memory_bytes:sum{${SEL}})`, legend: '{{team}} GPU memory' },
+      { expr: `sum by (team) (flare:team_memory_working_set_bytes:sum{${SEL}})`, legend: '{{team}} working set' },
+    ],
+  },
+  {
+    title: 'CPU per team (1 = one core, running containers)',
+    type: 'timeseries',
+    unit: 'short',
+    targets: [{ expr: `sum by (team) (flare:team_cpu_cores:rate1m{${SEL}})`, legend: '{{team}}' }],
+  },
+  {
     title: 'Runs in flight per team',
     type: 'timeseries',
     unit: 'short',
-    targets: [{ expr: `count by (team) (flare_container_elapsed_seconds{${SEL}})`, legend: '{{team}}' }],
+    targets: [{ expr: `sum by (team) (flare:team_runs_running:count{${SEL}})`, legend: '{{team}}' }],
   },
   {
     title: 'Running containers: share of their time limit used',
@@ -292,10 +333,7 @@ const runs: PanelSpec[] = [
     unit: 'percentunit',
     w: 24,
     targets: [
-      {
-        expr: `flare_container_elapsed_seconds{${SEL}} / on (instance, team, case, container) flare_container_time_limit_seconds{${SEL}}`,
-        legend: '{{instance}} {{team}} {{case}}',
-      },
+      { expr: `flare:container_time_limit_used:ratio{${SEL}}`, legend: '{{instance}} {{team}} {{case}}' },
     ],
   },
 ];

@@ -112,6 +112,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   };
   let stack: SamplingStack | null = null;
   let gpuAccountingNotice: string | null = null; // said once, in /healthz and the log
+  let gpuAccountingModes: { on: number[]; off: number[] } = { on: [], off: [] };
   let storeRef: Store | null = null;
   const live: LiveView = {
     liveRuns: () => stack?.runs.live(monoNowNs()) ?? [],
@@ -124,6 +125,8 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
       intervalMs: config.intervalMs,
       gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
       gpuAccounting: gpuAccountingNotice,
+      gpuAccountingModes,
+      timeLimitEnforced: config.enforceTimeLimit,
       // A runtime is attached once its attachment has reported a state (see setSource).
       runtime: { requested: config.runtime, attached: (['docker', 'containerd'] as const).filter((n) => sources[n].up || sources[n].reason !== 'not started') },
       sources: {
@@ -231,6 +234,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   at.step = 'start the sampler';
   sources.host = { up: true };
   gpuAccountingNotice = s.gpuRecorder?.accountingNotice() ?? null;
+  gpuAccountingModes = s.gpuRecorder?.accountingModes() ?? { on: [], off: [] };
   if (gpuAccountingNotice) log.warn(gpuAccountingNotice);
   sources.cgroup = s.mountsError ? { up: false, reason: s.mountsError } : { up: true };
   store.recordInventory(await readInventory(VERSION, s.gpu.devices()));

@@ -338,7 +338,8 @@ export class RunManager {
       if (last && prev && last.cpuSeconds !== null && prev.cpuSeconds !== null && last.monoNs > prev.monoNs) {
         cpuCorePct = (100 * (last.cpuSeconds - prev.cpuSeconds)) / ((last.monoNs - prev.monoNs) / 1e9);
       }
-      return { run: a.run, last, cpuCorePct, gpuMiBByIndex: a.gpuByIndex, gpuMiBByDevice: a.gpuByDevice, elapsedSeconds: (nowMonoNs - a.run.startedMonoNs) / 1e9 };
+      const gpuForeignProcesses = this.gpuHooks?.foreignNow?.(a.run.id, [...a.gpuIndicesUsed]) ?? {};
+      return { run: a.run, last, cpuCorePct, gpuMiBByIndex: a.gpuByIndex, gpuMiBByDevice: a.gpuByDevice, gpuForeignProcesses, elapsedSeconds: (nowMonoNs - a.run.startedMonoNs) / 1e9 };
     });
   }
 

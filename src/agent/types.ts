@@ -15,6 +15,8 @@ export interface LiveRun {
   gpuMiBByIndex: Record<number, number | null>;
   /** Per device (a GPU, or a MIG device of it: core/attribution.ts deviceKey). */
   gpuMiBByDevice?: Record<string, number | null>;
+  /** Other processes on the run's GPUs at the latest tick, per GPU index (GPUs without any are left out). */
+  gpuForeignProcesses?: Record<number, number>;
   elapsedSeconds: number;
 }
 
@@ -26,6 +28,10 @@ export interface Health {
   gpuSource: { active: string; reasons: Record<string, string> };
   /** null, or the one notice that NVML accounting is off (read once at start). */
   gpuAccounting?: string | null;
+  /** GPU indices with NVML accounting on and off (read once at start; unsupported ones in neither). */
+  gpuAccountingModes?: { on: number[]; off: number[] };
+  /** Whether a run is killed at its time limit (--enforce-time-limit), else only marked. */
+  timeLimitEnforced?: boolean;
   /** --runtime as configured, and the runtimes attached to (auto: those whose socket exists). */
   runtime: { requested: string; attached: string[] };
   sources: Record<SourceName, SourceStatus>;

@@ -17,6 +17,8 @@ export interface GpuRunHooks {
   /** final: the run has ended (its processes are gone): read the accounting records and the end energy. */
   readings(runId: string, final: boolean, usedGpuIndices: readonly number[], endedWallMs: number | null): RunGpuReadings | null;
   ended(runId: string): void;
+  /** Other processes on the run's GPUs at the latest tick, per GPU index. */
+  foreignNow?(runId: string, usedGpuIndices: readonly number[]): Record<number, number>;
 }
 
 /** Newest accounting pids examined per GPU for records the sampler never saw (bounds the end-of-run cost). */
@@ -40,6 +42,8 @@ interface Track {
   own: Map<string, { pid: number; gpuIndex: number }>;
   foreignPids: Set<number>;
   foreignGpus: Set<number>;
+  /** Other processes per GPU index at the latest tick (what "shared now" is read from). */
+  foreignNow: Map<number, number>;
   power: Map<number, PowerTrack>;
 }
 
@@ -53,9 +57,19 @@ export class RunGpuRecorder implements GpuRunHooks {
     private readonly counters: GpuCounters,
   ) {}
 
+  /** The GPUs whose accounting mode is known: on or off (unsupported and unknown ones are in neither). */
+  accountingModes(): { on: number[]; off: number[] } {
+    const out = { on: [] as number[], off: [] as number[] };
+    for (const d of this.source.devices()) {
+      const mode = this.counters.accountingMode(d.index);
+      if (mode === 'on' || mode === 'off') out[mode].push(d.index);
+    }
+    return out;
+  }
+
   /** One line for /healthz when accounting is off on some GPU (null when it is on everywhere, or unsupported). */
   accountingNotice(): string | null {
-    const off = this.source.devices().filter((d) => this.counters.accountingMode(d.index) === 'off').map((d) => d.index);
+    const { off } = this.accountingModes();
     if (off.length === 0) return null;
     return `NVML accounting is off on GPU ${off.join(', ')}: no exact per-process peaks; the organiser enables it once per driver load, as root: nvidia-smi -am 1 (docs/gpu-accounting.md)`;
   }
@@ -74,6 +88,7 @@ export class RunGpuRecorder implements GpuRunHooks {
       own: new Map(),
       foreignPids: new Set(),
       foreignGpus: new Set(),
+      foreignNow: new Map(),
       power,
     });
   }
@@ -91,6 +106,7 @@ export class RunGpuRecorder implements GpuRunHooks {
       if (track.key !== null) {
         const firstTick = track.atStart === null;
         if (firstTick) track.atStart = new Map();
+        track.foreignNow = new Map();
         for (const p of snapshot.processes) {
           if (keyOf(p.pid) === track.key) {
             track.own.set(`${p.gpuIndex}:${p.pid}`, { pid: p.pid, gpuIndex: p.gpuIndex });
@@ -98,6 +114,7 @@ export class RunGpuRecorder implements GpuRunHooks {
           }
           track.foreignPids.add(p.pid);
           track.foreignGpus.add(p.gpuIndex);
+          track.foreignNow.set(p.gpuIndex, (track.foreignNow.get(p.gpuIndex) ?? 0) + 1);
           if (firstTick) {
             const list = track.atStart?.get(p.gpuIndex) ?? [];
             list.push(p);
@@ -140,6 +157,21 @@ export class RunGpuRecorder implements GpuRunHooks {
   }
 
   /** The GPUs the run is measured on: those it was given, else those its processes used, else a lone GPU. */
+  /**
+   * Other processes on the run's GPUs at the latest tick, per GPU index (only GPUs that have some):
+   * a GPU shared while the run holds it (measured memory and time are then not the run's alone).
+   */
+  foreignNow(runId: string, usedGpuIndices: readonly number[]): Record<number, number> {
+    const track = this.tracks.get(runId);
+    if (!track) return {};
+    const out: Record<number, number> = {};
+    for (const g of this.runGpus(track, usedGpuIndices)) {
+      const n = track.foreignNow.get(g) ?? 0;
+      if (n > 0) out[g] = n;
+    }
+    return out;
+  }
+
   private runGpus(track: Track, usedGpuIndices: readonly number[]): number[] {
     if (track.requested && track.requested.length > 0) return track.requested;
     const used = new Set(usedGpuIndices);

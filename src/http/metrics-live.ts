@@ -89,6 +89,16 @@ export function registerLiveMetrics(registers: Registry[], frame: () => Frame): 
     },
   });
   new Gauge({
+    name: 'flare_container_gpu_foreign_processes',
+    help: "Other processes on a running container's GPU at the latest tick (the GPU is shared: its memory and time are not the run's alone).",
+    labelNames: [...RUN_LABELS, 'gpu'],
+    registers,
+    collect() {
+      this.reset();
+      for (const r of frame().runs) for (const [gpu, n] of Object.entries(r.gpuForeignProcesses ?? {})) this.set({ ...runLabels(r.run), gpu }, n);
+    },
+  });
+  new Gauge({
     name: 'flare_container_elapsed_seconds',
     help: 'Seconds since a running container started.',
     labelNames: RUN_LABELS,

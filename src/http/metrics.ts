@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Run } from '../core/types.js';
 import type { AgentEvents, LiveView, SourceName } from '../agent/types.js';
 import { labelValue, registerLiveMetrics, type Frame } from './metrics-live.js';
+import { registerHealthMetrics } from './metrics-health.js';
 import { ERROR_PLACES } from '../agent/errors.js';
 
 export { labelValue } from './metrics-live.js';
@@ -27,13 +28,15 @@ export class AgentMetrics implements AgentEvents {
   private readonly samplesStored: Counter<string>;
   private readonly samplesDroppedTotal: Counter<string>;
 
-  constructor(opts: { live: LiveView; registry?: Registry }) {
+  /** dbPath: the database file, for its filesystem's free space (absent: those series are not exported). */
+  constructor(opts: { live: LiveView; registry?: Registry; dbPath?: string }) {
     this.live = opts.live;
     this.registry = opts.registry ?? new Registry();
     const registers = [this.registry];
     const frame = (): Frame => this.frame();
 
     registerLiveMetrics(registers, frame);
+    registerHealthMetrics(registers, frame, opts.dbPath ?? null);
 
     // --- finished runs ----------------------------------------------------------------------
     this.runsFinished = new Counter({
@@ -119,12 +122,12 @@ export class AgentMetrics implements AgentEvents {
     });
     new Gauge({
       name: 'flare_agent_info',
-      help: 'Agent build information; value is always 1.',
-      labelNames: ['version'],
+      help: 'Agent build information and the node it measures (alerts name it); value is always 1.',
+      labelNames: ['version', 'node'],
       registers,
       collect() {
         this.reset();
-        this.set({ version: labelValue(frame().health.version) }, 1);
+        this.set({ version: labelValue(frame().health.version), node: labelValue(frame().health.node) }, 1);
       },
     });
     new Gauge({

@@ -35,7 +35,7 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
   if (cfg.lowerPriority) lowerThisThreadPriority();
   const store = openStoreReadOnly(cfg.db);
   const cache = new LiveCache(cfg.initial);
-  const metrics = new AgentMetrics({ live: cache });
+  const metrics = new AgentMetrics({ live: cache, dbPath: cfg.db });
   let nextId = 1;
   const waiting = new Map<number, (samples: RunSample[] | null) => void>();
   const tail = (runId: string, fromIndex: number): Promise<RunSample[] | null> =>

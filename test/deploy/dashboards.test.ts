@@ -24,8 +24,19 @@ describe('dashboards', () => {
       for (const p of d.panels) {
         expect(p.fieldConfig.defaults.unit, p.title).toBeTruthy();
         expect(p.datasource.uid).toBe('${datasource}');
-        for (const t of p.targets) expect(t.expr).toMatch(/flare_/);
+        for (const t of p.targets) expect(t.expr).toMatch(/flare[_:]/);
       }
     });
   }
+
+  it('the dashboards read every recording rule of deploy/prometheus/rules.yml, and the node overview lists the alerts', () => {
+    const rules = readFileSync(join(DIR, '..', 'deploy', 'prometheus', 'rules.yml'), 'utf8');
+    const records = [...rules.matchAll(/^\s*- record: (\S+)$/gm)].map((m) => m[1]);
+    expect(records.length).toBeGreaterThan(5);
+    const all = ['node-overview.json', 'runs.json'].map((f) => readFileSync(join(DIR, f), 'utf8')).join('\n');
+    for (const r of records) expect(all, r).toContain(r);
+    const overview = JSON.parse(readFileSync(join(DIR, 'node-overview.json'), 'utf8')) as { panels: { type: string; options: { alertInstanceLabelFilter?: string } }[] };
+    const list = overview.panels.find((p) => p.type === 'alertlist');
+    expect(list?.options.alertInstanceLabelFilter).toBe('{instance=~"$instance"}');
+  });
 });

@@ -1,7 +1,7 @@
 // Structural checks of the deployment files, with the real tools where they exist (promtool,
 // systemd-analyze, docker-compose).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,8 +79,12 @@ describe('prometheus.yml', () => {
       const text = readFileSync(join(DEPLOY, 'prometheus.yml'), 'utf8');
       expect(text).toContain('credentials_file: /run/secrets/flare-agent-token');
       writeFileSync(join(dir, 'prometheus.yml'), text.replace('/run/secrets/flare-agent-token', tokenFile));
+      // The rule file beside it, where the shipped config names it (and compose mounts it).
+      mkdirSync(join(dir, 'prometheus'));
+      copyFileSync(join(DEPLOY, 'prometheus', 'rules.yml'), join(dir, 'prometheus', 'rules.yml'));
       const r = spawnSync('/usr/bin/promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
       expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/SUCCESS: \d+ rules found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -146,12 +150,13 @@ describe('Kubernetes', () => {
     return d as Obj;
   };
 
-  it('has a namespace, DaemonSet, Service and ServiceMonitor with valid apiVersions', () => {
+  it('has a namespace, DaemonSet, Service, ServiceMonitor and PrometheusRule with valid apiVersions', () => {
     expect(docs.map((d) => `${d.apiVersion}/${d.kind}`)).toEqual([
       'v1/Namespace',
       'apps/v1/DaemonSet',
       'v1/Service',
       'monitoring.coreos.com/v1/ServiceMonitor',
+      'monitoring.coreos.com/v1/PrometheusRule',
     ]);
     for (const d of docs) {
       expect(d.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);

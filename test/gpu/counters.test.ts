@@ -112,6 +112,7 @@ describe('the per-run recorder', () => {
     const { src, c } = open({ devices: [stubDevice(0), stubDevice(1)], accountingMode: { 0: 1, 1: 0 } });
     try {
       const notice = new RunGpuRecorder(src, c).accountingNotice();
+      expect(new RunGpuRecorder(src, c).accountingModes()).toEqual({ on: [0], off: [1] });
       expect(notice).toContain('GPU 1');
       expect(notice).not.toContain('GPU 0,');
       expect(notice).toContain('nvidia-smi -am 1');
@@ -127,8 +128,12 @@ describe('the per-run recorder', () => {
       const rec = new RunGpuRecorder(src, c);
       rec.started('r1', 'mine', undefined, Date.now());
       rec.observe(src.sample(), (pid) => (pid === 78 ? 'other-run' : null));
+      expect(rec.foreignNow('r1', [0])).toEqual({ 0: 2 });
+      expect(rec.foreignNow('unknown-run', [0])).toEqual({});
       writeStubState(statePath, { devices, energyMj: { 0: 1_450_000 }, processes: [{ gpu: 0, pid: 5, usedBytes: 100 * MiB }] });
       rec.observe(src.sample(), (pid) => (pid === 5 ? 'mine' : null));
+      // Shared now (the live series the alert reads): none at this tick, while "during the run" stays true.
+      expect(rec.foreignNow('r1', [0])).toEqual({});
       const r = rec.readings('r1', true, [0], Date.now());
       expect(r?.sharedAtStart).toEqual({ processes: 2, usedMiB: 2048 });
       expect(r?.sharedDuringRun).toBe(true);

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AgentMetrics } from '../../src/http/metrics.js';
 import { DataLiveView, liveRun, run } from './helpers.js';
@@ -87,6 +89,38 @@ describe('AgentMetrics', () => {
     expect(text).toContain('flare_runs_finished_total{status="timeout",team="gamma"} 1');
     expect(text).toContain('flare_run_duration_seconds_bucket{le="30",team="gamma"} 1');
     expect(text).not.toMatch(/pid=/);
+  });
+
+  it('exports what the alert rules read: waiting writes, the database filesystem, interval, enforcement, runtimes, accounting, a shared GPU', async () => {
+    const live = new DataLiveView();
+    const base = live.health();
+    live.health = () => ({ ...base, store: { queuedSamples: 120, pendingRuns: 1, pendingVerdicts: 2 }, timeLimitEnforced: false, gpuAccountingModes: { on: [1], off: [0] } });
+    live.runs = [{ ...liveRun('r1'), gpuForeignProcesses: { 0: 2 } }, liveRun('r2', { team: 'beta', containerName: 'beta' })];
+    const dir = mkdtempSync(join(tmpdir(), 'flare-metrics-'));
+    const m = new AgentMetrics({ live, dbPath: join(dir, 'agent.db') });
+    const text = await m.registry.metrics();
+    expect(lines(text, 'flare_agent_queued_samples')).toEqual(['flare_agent_queued_samples 120']);
+    expect(lines(text, 'flare_agent_pending_runs')).toEqual(['flare_agent_pending_runs 1']);
+    expect(lines(text, 'flare_agent_pending_verdicts')).toEqual(['flare_agent_pending_verdicts 2']);
+    expect(lines(text, 'flare_agent_interval_seconds')).toEqual(['flare_agent_interval_seconds 0.1']);
+    expect(lines(text, 'flare_agent_time_limit_enforced')).toEqual(['flare_agent_time_limit_enforced 0']);
+    expect(lines(text, 'flare_agent_runtime_attached')).toEqual(['flare_agent_runtime_attached{runtime="docker"} 1', 'flare_agent_runtime_attached{runtime="containerd"} 0']);
+    expect(lines(text, 'flare_gpu_accounting_enabled')).toEqual(['flare_gpu_accounting_enabled{gpu="1"} 1', 'flare_gpu_accounting_enabled{gpu="0"} 0']);
+    expect(lines(text, 'flare_container_gpu_foreign_processes')).toEqual(['flare_container_gpu_foreign_processes{team="alpha",case="case_001",container="alpha",gpu="0"} 2']);
+    expect(lines(text, 'flare_agent_info')).toEqual(['flare_agent_info{version="0.1.0",node="node-a"} 1']);
+    // statfs of the database's folder: the same figures df would give.
+    const fs = statfsSync(dir);
+    const avail = Number(/^flare_agent_db_filesystem_avail_bytes\{path="([^"]+)"\} (\d+)$/m.exec(text)?.[2]);
+    expect(/^flare_agent_db_filesystem_avail_bytes\{path="([^"]+)"\}/m.exec(text)?.[1]).toBe(dir);
+    const size = Number(/^flare_agent_db_filesystem_size_bytes\{path="[^"]+"\} (\d+)$/m.exec(text)?.[1]);
+    expect(size).toBe(fs.blocks * fs.bsize);
+    expect(Math.abs(avail - fs.bavail * fs.bsize)).toBeLessThan(64 * 1024 * 1024);
+    expect(avail).toBeGreaterThan(0);
+    // The folder gone: no value rather than a false one.
+    rmSync(dir, { recursive: true, force: true });
+    expect(lines(await m.registry.metrics(), 'flare_agent_db_filesystem_avail_bytes')).toEqual([]);
+    // Without a database path (tests, tools) those series are not exported at all.
+    expect(await new AgentMetrics({ live }).registry.metrics()).not.toContain('flare_agent_db_filesystem');
   });
 
   it('keeps untrusted label values bounded and escaped', async () => {

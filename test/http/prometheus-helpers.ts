@@ -33,14 +33,19 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** `configText`, when given, replaces the generated config (e.g. the shipped one, adapted). */
-export async function startPrometheus(targets: string[], job = 'flare-agent', configText?: string): Promise<RunningPrometheus> {
+/**
+ * `configText`, when given, replaces the generated config (e.g. the shipped one, adapted). `rulesText`:
+ * a rule file the generated config loads (the shipped rules, evaluated every second).
+ */
+export async function startPrometheus(targets: string[], job = 'flare-agent', configText?: string, rulesText?: string): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'flare-prom-'));
   const port = await freePort();
+  if (rulesText !== undefined) writeFileSync(join(dir, 'rules.yml'), rulesText);
   const config = configText ?? [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    ...(rulesText !== undefined ? ['rule_files:', '  - rules.yml'] : []),
     'scrape_configs:',
     `  - job_name: ${job}`,
     '    scrape_interval: 1s',

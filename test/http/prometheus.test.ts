@@ -78,8 +78,19 @@ beforeAll(async () => {
   await sleep(600);
   children[1].kill('SIGKILL');
   await agent.stack.runs.finish(done.runId, { status: 'failed', terminationReason: 'killed externally', exitCode: 137, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
-  prom = await startPrometheus([`127.0.0.1:${agent.port}`]);
+  // The shipped rules, evaluated every second here: the dashboards read their recorded series.
+  const rules = readFileSync(join(import.meta.dirname, '..', '..', 'deploy', 'prometheus', 'rules.yml'), 'utf8').replace(/interval: 15s/g, 'interval: 1s');
+  prom = await startPrometheus([`127.0.0.1:${agent.port}`], 'flare-agent', undefined, rules);
   await waitForScrapes(prom, 'flare-agent', 1, 3);
+  // Every recording rule has produced its series (rate()s need two scrapes in their window).
+  const records = [...rules.matchAll(/^\s*- record: (\S+)$/gm)].map((m) => m[1]);
+  const deadline = Date.now() + 60_000;
+  for (const r of records) {
+    while (((await prom.query(r)).data?.result.length ?? 0) === 0) {
+      if (Date.now() > deadline) throw new Error(`recording rule ${r} produced no series`);
+      await sleep(250);
+    }
+  }
 });
 
 afterAll(async () => {
@@ -102,6 +113,14 @@ describe.skipIf(!enabled)('dashboards against a real Prometheus', () => {
     expect(r.error ?? '').toBe('');
     expect(r.status).toBe('success');
     expect(r.data?.result.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the shipped alert rules load and evaluate without error against the real agent', async () => {
+    const res = (await (await fetch(`${prom.url}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { name: string; type: string; health: string; lastError?: string }[] }[] } };
+    const rules = res.data.groups.flatMap((g) => g.rules);
+    expect(rules.filter((r) => r.type === 'alerting').map((r) => r.name)).toContain('FlareAgentSourceDown');
+    expect(rules.filter((r) => r.type === 'alerting').length).toBeGreaterThanOrEqual(10);
+    for (const r of rules) expect(`${r.name}: ${r.health} ${r.lastError ?? ''}`).toBe(`${r.name}: ok `);
   });
 
   it('a real scrape passes promtool check metrics', async () => {
