@@ -194,7 +194,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   });
   at.step = 'settle the runs a previous agent left running';
   for (const { run, outcome, writer } of await recoverLeftRuns(store, options.settle ?? null)) {
-    if (outcome === 'settled') log.warn('run left running by a previous agent settled from Docker', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
+    if (outcome === 'settled') log.warn('run left running by a previous agent settled from its runtime', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
     else if (outcome === 'interrupted') log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
     else log.info('run of a live writer left running', { runId: run.id, kind: run.kind, team: run.team, case: run.case, writerPid: writerPid(writer ?? null) });
   }

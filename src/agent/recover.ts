@@ -1,9 +1,10 @@
 // Runs an earlier agent process left 'running' (a crash, kill -9, a disk that refused the verdict):
 // settled at start, before the sampler runs, through the one summarise path with the settings stored
-// on each run's row. A container that ended meanwhile is settled from its target's own record (Docker's
-// inspect: exit code, times, OOMKilled); a run is 'interrupted' only when nothing knows how it ended.
+// on each run's row. A container that ended meanwhile is settled from its runtime's own record (Docker's
+// inspect: exit code, times, OOMKilled; containerd's task: exit status and time); a run is 'interrupted'
+// only when nothing knows how it ended.
 // Only runs whose writer process is gone are settled: a `profile --db` that still runs owns its run.
-import type { Run, RunStatus, TerminationReason } from '../core/types.js';
+import type { ContainerRuntime, Run, RunStatus, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { summariseRun } from './summarise.js';
 import { thisWriter, writerAlive } from '../sources/writer.js';
@@ -21,12 +22,23 @@ export interface Settlement {
 }
 
 /**
- * Asks the target's owner (the Docker adapter) how a left-running run ended: a Settlement when it
+ * Asks the target's owner (its runtime's adapter) how a left-running run ended: a Settlement when it
  * ended in the same life, null when it still runs, vanished or cannot be asked.
  */
 export type Settler = (run: Run) => Promise<Settlement | null>;
 
-export const SETTLED_FLAG = 'settled-from-docker-after-agent-stop';
+/** The flag of a run settled from its runtime's record: `settled-from-docker-after-agent-stop`, …. */
+export const settledFlag = (runtime: ContainerRuntime): string => `settled-from-${runtime}-after-agent-stop`;
+export const SETTLED_FLAG = settledFlag('docker');
+
+/**
+ * One settler per runtime: each run is asked of the runtime that made it (the run records it). A row
+ * older than schema 8 records none; those were all made through Docker, and go to Docker. A run of a
+ * runtime this agent does not attach to cannot be asked: interrupted.
+ */
+export function settleByRuntime(settlers: Partial<Record<ContainerRuntime, Settler>>): Settler {
+  return async (run) => settlers[run.runtime ?? 'docker']?.(run) ?? null;
+}
 export const RECOVERED_FLAG = 'recovered-after-agent-stop';
 
 export interface Recovered {

@@ -13,9 +13,7 @@ import type { Command } from 'commander';
 import { ErrorCounter } from '../agent/errors.js';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { checkServing, resolveConfig } from '../config.js';
-import { runtimeAttachments } from '../containerd/runtime.js';
-import { createDockerClient } from '../docker/client.js';
-import { dockerSettler } from '../docker/settle.js';
+import { runtimeAttachments, runtimeSettler } from '../containerd/runtime.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
 
@@ -67,7 +65,7 @@ export function register(program: Command): void {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     try {
-      agent = await startAgent(config, log, runtimeAttachments(config, existsSync), { settle: dockerSettler(createDockerClient(config.dockerHost)), errors });
+      agent = await startAgent(config, log, runtimeAttachments(config, existsSync), { settle: runtimeSettler(config, existsSync), errors });
     } catch (err) {
       // Unwound already: say what failed in one line and exit, whatever handle might still be open.
       process.stderr.write(`flare-agent: ${(err as Error).message.split('\n')[0]}\n`);

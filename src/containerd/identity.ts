@@ -75,6 +75,7 @@ export function podIdentity(c: CtrFacts, sandbox: CtrFacts | null, node: string,
   return {
     identity: {
       kind: 'container',
+      runtime: 'containerd',
       team: label(LABEL_TEAM) ?? name,
       // An Indexed Job's pod without flare.case: its index (line index+1 of the shared case list).
       case: label(LABEL_CASE) ?? indexCase(label(JOB_COMPLETION_INDEX)) ?? (pod || name),

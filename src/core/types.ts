@@ -15,8 +15,13 @@ export type TerminationReason =
 export type RunKind = 'container' | 'profile';
 
 /** Who/what a run is. Labels and names come from Docker and are untrusted: stored as given (length-limited). */
+/** The container runtime a container run was measured through (absent: a profiled process, or a row older than schema 8). */
+export type ContainerRuntime = 'docker' | 'containerd';
+
 export interface RunIdentity {
   kind: RunKind;
+  /** The runtime that ran the container: recovery asks that runtime how a left-running run ended. */
+  runtime?: ContainerRuntime;
   team: string;
   case: string;
   node: string;

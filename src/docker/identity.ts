@@ -196,6 +196,7 @@ export function containerIdentity(
   return {
     identity: {
       kind: 'container',
+      runtime: 'docker',
       team,
       case: caseName,
       node,

@@ -2,7 +2,7 @@
 // container (inspect): if the same life of the container (same StartedAt) has ended, its exit code,
 // FinishedAt and OOMKilled give the verdict the agent would have written at the `die` event.
 import type Docker from 'dockerode';
-import { SETTLED_FLAG, type Settlement, type Settler } from '../agent/recover.js';
+import { settledFlag, type Settlement, type Settler } from '../agent/recover.js';
 import type { Run } from '../core/types.js';
 import { endVerdict } from './end.js';
 import type { InspectFacts } from './identity.js';
@@ -24,7 +24,7 @@ export function settleFromInspect(run: Run, info: InspectFacts): Settlement | nu
     endedMonoNs: run.startedMonoNs + Number(spanNs),
     endedWallMs: Number(finishedAtNs / 1_000_000n),
     wallSecondsOverride: Number(spanNs) / 1e9,
-    flags: [SETTLED_FLAG],
+    flags: [settledFlag('docker')],
   };
 }
 

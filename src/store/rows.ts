@@ -28,21 +28,22 @@ export interface RunRow {
   summary: string | null;
   settings: string | null;
   placement: string | null;
+  runtime: string | null;
 }
 
 export const RUN_COLUMNS =
   'rid, id, kind, team, case_name, node, container_id, container_name, image, image_id, gpu_devices, ' +
   'command, status, started_wall_ms, started_mono_ns, ended_wall_ms, ended_mono_ns, time_limit_s, n_cpu, ' +
-  'interval_ms, previous_run_id, summary, settings, placement';
+  'interval_ms, previous_run_id, summary, settings, placement, runtime';
 
 export const INSERT_RUN_SQL =
   `INSERT INTO runs (${RUN_COLUMNS.replace('rid, ', '')}) VALUES ` +
   '(@id, @kind, @team, @case_name, @node, @container_id, @container_name, @image, @image_id, @gpu_devices, ' +
   '@command, @status, @started_wall_ms, @started_mono_ns, @ended_wall_ms, @ended_mono_ns, @time_limit_s, ' +
-  '@n_cpu, @interval_ms, @previous_run_id, @summary, @settings, @placement)';
+  '@n_cpu, @interval_ms, @previous_run_id, @summary, @settings, @placement, @runtime)';
 
 /** The insert with the process that writes the run (sources/writer.ts): a storage fact, not part of Run. */
-export const INSERT_RUN_WITH_WRITER_SQL = INSERT_RUN_SQL.replace(', placement)', ', placement, writer)').replace(', @placement)', ', @placement, @writer)');
+export const INSERT_RUN_WITH_WRITER_SQL = INSERT_RUN_SQL.replace(', runtime)', ', runtime, writer)').replace(', @runtime)', ', @runtime, @writer)');
 
 export function runToRow(run: Run): Omit<RunRow, 'rid'> {
   return {
@@ -69,6 +70,7 @@ export function runToRow(run: Run): Omit<RunRow, 'rid'> {
     summary: run.summary === null ? null : JSON.stringify(run.summary),
     settings: run.settings === undefined ? null : JSON.stringify(run.settings),
     placement: run.placement === undefined ? null : JSON.stringify(run.placement),
+    runtime: run.runtime ?? null,
   };
 }
 
@@ -99,6 +101,7 @@ export function rowToRun(row: RunRow): Run {
   if (row.command !== null) run.command = row.command;
   if (row.settings !== null) run.settings = JSON.parse(row.settings) as RunSettingsStored;
   if (row.placement !== null) run.placement = JSON.parse(row.placement) as RunPlacement;
+  if (row.runtime === 'docker' || row.runtime === 'containerd') run.runtime = row.runtime;
   return run;
 }
 

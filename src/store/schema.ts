@@ -143,6 +143,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // The runtime that ran each container (docker, containerd): recovery settles a run left running
+    // through the runtime that made it. NULL on older rows (they were all settled through Docker).
+    version: 8,
+    up(db) {
+      db.exec('ALTER TABLE runs ADD COLUMN runtime TEXT');
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

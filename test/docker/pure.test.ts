@@ -46,7 +46,7 @@ describe('identity', () => {
   it('takes team and case from labels, ids, image and name without the slash', () => {
     const who = containerIdentity(inspect({}, { 'flare.team': 'Blue', 'flare.case': 'c07' }), 'node1', null, ORG, () => null);
     expect(who.identity).toEqual({
-      kind: 'container', team: 'Blue', case: 'c07', node: 'node1', containerId: ID, containerName: 'team-blue',
+      kind: 'container', runtime: 'docker', team: 'Blue', case: 'c07', node: 'node1', containerId: ID, containerName: 'team-blue',
       image: 'blue/seg:latest', imageId: 'sha256:' + 'b'.repeat(64), gpuDevices: [],
       placement: { slot: null, cpusetCpus: null, cpusetMems: null, numaNode: null, memoryLimitMiB: null, shmSizeMiB: null, gpuIndices: null },
     });

@@ -127,7 +127,7 @@ describe.skipIf((!engineUp || !canMount) && !mustRun)('database disk faults (rea
     rmSync(filler);
     const next = await startAgentChild(['--db', db, '--select', select, '--interval-ms', '100']);
     children.push(next);
-    expect(next.out()).toContain('settled from Docker');
+    expect(next.out()).toContain('settled from its runtime');
     const run = runOf(db, c.id)!;
     expect(run.status).toBe('completed');
     expect(run.summary?.exitCode).toBe(0);

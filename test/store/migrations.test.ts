@@ -14,9 +14,9 @@ function makeV1File(path: string): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   migrate(db, path, 1);
-  // The columns version 1 had (later versions added `settings` and `placement`).
-  const { settings: _settings, placement: _placement, ...v1Row } = runToRow(makeRun('old-run'));
-  const v1Sql = INSERT_RUN_SQL.replace(', settings, placement)', ')').replace(', @settings, @placement)', ')');
+  // The columns version 1 had (later versions added `settings`, `placement` and `runtime`).
+  const { settings: _settings, placement: _placement, runtime: _runtime, ...v1Row } = runToRow(makeRun('old-run'));
+  const v1Sql = INSERT_RUN_SQL.replace(', settings, placement, runtime)', ')').replace(', @settings, @placement, @runtime)', ')');
   const rid = Number(db.prepare(v1Sql).run(v1Row).lastInsertRowid);
   const trace = makeTrace(30);
   db.prepare('INSERT INTO run_chunks (rid, first_index, n, data) VALUES (?, 0, ?, ?)').run(rid, trace.length, encodeRunChunk(trace));
