@@ -27,6 +27,19 @@ export interface Settlement {
  */
 export type Settler = (run: Run) => Promise<Settlement | null>;
 
+/** A runtime's answer within `ms`, else a rejection: recovery then treats that runtime as unreachable. */
+export async function within<T>(ms: number, what: string, answer: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out`)), ms);
+  });
+  try {
+    return await Promise.race([answer, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The flag of a run settled from its runtime's record: `settled-from-docker-after-agent-stop`, …. */
 export const settledFlag = (runtime: ContainerRuntime): string => `settled-from-${runtime}-after-agent-stop`;
 export const SETTLED_FLAG = settledFlag('docker');

@@ -1,7 +1,7 @@
 // Settles a container run an earlier agent process left 'running' from containerd's own record of the
 // container's init task (Tasks.Get): a task that has stopped since the run started gives its exit
 // status and exit time, as the agent would have written them at the /tasks/exit event.
-import { settledFlag, type Settlement, type Settler } from '../agent/recover.js';
+import { settledFlag, within, type Settlement, type Settler } from '../agent/recover.js';
 import type { Run } from '../core/types.js';
 import { endVerdict } from '../docker/end.js';
 import type { ContainerdClient, CtrTask } from './client.js';
@@ -33,17 +33,11 @@ export function settleFromTask(run: Run, task: CtrTask): Settlement | null {
 export function containerdSettler(client: Pick<ContainerdClient, 'getTask'>): Settler {
   return async (run) => {
     if (run.kind !== 'container' || !run.containerId) return null;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('containerd Tasks.Get timed out')), GET_TIMEOUT_MS);
-    });
     try {
-      const task = await Promise.race([client.getTask(run.containerId), timeout]);
+      const task = await within(GET_TIMEOUT_MS, 'containerd Tasks.Get', client.getTask(run.containerId));
       return task ? settleFromTask(run, task) : null;
     } catch {
       return null; // unreachable: interrupted
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

@@ -19,6 +19,7 @@ import { isSandbox, podIdentity, sandboxOf } from './identity.js';
 import { TASK_RUNNING } from './proto.js';
 
 const SIGKILL = 9;
+const SIGTERM = 15;
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
 
 export class ContainerdWatcher implements Attachment {
@@ -30,9 +31,14 @@ export class ContainerdWatcher implements Attachment {
   private retry = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Container id → the newest run an earlier agent process left unfinished (linked as previousRunId). */
+  private readonly previousRun = new Map<string, string>();
 
   constructor(private readonly ctx: AgentContext, private readonly client: ContainerdClient) {
     this.selector = parseSelector(ctx.config.select);
+    for (const run of ctx.interruptedAtStart) {
+      if (run.runtime === 'containerd' && run.containerId && !this.previousRun.has(run.containerId)) this.previousRun.set(run.containerId, run.id);
+    }
   }
 
   start(): void {
@@ -155,11 +161,16 @@ export class ContainerdWatcher implements Attachment {
       this.ctx.stack.cgroupLayout.lastPicked = pick.method;
     }
     if (!paths) flags.push(procText === null || !alive() ? 'exited-before-attach' : 'no-cgroup');
-    if (pick && 'reason' in pick && alive()) flags.push(`counter-unreadable: ${pick.reason}`);
+    const noCgroupWhy = pick && 'reason' in pick ? pick.reason : null;
+    if (noCgroupWhy && alive()) flags.push(`counter-unreadable: ${noCgroupWhy}`);
     // A late attach has no start event: containerd's API gives no task start time, so the run starts now.
     const startedAtNs = startNs ?? BigInt(clock.wallMs) * 1_000_000n;
     if (late || startNs === null) flags.push('attached-late', 'start-time-unknown');
     const startedMonoNs = epochNsToMonoNs(startedAtNs, clock);
+    // The run an earlier agent left unfinished on this very container: kubelet restarts a workload as a
+    // new container (a new id), so the same id found running again is the same life.
+    const previousRunId = late ? (this.previousRun.get(id) ?? null) : null;
+    this.previousRun.delete(id);
     const run = runs.start({
       identity: who.identity,
       reader: paths ? new CgroupReader(paths, { alive }) : nullReader,
@@ -167,10 +178,15 @@ export class ContainerdWatcher implements Attachment {
       startedWallMs: Number(startedAtNs / 1_000_000n),
       startedMonoNs,
       timeLimitSeconds: who.timeLimitSeconds,
+      previousRunId,
       flags,
       // The run manager's deadline calls this once, after its last read of the counters.
       enforce: this.ctx.config.enforceTimeLimit ? () => this.enforceLimit(id) : undefined,
     });
+    if (noCgroupWhy && alive()) {
+      // A living container whose counters no hierarchy holds: unknown figures, said loudly (the cgroup source is down).
+      this.ctx.stack.counters.fail('cgroup', run.id, `counter-unreadable: ${noCgroupWhy}`);
+    }
     const t = newTracked(id, run.id, startedAtNs, startedMonoNs);
     this.tracked.set(id, t);
     sampler.sampleRunNow(run.id);
@@ -181,17 +197,29 @@ export class ContainerdWatcher implements Attachment {
         sampler.sampleRunNow(t.runId);
       });
     }
-    this.ctx.log.info('containerd container attached', { runId: run.id, containerId: id, team: run.team, case: run.case, late });
+    this.ctx.log.info('containerd container attached', { runId: run.id, containerId: id, team: run.team, case: run.case, late, previousRunId });
   }
 
-  /** The target's enforcement of the time limit: kill every process of the task through containerd. */
+  /**
+   * The target's enforcement of the time limit: signal every process of the task through containerd,
+   * as the Docker side does: SIGTERM, then SIGKILL after --kill-grace-seconds (SIGKILL at once without).
+   */
   private enforceLimit(id: string): void {
     const t = this.tracked.get(id);
     if (!t || t.killedByAgent) return;
     t.killedByAgent = true;
-    this.ctx.log.info('time limit reached: killing task', { runId: t.runId, containerId: id });
-    // SIGKILL to every process of the task: a container that ignores SIGTERM gets no grace here.
-    this.client.kill(id, SIGKILL).catch((err: Error) => this.ctx.log.error('killing task failed', { containerId: id, error: err.message }));
+    const graceSeconds = this.ctx.config.killGraceSeconds;
+    this.ctx.log.info('time limit reached: killing task', { runId: t.runId, containerId: id, graceSeconds });
+    const send = (signal: number): void => void this.client.kill(id, signal).catch((err: Error) => this.ctx.log.error('killing task failed', { containerId: id, signal, error: err.message }));
+    if (graceSeconds <= 0) return send(SIGKILL);
+    send(SIGTERM);
+    const timer = setTimeout(() => {
+      if (this.tracked.get(id) !== t) return;
+      // The run manager read the counters just before SIGTERM; after the grace period, read again.
+      this.ctx.stack.sampler.sampleRunNow(t.runId);
+      send(SIGKILL);
+    }, graceSeconds * 1000);
+    t.kill = { cancel: () => clearTimeout(timer) };
   }
 
   private onExit(id: string, exitStatus: number, exitedAtNs: bigint | null): void {
@@ -199,7 +227,11 @@ export class ContainerdWatcher implements Attachment {
     if (!t) return;
     // The final counters: the cgroup still exists until the task is deleted.
     this.ctx.stack.sampler.sampleRunNow(t.runId);
-    const verdict = endVerdict({ exitCode: exitStatus, oomKilled: false, sawOom: t.sawOom, killedByAgent: t.killedByAgent, killedExternally: false });
+    // containerd has no kill event: a task the agent did not signal that ended by a signal (runc reports
+    // 128 + signal) was killed by someone else (ctr task kill, kubelet), as Docker's `kill` event says there.
+    // An OOM kill (also 137) is told apart by its /tasks/oom event, which endVerdict puts first.
+    const bySignal = exitStatus > 128 && exitStatus <= 128 + 64;
+    const verdict = endVerdict({ exitCode: exitStatus, oomKilled: false, sawOom: t.sawOom, killedByAgent: t.killedByAgent, killedExternally: bySignal && !t.killedByAgent });
     const flags = t.emptiedMonoNs !== null ? ['read-at-cgroup-empty'] : [];
     this.tracked.delete(id);
     void finishTracked(this.ctx.stack.runs, t, verdict, exitedAtNs, flags, this.ctx.log);

@@ -2,7 +2,7 @@
 // container (inspect): if the same life of the container (same StartedAt) has ended, its exit code,
 // FinishedAt and OOMKilled give the verdict the agent would have written at the `die` event.
 import type Docker from 'dockerode';
-import { settledFlag, type Settlement, type Settler } from '../agent/recover.js';
+import { settledFlag, within, type Settlement, type Settler } from '../agent/recover.js';
 import type { Run } from '../core/types.js';
 import { endVerdict } from './end.js';
 import type { InspectFacts } from './identity.js';
@@ -31,17 +31,11 @@ export function settleFromInspect(run: Run, info: InspectFacts): Settlement | nu
 export function dockerSettler(docker: Docker): Settler {
   return async (run) => {
     if (run.kind !== 'container' || !run.containerId) return null;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('docker inspect timed out')), INSPECT_TIMEOUT_MS);
-    });
     try {
-      const info = (await Promise.race([docker.getContainer(run.containerId).inspect(), timeout])) as unknown as InspectFacts;
+      const info = (await within(INSPECT_TIMEOUT_MS, 'docker inspect', docker.getContainer(run.containerId).inspect())) as unknown as InspectFacts;
       return settleFromInspect(run, info);
     } catch {
       return null; // 404 (Docker no longer knows it) or unreachable: interrupted
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

@@ -29,7 +29,7 @@ async function runs(agent: AgentChild): Promise<Run[]> {
 
 describe.skipIf(!available)('a containerd run left running by a killed agent', () => {
   it('is settled from containerd\'s task record at the next start: exit status, containerd\'s exit time, flagged', async () => {
-    c = await startContainerd();
+    c ??= await startContainerd();
     const db = join(tempDir('flare-ctd-recovery-'), 'agent.db');
     const args = ['--db', db, '--runtime', 'containerd', '--containerd-address', c.address, '--containerd-namespace', NAMESPACE, '--select', `label:flare.test=${tag}`, '--interval-ms', '100'];
     const first = await startAgentChild(args);
@@ -64,5 +64,34 @@ describe.skipIf(!available)('a containerd run left running by a killed agent', (
     // containerd's exit time: the workload slept 2 s after its start event.
     expect(s.wallSeconds).toBeGreaterThan(1.9);
     expect(s.wallSeconds).toBeLessThan(4);
+  }, 120_000);
+
+  it('still running at the next start: interrupted, and the new run of the same container links it (previousRunId)', async () => {
+    c ??= await startContainerd();
+    const db = join(tempDir('flare-ctd-relink-'), 'agent.db');
+    const args = ['--db', db, '--runtime', 'containerd', '--containerd-address', c.address, '--containerd-namespace', NAMESPACE, '--select', `label:flare.test=${tag}`, '--interval-ms', '100'];
+    const first = await startAgentChild(args);
+    children.push(first);
+    const spec = { podLabels: { 'flare.test': tag, 'flare.team': 'gamma', 'flare.case': 'relinked' }, cmd: 'sleep 6' };
+    const pod = makePod(c, spec);
+    pods.push(pod);
+    await runWorkload(c, pod, spec, true);
+    let before: Run | undefined;
+    for (let i = 0; i < 100 && !before; i++) {
+      before = (await runs(first)).find((r) => r.containerId === pod.containerId);
+      if (!before) await sleep(50);
+    }
+    expect(await first.stop('SIGKILL')).toBeNull();
+    const next = await startAgentChild(args);
+    children.push(next);
+    let after: Run | undefined;
+    for (let i = 0; i < 100 && !after; i++) {
+      after = (await runs(next)).find((r) => r.containerId === pod.containerId && r.id !== before!.id);
+      if (!after) await sleep(50);
+    }
+    const old = (await runs(next)).find((r) => r.id === before!.id)!;
+    expect(old.status).toBe('interrupted');
+    expect(after?.previousRunId).toBe(before!.id);
+    await next.stop('SIGTERM');
   }, 120_000);
 });
