@@ -67,6 +67,8 @@ export class ReadPool implements HeavyReads {
   private readonly waiting = new Map<number, { resolve: (a: HeavyAnswer) => void; reject: (e: Error) => void; startMs: number }>();
   /** Recent read duration (ms, moving average): what Retry-After is estimated from. */
   private typicalMs = 1000;
+  /** When the thread last answered (performance.now()). */
+  private lastAnswerMs = 0;
   private closed = false;
 
   constructor(private readonly opts: ReadPoolOptions) {}
@@ -106,8 +108,10 @@ export class ReadPool implements HeavyReads {
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);
-      // Queued reads wait behind this one: the estimate is of one read's own time, not its wait.
-      this.typicalMs = 0.7 * this.typicalMs + 0.3 * Math.max(1, performance.now() - p.startMs) / Math.max(1, this.waiting.size + 1);
+      // The thread answers in order: a read's own time began when it was sent or when the one before it was answered.
+      const now = performance.now();
+      this.typicalMs = 0.7 * this.typicalMs + 0.3 * Math.max(1, now - Math.max(p.startMs, this.lastAnswerMs));
+      this.lastAnswerMs = now;
       p.resolve(m.answer);
     });
     const died = (why: Error): void => {
@@ -115,7 +119,15 @@ export class ReadPool implements HeavyReads {
       this.worker = null;
       this.failAll(why);
     };
-    w.on('error', (err: Error & { code?: string }) => died(err.code === 'ERR_WORKER_OUT_OF_MEMORY' ? new ReadsOutOfMemoryError(heapMib) : new Error(`the heavy-read thread failed: ${String(err)}`)));
+    w.on('error', (err: Error & { code?: string }) => {
+      if (err.code !== 'ERR_WORKER_OUT_OF_MEMORY') return died(new Error(`the heavy-read thread failed: ${String(err)}`));
+      // The read being answered ran the thread out of memory; those waiting behind it only lost their thread: retry.
+      const [first] = this.waiting.keys();
+      const culprit = first === undefined ? undefined : this.waiting.get(first);
+      if (first !== undefined) this.waiting.delete(first);
+      culprit?.reject(new ReadsOutOfMemoryError(heapMib));
+      died(new ReadsBusyError(1, this.waiting.size));
+    });
     w.on('exit', (code) => died(new Error(`the heavy-read thread exited (${code})`)));
     // It must not keep a process alive that has nothing else to do.
     w.unref();

@@ -91,13 +91,21 @@ describe('heavy reads on their own thread', () => {
 });
 
 describe('the heavy-read thread heap bound', () => {
-  it('a read past it is refused (503, naming the bound and --read-heap-mib); the next read gets a new thread', async () => {
+  it('a read past it is refused (503, naming the bound and --read-heap-mib); one queued behind it is told to retry; the next read gets a new thread', async () => {
     const gate = new Int32Array(new SharedArrayBuffer(4));
-    Atomics.store(gate, 0, 1);
     const base = await serve(new ReadPool({ script: HELD_WORKER, workerData: { gate }, heapMib: 32 }));
-    const res = await fetch(`${base}/api/v1/ranking?hog=1`);
+    const hog = fetch(`${base}/api/v1/ranking?hog=1`);
+    await new Promise((r) => setTimeout(r, 100));
+    const behind = fetch(`${base}/api/v1/ranking`);
+    await new Promise((r) => setTimeout(r, 200));
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    const res = await hog;
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: string }).error).toMatch(/more memory than the heavy-read thread may use \(32 MiB of heap\).*--read-heap-mib/);
+    const queued = await behind;
+    expect(queued.status).toBe(503);
+    expect(queued.headers.get('retry-after')).toBe('1');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/api/v1/ranking`)).status).toBe(200);
   });
