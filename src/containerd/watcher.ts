@@ -11,6 +11,7 @@ import { isSelected, parseSelector, type Selector } from '../docker/select.js';
 import { epochNsToMonoNs } from '../docker/time.js';
 import { finishTracked, newTracked, nullReader, releaseTracked, type TrackedRun } from '../docker/tracked.js';
 import { monoNowNs } from '../sampler/ticker.js';
+import { signalWithGrace } from '../runtime/kill.js';
 import { pickCgroup } from '../sources/cgroup-mounts.js';
 import { aliveCheck } from '../sources/proc-alive.js';
 import { CgroupReader } from '../sources/cgroup.js';
@@ -210,16 +211,15 @@ export class ContainerdWatcher implements Attachment {
     t.killedByAgent = true;
     const graceSeconds = this.ctx.config.killGraceSeconds;
     this.ctx.log.info('time limit reached: killing task', { runId: t.runId, containerId: id, graceSeconds });
-    const send = (signal: number): void => void this.client.kill(id, signal).catch((err: Error) => this.ctx.log.error('killing task failed', { containerId: id, signal, error: err.message }));
-    if (graceSeconds <= 0) return send(SIGKILL);
-    send(SIGTERM);
-    const timer = setTimeout(() => {
-      if (this.tracked.get(id) !== t) return;
-      // The run manager read the counters just before SIGTERM; after the grace period, read again.
-      this.ctx.stack.sampler.sampleRunNow(t.runId);
-      send(SIGKILL);
-    }, graceSeconds * 1000);
-    t.kill = { cancel: () => clearTimeout(timer) };
+    t.kill = signalWithGrace(graceSeconds, (signal) => {
+      if (signal === 'SIGKILL' && graceSeconds > 0) {
+        if (this.tracked.get(id) !== t) return;
+        // The run manager read the counters just before SIGTERM; after the grace period, read again.
+        this.ctx.stack.sampler.sampleRunNow(t.runId);
+      }
+      const number = signal === 'SIGKILL' ? SIGKILL : SIGTERM;
+      this.client.kill(id, number).catch((err: Error) => this.ctx.log.error('killing task failed', { containerId: id, signal, error: err.message }));
+    });
   }
 
   private onExit(id: string, exitStatus: number, exitedAtNs: bigint | null): void {

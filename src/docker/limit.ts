@@ -1,11 +1,8 @@
-// Time-limit enforcement: the whole container is killed through the Docker API (SIGTERM, then SIGKILL
-// after the grace period; SIGKILL at once without grace). WHEN to kill is the run manager's one
-// detector (src/core/limit.ts, a deadline at Docker's StartedAt + limit + margin), not decided here.
+// Time-limit enforcement through the Docker API: the whole container gets runtime/kill.ts's sequence
+// (SIGTERM, then SIGKILL after the grace period; SIGKILL at once without grace). WHEN to kill is the
+// run manager's one detector (src/core/limit.ts, a deadline at Docker's StartedAt + limit + margin).
 import type Docker from 'dockerode';
-
-export interface Cancel {
-  cancel(): void;
-}
+import { signalWithGrace, type Cancel } from '../runtime/kill.js';
 
 export interface KillHooks {
   /** Before each signal is sent, so the resulting `kill` event is recognised as the agent's own. */
@@ -15,7 +12,7 @@ export interface KillHooks {
 
 /** Kills a container; returns a handle that stops the pending SIGKILL (the container already died). */
 export function killContainer(docker: Docker, containerId: string, graceSeconds: number, hooks: KillHooks): Cancel {
-  const send = (signal: string): void => {
+  return signalWithGrace(graceSeconds, (signal) => {
     hooks.beforeSignal(signal);
     docker
       .getContainer(containerId)
@@ -24,12 +21,5 @@ export function killContainer(docker: Docker, containerId: string, graceSeconds:
         // 409/404: it is not running any more, which is what we wanted.
         if (e.statusCode !== 409 && e.statusCode !== 404) hooks.onError(e, signal);
       });
-  };
-  if (graceSeconds <= 0) {
-    send('SIGKILL');
-    return { cancel() {} };
-  }
-  send('SIGTERM');
-  const timer = setTimeout(() => send('SIGKILL'), graceSeconds * 1000);
-  return { cancel: () => clearTimeout(timer) };
+  });
 }

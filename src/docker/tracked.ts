@@ -2,7 +2,7 @@
 // its pending kill and what the events said about its end. Closing it closes the run.
 import type { CounterReader } from '../agent/run-spec.js';
 import type { RunManager } from '../agent/runs.js';
-import type { Cancel } from './limit.js';
+import type { Cancel } from '../runtime/kill.js';
 import type { EndVerdict } from './end.js';
 import type { PopulatedWatch } from './populated.js';
 import type { Logger } from '../log.js';

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { AgentContext, Attachment } from '../agent/agent.js';
+import { rememberBounded } from '../core/bounded-map.js';
 import { CREATED_BEFORE_START_FLAG } from '../core/official-model.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { pickCgroup, type CgroupPick } from '../sources/cgroup-mounts.js';
@@ -44,13 +45,6 @@ export interface WatcherStats {
 
 const MAX_KEPT_LATENCIES = 1000;
 const MAX_CACHED_IMAGES = 256;
-
-/** Map.set with a bound: the oldest entry goes first. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  if (map.size >= MAX_CACHED_IMAGES) map.delete(map.keys().next().value as string);
-  map.set(key, value);
-}
 
 function listDir(dir: string): string[] | null {
   try {
@@ -175,8 +169,8 @@ export class DockerWatcher implements Attachment {
     try {
       const image = (await this.docker.getImage(ref).inspect()) as { Id: string; Config?: { Labels?: Record<string, string> | null } | null };
       const facts = { id: image.Id, labels: image.Config?.Labels ?? {} };
-      remember(this.imageLabels, facts.id, facts.labels);
-      remember(this.imageIdByRef, ref, facts.id);
+      rememberBounded(this.imageLabels, facts.id, facts.labels, MAX_CACHED_IMAGES);
+      rememberBounded(this.imageIdByRef, ref, facts.id, MAX_CACHED_IMAGES);
       return facts;
     } catch (e) {
       this.ctx.log.warn('image inspect failed', { image: ref.slice(0, 200), error: (e as Error).message });

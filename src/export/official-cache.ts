@@ -4,6 +4,7 @@
 // are added to it after its end (Docker's removal time moves the modelled span), so the entry is
 // stamped with its end and flags and recomputed when they differ. One owner: the thread that answers
 // the heavy reads (http/heavy-reads.ts); nothing else reads or writes it.
+import { rememberBounded } from '../core/bounded-map.js';
 import type { OfficialFigures } from '../core/official-figures.js';
 import type { Run } from '../core/types.js';
 import type { ChallengeProfile } from '../scoring/profile.js';
@@ -33,9 +34,7 @@ export class OfficialCache {
     }
     this.misses++;
     const figures = compute();
-    this.entries.delete(key);
-    this.entries.set(key, { stamp, figures });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    rememberBounded(this.entries, key, { stamp, figures }, this.maxEntries);
     return figures;
   }
 

@@ -106,7 +106,7 @@ export class RunGpuRecorder implements GpuRunHooks {
       if (track.key !== null) {
         const firstTick = track.atStart === null;
         if (firstTick) track.atStart = new Map();
-        track.foreignNow = new Map();
+        track.foreignNow.clear();
         for (const p of snapshot.processes) {
           if (keyOf(p.pid) === track.key) {
             track.own.set(`${p.gpuIndex}:${p.pid}`, { pid: p.pid, gpuIndex: p.gpuIndex });

@@ -3,6 +3,7 @@
 // where they cannot hold up /healthz and /metrics: the read pool's worker thread (read-pool.ts). Each
 // takes the request's query and answers a whole response (status, type, body), so the same function
 // runs in that thread or, where no compiled worker exists (tests from sources), in-process.
+import { rememberBounded } from '../core/bounded-map.js';
 import { bootstrapFrom, bootstrapInputOfTable, type BootstrapInput, type BootstrapResult } from '../scoring/bootstrap.js';
 import { AccuracyFile } from '../scoring/accuracy-file.js';
 import { accuracyOfRuns, checkAccuracy, efficiencyValues, type AccuracyRow, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
@@ -53,13 +54,6 @@ interface RankingEntry {
 /** Rankings kept (profile × filter) and bootstraps per ranking: the leaderboard asks for a few. */
 const MAX_RANKINGS = 8;
 const MAX_BOOTSTRAPS = 4;
-
-/** Map as a small LRU: the newest last, the oldest dropped past max. */
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > max) map.delete(map.keys().next().value as string);
-}
 
 export function heavyContext(store: Store, accuracyCsv: string | undefined): HeavyContext {
   // A path that comes to name a FIFO or a device keeps the last good values (reading it would hang this thread).
@@ -154,14 +148,14 @@ function ranking(ctx: HeavyContext, query: RawQuery): HeavyAnswer {
     const table = valueTable(values, profile.ranking.metrics);
     const result = rankTable(table, profile.ranking.metrics, profile.ranking.ties);
     entry = { changes, accuracyRows, profile, result, bootstrapInput: bootstrapInputOfTable(table, profile.ranking.ties), warnings, bootstraps: new Map() };
-    remember(ctx.rankings, key, entry, MAX_RANKINGS);
+    rememberBounded(ctx.rankings, key, entry, MAX_RANKINGS);
   }
   const { profile, result, warnings } = entry;
   let boot: BootstrapResult | null = null;
   if (resamples > 0 && result.cases.length > 0) {
     const bootKey = `${resamples}:${seed}`;
     boot = entry.bootstraps.get(bootKey) ?? bootstrapFrom(entry.bootstrapInput, resamples, seed);
-    remember(entry.bootstraps, bootKey, boot, MAX_BOOTSTRAPS);
+    rememberBounded(entry.bootstraps, bootKey, boot, MAX_BOOTSTRAPS);
   }
   return json(200, { profile: profile.name, accuracy: ctx.accuracy ? 'organiser-csv' : null, ...result, bootstrap: boot, warnings });
 }

@@ -99,7 +99,7 @@ export function bootstrapInputOfTable(t: ValueTable, ties: 'min' | 'average', dr
  * measurement noise between repeats enters the intervals (the full ranking uses the medians).
  */
 export function bootstrapRanking(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', resamples: number, seed: number, drawRepeats = false): BootstrapResult {
-  checkResamples(resamples);
+  checkResamples(resamples); // before the table is built: a bad count costs nothing
   return bootstrapFrom(bootstrapInput(values, metrics, ties, drawRepeats), resamples, seed);
 }
 

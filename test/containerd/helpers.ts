@@ -6,6 +6,10 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
+import { DEFAULTS, type AgentConfig } from '../../src/config.js';
+import { containerdAttachment } from '../../src/containerd/watcher.js';
+import { silentLogger } from '../../src/log.js';
 import { tempDir } from '../helpers.js';
 
 export const NAMESPACE = 'k8s.io';
@@ -166,4 +170,15 @@ export function runWorkload(c: Containerd, pod: Pod, spec: PodSpec, detach: bool
     IMAGE, pod.containerId, 'sh', '-c', `${pod.cpuFn}; ${spec.cmd}`,
   ];
   return new Promise((resolve) => execFile('ctr', args, { timeout: 120_000 }, (_err, stdout) => resolve(String(stdout))));
+}
+
+/** An agent in this process attached to containerd `c` only, selecting `label:flare.test=<tag>`; resolves once the source is up. */
+export async function startContainerdAgent(c: Containerd, tag: string, overrides: Partial<AgentConfig> = {}): Promise<RunningAgent> {
+  const config: AgentConfig = { ...DEFAULTS, db: join(tempDir('flare-ctd-agent-'), 'agent.db'), listen: '127.0.0.1:0', gpuSource: 'none', intervalMs: 100, select: `label:flare.test=${tag}`, runtime: 'containerd', containerdAddress: c.address, containerdNamespace: NAMESPACE, ...overrides };
+  const agent = await startAgent(config, silentLogger, [(ctx) => containerdAttachment(ctx, { address: c.address, namespace: NAMESPACE })]);
+  for (let i = 0; !agent.live.health().sources.containerd.up; i++) {
+    if (i > 200) throw new Error('containerd source never up');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return agent;
 }

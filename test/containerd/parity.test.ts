@@ -4,16 +4,13 @@
 // - enforcement gives --kill-grace-seconds: SIGTERM first, SIGKILL after the grace (Docker did);
 // - a task killed by someone else is `killed externally` (Docker's `kill` event said so).
 // A run an earlier agent left unfinished is linked as previousRunId: test/containerd/recovery.test.ts.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
-import { DEFAULTS, type AgentConfig } from '../../src/config.js';
-import { containerdAttachment } from '../../src/containerd/watcher.js';
+import type { RunningAgent } from '../../src/agent/agent.js';
+import type { AgentConfig } from '../../src/config.js';
 import type { Run } from '../../src/core/types.js';
-import { silentLogger } from '../../src/log.js';
 import { requireServices, sleep, tempDir } from '../helpers.js';
 import { finished } from '../runtime/contract.js';
-import { containerdInstalled, makePod, runWorkload, startContainerd, NAMESPACE, type Containerd, type Pod } from './helpers.js';
+import { containerdInstalled, makePod, runWorkload, startContainerd, startContainerdAgent, type Containerd, type Pod } from './helpers.js';
 
 const available = containerdInstalled();
 if (!available && requireServices()) throw new Error('containerd (apt: containerd), ctr, root and the flare-test/busybox image are required (FLARE_TEST_REQUIRE_SERVICES)');
@@ -33,13 +30,8 @@ describe.skipIf(!available)('containerd attachment: what Docker\'s already did',
   }, 120_000);
 
   async function agentWith(overrides: Partial<AgentConfig>): Promise<RunningAgent> {
-    const config: AgentConfig = { ...DEFAULTS, db: join(tempDir('flare-ctd-parity-'), 'agent.db'), listen: '127.0.0.1:0', gpuSource: 'none', intervalMs: 100, select: `label:flare.test=${tag}`, runtime: 'containerd', containerdAddress: c.address, containerdNamespace: NAMESPACE, ...overrides };
-    const agent = await startAgent(config, silentLogger, [(ctx) => containerdAttachment(ctx, { address: c.address, namespace: NAMESPACE })]);
+    const agent = await startContainerdAgent(c, tag, overrides);
     agents.push(agent);
-    for (let i = 0; !agent.live.health().sources.containerd.up; i++) {
-      if (i > 200) throw new Error('containerd source never up');
-      await sleep(25);
-    }
     return agent;
   }
 

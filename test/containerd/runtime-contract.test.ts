@@ -1,13 +1,9 @@
 // The shared runtime contract (test/runtime/contract.ts) on the containerd attachment, against a real,
 // standalone containerd 1.6 and pods made as kubelet makes them (test/containerd/helpers.ts).
-import { join } from 'node:path';
-import { startAgent } from '../../src/agent/agent.js';
-import { containerdAttachment } from '../../src/containerd/watcher.js';
-import { DEFAULTS, type AgentConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/log.js';
-import { requireServices, tempDir } from '../helpers.js';
+import type { AgentConfig } from '../../src/config.js';
+import { requireServices } from '../helpers.js';
 import { runtimeContract, type RuntimeDriver } from '../runtime/contract.js';
-import { containerdInstalled, makePod, runWorkload, startContainerd, NAMESPACE, type Pod } from './helpers.js';
+import { containerdInstalled, makePod, runWorkload, startContainerd, startContainerdAgent, type Pod } from './helpers.js';
 
 const available = containerdInstalled();
 if (!available && requireServices()) throw new Error('containerd (apt: containerd), ctr, root and the flare-test/busybox image are required (FLARE_TEST_REQUIRE_SERVICES)');
@@ -20,12 +16,7 @@ runtimeContract(available, async (): Promise<RuntimeDriver> => {
     name: 'containerd',
     tag,
     async startAgent(overrides: Partial<AgentConfig> = {}) {
-      const config: AgentConfig = { ...DEFAULTS, db: join(tempDir('flare-ctd-agent-'), 'agent.db'), listen: '127.0.0.1:0', gpuSource: 'none', intervalMs: 100, select: `label:flare.test=${tag}`, runtime: 'containerd', containerdAddress: c.address, containerdNamespace: NAMESPACE, ...overrides };
-      const agent = await startAgent(config, silentLogger, [(ctx) => containerdAttachment(ctx, { address: c.address, namespace: NAMESPACE })]);
-      for (let i = 0; !agent.live.health().sources.containerd.up; i++) {
-        if (i > 200) throw new Error('containerd source never up');
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      const agent = await startContainerdAgent(c, tag, overrides);
       return { agent, stop: () => agent.stop() };
     },
     async run(w, detach = false) {
