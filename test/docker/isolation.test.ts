@@ -3,12 +3,15 @@
 // neighbour containers burning CPU:
 //   pinned:   the case on CPU 0, the neighbours on CPU 1 (--cpuset-cpus);
 //   unpinned: nobody pinned: the neighbours keep both cores busy.
-// The agent's figures for the case are compared: cpuSeconds and the exact CPU AUC (what the agent
-// measures from the counters: the neighbour must not leak into them) and the wall time (how long the
-// case needed to get its CPU: only its core's share decides it). Medians over rounds are compared,
-// because this 2-core VM is shared with other work and a single pair can differ by tens of per cent.
-// Pinned: cpuSeconds and AUC within 2 %, wall within 5 %. Unpinned: the wall time must grow by at least
-// 15 % — the interference the pinned case avoids, so the comparison can fail.
+// The agent's cpuSeconds and exact CPU AUC for the case are compared with the case's own counter, which
+// it writes out at its end (the truth): a neighbour must not leak into them, pinned or not. Alone and
+// beside a neighbour differ in the case's true CPU (its poll loop overshoots the target by more when
+// the machine is busy: 5 % was seen on a loaded CI host), so the agent is held to the truth of each
+// run, not to the other run. The wall time per true CPU second (how long the case waited for its CPU:
+// only its core's share decides it) is compared alone vs beside a neighbour. Medians over rounds are compared, because
+// this 2-core VM is shared with other work and a single pair can differ by tens of per cent.
+// Counters within 2 % of the truth in every kind; pinned wall within 5 %. Unpinned: the wall time must
+// grow by at least 15 % — the interference the pinned case avoids, so the comparison can fail.
 // The pinned wall-time bound holds only where nothing else runs unpinned on the node: other load (here:
 // other test suites) is moved by the kernel onto the case's core once the neighbour fills the other
 // one, and no cpuset of the two containers prevents that (docs/parallel-evaluation.md). So it is
@@ -17,6 +20,7 @@
 // The neighbour waits at a gate the case opens, so the engine is not slowed while it starts the case,
 // and stops itself on its own cgroup counter after the case has ended; it is removed after that.
 import { readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
 import { requireServices, tempDir } from '../helpers.js';
@@ -29,7 +33,7 @@ const ROUNDS = Number(process.env.FLARE_ISOLATION_ROUNDS ?? 3);
 /** CPU the case burns (one process, so also its wall time when it has a core to itself). */
 const CASE_CPU_S = 1;
 /** The case opens the gate (the neighbours start burning), then burns until its counter reaches CASE_CPU_S. */
-const CASE = `touch /gate/go; yes >/dev/null & while [ $(cat /sys/fs/cgroup/cpuacct/cpuacct.usage) -lt ${CASE_CPU_S * 1e9} ]; do sleep 0.02; done; kill $!; wait`;
+const CASE = `touch /gate/go; u=/sys/fs/cgroup/cpuacct/cpuacct.usage; yes >/dev/null & while [ $(cat $u) -lt ${CASE_CPU_S * 1e9} ]; do sleep 0.02; done; kill $!; wait; cat $u >/gate/truth`;
 /** CPU 1 at least this idle while the case runs alone on CPU 0: nothing else to push onto CPU 0. */
 const QUIET_IDLE_SHARE = 0.9;
 /** Jiffies of one CPU from /proc/stat: [idle + iowait, total]. */
@@ -54,6 +58,8 @@ interface Figures {
   cpuSeconds: number;
   wallSeconds: number;
   aucCpuPctS: number;
+  /** The case's own counter at its end. */
+  truthCpuSeconds: number;
 }
 
 describe.skipIf((!engineUp || !twoCores) && !requireServices())('isolation of parallel runs by cpusets (real engine, 2 cores)', () => {
@@ -92,13 +98,14 @@ describe.skipIf((!engineUp || !twoCores) && !requireServices())('isolation of pa
       await nb.wait();
       await removeContainer(nb.id);
     }
+    const truthCpuSeconds = Number(readFileSync(`${gate}/truth`, 'utf8').trim()) / 1e9;
     rmSync(gate, { recursive: true, force: true });
     console.log(`${label}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const run: Run = await finishedRun(t.agent, id, 30_000);
     const s = run.summary!;
     // A counter that could not be read is null (never 0): that is a failure of this test, not a figure.
     if (s.cpuSeconds === null || s.aucCpuPctS === null) throw new Error(`${label}: CPU counter unknown (${s.flags.join(', ')})`);
-    return { cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds, aucCpuPctS: s.aucCpuPctS };
+    return { cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds, aucCpuPctS: s.aucCpuPctS, truthCpuSeconds };
   }
 
   it(`${ROUNDS} rounds: pinned runs agree alone vs beside a neighbour; unpinned ones show the interference`, async () => {
@@ -116,27 +123,39 @@ describe.skipIf((!engineUp || !twoCores) && !requireServices())('isolation of pa
       figures['unpinned + neighbour'].push(await runCase(null, { cpuset: null, count: 2, capS: 2.5 }, `unpinned-nb-${r}`));
     }
     const med = (k: Kind, f: keyof Figures): number => median(figures[k].map((x) => x[f]));
-    const ratios = (a: Kind, b: Kind): Figures => ({ cpuSeconds: med(b, 'cpuSeconds') / med(a, 'cpuSeconds'), wallSeconds: med(b, 'wallSeconds') / med(a, 'wallSeconds'), aucCpuPctS: med(b, 'aucCpuPctS') / med(a, 'aucCpuPctS') });
+    // Wall time per true CPU second: how long the case waited for each second of its CPU.
+    const wallPerCpu = (k: Kind): number => median(figures[k].map((x) => x.wallSeconds / x.truthCpuSeconds));
+    const wallRatio = (a: Kind, b: Kind): number => wallPerCpu(b) / wallPerCpu(a);
+    // The agent against the truth, per run: cpuSeconds, and the AUC as the CPU share of the node's cores.
+    const nCpu = cpus().length;
+    const toTruth = (k: Kind) => ({
+      cpuSeconds: median(figures[k].map((x) => x.cpuSeconds / x.truthCpuSeconds)),
+      aucCpuPctS: median(figures[k].map((x) => (x.aucCpuPctS * nCpu) / (100 * x.truthCpuSeconds))),
+    });
     const table = kinds.map((k) => ({
       kind: k,
+      truthCpuSeconds: figures[k].map((x) => x.truthCpuSeconds.toFixed(3)).join(' '),
       cpuSeconds: figures[k].map((x) => x.cpuSeconds.toFixed(3)).join(' '),
       wallSeconds: figures[k].map((x) => x.wallSeconds.toFixed(3)).join(' '),
       aucCpuPctS: figures[k].map((x) => x.aucCpuPctS.toFixed(2)).join(' '),
       median: `cpu ${med(k, 'cpuSeconds').toFixed(3)} s, wall ${med(k, 'wallSeconds').toFixed(3)} s, AUC ${med(k, 'aucCpuPctS').toFixed(2)} %·s`,
     }));
-    const pinned = ratios('pinned alone', 'pinned + neighbour');
-    const unpinned = ratios('unpinned alone', 'unpinned + neighbour');
+    const pinnedWall = wallRatio('pinned alone', 'pinned + neighbour');
+    const unpinnedWall = wallRatio('unpinned alone', 'unpinned + neighbour');
+    const agentToTruth = Object.fromEntries(kinds.map((k) => [k, toTruth(k)]));
     const quietShare = median(idleCpu1);
     console.log('isolation figures (per run)');
     console.table(table);
-    console.log('median ratios neighbour/alone', JSON.stringify({ pinned, unpinned, cpu1IdleWhileAlone: quietShare }));
-    expect(Math.abs(pinned.cpuSeconds - 1)).toBeLessThanOrEqual(0.02);
-    expect(Math.abs(pinned.aucCpuPctS - 1)).toBeLessThanOrEqual(0.02);
+    console.log('median ratios', JSON.stringify({ agentToTruth, wallNeighbourToAlone: { pinned: pinnedWall, unpinned: unpinnedWall }, cpu1IdleWhileAlone: quietShare }));
+    for (const k of kinds) {
+      expect(Math.abs(agentToTruth[k].cpuSeconds - 1), `${k}: cpuSeconds / the case's own counter`).toBeLessThanOrEqual(0.02);
+      expect(Math.abs(agentToTruth[k].aucCpuPctS - 1), `${k}: CPU AUC / the case's own counter`).toBeLessThanOrEqual(0.02);
+    }
     // Without cpusets the case shares the two cores with the two neighbours: its wall time grows
     // whatever else runs — the test can fail.
-    expect(unpinned.wallSeconds).toBeGreaterThanOrEqual(1.15);
+    expect(unpinnedWall).toBeGreaterThanOrEqual(1.15);
     if (quietShare >= QUIET_IDLE_SHARE) {
-      expect(Math.abs(pinned.wallSeconds - 1)).toBeLessThanOrEqual(0.05);
+      expect(Math.abs(pinnedWall - 1)).toBeLessThanOrEqual(0.05);
     } else {
       console.warn(`pinned wall-time bound not asserted: CPU 1 was ${(100 * quietShare).toFixed(0)} % idle while the case ran alone on CPU 0 (< ${100 * QUIET_IDLE_SHARE} %: other load on this machine, which moves onto CPU 0 when the neighbour fills CPU 1); counters asserted`);
     }
