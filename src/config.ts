@@ -3,7 +3,7 @@
 import { readOrganiserFile } from './organiser-file.js';
 import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES } from './core/types.js';
 import { isDecimal } from './core/text.js';
-import { compilePattern } from './docker/select.js';
+import { compilePattern } from './runtime/select.js';
 import { checkListenGuard, checkToken } from './http/guard.js';
 import { readAccuracyFile } from './scoring/accuracy-file.js';
 

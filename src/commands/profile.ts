@@ -9,7 +9,7 @@ import { runProfile } from '../profile/run-profile.js';
 import { openStore } from '../store/index.js';
 import { formatSummaryTable } from './format.js';
 import { stripUnsafe } from '../core/text.js';
-import { MAX_LABEL_CHARS } from '../docker/identity.js';
+import { MAX_LABEL_CHARS } from '../runtime/labels.js';
 import { addConfigOptions, flagValues } from './options.js';
 
 const SAMPLING_KEYS = ['db', 'intervalMs', 'timeLimit', 'gpuToleranceMib', 'gpuSource', 'nvmlLib', 'penaltyTimeSeconds', 'penaltyAucGpuMibs', 'penaltyAucCpuPcts', 'logLevel'] as const;

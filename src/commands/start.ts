@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { ErrorCounter } from '../agent/errors.js';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { checkServing, resolveConfig } from '../config.js';
-import { runtimeAttachments, runtimeSettler } from '../containerd/runtime.js';
+import { runtimesFor } from '../runtime/registry.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
 
@@ -65,7 +65,8 @@ export function register(program: Command): void {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     try {
-      agent = await startAgent(config, log, runtimeAttachments(config, existsSync), { settle: runtimeSettler(config, existsSync), errors });
+      const runtimes = runtimesFor(config, existsSync, log);
+      agent = await startAgent(config, log, runtimes.attachments, { settle: runtimes.settle, errors });
     } catch (err) {
       // Unwound already: say what failed in one line and exit, whatever handle might still be open.
       process.stderr.write(`flare-agent: ${(err as Error).message.split('\n')[0]}\n`);

@@ -2,7 +2,7 @@
 // agent reads, the GPU request and the memory/shm limits; the harness enforces the time limit and
 // removes the container. The command never goes through a shell on our side: it is an argv.
 import type Docker from 'dockerode';
-import { LABEL_CASE, LABEL_NUMA_NODE, LABEL_SLOT, LABEL_TEAM, LABEL_TIME_LIMIT } from '../docker/identity.js';
+import { LABEL_CASE, LABEL_NUMA_NODE, LABEL_SLOT, LABEL_TEAM, LABEL_TIME_LIMIT } from '../runtime/labels.js';
 import { monoNowNs } from '../sampler/ticker.js';
 
 export interface CaseRunSpec {

@@ -11,7 +11,7 @@ import type { Run } from '../core/types.js';
 import { UsageError } from '../commands/action.js';
 import { profileFromOption } from '../commands/export.js';
 import { maskUnsafe } from '../core/text.js';
-import { createDockerClient } from '../docker/client.js';
+import { createDockerClient } from '../runtime/docker/client.js';
 import type { Logger } from '../log.js';
 import { writeRunPlots } from '../plot/files.js';
 import { safeName } from '../plot/files.js';

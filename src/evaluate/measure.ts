@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { DEFAULTS, type AgentConfig } from '../config.js';
 import type { Run, RunSample } from '../core/types.js';
-import { dockerAttachment } from '../docker/watcher.js';
+import { dockerAttachment } from '../runtime/docker/adapter.js';
 import { AgentClient } from '../http/client.js';
 import { runFromJson } from '../http/run-json.js';
 import type { Logger } from '../log.js';

@@ -3,8 +3,8 @@
 // record settles a run whose task stopped after it started.
 import { describe, expect, it } from 'vitest';
 import { settleByRuntime, settledFlag, type Settler } from '../../src/agent/recover.js';
-import { containerdSettler, settleFromTask } from '../../src/containerd/settle.js';
-import { TASK_RUNNING } from '../../src/containerd/proto.js';
+import { containerdSettler, settleFromTask } from '../../src/runtime/containerd/settle.js';
+import { TASK_RUNNING } from '../../src/runtime/containerd/proto.js';
 import type { Run } from '../../src/core/types.js';
 import { makeRun } from '../store/fixtures.js';
 

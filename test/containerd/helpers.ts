@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { DEFAULTS, type AgentConfig } from '../../src/config.js';
-import { containerdAttachment } from '../../src/containerd/watcher.js';
+import { containerdAttachment } from '../../src/runtime/containerd/adapter.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir } from '../helpers.js';
 

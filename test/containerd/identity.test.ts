@@ -2,10 +2,11 @@
 // policy, the messages' wire form, and kubepods cgroups (v1 and v2, as kubelet's cgroupfs and systemd
 // drivers name them) resolved through /proc/<pid>/cgroup.
 import { describe, expect, it } from 'vitest';
-import { decodeEvent } from '../../src/containerd/client.js';
-import { isSandbox, podIdentity, sandboxOf, type CtrFacts } from '../../src/containerd/identity.js';
-import { chooseRuntimes, dockerSocketPath } from '../../src/containerd/runtime.js';
-import * as P from '../../src/containerd/proto.js';
+import { decodeEvent } from '../../src/runtime/containerd/client.js';
+import { isSandbox, podIdentity, sandboxOf, type CtrFacts } from '../../src/runtime/containerd/identity.js';
+import { lifecycleOf } from '../../src/runtime/containerd/adapter.js';
+import { chooseRuntimes, dockerSocketPath } from '../../src/runtime/registry.js';
+import * as P from '../../src/runtime/containerd/proto.js';
 import { cgroupPathsFromProcText, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
 
 const uid = '6f0c1d2e-1111-2222-3333-444455556666';
@@ -42,6 +43,23 @@ describe('containerd identity', () => {
     const evil = podIdentity(workload, { ...sandbox, labels: { ...sandbox.labels, 'flare.team': 'a\u0000b\u001b[31m', 'flare.time_limit_s': '1;rm' } }, 'n', null);
     expect(evil.identity.team).toBe('ab[31m');
     expect(evil.flags).toContain('invalid-time-limit-label');
+  });
+
+  it('a pod\'s time limit is bounded by the --time-limit ceiling, as a Docker label is', () => {
+    const withLimit = (v: string) => ({ ...sandbox, labels: { ...sandbox.labels, 'flare.time_limit_s': v } });
+    expect(podIdentity(workload, withLimit('60'), 'n', 300).timeLimitSeconds).toBe(60);
+    const above = podIdentity(workload, withLimit('99999'), 'n', 300);
+    expect([above.timeLimitSeconds, above.flags]).toEqual([300, ['time-limit-label-above-ceiling']]);
+    // No ceiling: the label's limit, within the option's range.
+    expect(podIdentity(workload, withLimit('99999'), 'n', null).timeLimitSeconds).toBe(99999);
+    expect(podIdentity(workload, withLimit('9999999'), 'n', null).flags).toEqual(['invalid-time-limit-label']);
+  });
+
+  it('lifecycle events: an exec\'d process\'s exit is not the container\'s', () => {
+    expect(lifecycleOf({ topic: '/tasks/exit', timeNs: 7n, containerId: 'abc', execId: 'abc', pid: 42, exitStatus: 137, exitedAtNs: 9n })).toEqual({ kind: 'exit', containerId: 'abc', timeNs: 7n, exitCode: 137, exitedAtNs: 9n });
+    expect(lifecycleOf({ topic: '/tasks/exit', timeNs: 7n, containerId: 'abc', execId: 'exec-1', pid: 43, exitStatus: 0, exitedAtNs: 9n })).toBeNull();
+    expect(lifecycleOf({ topic: '/tasks/start', timeNs: 5n, containerId: 'abc', pid: 42 })).toEqual({ kind: 'start', containerId: 'abc', timeNs: 5n, pid: 42 });
+    expect(lifecycleOf({ topic: '/containers/delete', timeNs: 8n, containerId: 'abc' })).toEqual({ kind: 'remove', containerId: 'abc', timeNs: 8n });
   });
 
   it('events decode from the wire form; Go\'s zero time is no time', () => {

@@ -1,9 +1,11 @@
 // The shared runtime contract (test/runtime/contract.ts) on the containerd attachment, against a real,
 // standalone containerd 1.6 and pods made as kubelet makes them (test/containerd/helpers.ts).
 import type { AgentConfig } from '../../src/config.js';
+import { ContainerdAdapter } from '../../src/runtime/containerd/adapter.js';
+import { ContainerdClient } from '../../src/runtime/containerd/client.js';
 import { requireServices } from '../helpers.js';
 import { runtimeContract, type RuntimeDriver } from '../runtime/contract.js';
-import { containerdInstalled, makePod, runWorkload, startContainerd, startContainerdAgent, type Pod } from './helpers.js';
+import { containerdInstalled, makePod, NAMESPACE, runWorkload, startContainerd, startContainerdAgent, type Pod } from './helpers.js';
 
 const available = containerdInstalled();
 if (!available && requireServices()) throw new Error('containerd (apt: containerd), ctr, root and the flare-test/busybox image are required (FLARE_TEST_REQUIRE_SERVICES)');
@@ -35,6 +37,7 @@ runtimeContract(available, async (): Promise<RuntimeDriver> => {
       }
       throw new Error(`task ${id} did not stop`);
     },
+    adapter: () => new ContainerdAdapter(new ContainerdClient(c.address, NAMESPACE)),
     async cleanup() {
       for (const pod of pods.values()) pod.remove();
       await c.stop();

@@ -5,8 +5,9 @@ import Docker from 'dockerode';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { DEFAULTS, type AgentConfig } from '../../src/config.js';
 import type { Run } from '../../src/core/types.js';
-import { dockerSettler } from '../../src/docker/settle.js';
-import { DockerWatcher, dockerAttachment } from '../../src/docker/watcher.js';
+import { dockerSettler } from '../../src/runtime/docker/settle.js';
+import { dockerAttachment } from '../../src/runtime/docker/adapter.js';
+import type { RuntimeWatcher } from '../../src/runtime/watcher.js';
 import { silentLogger } from '../../src/log.js';
 import { sleep, tempDir } from '../helpers.js';
 
@@ -29,7 +30,7 @@ export const testTag = randomBytes(4).toString('hex');
 
 export interface TestAgent {
   agent: RunningAgent;
-  watcher: DockerWatcher;
+  watcher: RuntimeWatcher;
   stop(): Promise<void>;
 }
 
@@ -43,7 +44,7 @@ export async function startTestAgent(overrides: Partial<AgentConfig> = {}): Prom
     select: `label:${TEST_LABEL}=${testTag}`,
     ...overrides,
   };
-  let watcher: DockerWatcher | null = null;
+  let watcher: RuntimeWatcher | null = null;
   const agent = await startAgent(
     config,
     silentLogger,

@@ -1,11 +1,13 @@
 // The Docker attachment's pure parts: selection rules, identity from inspect JSON, Docker times, end verdicts.
 import { describe, expect, it } from 'vitest';
-import { endVerdict } from '../../src/docker/end.js';
-import { parseEvent } from '../../src/docker/events.js';
-import { caseFromFileName, cleanText, containerIdentity, requestedGpus, type InspectFacts } from '../../src/docker/identity.js';
-import { dockerOptions } from '../../src/docker/client.js';
-import { isSelected, parseSelector } from '../../src/docker/select.js';
-import { dockerSpanSeconds, epochNsToMonoNs, parseDockerTimeNs } from '../../src/docker/time.js';
+import { endVerdict } from '../../src/runtime/end.js';
+import { parseEvent } from '../../src/runtime/docker/events.js';
+import { caseFromFileName, containerIdentity, requestedGpus, type InspectFacts } from '../../src/runtime/docker/identity.js';
+import { cleanText } from '../../src/runtime/labels.js';
+import { dockerOptions } from '../../src/runtime/docker/client.js';
+import { isSelected, parseSelector } from '../../src/runtime/select.js';
+import { epochNsToMonoNs } from '../../src/runtime/clock.js';
+import { dockerSpanSeconds, parseDockerTimeNs } from '../../src/runtime/docker/time.js';
 
 const ID = 'a'.repeat(64);
 /** Labels given at `docker run`: the image has none of them. */
@@ -180,7 +182,7 @@ describe('end verdict', () => {
 describe('events and client options', () => {
   it('parses container events and drops the rest', () => {
     const e = parseEvent({ Type: 'container', Action: 'die', Actor: { ID: ID, Attributes: { exitCode: '3' } }, time: 1, timeNano: 1714557600123456789 });
-    expect(e).toMatchObject({ action: 'die', containerId: ID, attributes: { exitCode: '3' } });
+    expect(e).toEqual({ kind: 'exit', containerId: ID, timeNs: BigInt(1714557600123456789), exitCode: 3, exitedAtNs: null });
     expect(parseEvent({ Type: 'container', Action: 'exec_start: sh', Actor: { ID } })).toBeNull();
     expect(parseEvent({ Type: 'network', Action: 'connect', Actor: { ID } })).toBeNull();
     expect(parseEvent({ Type: 'container', Action: 'start', Actor: { ID: 'short' } })).toBeNull();

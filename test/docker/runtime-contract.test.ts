@@ -1,4 +1,6 @@
 // The shared runtime contract (test/runtime/contract.ts) on the Docker attachment, real engine.
+import { silentLogger } from '../../src/log.js';
+import { DockerAdapter } from '../../src/runtime/docker/adapter.js';
 import { requireServices } from '../helpers.js';
 import { runtimeContract, type RuntimeDriver } from '../runtime/contract.js';
 import { createAndStart, docker, dockerReachable, removeContainer, startTestAgent, testTag } from './helpers.js';
@@ -27,6 +29,7 @@ runtimeContract(up, async (): Promise<RuntimeDriver> => {
     async wait(id) {
       await docker.getContainer(id).wait();
     },
+    adapter: () => new DockerAdapter(docker, silentLogger),
     async cleanup() {
       for (const id of created) await removeContainer(id);
     },

@@ -1,12 +1,18 @@
-// The assertions every runtime attachment must pass, shared by the Docker and containerd suites: a
-// CPU burner measured to its end (identity from the organiser's labels, cpuSeconds, wall time, exit),
-// a failing exit, time-limit enforcement through the runtime, and a container already running when
-// the agent starts. Each suite supplies a driver that runs workloads on its runtime.
+// The assertions every runtime must pass, shared by the Docker and containerd suites, at two levels:
+// - the adapter (src/runtime/adapter.ts) against the real daemon: start and exit events, the running
+//   listing, inspect (the pid in the container's own cgroup, the organiser's labels, the start time),
+//   kill, the end and the record after a gap, an unknown container;
+// - the agent through the generic watcher: a CPU burner measured to its end (identity from the
+//   organiser's labels, cpuSeconds, wall time, exit), a failing exit, time-limit enforcement through
+//   the runtime, and a container already running when the agent starts.
+// Each suite supplies a driver that runs workloads on its runtime and makes its adapter.
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAgent } from '../../src/agent/agent.js';
 import type { AgentConfig } from '../../src/config.js';
 import type { Run } from '../../src/core/types.js';
+import type { LifecycleEvent, RuntimeAdapter } from '../../src/runtime/adapter.js';
 
 export interface Workload {
   /** The organiser's labels (Docker: on the container; containerd: on the pod). */
@@ -24,6 +30,8 @@ export interface RuntimeDriver {
   /** Waits for a detached workload's end. */
   wait(id: string): Promise<void>;
   tag: string;
+  /** A new adapter on this runtime (the registry's, without an agent). */
+  adapter(): RuntimeAdapter;
   cleanup(): Promise<void>;
 }
 
@@ -40,7 +48,72 @@ export async function finished(agent: RunningAgent, containerId: string, timeout
   }
 }
 
+async function eventually<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
 export function runtimeContract(available: boolean, makeDriver: () => Promise<RuntimeDriver>): void {
+  describe.skipIf(!available)('runtime adapter contract (the interface, real daemon)', () => {
+    let d: RuntimeDriver;
+    let adapter: RuntimeAdapter;
+    let cancel: () => void = () => {};
+    const events: LifecycleEvent[] = [];
+    const downs: string[] = [];
+    beforeAll(async () => {
+      d = await makeDriver();
+      adapter = d.adapter();
+      cancel = await adapter.subscribe((e) => events.push(e), (reason) => downs.push(reason));
+    }, 120_000);
+    afterAll(async () => {
+      cancel();
+      adapter?.close();
+      await d?.cleanup();
+    }, 120_000);
+
+    it('start event, listing and inspect; kill; exit event, end and the record after a gap', async () => {
+      const { id } = await d.run({ labels: { 'flare.test': d.tag, 'flare.team': 'adapter', 'flare.case': 'inspect' }, script: 'sleep 30' }, true);
+      const start = await eventually('start event', () => events.find((e): e is LifecycleEvent & { kind: 'start' } => e.kind === 'start' && e.containerId === id));
+      expect((await adapter.listRunning()).map((c) => c.id)).toContain(id);
+      const facts = (await adapter.inspect(id, { start }))!;
+      expect([facts.id, facts.running, facts.neverRun]).toEqual([id, true, false]);
+      // The pid is the container's init process: its own cgroup names the container.
+      expect(facts.pid).toBeGreaterThan(0);
+      expect(readFileSync(`/proc/${facts.pid}/cgroup`, 'utf8')).toContain(id);
+      expect(facts.selection.labels['flare.test']).toBe(d.tag);
+      // The runtime's start, within a second of its start event.
+      expect(facts.startedAtNs).not.toBeNull();
+      expect(Math.abs(Number(facts.startedAtNs! - (start.timeNs ?? 0n))) / 1e9).toBeLessThan(1);
+      const who = await facts.identify({ node: 'node-x', timeLimitSeconds: 300, trustImageLabels: false, gpuDevices: [], migDevices: [] });
+      expect([who.identity.runtime, who.identity.team, who.identity.case, who.identity.node, who.identity.containerId, who.timeLimitSeconds]).toEqual([d.name, 'adapter', 'inspect', 'node-x', id, 300]);
+
+      await adapter.kill(id, 'SIGKILL');
+      const exit = await eventually('exit event', () => events.find((e): e is LifecycleEvent & { kind: 'exit' } => e.kind === 'exit' && e.containerId === id));
+      const end = await adapter.endOf(id, exit);
+      expect(end.exitCode).toBe(137);
+      expect(end.finishedAtNs).not.toBeNull();
+      expect(end.finishedAtNs! >= facts.startedAtNs!).toBe(true);
+      // Someone's signal is seen: as a kill event where the runtime has them, else in the exit status.
+      if (adapter.traits.killEvents) expect(events.some((e) => e.kind === 'kill' && e.containerId === id)).toBe(true);
+      else expect(end.bySignal).toBe(true);
+      expect((await adapter.listRunning()).map((c) => c.id)).not.toContain(id);
+      // After a gap in the stream, the runtime's record gives the same end.
+      const gap = await adapter.afterGap(id, facts.startedAtNs!);
+      expect('ended' in gap && [gap.ended.exitCode, gap.ended.finishedAtNs]).toEqual([137, end.finishedAtNs]);
+      expect(downs).toEqual([]);
+    });
+
+    it('a container the runtime does not know: no facts, vanished after a gap', async () => {
+      const unknown = 'f'.repeat(64);
+      expect(await adapter.inspect(unknown, {})).toBeNull();
+      expect(await adapter.afterGap(unknown, 0n)).toEqual({ gone: 'container-vanished' });
+    });
+  });
+
   describe.skipIf(!available)('runtime attachment contract', () => {
     let d: RuntimeDriver;
     let a: { agent: RunningAgent; stop(): Promise<void> };

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compilePattern } from '../../src/docker/select.js';
+import { compilePattern } from '../../src/runtime/select.js';
 import { requireServices, runCli, sleep, tempDir } from '../helpers.js';
 import { IMAGE, docker, dockerReachable } from '../docker/helpers.js';
 import { startAgentChild } from '../web/agent-child.js';

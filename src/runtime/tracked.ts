@@ -2,7 +2,7 @@
 // its pending kill and what the events said about its end. Closing it closes the run.
 import type { CounterReader } from '../agent/run-spec.js';
 import type { RunManager } from '../agent/runs.js';
-import type { Cancel } from '../runtime/kill.js';
+import type { Cancel } from './kill.js';
 import type { EndVerdict } from './end.js';
 import type { PopulatedWatch } from './populated.js';
 import type { Logger } from '../log.js';
@@ -13,9 +13,11 @@ export const nullReader: CounterReader = { read: () => ({ cpuSeconds: null, ramM
 export interface TrackedRun {
   containerId: string;
   runId: string;
-  /** Docker's State.StartedAt (epoch ns) and the same instant on the monotonic clock. */
+  /** The runtime's start of this life (epoch ns; when seen if the runtime does not say) and the same instant on the monotonic clock. */
   startedAtNs: bigint;
   startedMonoNs: number;
+  /** The runtime gave the start time (false: it is when the container was seen). */
+  startKnown: boolean;
   populated: PopulatedWatch | null;
   kill: Cancel | null;
   /** When cgroup.events said `populated 0` (monotonic ns), null until then. */
@@ -23,16 +25,17 @@ export interface TrackedRun {
   sawOom: boolean;
   killedByAgent: boolean;
   killedExternally: boolean;
-  /** Signals the agent sent whose `kill` events have not arrived yet. */
+  /** Signals the agent sent whose `kill` events have not arrived yet (runtimes with kill events). */
   ownKillsPending: number;
 }
 
-export function newTracked(containerId: string, runId: string, startedAtNs: bigint, startedMonoNs: number): TrackedRun {
+export function newTracked(containerId: string, runId: string, startedAtNs: bigint, startedMonoNs: number, startKnown: boolean): TrackedRun {
   return {
     containerId,
     runId,
     startedAtNs,
     startedMonoNs,
+    startKnown,
     populated: null,
     kill: null,
     emptiedMonoNs: null,
@@ -51,8 +54,8 @@ export function releaseTracked(t: TrackedRun): void {
 }
 
 /**
- * Closes the run. With Docker's FinishedAt the end sits on the monotonic clock at exactly
- * StartedAt + (FinishedAt − StartedAt), and the wall time is Docker's own (ns precision).
+ * Closes the run. With the runtime's end time the end sits on the monotonic clock at exactly
+ * start + (end − start), and the wall time is the runtime's own (Docker: ns precision).
  */
 export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdict, finishedAtNs: bigint | null, flags: string[], log: Logger): Promise<void> {
   releaseTracked(t);
@@ -65,7 +68,7 @@ export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdi
     endedWallMs = Number(finishedAtNs / 1_000_000n);
     wallSecondsOverride = Number(spanNs) / 1e9;
   } else {
-    // No Docker end time (the container vanished): end at the last reading, so nothing is invented.
+    // No end time from the runtime (the container vanished): end at the last reading, so nothing is invented.
     endedMonoNs = runs.samplesOf(t.runId)?.at(-1)?.monoNs ?? t.startedMonoNs;
     endedWallMs = runs.samplesOf(t.runId)?.at(-1)?.wallMs ?? Number(t.startedAtNs / 1_000_000n);
   }

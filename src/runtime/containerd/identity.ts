@@ -4,8 +4,8 @@
 // labels come from kubelet (io.kubernetes.*) merged over the team's IMAGE labels — so a label on the
 // workload container may have been written by the team and is never used for identity. The same
 // policy as for Docker: the organiser's word only, untrusted text cleaned and bounded. Pure.
-import type { RunIdentity } from '../core/types.js';
-import { cleanText, LABEL_CASE, LABEL_TEAM, LABEL_TIME_LIMIT } from '../docker/identity.js';
+import type { RunIdentity } from '../../core/types.js';
+import { cleanText, LABEL_CASE, LABEL_TEAM, LABEL_TIME_LIMIT, labelTimeLimit } from '../labels.js';
 
 export const K8S_POD_NAME = 'io.kubernetes.pod.name';
 export const K8S_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
@@ -42,17 +42,19 @@ export function sandboxOf(c: CtrFacts, all: readonly CtrFacts[]): CtrFacts | nul
 
 const indexCase = (raw: string | null): string | null => (raw !== null && /^\d{1,6}$/.test(raw) ? `index-${raw}` : null);
 
-function parseTimeLimit(raw: string): number | null {
-  if (!/^\s*[0-9.eE+]+\s*$/.test(raw)) return null;
-  const n = Number(raw);
-  return Number.isFinite(n) && n > 0 ? n : null;
+/** `namespace/pod/container` from kubelet's labels; the container id for one kubelet did not create. */
+export function podName(c: CtrFacts): string {
+  const ns = cleanText(c.labels[K8S_POD_NAMESPACE] ?? '');
+  const pod = cleanText(c.labels[K8S_POD_NAME] ?? '');
+  const ctr = cleanText(c.labels[K8S_CONTAINER_NAME] ?? '');
+  return pod ? `${ns ? `${ns}/` : ''}${pod}${ctr ? `/${ctr}` : ''}` : cleanText(c.id);
 }
 
 /**
  * Identity of a workload container from its pod's sandbox labels. Without a sandbox (not created by
  * kubelet) the container has no organiser labels: team and case fall back to its name, flagged.
  */
-export function podIdentity(c: CtrFacts, sandbox: CtrFacts | null, node: string, defaultTimeLimitSeconds: number | null): PodIdentity {
+export function podIdentity(c: CtrFacts, sandbox: CtrFacts | null, node: string, ceilingSeconds: number | null): PodIdentity {
   const flags: string[] = [];
   const podLabels = sandbox?.labels ?? {};
   if (!sandbox) flags.push('no-pod-sandbox');
@@ -62,16 +64,10 @@ export function podIdentity(c: CtrFacts, sandbox: CtrFacts | null, node: string,
     const clean = cleanText(v);
     return clean.trim() === '' ? null : clean;
   };
-  const ns = cleanText(c.labels[K8S_POD_NAMESPACE] ?? '');
   const pod = cleanText(c.labels[K8S_POD_NAME] ?? '');
-  const ctr = cleanText(c.labels[K8S_CONTAINER_NAME] ?? '');
-  const name = pod ? `${ns ? `${ns}/` : ''}${pod}${ctr ? `/${ctr}` : ''}` : cleanText(c.id);
-  let timeLimitSeconds = defaultTimeLimitSeconds;
-  if (podLabels[LABEL_TIME_LIMIT] !== undefined) {
-    const limit = parseTimeLimit(podLabels[LABEL_TIME_LIMIT]);
-    if (limit === null) flags.push('invalid-time-limit-label');
-    else timeLimitSeconds = limit;
-  }
+  const name = podName(c);
+  // Bounded by the --time-limit ceiling, as Docker's labels are (labels.ts).
+  const timeLimitSeconds = podLabels[LABEL_TIME_LIMIT] !== undefined ? labelTimeLimit(podLabels[LABEL_TIME_LIMIT], ceilingSeconds, flags) : ceilingSeconds;
   return {
     identity: {
       kind: 'container',

@@ -1,9 +1,9 @@
 // Settles a container run an earlier agent process left 'running' from containerd's own record of the
 // container's init task (Tasks.Get): a task that has stopped since the run started gives its exit
 // status and exit time, as the agent would have written them at the /tasks/exit event.
-import { settledFlag, within, type Settlement, type Settler } from '../agent/recover.js';
-import type { Run } from '../core/types.js';
-import { endVerdict } from '../docker/end.js';
+import { settledFlag, within, type Settlement, type Settler } from '../../agent/recover.js';
+import type { Run } from '../../core/types.js';
+import { endVerdict } from '../end.js';
 import type { ContainerdClient, CtrTask } from './client.js';
 import { TASK_RUNNING } from './proto.js';
 

@@ -1,5 +1,5 @@
-// Docker's timestamps (RFC 3339 with nanoseconds) to exact epoch nanoseconds, and onto the monotonic
-// clock. Date keeps milliseconds only, so the fractional seconds are parsed here. Pure.
+// Docker's timestamps (RFC 3339 with nanoseconds) to exact epoch nanoseconds. Date keeps milliseconds
+// only, so the fractional seconds are parsed here. Pure.
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -20,16 +20,4 @@ export function dockerSpanSeconds(startedAt: string | undefined, finishedAt: str
   const f = parseDockerTimeNs(finishedAt);
   if (s === null || f === null || f < s) return null;
   return Number(f - s) / 1e9;
-}
-
-/** The two clocks read at (nearly) the same moment. */
-export interface ClockPair {
-  wallMs: number;
-  monoNs: number;
-}
-
-/** An epoch-ns instant on the monotonic clock, through the wall/monotonic offset of `now` (±1 ms: Date's resolution). */
-export function epochNsToMonoNs(epochNs: bigint, now: ClockPair): number {
-  const agoNs = BigInt(now.wallMs) * 1_000_000n - epochNs;
-  return now.monoNs - Number(agoNs);
 }

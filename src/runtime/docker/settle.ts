@@ -2,9 +2,9 @@
 // container (inspect): if the same life of the container (same StartedAt) has ended, its exit code,
 // FinishedAt and OOMKilled give the verdict the agent would have written at the `die` event.
 import type Docker from 'dockerode';
-import { settledFlag, within, type Settlement, type Settler } from '../agent/recover.js';
-import type { Run } from '../core/types.js';
-import { endVerdict } from './end.js';
+import { settledFlag, within, type Settlement, type Settler } from '../../agent/recover.js';
+import type { Run } from '../../core/types.js';
+import { endVerdict } from '../end.js';
 import type { InspectFacts } from './identity.js';
 import { parseDockerTimeNs } from './time.js';
 

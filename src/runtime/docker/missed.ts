@@ -5,9 +5,9 @@
 // container's whole life. Docker still knows how it ran: the watcher creates its run from that
 // record (identity, StartedAt, FinishedAt, exit code, OOMKilled), with no samples and a flag.
 import type Docker from 'dockerode';
-import { inWindows, type WallWindow } from '../core/lives.js';
+import { inWindows } from '../../core/lives.js';
+import type { MissedQuery } from '../adapter.js';
 import type { InspectFacts } from './identity.js';
-import { isSelected, type Selector } from './select.js';
 import { parseDockerTimeNs } from './time.js';
 
 /** Flag of a run created from Docker's record of a container the agent never saw start. */
@@ -16,34 +16,24 @@ export const RECOVERED_FROM_DOCKER_FLAG = 'created-from-docker-record';
 /** Docker states of a container that ran and ended (`docker ps -a`). */
 const ENDED_STATES = new Set(['exited', 'dead']);
 
-export interface MissedQuery {
-  docker: Docker;
-  selector: Selector;
-  windows: readonly WallWindow[];
-  /** Skip: followed now, known not selected, or already looked at by this watcher. */
-  skip(containerId: string): boolean;
-  /** Whether the database has (or is about to write) a run of this container that started at or after sinceWallMs. */
-  hasRunSince(containerId: string, sinceWallMs: number): boolean;
-}
-
 /**
  * The ended, selected containers Docker lists whose life started inside a watched span and has no
  * run. Only those with no run at all since their creation are inspected: a container restarted while
  * no agent ran, whose first life has a run, is not looked for (its newest life is then unrecorded).
  */
-export async function missedContainers(q: MissedQuery): Promise<InspectFacts[]> {
+export async function missedContainers(docker: Docker, q: MissedQuery): Promise<InspectFacts[]> {
   const earliestMs = q.windows[0]?.fromWallMs ?? Infinity;
-  const listed = await q.docker.listContainers({ all: true });
+  const listed = await docker.listContainers({ all: true });
   const out: InspectFacts[] = [];
   for (const c of listed) {
     if (!ENDED_STATES.has(c.State) || q.skip(c.Id)) continue;
     // The listing's own labels, name and image select it; Created (s, rounded down) precedes StartedAt.
     const name = (c.Names?.[0] ?? '').replace(/^\//, '');
-    if (!isSelected(q.selector, { labels: c.Labels ?? {}, name, image: c.Image })) continue;
+    if (!q.selected({ labels: c.Labels ?? {}, name, image: c.Image })) continue;
     if (q.hasRunSince(c.Id, c.Created * 1000)) continue;
     let info: InspectFacts;
     try {
-      info = (await q.docker.getContainer(c.Id).inspect()) as unknown as InspectFacts;
+      info = (await docker.getContainer(c.Id).inspect()) as unknown as InspectFacts;
     } catch {
       continue; // removed meanwhile: nothing left to settle it from
     }

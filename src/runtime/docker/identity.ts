@@ -5,9 +5,9 @@
 // it when creating the container, i.e. it is on the container and not, with the same value, on its
 // image (Docker merges the image's labels into every container's Config.Labels). The time limit from
 // a label is bounded by the option's range and never above the --time-limit ceiling.
-import { resolveGpuRequest } from '../core/gpu-request.js';
-import type { RunIdentity, RunPlacement } from '../core/types.js';
-import { isDecimal, stripUnsafe } from '../core/text.js';
+import { resolveGpuRequest } from '../../core/gpu-request.js';
+import type { RunIdentity, RunPlacement } from '../../core/types.js';
+import { cleanText, INPUTS_MOUNT, LABEL_CASE, LABEL_NUMA_NODE, LABEL_SLOT, LABEL_TEAM, LABEL_TIME_LIMIT, labelTimeLimit } from '../labels.js';
 
 /** The part of Docker's inspect JSON this module reads (dockerode's ContainerInspectInfo fits it). */
 export interface InspectFacts {
@@ -30,16 +30,6 @@ export interface InspectFacts {
   };
 }
 
-export const MAX_LABEL_CHARS = 200;
-export const INPUTS_MOUNT = '/workspace/inputs';
-export const LABEL_TEAM = 'flare.team';
-export const LABEL_CASE = 'flare.case';
-export const LABEL_TIME_LIMIT = 'flare.time_limit_s';
-/** evaluate --gpus: the pool slot and the NUMA node local to its GPU (recorded in the run's placement). */
-export const LABEL_SLOT = 'flare.slot';
-export const LABEL_NUMA_NODE = 'flare.numa_node';
-/** The range of --time-limit (config.ts), also the range a label value must fall in (s). */
-export const TIME_LIMIT_RANGE_SECONDS = { min: 0.001, max: 604800 } as const;
 /** At most this many `label-from-image:<key>` flags per run; the rest are counted in one flag. */
 const MAX_IMAGE_LABEL_FLAGS = 8;
 
@@ -55,11 +45,6 @@ export interface ContainerIdentity {
   /** From a trusted flare.time_limit_s at most the --time-limit ceiling, else the ceiling (null: none). */
   timeLimitSeconds: number | null;
   flags: string[];
-}
-
-/** Untrusted text → stored text: control and bidi characters removed, at most MAX_LABEL_CHARS code points. */
-export function cleanText(raw: string): string {
-  return Array.from(stripUnsafe(raw)).slice(0, MAX_LABEL_CHARS).join('');
 }
 
 /** The case name of an image file: FLARETs_0001_0000.nii.gz → FLARETs_0001. */
@@ -128,13 +113,6 @@ function caseFromInputs(inspect: InspectFacts, listDir: (hostDir: string) => str
   return cleanText(caseFromFileName(files[0]));
 }
 
-/** A label's limit: a plain decimal within the option's range, else null (rejected). */
-export function parseTimeLimit(raw: string): number | null {
-  if (raw.length > 32 || !isDecimal(raw)) return null;
-  const n = Number(raw);
-  return Number.isFinite(n) && n >= TIME_LIMIT_RANGE_SECONDS.min && n <= TIME_LIMIT_RANGE_SECONDS.max ? n : null;
-}
-
 /**
  * The `flare.*` labels the organiser set, and flags for those that came from the image. Without the
  * image's labels (image removed, inspect failed) no `flare.*` label can be told apart, so none counts.
@@ -184,10 +162,7 @@ export function containerIdentity(
   const caseName = label(LABEL_CASE) ?? caseFromInputs(inspect, listDir, flags) ?? name;
   let timeLimitSeconds = ceilingSeconds;
   if (labels[LABEL_TIME_LIMIT] !== undefined) {
-    const limit = parseTimeLimit(labels[LABEL_TIME_LIMIT]);
-    if (limit === null) flags.push('invalid-time-limit-label');
-    else if (ceilingSeconds !== null && limit > ceilingSeconds) flags.push('time-limit-label-above-ceiling');
-    else timeLimitSeconds = limit;
+    timeLimitSeconds = labelTimeLimit(labels[LABEL_TIME_LIMIT], ceilingSeconds, flags);
   }
   const requested = requestedGpus(inspect);
   const given = resolveGpuRequest(requested, gpus, migs);
