@@ -31,11 +31,13 @@ const out = {
     summaryHeldMsWorker: '<= heldMsInline / 5 (packing the samples for the summary thread is all the sampler thread does)',
     gpuSampleMsPerTick: '<= 0.1',
     scrapeMsAt50: '<= 10',
+    attach: 'reported (real Docker engine; compared before/after a watcher change)',
   },
   overhead,
   summary: { ...benchSummary(), ...(await benchSummaryHeld()) },
   store: await optional('store', async () => (await import('./store.js')).benchStore()),
   gpu: await optional('gpu', async () => (await import('./gpu.js')).benchGpu()),
   scrape: await optional('scrape', async () => (await import('./scrape.js')).benchScrape()),
+  attach: await optional('attach', async () => (await import('./attach.js')).benchAttach()),
 };
 process.stdout.write(JSON.stringify(out, null, 2) + '\n');

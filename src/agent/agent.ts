@@ -1,4 +1,4 @@
-// The daemon: storage, the sampling stack, the exporter, HTTP, and the Docker watcher, wired together.
+// The daemon: storage, the sampling stack, the exporter, HTTP, and the runtime watchers, wired together.
 // Without Docker or a GPU it still starts, samples the node, serves /healthz and /metrics, and says what is missing.
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config.js';
@@ -23,7 +23,7 @@ import { createSamplingStack, type SamplingStack } from './stack.js';
 import { inlineSummariser, threadSummariser } from './summariser.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
 
-/** What an attachment (the Docker watcher) gets from the agent. */
+/** What an attachment (a runtime watcher: src/runtime/watcher.ts) gets from the agent. */
 export interface AgentContext {
   config: AgentConfig;
   log: Logger;
@@ -47,7 +47,7 @@ export interface AgentContext {
   watched: WallWindow[];
 }
 
-/** Something the agent starts after its sampler (the Docker watcher); stopped before the sampler. */
+/** Something the agent starts after its sampler (a runtime watcher); stopped before the sampler. */
 export interface Attachment {
   stop(): Promise<void>;
 }
