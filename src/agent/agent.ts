@@ -18,7 +18,7 @@ import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
 import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/thread-priority.js';
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
-import { recoverLeftRuns, type Settler } from './recover.js';
+import { recoverLeftRuns, settleStoppedRuns, type Settler } from './recover.js';
 import { createSamplingStack, type SamplingStack } from './stack.js';
 import { inlineSummariser, threadSummariser } from './summariser.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
@@ -197,6 +197,10 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
     if (outcome === 'settled') log.warn('run left running by a previous agent settled from its runtime', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
     else if (outcome === 'interrupted') log.warn('run left running by a previous agent closed as interrupted', { runId: run.id, team: run.team, case: run.case });
     else log.info('run of a live writer left running', { runId: run.id, kind: run.kind, team: run.team, case: run.case, writerPid: writerPid(writer ?? null) });
+  }
+  at.step = 'settle the runs a stopped agent left interrupted';
+  for (const run of await settleStoppedRuns(store, options.settle ?? null, recentlyInterrupted(store, hostname()))) {
+    log.warn('run interrupted by an earlier agent settled from its runtime', { runId: run.id, team: run.team, case: run.case, status: run.status, exitCode: run.summary?.exitCode });
   }
   const interruptedAtStart = recentlyInterrupted(store, hostname());
   // Lives before this one, read before this one is recorded (a crashed life lasts until the next start).

@@ -85,16 +85,55 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null, isGo
     } catch {
       settlement = null; // the target cannot be asked: what was stored is all there is
     }
+    if (settlement) {
+      out.push({ run: writeSettled(store, run, settlement, run.summary?.flags ?? []), outcome: 'settled' });
+      continue;
+    }
     const samples = store.getRunSamples(run.id);
     const last = samples.at(-1);
-    const previousFlags = run.summary?.flags ?? [];
-    const endedMonoNs = settlement?.endedMonoNs ?? last?.monoNs ?? run.startedMonoNs;
-    const endedWallMs = settlement?.endedWallMs ?? last?.wallMs ?? run.startedWallMs;
-    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), settlement
-      ? { ...settlement, flags: [...previousFlags, ...settlement.flags] }
-      : { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...previousFlags, RECOVERED_FLAG] });
+    const endedMonoNs = last?.monoNs ?? run.startedMonoNs;
+    const endedWallMs = last?.wallMs ?? run.startedWallMs;
+    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...(run.summary?.flags ?? []), RECOVERED_FLAG] });
     store.finishRun(run.id, { status: summary.status, endedWallMs, endedMonoNs, summary });
-    out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, outcome: settlement !== null ? 'settled' : 'interrupted' });
+    out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, outcome: 'interrupted' });
+  }
+  return out;
+}
+
+/**
+ * Writes a run's verdict from its runtime's record: its stored samples summarised through the one
+ * summarise path to the runtime's end, with the flags it had (but the interrupted-by-recovery one).
+ */
+export function writeSettled(store: Store, run: Run, settlement: Settlement, previousFlags: readonly string[]): Run {
+  const samples = store.getRunSamples(run.id);
+  const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG), ...settlement.flags];
+  const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags });
+  store.finishRun(run.id, { status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary });
+  return { ...run, status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary };
+}
+
+/** At most this many interrupted runs are asked about at one start (each may wait for its runtime's timeout). */
+const MAX_STOPPED_ASKED = 32;
+
+/**
+ * Runs an earlier agent closed as interrupted (it was stopped, or recovery found no record then) whose
+ * container has since ended in that same life: settled from the runtime's record, exactly as a run a
+ * crash left running is, so a graceful stop leaves no worse a record than kill -9. Asked: the newest
+ * interrupted run of each container, unless a later run of the container continues it (the new agent
+ * found it running and linked it), newest first. `interrupted`: newest first, as the relink list.
+ */
+export async function settleStoppedRuns(store: Store, settle: Settler | null, interrupted: readonly Run[]): Promise<Run[]> {
+  if (!settle) return [];
+  const seen = new Set<string>();
+  const out: Run[] = [];
+  let asked = 0;
+  for (const run of interrupted) {
+    if (!run.containerId || seen.has(run.containerId)) continue;
+    seen.add(run.containerId);
+    if (store.hasContainerRunSince(run.containerId, run.startedWallMs, run.id)) continue;
+    if (asked++ >= MAX_STOPPED_ASKED) break;
+    const settlement = await settle(run).catch(() => null);
+    if (settlement) out.push(writeSettled(store, run, settlement, run.summary?.flags ?? []));
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { guarded } from '../agent/errors.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { pickCgroup } from '../sources/cgroup-mounts.js';
 import { CgroupReader } from '../sources/cgroup.js';
+import { OomKillCount } from '../sources/oom-count.js';
 import { aliveCheck } from '../sources/proc-alive.js';
 import type { ContainerFacts, LifecycleEvent } from './adapter.js';
 import { epochNsToMonoNs } from './clock.js';
@@ -98,6 +99,8 @@ export async function startRun(
     ctx.stack.counters.fail('cgroup', run.id, `counter-unreadable: ${noCgroupWhy}`);
   }
   const t = newTracked(facts.id, run.id, startedAtNs, startedMonoNs, facts.startedAtNs !== null);
+  // The kernel's OOM-kill count from now on, to name an OOM kill the runtime's report misses.
+  if (paths?.memory && facts.running) t.oomCount = new OomKillCount(paths.memory);
   sampler.sampleRunNow(run.id);
   const firstSampleLatencyMs = mode.how === 'event' && mode.start.timeNs !== null ? (monoNowNs() - epochNsToMonoNs(mode.start.timeNs, clock)) / 1e6 : null;
   const v2Dir = proc.procText !== null && mounts ? v2CgroupDir(proc.procText, mounts, facts.id) : null;
@@ -106,6 +109,7 @@ export async function startRun(
       // The last process just exited; the cgroup still exists for a few ms: read the final counters.
       t.emptiedMonoNs = monoNowNs();
       sampler.sampleRunNow(t.runId);
+      t.oomCount?.read();
     }));
   }
   const logged = { runtime: who.identity.runtime, runId: run.id, containerId: facts.id, team: run.team, case: run.case, previousRunId };

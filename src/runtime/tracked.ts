@@ -6,6 +6,7 @@ import type { Cancel } from './kill.js';
 import type { EndVerdict } from './end.js';
 import type { PopulatedWatch } from './populated.js';
 import type { Logger } from '../log.js';
+import type { OomKillCount } from '../sources/oom-count.js';
 
 /** Reader for a container whose cgroup could not be found: the run exists, without counters. */
 export const nullReader: CounterReader = { read: () => ({ cpuSeconds: null, ramMiB: null }), close() {} };
@@ -20,6 +21,10 @@ export interface TrackedRun {
   startKnown: boolean;
   populated: PopulatedWatch | null;
   kill: Cancel | null;
+  /** A kill that could not be sent, to be sent again (until the container is gone). */
+  killRetry: NodeJS.Timeout | null;
+  /** The kernel's OOM-kill count of its memory cgroup (null: no memory cgroup). */
+  oomCount: OomKillCount | null;
   /** When cgroup.events said `populated 0` (monotonic ns), null until then. */
   emptiedMonoNs: number | null;
   sawOom: boolean;
@@ -38,6 +43,8 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
     startKnown,
     populated: null,
     kill: null,
+    killRetry: null,
+    oomCount: null,
     emptiedMonoNs: null,
     sawOom: false,
     killedByAgent: false,
@@ -49,8 +56,12 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
 export function releaseTracked(t: TrackedRun): void {
   t.populated?.close();
   t.kill?.cancel();
+  if (t.killRetry) clearTimeout(t.killRetry);
+  t.oomCount?.close();
   t.populated = null;
   t.kill = null;
+  t.killRetry = null;
+  t.oomCount = null;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { AgentContext, Attachment } from '../agent/agent.js';
 import type { ContainerEnd, ContainerFacts, LifecycleEvent, RuntimeAdapter } from './adapter.js';
 import { readProc, startRun, type AttachMode } from './attach.js';
 import { endVerdict } from './end.js';
-import { signalWithGrace } from './kill.js';
+import { signalWithGrace, type KillSignal } from './kill.js';
 import { Reconnector, type Backoff } from './reconnect.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
 import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
@@ -16,6 +16,16 @@ import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
 /** Finished containers remembered until their removal. */
 const MAX_ENDED = 512;
 const MAX_KEPT_LATENCIES = 1000;
+/** A kill that could not be sent (the runtime away) is sent again after this, doubling to the bound. */
+const KILL_RETRY_MS = { first: 500, max: 5000 };
+/**
+ * How long an exit by SIGKILL (137) that nobody has named waits for the runtime's OOM event: Docker
+ * has been seen to send `die` before `oom` (and to leave OOMKilled unset) on cgroup v1 under load.
+ */
+const OOM_EVENT_GRACE_MS = 500;
+
+/** The kernel counted an OOM kill in the container's memory cgroup since the attach. */
+const kernelOom = (t: TrackedRun): boolean => (t.oomCount?.killsSinceAttach() ?? 0) > 0;
 
 export interface WatcherStats {
   /** Start event → first sample, per event-attached run (ms), most recent last. */
@@ -34,6 +44,8 @@ export class RuntimeWatcher implements Attachment {
   private readonly previousRun = new Map<string, { runId: string; startedWallMs: number }>();
   /** Container id → its finished run and the runtime's end time, until its removal (bounded, oldest dropped). */
   private readonly ended = new Map<string, { runId: string; finishedAtNs: bigint }>();
+  /** Containers whose limit fell due while their run was being attached (late, past the deadline): killed once tracked. */
+  private readonly limitDue = new Set<string>();
   private readonly latenciesMs: number[] = [];
   private attachedRuns = 0;
   private readonly link: Reconnector;
@@ -100,16 +112,22 @@ export class RuntimeWatcher implements Attachment {
           const t = this.tracked.get(id);
           if (!t) return;
           if (this.adapter.traits.readAtExit) this.ctx.stack.sampler.sampleRunNow(t.runId);
+          t.oomCount?.read(); // while the cgroup may still exist
           const end = await this.adapter.endOf(id, e);
+          if (end.exitCode === 137 && !end.oomKilled && !t.killedByAgent && !kernelOom(t)) await this.oomEventGrace(t);
           if (this.tracked.get(id) === t) this.close(t, end);
         });
         break;
-      case 'oom':
-        void this.enqueue(id, () => {
-          const t = this.tracked.get(id);
-          if (t) t.sawOom = true;
+      case 'oom': {
+        // Marked at once, not queued: the exit handler may be waiting for it (oomEventGrace).
+        const t = this.tracked.get(id);
+        if (t) t.sawOom = true;
+        else void this.enqueue(id, () => {
+          const attached = this.tracked.get(id);
+          if (attached) attached.sawOom = true;
         });
         break;
+      }
       case 'kill':
         void this.enqueue(id, () => {
           const t = this.tracked.get(id);
@@ -133,6 +151,14 @@ export class RuntimeWatcher implements Attachment {
   /** Attaches a run to a container, unless it is followed in this life already, not selected, or gone. */
   private async attach(id: string, mode: AttachMode, known?: ContainerFacts, listedPid?: number): Promise<void> {
     if (this.ignored.has(id)) return;
+    try {
+      await this.attachNow(id, mode, known, listedPid);
+    } finally {
+      this.limitDue.delete(id);
+    }
+  }
+
+  private async attachNow(id: string, mode: AttachMode, known?: ContainerFacts, listedPid?: number): Promise<void> {
     // With a pid from the event or listing, the cgroup is read first, while the process surely runs.
     const pid = mode.how === 'event' ? mode.start.pid : listedPid;
     const early = pid !== undefined ? readProc(pid) : null;
@@ -162,6 +188,8 @@ export class RuntimeWatcher implements Attachment {
     });
     this.tracked.set(id, t);
     this.attachedRuns++;
+    // Attached after its deadline (the agent was down when it fell due): killed now.
+    if (this.limitDue.delete(id)) this.enforceLimit(id);
     if (firstSampleLatencyMs !== null) {
       this.latenciesMs.push(firstSampleLatencyMs);
       if (this.latenciesMs.length > MAX_KEPT_LATENCIES) this.latenciesMs.shift();
@@ -185,31 +213,59 @@ export class RuntimeWatcher implements Attachment {
   /** The target's enforcement of the time limit: the signal sequence to the whole container, through its runtime. */
   private enforceLimit(id: string): void {
     const t = this.tracked.get(id);
-    if (!t || t.killedByAgent) return;
+    if (!t) {
+      // Due while its run is being attached (runs.start arms the deadline before the run is tracked).
+      this.limitDue.add(id);
+      return;
+    }
+    if (t.killedByAgent) return;
     t.killedByAgent = true;
     const graceSeconds = this.ctx.config.killGraceSeconds;
     this.ctx.log.info('time limit reached: killing container', { runtime: this.name, runId: t.runId, containerId: id, graceSeconds });
     t.kill = signalWithGrace(graceSeconds, (signal) => {
       if (this.tracked.get(id) !== t) return; // ended meanwhile
-      // Counted before sending, so the runtime's `kill` event is recognised as the agent's own.
-      if (this.adapter.traits.killEvents) t.ownKillsPending++;
       // The run manager read the counters just before SIGTERM; after the grace period, read again.
       if (signal === 'SIGKILL' && graceSeconds > 0) this.ctx.stack.sampler.sampleRunNow(t.runId);
-      this.adapter.kill(id, signal).catch((err: Error) => this.ctx.log.error('killing container failed', { runtime: this.name, containerId: id, signal, error: err.message }));
+      this.sendKill(t, signal, 0);
     });
+  }
+
+  /** Sends one signal; one that cannot be sent is sent again as SIGKILL, with backoff, until the container is gone. */
+  private sendKill(t: TrackedRun, signal: KillSignal, failures: number): void {
+    // Counted before sending, so the runtime's `kill` event is recognised as the agent's own.
+    if (this.adapter.traits.killEvents) t.ownKillsPending++;
+    this.adapter.kill(t.containerId, signal).catch((err: Error) => {
+      if (this.adapter.traits.killEvents) t.ownKillsPending = Math.max(0, t.ownKillsPending - 1);
+      if (this.tracked.get(t.containerId) !== t) return;
+      const delayMs = Math.min(KILL_RETRY_MS.max, KILL_RETRY_MS.first * 2 ** failures);
+      this.ctx.log.error('killing container failed, retrying', { runtime: this.name, containerId: t.containerId, signal, retryInMs: delayMs, error: err.message });
+      t.killRetry = setTimeout(() => {
+        t.killRetry = null;
+        if (this.tracked.get(t.containerId) === t) this.sendKill(t, 'SIGKILL', failures + 1);
+      }, delayMs);
+      t.killRetry.unref();
+    });
+  }
+
+  /** Waits (at most OOM_EVENT_GRACE_MS) for an OOM event of a container that died by SIGKILL. */
+  private async oomEventGrace(t: TrackedRun): Promise<void> {
+    for (const deadline = Date.now() + OOM_EVENT_GRACE_MS; !t.sawOom && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
   }
 
   /** Closes a run with its runtime's record of the end. */
   private close(t: TrackedRun, end: ContainerEnd): void {
+    const byKernel = end.exitCode === 137 && kernelOom(t);
     const verdict = endVerdict({
       exitCode: end.exitCode,
-      oomKilled: end.oomKilled,
+      oomKilled: end.oomKilled || byKernel,
       sawOom: t.sawOom,
       killedByAgent: t.killedByAgent,
       killedExternally: t.killedExternally || (end.bySignal && !t.killedByAgent),
     });
     const flags = [...end.flags];
     if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
+    // Which source named the OOM kill (docs/measurement.md): the runtime's record, its event, or the kernel's count.
+    if (verdict.status === 'oom') flags.push(`oom-named-by:${end.oomKilled ? 'runtime-record' : t.sawOom ? 'runtime-event' : 'kernel-oom-kill-count'}`);
     this.tracked.delete(t.containerId);
     if (end.finishedAtNs !== null && this.adapter.traits.removalAfterEndFlag) {
       this.ended.set(t.containerId, { runId: t.runId, finishedAtNs: end.finishedAtNs });

@@ -21,7 +21,7 @@ export function livesSince(db: Database.Database, node: string, sinceWallMs: num
     .map((r) => ({ startedWallMs: r.started_wall_ms, stoppedWallMs: r.stopped_wall_ms }));
 }
 
-/** Any run of this container that started at or after sinceWallMs (index runs_by_container). */
-export function containerRunSince(db: Database.Database, containerId: string, sinceWallMs: number): boolean {
-  return db.prepare('SELECT 1 FROM runs WHERE container_id = ? AND started_wall_ms >= ? LIMIT 1').get(containerId, sinceWallMs) !== undefined;
+/** Any run of this container that started at or after sinceWallMs, other than exceptRunId (index runs_by_container). */
+export function containerRunSince(db: Database.Database, containerId: string, sinceWallMs: number, exceptRunId = ''): boolean {
+  return db.prepare('SELECT 1 FROM runs WHERE container_id = ? AND started_wall_ms >= ? AND id <> ? LIMIT 1').get(containerId, sinceWallMs, exceptRunId) !== undefined;
 }

@@ -211,8 +211,8 @@ export class SqliteStore implements Store {
     return livesSince(this.db, node, sinceWallMs);
   }
 
-  hasContainerRunSince(containerId: string, sinceWallMs: number): boolean {
-    return (this.unborn?.holdsContainerRunSince(containerId, sinceWallMs) ?? false) || containerRunSince(this.db, containerId, sinceWallMs);
+  hasContainerRunSince(containerId: string, sinceWallMs: number, exceptRunId?: string): boolean {
+    return (this.unborn?.holdsContainerRunSince(containerId, sinceWallMs) ?? false) || containerRunSince(this.db, containerId, sinceWallMs, exceptRunId);
   }
 
   /** Runs whose row waits for a write (a failing disk). */

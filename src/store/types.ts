@@ -93,7 +93,7 @@ export interface Store {
   /** Agent lives on a node that started at or after sinceWallMs, oldest first. */
   agentLives(node: string, sinceWallMs: number): AgentLife[];
   /** Whether a run of this container started at or after sinceWallMs (stored, or waiting to be). */
-  hasContainerRunSince(containerId: string, sinceWallMs: number): boolean;
+  hasContainerRunSince(containerId: string, sinceWallMs: number, exceptRunId?: string): boolean;
   /** Writes every queued sample now (throws when the write fails; what failed stays queued). */
   flush(): void;
   /** Deletes runs (and their samples) older than maxAgeDays, then oldest first until under maxBytes. */

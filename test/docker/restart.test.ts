@@ -1,9 +1,12 @@
 // The agent restarting while a container runs (an upgrade, a crash): the new agent attaches to the
-// container late and links its run to the one the earlier agent left unfinished.
+// container late and links its run to the one the earlier agent left unfinished; a container that
+// ended while no agent ran is settled from Docker's record, after a clean stop as after a crash.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireServices, sleep, tempDir } from '../helpers.js';
-import { createAndStart, dockerReachable, removeContainer, startTestAgent, waitFor } from './helpers.js';
+import { settledFlag } from '../../src/agent/recover.js';
+import { parseDockerTimeNs } from '../../src/runtime/docker/time.js';
+import { createAndStart, docker, dockerReachable, removeContainer, startTestAgent, waitFor } from './helpers.js';
 
 const engineUp = await dockerReachable();
 
@@ -38,6 +41,35 @@ describe.skipIf(!engineUp && !requireServices())('agent restart under a running 
         // while no agent ran, so the second run's CPU covers the whole container.
         expect(run.startedWallMs).toBe(first.startedWallMs);
         expect(run.summary!.cpuSeconds).toBeGreaterThan(first.summary!.cpuSeconds!);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await removeContainer(c.id);
+    }
+  });
+
+  it('a clean stop, the container ends, a new agent: its run is settled from Docker\'s record as after a crash', async () => {
+    if (!engineUp) throw new Error('Docker engine is required (FLARE_TEST_REQUIRE_SERVICES)');
+    const db = join(tempDir('flare-restart-'), 'agent.db');
+    const a = await startTestAgent({ db });
+    const c = await createAndStart({ cmd: ['sh', '-c', 'sleep 1.5; exit 3'] });
+    try {
+      await waitFor(() => a.watcher.runOf(c.id) !== null, 5000, 'the first agent to attach');
+      const runId = a.watcher.runOf(c.id)!;
+      await a.stop(); // closes its run as interrupted
+      await c.wait(); // ends while no agent runs
+      const b = await startTestAgent({ db });
+      try {
+        const run = b.agent.store.getRun(runId)!;
+        const state = (await docker.getContainer(c.id).inspect()).State;
+        const dockerWallSeconds = Number(parseDockerTimeNs(state.FinishedAt)! - parseDockerTimeNs(state.StartedAt)!) / 1e9;
+        console.log('stopped agent, container ended, settled:', run.status, run.summary?.exitCode, run.summary?.wallSeconds, dockerWallSeconds, run.summary?.flags);
+        expect([run.status, run.summary!.exitCode, run.summary!.terminationReason]).toEqual(['failed', 3, 'exited']);
+        expect(run.summary!.wallSeconds).toBeCloseTo(dockerWallSeconds, 6);
+        expect(run.summary!.flags).toContain(settledFlag('docker'));
+        // One run for the container's one life: the new agent created none.
+        expect(b.agent.store.listRuns({}, 100).runs.filter((r) => r.containerId === c.id)).toHaveLength(1);
       } finally {
         await b.stop();
       }

@@ -1,0 +1,135 @@
+// A runtime adapter over plain child processes, for testing the generic watcher (src/runtime/watcher.ts)
+// through the interface, with faults no real daemon makes on demand: a kill that fails, an OOM event
+// that comes after the exit, a start that lies in the past. Each "container" is a real `sleep` process
+// (so its pid, liveness and /proc are real); it has no cgroup of its own (the run says `no-cgroup`).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
+import { DEFAULTS, type AgentConfig } from '../../src/config.js';
+import type { Run } from '../../src/core/types.js';
+import { silentLogger } from '../../src/log.js';
+import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, RuntimeAdapter } from '../../src/runtime/adapter.js';
+import type { KillSignal } from '../../src/runtime/kill.js';
+import { watchRuntime, type RuntimeWatcher } from '../../src/runtime/watcher.js';
+import { tempDir } from '../helpers.js';
+
+interface FakeContainer {
+  child: ChildProcess;
+  startedAtNs: bigint;
+  team: string;
+  timeLimitSeconds: number | null;
+  exited: { code: number; atNs: bigint } | null;
+}
+
+const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
+
+export class FakeRuntime implements RuntimeAdapter {
+  readonly name = 'docker' as const;
+  readonly traits = { readAtExit: false, removalAfterEndFlag: false, killEvents: false };
+  readonly containers = new Map<string, FakeContainer>();
+  readonly kills: Array<{ id: string; signal: KillSignal; ok: boolean }> = [];
+  /** The next this many kills fail as an unreachable daemon would. */
+  failKills = 0;
+  /** An OOM event this long after the exit event of a container whose exit code is 137 (null: none). */
+  oomEventAfterExitMs: number | null = null;
+  private emit: ((e: LifecycleEvent) => void) | null = null;
+
+  async subscribe(onEvent: (e: LifecycleEvent) => void): Promise<() => void> {
+    this.emit = onEvent;
+    return () => {
+      this.emit = null;
+    };
+  }
+
+  async listRunning(): Promise<Array<{ id: string; pid: number }>> {
+    return [...this.containers].filter(([, c]) => !c.exited).map(([id, c]) => ({ id, pid: c.child.pid! }));
+  }
+
+  async inspect(id: string): Promise<ContainerFacts | null> {
+    const c = this.containers.get(id);
+    if (!c) return null;
+    return {
+      id,
+      running: !c.exited,
+      pid: c.exited ? 0 : c.child.pid!,
+      startedAtNs: c.startedAtNs,
+      selection: { labels: { 'flare.team': c.team }, name: id, image: 'fake' },
+      neverRun: false,
+      flags: [],
+      end: c.exited ? this.endFrom(c) : null,
+      identify: async (env) => ({ identity: { kind: 'container', runtime: 'docker', team: c.team, case: id, node: env.node, containerId: id, containerName: id, image: 'fake', gpuDevices: [] }, timeLimitSeconds: c.timeLimitSeconds, flags: [] }),
+    };
+  }
+
+  private endFrom(c: FakeContainer): ContainerEnd {
+    return { finishedAtNs: c.exited!.atNs, exitCode: c.exited!.code, oomKilled: false, bySignal: false, flags: [] };
+  }
+
+  async endOf(id: string): Promise<ContainerEnd> {
+    return this.endFrom(this.containers.get(id)!);
+  }
+
+  async afterGap(id: string): Promise<GapOutcome> {
+    const c = this.containers.get(id);
+    return c?.exited ? { ended: this.endFrom(c) } : { gone: 'container-vanished' };
+  }
+
+  async kill(id: string, signal: KillSignal): Promise<void> {
+    const ok = this.failKills <= 0;
+    this.kills.push({ id, signal, ok });
+    if (!ok) {
+      this.failKills--;
+      throw new Error('connect ECONNREFUSED /var/run/docker.sock');
+    }
+    this.containers.get(id)?.child.kill('SIGKILL');
+  }
+
+  settler() {
+    return async () => null;
+  }
+
+  close(): void {
+    for (const c of this.containers.values()) c.child.kill('SIGKILL');
+  }
+
+  /** Starts a container `startedAgoMs` ago (its start event only when 0: an older one is found by the listing). */
+  start(id: string, opts: { team?: string; timeLimitSeconds?: number | null; startedAgoMs?: number; exitCode?: number } = {}): void {
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const c: FakeContainer = { child, startedAtNs: nowNs() - BigInt(opts.startedAgoMs ?? 0) * 1_000_000n, team: opts.team ?? 'fake', timeLimitSeconds: opts.timeLimitSeconds ?? null, exited: null };
+    this.containers.set(id, c);
+    child.on('exit', (code, signal) => {
+      c.exited = { code: signal === 'SIGKILL' ? 137 : (code ?? 0), atNs: nowNs() };
+      this.emit?.({ kind: 'exit', containerId: id, timeNs: c.exited.atNs, exitCode: c.exited.code, exitedAtNs: c.exited.atNs });
+      if (c.exited.code === 137 && this.oomEventAfterExitMs !== null) setTimeout(() => this.emit?.({ kind: 'oom', containerId: id }), this.oomEventAfterExitMs);
+    });
+    if (!opts.startedAgoMs) this.emit?.({ kind: 'start', containerId: id, timeNs: c.startedAtNs, pid: child.pid });
+  }
+}
+
+export interface FakeAgent {
+  agent: RunningAgent;
+  watcher: RuntimeWatcher;
+  stop(): Promise<void>;
+}
+
+/** An agent in this process with the generic watcher on `fake`, selecting every container. */
+export async function startFakeAgent(fake: FakeRuntime, overrides: Partial<AgentConfig> = {}): Promise<FakeAgent> {
+  let watcher: RuntimeWatcher | null = null;
+  const config: AgentConfig = { ...DEFAULTS, db: join(tempDir('flare-fake-rt-'), 'agent.db'), listen: '127.0.0.1:0', gpuSource: 'none', intervalMs: 100, select: 'all', ...overrides };
+  const agent = await startAgent(config, silentLogger, [async (ctx) => (watcher = watchRuntime(ctx, fake, { initialMs: 50, maxMs: 200 }))]);
+  for (let i = 0; !agent.live.health().sources.docker.up; i++) {
+    if (i > 200) throw new Error('fake runtime never up');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { agent, watcher: watcher!, stop: () => agent.stop() };
+}
+
+/** The finished run of a container. */
+export async function finishedRun(agent: RunningAgent, containerId: string, timeoutMs = 10_000): Promise<Run> {
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    const run = agent.store.listRuns({}, 1000).runs.find((r) => r.containerId === containerId);
+    if (run && run.status !== 'running' && run.summary) return run;
+    if (Date.now() > deadline) throw new Error(`no finished run for ${containerId} (${run?.status ?? 'never attached'})`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

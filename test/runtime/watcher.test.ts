@@ -1,0 +1,88 @@
+// The generic watcher through the runtime interface (test/runtime/fake-runtime.ts: real processes,
+// faults on demand): a limit that fell due while no agent ran is enforced at the attach; a kill the
+// runtime refuses is sent again until the container is gone; an OOM event that comes after the exit
+// still names the OOM kill; the kernel's OOM-kill count names one no event reported.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OomKillCount } from '../../src/sources/oom-count.js';
+import { tempDir } from '../helpers.js';
+import { FakeRuntime, finishedRun, startFakeAgent, type FakeAgent } from './fake-runtime.js';
+
+describe('generic watcher (fake runtime)', () => {
+  let a: FakeAgent | null = null;
+  let fake: FakeRuntime;
+  afterEach(async () => {
+    await a?.stop();
+    a = null;
+  });
+
+  it('a container whose limit passed while no agent ran is killed at the attach: timeout, killed at time limit', async () => {
+    fake = new FakeRuntime();
+    fake.start('past-due', { timeLimitSeconds: 1, startedAgoMs: 2500 });
+    const t0 = Date.now();
+    a = await startFakeAgent(fake, { enforceTimeLimit: true, killGraceSeconds: 0 });
+    const run = await finishedRun(a.agent, 'past-due');
+    expect([run.status, run.summary!.terminationReason, run.summary!.exitCode]).toEqual(['timeout', 'killed at time limit', 137]);
+    expect(run.summary!.flags).toContain('attached-late');
+    expect(fake.kills).toEqual([{ id: 'past-due', signal: 'SIGKILL', ok: true }]);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('a kill the runtime refuses is sent again until the container is gone', async () => {
+    fake = new FakeRuntime();
+    a = await startFakeAgent(fake, { enforceTimeLimit: true, killGraceSeconds: 0 });
+    fake.failKills = 2;
+    fake.start('refused', { timeLimitSeconds: 0.5 });
+    const run = await finishedRun(a.agent, 'refused');
+    expect([run.status, run.summary!.terminationReason]).toEqual(['timeout', 'killed at time limit']);
+    expect(fake.kills.map((k) => k.ok)).toEqual([false, false, true]);
+    // 0.5 s limit, then retries after 0.5 s and 1 s.
+    expect(run.summary!.wallSeconds).toBeGreaterThanOrEqual(2);
+    expect(run.summary!.wallSeconds).toBeLessThan(4);
+  });
+
+  it('an OOM event that comes after the exit (Docker on cgroup v1 under load) still makes the run oom', async () => {
+    fake = new FakeRuntime();
+    fake.oomEventAfterExitMs = 150;
+    a = await startFakeAgent(fake);
+    fake.start('late-oom');
+    await new Promise((r) => setTimeout(r, 300));
+    fake.containers.get('late-oom')!.child.kill('SIGKILL');
+    const run = await finishedRun(a.agent, 'late-oom');
+    expect([run.status, run.summary!.terminationReason, run.summary!.exitCode]).toEqual(['oom', 'oom', 137]);
+    expect(run.summary!.flags).toContain('oom-named-by:runtime-event');
+  });
+
+  it('a SIGKILL nobody names is not an OOM: killed externally is not claimed, the exit stands', async () => {
+    fake = new FakeRuntime();
+    a = await startFakeAgent(fake);
+    fake.start('plain-kill');
+    await new Promise((r) => setTimeout(r, 300));
+    fake.containers.get('plain-kill')!.child.kill('SIGKILL');
+    const run = await finishedRun(a.agent, 'plain-kill');
+    expect([run.status, run.summary!.exitCode]).toEqual(['failed', 137]);
+    expect(run.summary!.flags.some((f) => f.startsWith('oom-named-by'))).toBe(false);
+  });
+});
+
+describe('the kernel OOM-kill count (v1 memory.oom_control, v2 memory.events)', () => {
+  it('counts kills since the attach; unknown (null) once the file is gone, never 0', () => {
+    for (const [version, file, text] of [
+      [1, 'memory.oom_control', (n: number) => `oom_kill_disable 0\nunder_oom 0\noom_kill ${n}\n`],
+      [2, 'memory.events', (n: number) => `low 0\nhigh 0\nmax 7\noom 3\noom_kill ${n}\noom_group_kill 0\n`],
+    ] as const) {
+      const dir = join(tempDir('flare-oom-'), 'cg');
+      mkdirSync(dir);
+      writeFileSync(join(dir, file), text(2));
+      const count = new OomKillCount({ version, dir });
+      expect(count.killsSinceAttach()).toBe(0);
+      writeFileSync(join(dir, file), text(3));
+      expect(count.read()).toBe(3);
+      expect(count.killsSinceAttach()).toBe(1);
+      count.close();
+      const missing = new OomKillCount({ version, dir: join(dir, 'gone') });
+      expect([missing.atAttach, missing.killsSinceAttach()]).toEqual([null, null]);
+    }
+  });
+});
