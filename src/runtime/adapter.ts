@@ -43,6 +43,11 @@ export interface ContainerEnd {
    */
   bySignal: boolean;
   flags: string[];
+  /**
+   * The runtime's record could not be read (Docker shutting down at `die`): the end is the event's.
+   * The watcher asks again after the next reconnect and corrects the run.
+   */
+  provisional?: boolean;
 }
 
 /** A container as its runtime describes it at one moment (one inspect). */

@@ -7,6 +7,7 @@
 import type { AgentContext, Attachment } from '../agent/agent.js';
 import type { ContainerEnd, ContainerFacts, LifecycleEvent, RuntimeAdapter } from './adapter.js';
 import { readProc, startRun, type AttachMode } from './attach.js';
+import { ProvisionalEnds } from './corrections.js';
 import { endVerdict } from './end.js';
 import { signalWithGrace, type KillSignal } from './kill.js';
 import { Reconnector, type Backoff } from './reconnect.js';
@@ -50,9 +51,12 @@ export class RuntimeWatcher implements Attachment {
   private attachedRuns = 0;
   private readonly link: Reconnector;
   private readonly name: RuntimeAdapter['name'];
+  /** Runs closed with an end the runtime could not confirm: corrected after the next reconnect. */
+  private readonly provisional: ProvisionalEnds;
 
   constructor(private readonly ctx: AgentContext, private readonly adapter: RuntimeAdapter, backoff?: Backoff) {
     this.name = adapter.name;
+    this.provisional = new ProvisionalEnds(ctx.store, adapter.name, ctx.log);
     this.selector = parseSelector(ctx.config.select);
     // Rows written before runs recorded their runtime are Docker's.
     for (const run of ctx.interruptedAtStart) {
@@ -271,7 +275,8 @@ export class RuntimeWatcher implements Attachment {
       this.ended.set(t.containerId, { runId: t.runId, finishedAtNs: end.finishedAtNs });
       if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
     }
-    void finishTracked(this.ctx.stack.runs, t, verdict, end.finishedAtNs, flags, this.ctx.log);
+    const written = finishTracked(this.ctx.stack.runs, t, verdict, end.finishedAtNs, flags, this.ctx.log);
+    if (end.provisional) this.provisional.remember(t.containerId, { runId: t.runId, startedAtNs: t.startedAtNs, written });
   }
 
   /**
@@ -319,6 +324,10 @@ export class RuntimeWatcher implements Attachment {
           this.close(t, outcome.ended);
         }),
       );
+    }
+    // Ends the runtime could not confirm at the exit: its record, read again now.
+    for (const id of this.provisional.containerIds()) {
+      if (!running.has(id)) work.push(this.enqueue(id, () => this.provisional.correct(id, (c, startedAtNs) => this.adapter.afterGap(c, startedAtNs))));
     }
     const missed = this.adapter.missed
       ? await this.adapter.missed({

@@ -32,13 +32,23 @@ export class FakeRuntime implements RuntimeAdapter {
   failKills = 0;
   /** An OOM event this long after the exit event of a container whose exit code is 137 (null: none). */
   oomEventAfterExitMs: number | null = null;
+  /** At the exit, the runtime's record cannot be read (a daemon shutting down): the end is the event's, this late. */
+  recordUnreadableAtExitMs: number | null = null;
   private emit: ((e: LifecycleEvent) => void) | null = null;
+  private down: ((reason: string) => void) | null = null;
 
-  async subscribe(onEvent: (e: LifecycleEvent) => void): Promise<() => void> {
+  async subscribe(onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
     this.emit = onEvent;
+    this.down = onDown;
     return () => {
       this.emit = null;
+      this.down = null;
     };
+  }
+
+  /** The event stream fails (the daemon restarts); the watcher reconnects. */
+  dropStream(): void {
+    this.down?.('fake daemon restarted');
   }
 
   async listRunning(): Promise<Array<{ id: string; pid: number }>> {
@@ -66,7 +76,9 @@ export class FakeRuntime implements RuntimeAdapter {
   }
 
   async endOf(id: string): Promise<ContainerEnd> {
-    return this.endFrom(this.containers.get(id)!);
+    const end = this.endFrom(this.containers.get(id)!);
+    if (this.recordUnreadableAtExitMs === null) return end;
+    return { ...end, finishedAtNs: end.finishedAtNs! + BigInt(this.recordUnreadableAtExitMs) * 1_000_000n, flags: ['finished-at-from-event'], provisional: true };
   }
 
   async afterGap(id: string): Promise<GapOutcome> {

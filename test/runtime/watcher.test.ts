@@ -64,6 +64,31 @@ describe('generic watcher (fake runtime)', () => {
     expect([run.status, run.summary!.exitCode]).toEqual(['failed', 137]);
     expect(run.summary!.flags.some((f) => f.startsWith('oom-named-by'))).toBe(false);
   });
+
+  it('an end the runtime could not confirm (event time) is corrected from its record after the reconnect', async () => {
+    fake = new FakeRuntime();
+    fake.recordUnreadableAtExitMs = 40;
+    a = await startFakeAgent(fake);
+    fake.start('unconfirmed');
+    await new Promise((r) => setTimeout(r, 400));
+    fake.containers.get('unconfirmed')!.child.kill('SIGTERM');
+    const provisional = await finishedRun(a.agent, 'unconfirmed');
+    const c = fake.containers.get('unconfirmed')!;
+    const trueWallSeconds = Number(c.exited!.atNs - c.startedAtNs) / 1e9;
+    expect(provisional.summary!.flags).toContain('finished-at-from-event');
+    expect(provisional.summary!.wallSeconds - trueWallSeconds).toBeCloseTo(0.04, 6);
+    fake.recordUnreadableAtExitMs = null;
+    fake.dropStream();
+    for (let i = 0; a.agent.store.getRun(provisional.id)!.summary!.flags.every((f) => !f.startsWith('end-corrected')); i++) {
+      if (i > 200) throw new Error('never corrected');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const corrected = a.agent.store.getRun(provisional.id)!;
+    expect(corrected.summary!.wallSeconds).toBeCloseTo(trueWallSeconds, 6);
+    expect([corrected.status, corrected.summary!.exitCode]).toEqual([provisional.status, provisional.summary!.exitCode]);
+    expect(corrected.summary!.flags).toContain('end-corrected-from-docker-record');
+    expect(corrected.summary!.flags).not.toContain('finished-at-from-event');
+  });
 });
 
 describe('the kernel OOM-kill count (v1 memory.oom_control, v2 memory.events)', () => {

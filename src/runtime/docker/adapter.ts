@@ -100,7 +100,7 @@ export class DockerAdapter implements RuntimeAdapter {
       flags.push('finished-at-from-event');
     }
     const exitCode = info && !info.State.Running ? info.State.ExitCode : (die?.exitCode ?? null);
-    return { finishedAtNs, exitCode, oomKilled: info?.State.OOMKilled ?? false, bySignal: false, flags };
+    return { finishedAtNs, exitCode, oomKilled: info?.State.OOMKilled ?? false, bySignal: false, flags, provisional: flags.length > 0 };
   }
 
   async endOf(id: string, exit: LifecycleEvent & { kind: 'exit' }): Promise<ContainerEnd> {
