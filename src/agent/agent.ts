@@ -73,7 +73,8 @@ const RELINK_MAX_RUNS = 1000;
 
 /** Runs the agent itself interrupted (its stop, or a crash) on this node lately, newest first. */
 function recentlyInterrupted(store: Store, node: string): Run[] {
-  const { runs } = store.listRuns({ status: ['interrupted'], node: [node], sinceWallMs: Date.now() - RELINK_LOOKBACK_MS }, RELINK_MAX_RUNS);
+  // 'timeout' too: an interrupted run past its limit is turned into a timeout (core/summary.ts), still interrupted.
+  const { runs } = store.listRuns({ status: ['interrupted', 'timeout'], node: [node], sinceWallMs: Date.now() - RELINK_LOOKBACK_MS }, RELINK_MAX_RUNS);
   return runs.filter((r) => r.kind === 'container' && r.containerId && r.summary?.terminationReason === 'agent interrupted');
 }
 

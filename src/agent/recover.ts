@@ -106,7 +106,8 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null, isGo
  */
 export function writeSettled(store: Store, run: Run, settlement: Settlement, previousFlags: readonly string[]): Run {
   const samples = store.getRunSamples(run.id);
-  const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG), ...settlement.flags];
+  // The marks of the interrupted verdict go: the runtime's record replaces it (summary.ts adds 'interrupted').
+  const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG && f !== 'interrupted'), ...settlement.flags];
   const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags });
   store.finishRun(run.id, { status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary });
   return { ...run, status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary };

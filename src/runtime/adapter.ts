@@ -37,6 +37,8 @@ export interface ContainerEnd {
   exitCode: number | null;
   /** The runtime's own OOM verdict (Docker's OOMKilled); events are counted by the watcher. */
   oomKilled: boolean;
+  /** What named the OOM kill when not the runtime's record itself (Docker's event log, read after a gap). */
+  oomNamedBy?: 'runtime-event-log';
   /**
    * Ended by a signal (exit status 128 + n) in a runtime that reports no signal events (containerd):
    * unless the agent sent it, someone else killed it.

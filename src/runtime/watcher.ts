@@ -163,10 +163,11 @@ export class RuntimeWatcher implements Attachment {
   }
 
   private async attachNow(id: string, mode: AttachMode, known?: ContainerFacts, listedPid?: number): Promise<void> {
+    let facts: ContainerFacts | null;
     // With a pid from the event or listing, the cgroup is read first, while the process surely runs.
     const pid = mode.how === 'event' ? mode.start.pid : listedPid;
     const early = pid !== undefined ? readProc(pid) : null;
-    const facts = known ?? (await this.adapter.inspect(id, { start: mode.how === 'event' ? mode.start : undefined, pid }));
+    facts = known ?? (await this.adapter.inspect(id, { start: mode.how === 'event' ? mode.start : undefined, pid }));
     if (!facts) return;
     if (facts.neverRun) {
       this.ignored.add(id);
@@ -184,8 +185,13 @@ export class RuntimeWatcher implements Attachment {
       this.ignored.add(id);
       return;
     }
-    if (!facts.running && mode.how === 'late') return; // listed running, gone since: nothing to measure
+    if (!facts.running && mode.how === 'late') {
+      // Listed running, ended since: nothing left to measure, but its run is due, from the runtime's record.
+      if (!facts.end || facts.startedAtNs === null || this.ctx.store.hasContainerRunSince(id, Number(facts.startedAtNs / 1_000_000n))) return;
+      mode = { how: 'missed' };
+    }
     const proc = early ?? readProc(facts.running ? facts.pid : 0);
+    if (mode.how === 'missed') facts = { ...facts, flags: [`created-from-${this.name}-record`, ...facts.flags] };
     const { tracked: t, firstSampleLatencyMs } = await startRun(this.ctx, facts, mode, proc, {
       previousRunId: (startedWallMs) => this.previousRunOf(id, startedWallMs, mode.how === 'late'),
       enforce: this.ctx.config.enforceTimeLimit ? () => this.enforceLimit(id) : undefined,
@@ -269,7 +275,7 @@ export class RuntimeWatcher implements Attachment {
     const flags = [...end.flags];
     if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
     // Which source named the OOM kill (docs/measurement.md): the runtime's record, its event, or the kernel's count.
-    if (verdict.status === 'oom') flags.push(`oom-named-by:${end.oomKilled ? 'runtime-record' : t.sawOom ? 'runtime-event' : 'kernel-oom-kill-count'}`);
+    if (verdict.status === 'oom') flags.push(`oom-named-by:${end.oomKilled ? (end.oomNamedBy ?? 'runtime-record') : t.sawOom ? 'runtime-event' : 'kernel-oom-kill-count'}`);
     this.tracked.delete(t.containerId);
     if (end.finishedAtNs !== null && this.adapter.traits.removalAfterEndFlag) {
       this.ended.set(t.containerId, { runId: t.runId, finishedAtNs: end.finishedAtNs });

@@ -13,9 +13,9 @@ import type { KillSignal } from '../kill.js';
 import type { Backoff } from '../reconnect.js';
 import { watchRuntime, type RuntimeWatcher } from '../watcher.js';
 import { createDockerClient } from './client.js';
-import { openDockerEvents } from './events.js';
+import { oomInEventLog, openDockerEvents } from './events.js';
 import { containerIdentity, containerName, type InspectFacts } from './identity.js';
-import { missedContainers, RECOVERED_FROM_DOCKER_FLAG } from './missed.js';
+import { missedContainers } from './missed.js';
 import { dockerSettler } from './settle.js';
 import { parseDockerTimeNs } from './time.js';
 
@@ -69,10 +69,10 @@ export class DockerAdapter implements RuntimeAdapter {
     return info ? this.factsOf(info, prefetch) : null;
   }
 
-  private factsOf(info: InspectFacts, prefetch: Promise<ImageFacts | null> | null, extraFlags: string[] = []): ContainerFacts {
+  private factsOf(info: InspectFacts, prefetch: Promise<ImageFacts | null> | null): ContainerFacts {
     const startedAtNs = parseDockerTimeNs(info.State.StartedAt);
     const createdNs = parseDockerTimeNs(info.Created);
-    const flags = [...extraFlags];
+    const flags: string[] = [];
     // Docker's create → start, for the official span (docs/scoring.md); Docker's own clock, ns precision.
     if (createdNs !== null && startedAtNs !== null && startedAtNs >= createdNs) flags.push(`${CREATED_BEFORE_START_FLAG}${(Number(startedAtNs - createdNs) / 1e9).toFixed(6)}s`);
     return {
@@ -111,8 +111,15 @@ export class DockerAdapter implements RuntimeAdapter {
   async afterGap(id: string, startedAtNs: bigint): Promise<GapOutcome> {
     const info = await this.inspectRaw(id);
     if (!info) return { gone: 'container-vanished' };
-    if (!info.State.Running && parseDockerTimeNs(info.State.StartedAt) === startedAtNs) return { ended: this.endFrom(info, null) };
+    if (!info.State.Running && parseDockerTimeNs(info.State.StartedAt) === startedAtNs) return { ended: await this.withEventLogOom(info, this.endFrom(info, null)) };
     return { gone: 'container-restarted' };
+  }
+
+  /** An exit by SIGKILL with OOMKilled unset, ended while no event was streamed: Docker's event log may name the OOM. */
+  private async withEventLogOom(info: InspectFacts, end: ContainerEnd): Promise<ContainerEnd> {
+    if (end.exitCode !== 137 || end.oomKilled) return end;
+    const named = await oomInEventLog(this.docker, info.Id, parseDockerTimeNs(info.State.StartedAt), parseDockerTimeNs(info.State.FinishedAt));
+    return named ? { ...end, oomKilled: true, oomNamedBy: 'runtime-event-log' } : end;
   }
 
   async kill(id: string, signal: KillSignal): Promise<void> {
@@ -126,8 +133,12 @@ export class DockerAdapter implements RuntimeAdapter {
   }
 
   async missed(q: MissedQuery): Promise<ContainerFacts[]> {
-    const infos = await missedContainers(this.docker, q);
-    return infos.map((info) => this.factsOf(info, null, [RECOVERED_FROM_DOCKER_FLAG]));
+    const out: ContainerFacts[] = [];
+    for (const info of await missedContainers(this.docker, q)) {
+      const facts = this.factsOf(info, null);
+      out.push(facts.end ? { ...facts, end: await this.withEventLogOom(info, facts.end) } : facts);
+    }
+    return out;
   }
 
   settler() {

@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import type { LifecycleEvent } from '../adapter.js';
 
 export const WATCHED_ACTIONS = ['start', 'die', 'oom', 'kill', 'destroy'] as const;
-type WatchedAction = (typeof WATCHED_ACTIONS)[number];
+export type WatchedAction = (typeof WATCHED_ACTIONS)[number];
 
 interface RawEvent {
   Type?: string;
@@ -81,4 +81,56 @@ export async function openDockerEvents(docker: Docker, onEvent: (e: LifecycleEve
   stream.on('end', () => down('Docker events stream ended'));
   stream.on('error', (e: Error) => down(`Docker events stream failed: ${e.message}`));
   return close;
+}
+
+/** How long a query of Docker's past events may take before it counts as unanswered. */
+const PAST_EVENTS_TIMEOUT_MS = 3000;
+
+/**
+ * Docker's record of one container's past events of the given actions between two instants (its
+ * in-memory event log, kept while the engine runs: lost with a dockerd restart). Empty when unanswered.
+ */
+export async function pastEvents(docker: Docker, containerId: string, sinceNs: bigint, untilNs: bigint, actions: readonly WatchedAction[]): Promise<LifecycleEvent[]> {
+  const out: LifecycleEvent[] = [];
+  const since = Number(sinceNs / 1_000_000_000n);
+  // A little past the end (Docker may log `oom` after `die`), never in the future: the stream would wait for it.
+  const until = Math.min(Number(untilNs / 1_000_000_000n) + 5, Math.ceil(Date.now() / 1000));
+  let stream: NodeJS.ReadableStream & { destroy?: () => void };
+  try {
+    stream = (await docker.getEvents({ since, until, filters: { type: ['container'], container: [containerId], event: [...actions] } })) as typeof stream;
+  } catch {
+    return out;
+  }
+  let text = '';
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      stream.destroy?.();
+      resolve();
+    }, PAST_EVENTS_TIMEOUT_MS);
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    stream.on('error', () => resolve());
+    stream.on('end', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  for (const line of text.split('\n')) {
+    try {
+      const e = line.trim() === '' ? null : parseEvent(JSON.parse(line) as RawEvent);
+      if (e && e.containerId === containerId) out.push(e);
+    } catch {
+      /* one malformed line */
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether Docker's event log holds an `oom` for a container that died by SIGKILL without OOMKilled set
+ * (Docker on cgroup v1 leaves it unset now and then; the live `oom` event was missed while no agent
+ * or stream ran). Asked only of such an exit: one short query of the engine's in-memory log.
+ */
+export async function oomInEventLog(docker: Docker, containerId: string, startedAtNs: bigint | null, finishedAtNs: bigint | null): Promise<boolean> {
+  if (startedAtNs === null || finishedAtNs === null) return false;
+  return (await pastEvents(docker, containerId, startedAtNs, finishedAtNs, ['oom'])).some((e) => e.kind === 'oom');
 }

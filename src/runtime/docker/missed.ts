@@ -3,15 +3,13 @@
 // the database. That happens when the run's row could not be written (the disk was full at its
 // start) and the agent died before it could be, or when Docker's event stream was down for the
 // container's whole life. Docker still knows how it ran: the watcher creates its run from that
-// record (identity, StartedAt, FinishedAt, exit code, OOMKilled), with no samples and a flag.
+// record (identity, StartedAt, FinishedAt, exit code, OOMKilled), with no samples and the flag
+// `created-from-docker-record`.
 import type Docker from 'dockerode';
 import { inWindows } from '../../core/lives.js';
 import type { MissedQuery } from '../adapter.js';
 import type { InspectFacts } from './identity.js';
 import { parseDockerTimeNs } from './time.js';
-
-/** Flag of a run created from Docker's record of a container the agent never saw start. */
-export const RECOVERED_FROM_DOCKER_FLAG = 'created-from-docker-record';
 
 /** Docker states of a container that ran and ended (`docker ps -a`). */
 const ENDED_STATES = new Set(['exited', 'dead']);

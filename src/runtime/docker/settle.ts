@@ -6,6 +6,7 @@ import { settledFlag, within, type Settlement, type Settler } from '../../agent/
 import type { Run } from '../../core/types.js';
 import { endVerdict } from '../end.js';
 import type { InspectFacts } from './identity.js';
+import { oomInEventLog } from './events.js';
 import { parseDockerTimeNs } from './time.js';
 
 /** How long recovery waits for one inspect before treating Docker as unreachable. */
@@ -33,7 +34,12 @@ export function dockerSettler(docker: Docker): Settler {
     if (run.kind !== 'container' || !run.containerId) return null;
     try {
       const info = (await within(INSPECT_TIMEOUT_MS, 'docker inspect', docker.getContainer(run.containerId).inspect())) as unknown as InspectFacts;
-      return settleFromInspect(run, info);
+      const settled = settleFromInspect(run, info);
+      // Died by SIGKILL with OOMKilled unset (Docker on cgroup v1, now and then): its event log may name the OOM.
+      if (settled?.status === 'failed' && settled.exitCode === 137 && (await oomInEventLog(docker, run.containerId, parseDockerTimeNs(info.State.StartedAt), parseDockerTimeNs(info.State.FinishedAt)))) {
+        return { ...settled, status: 'oom', terminationReason: 'oom', flags: [...settled.flags, 'oom-named-by:runtime-event-log'] };
+      }
+      return settled;
     } catch {
       return null; // 404 (Docker no longer knows it) or unreachable: interrupted
     }
