@@ -32,7 +32,10 @@ export interface SoakCounts {
   wrongExitCode: number;
   /** |run wall − Docker's FinishedAt − StartedAt| > 20 ms. */
   wallOff: number;
-  /** A limit case that ran more than a second past its limit. */
+  /**
+   * A limit case not killed within a second of its deadline, or, when its deadline fell while no agent
+   * or no engine ran, within a second of their return (then the late attach kills it).
+   */
   overLimitNotKilled: number;
   /** The container's last run is `interrupted` although Docker knows how it ended. */
   interruptedWithoutVerdict: number;
@@ -49,8 +52,24 @@ export function expectedStatus(l: Lifecycle, dockerWallSeconds: number): Run['st
   return l.state.ExitCode === 0 ? 'completed' : 'failed';
 }
 
-/** `engineDown`: when dockerd was away (its restart), epoch ms. */
-export function compareWithDocker(lifecycles: readonly Lifecycle[], runs: readonly Run[], engineDown: { fromMs: number; toMs: number } | null = null): SoakCounts {
+export interface Gaps {
+  /** When dockerd was away (its restart), epoch ms. */
+  engineDown: { fromMs: number; toMs: number } | null;
+  /** When no agent ran (its restart), epoch ms. */
+  agentDown: { fromMs: number; toMs: number } | null;
+}
+
+const KILL_SLACK_MS = 1000;
+
+/** The latest a limit case may end: a second past its deadline, or past the end of the gap its deadline fell in. */
+function killDueByMs(deadlineMs: number, gaps: Gaps): number {
+  let dueMs = deadlineMs;
+  for (const g of [gaps.engineDown, gaps.agentDown]) if (g && deadlineMs >= g.fromMs && deadlineMs <= g.toMs) dueMs = Math.max(dueMs, g.toMs);
+  return dueMs + KILL_SLACK_MS;
+}
+
+export function compareWithDocker(lifecycles: readonly Lifecycle[], runs: readonly Run[], gaps: Gaps = { engineDown: null, agentDown: null }): SoakCounts {
+  const engineDown = gaps.engineDown;
   const byContainer = new Map<string, Run[]>();
   for (const r of runs) if (r.containerId) (byContainer.get(r.containerId) ?? byContainer.set(r.containerId, []).get(r.containerId)!).push(r);
   const continued = new Set(runs.map((r) => r.previousRunId).filter((id): id is string => id !== null));
@@ -66,9 +85,12 @@ export function compareWithDocker(lifecycles: readonly Lifecycle[], runs: readon
       continue;
     }
     const dockerWall = finishedNs === null ? NaN : Number(finishedNs - startedNs) / 1e9;
-    if (l.limitSeconds !== null && dockerWall > l.limitSeconds + 1) {
-      c.overLimitNotKilled++;
-      miss(l, `ran ${dockerWall.toFixed(3)} s past a ${l.limitSeconds}-s limit`);
+    if (l.limitSeconds !== null && finishedNs !== null && dockerWall > l.limitSeconds) {
+      const dueByMs = killDueByMs(Number(startedNs / 1_000_000n) + l.limitSeconds * 1000, gaps);
+      if (l.state.ExitCode === 0 || Number(finishedNs / 1_000_000n) > dueByMs) {
+        c.overLimitNotKilled++;
+        miss(l, `ran ${dockerWall.toFixed(3)} s against a ${l.limitSeconds}-s limit (exit ${l.state.ExitCode})`);
+      }
     }
     // The container's last run: the one no other run continues.
     const last = (byContainer.get(l.id) ?? []).filter((r) => !continued.has(r.id)).sort((a, b) => b.startedWallMs - a.startedWallMs)[0];

@@ -195,6 +195,7 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
   let inFlight = 0;
   const logQueries: Promise<unknown>[] = [];
   const engineDown = { fromMs: NaN, toMs: NaN };
+  const agentDown = { fromMs: NaN, toMs: NaN };
   const t0 = Date.now();
   await agent.start();
 
@@ -231,9 +232,11 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
         // With containers in flight: the others keep running while no agent runs.
         void (async () => {
           missedTicks += await agent.missedTicks();
+          agentDown.fromMs = Date.now();
           await agent.stop();
           await sleepMs(1000);
           await agent.start();
+          agentDown.toMs = Date.now();
           log(`agent restarted at lifecycle ${k}`);
           // A quiet moment for the new agent's baseline: no container in flight, its late attaches settled.
           pause = (async () => {
@@ -266,7 +269,8 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
   const wallSeconds = (Date.now() - t0) / 1000;
   const start = baseline as ProcessFigures | null; // set inside the workers
   const store = openStoreReadOnly(join(dir, 'soak.db'));
-  const counts = compareWithDocker(done, allRuns(store, {}), Number.isNaN(engineDown.toMs) ? null : engineDown);
+  const known = (w: { fromMs: number; toMs: number }) => (Number.isNaN(w.toMs) ? null : w);
+  const counts = compareWithDocker(done, allRuns(store, {}), { engineDown: known(engineDown), agentDown: known(agentDown) });
   store.close();
   for (const { id } of toRemove) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });

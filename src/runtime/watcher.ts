@@ -1,7 +1,8 @@
 // The one container watcher, for every runtime: follows the adapter's lifecycle events, attaches a run
 // to every selected container from its start to its exit (attach.ts), closes it with the runtime's own
-// end, enforces the time limit through the runtime, and after the event stream comes back (reconnect.ts)
-// attaches late to what runs, settles what ended meanwhile and asks for what it missed entirely. Each
+// end, enforces the time limit through the runtime (enforce.ts), and after the event stream comes back
+// (reconnect.ts) attaches late to what runs, settles what ended meanwhile, corrects ends it could not
+// confirm (corrections.ts) and asks for what it missed entirely. Each
 // container's events are handled in order on its own queue; the runtime is asked once per attach and
 // once at the end, never per sample. What talking to a runtime means is its adapter's (adapter.ts).
 import type { AgentContext, Attachment } from '../agent/agent.js';
@@ -9,7 +10,7 @@ import type { ContainerEnd, ContainerFacts, LifecycleEvent, RuntimeAdapter } fro
 import { readProc, startRun, type AttachMode } from './attach.js';
 import { ProvisionalEnds } from './corrections.js';
 import { endVerdict } from './end.js';
-import { signalWithGrace, type KillSignal } from './kill.js';
+import { Enforcer } from './enforce.js';
 import { Reconnector, type Backoff } from './reconnect.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
 import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
@@ -17,8 +18,6 @@ import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
 /** Finished containers remembered until their removal. */
 const MAX_ENDED = 512;
 const MAX_KEPT_LATENCIES = 1000;
-/** A kill that could not be sent (the runtime away) is sent again after this, doubling to the bound. */
-const KILL_RETRY_MS = { first: 500, max: 5000 };
 /**
  * How long an exit by SIGKILL (137) that nobody has named waits for the runtime's OOM event: Docker
  * has been seen to send `die` before `oom` (and to leave OOMKilled unset) on cgroup v1 under load.
@@ -45,8 +44,7 @@ export class RuntimeWatcher implements Attachment {
   private readonly previousRun = new Map<string, { runId: string; startedWallMs: number }>();
   /** Container id → its finished run and the runtime's end time, until its removal (bounded, oldest dropped). */
   private readonly ended = new Map<string, { runId: string; finishedAtNs: bigint }>();
-  /** Containers whose limit fell due while their run was being attached (late, past the deadline): killed once tracked. */
-  private readonly limitDue = new Set<string>();
+  private readonly enforcer: Enforcer;
   private readonly latenciesMs: number[] = [];
   private attachedRuns = 0;
   private readonly link: Reconnector;
@@ -57,6 +55,7 @@ export class RuntimeWatcher implements Attachment {
   constructor(private readonly ctx: AgentContext, private readonly adapter: RuntimeAdapter, backoff?: Backoff) {
     this.name = adapter.name;
     this.provisional = new ProvisionalEnds(ctx.store, adapter.name, ctx.log);
+    this.enforcer = new Enforcer(ctx, adapter, (id) => this.tracked.get(id));
     this.selector = parseSelector(ctx.config.select);
     // Rows written before runs recorded their runtime are Docker's.
     for (const run of ctx.interruptedAtStart) {
@@ -158,7 +157,7 @@ export class RuntimeWatcher implements Attachment {
     try {
       await this.attachNow(id, mode, known, listedPid);
     } finally {
-      this.limitDue.delete(id);
+      this.enforcer.forget(id);
     }
   }
 
@@ -194,12 +193,12 @@ export class RuntimeWatcher implements Attachment {
     if (mode.how === 'missed') facts = { ...facts, flags: [`created-from-${this.name}-record`, ...facts.flags] };
     const { tracked: t, firstSampleLatencyMs } = await startRun(this.ctx, facts, mode, proc, {
       previousRunId: (startedWallMs) => this.previousRunOf(id, startedWallMs, mode.how === 'late'),
-      enforce: this.ctx.config.enforceTimeLimit ? () => this.enforceLimit(id) : undefined,
+      enforce: this.ctx.config.enforceTimeLimit ? () => this.enforcer.enforce(id) : undefined,
     });
     this.tracked.set(id, t);
     this.attachedRuns++;
     // Attached after its deadline (the agent was down when it fell due): killed now.
-    if (this.limitDue.delete(id)) this.enforceLimit(id);
+    this.enforcer.nowTracked(id);
     if (firstSampleLatencyMs !== null) {
       this.latenciesMs.push(firstSampleLatencyMs);
       if (this.latenciesMs.length > MAX_KEPT_LATENCIES) this.latenciesMs.shift();
@@ -218,43 +217,6 @@ export class RuntimeWatcher implements Attachment {
     this.previousRun.delete(id);
     if (!previous) return null;
     return (startedWallMs === null ? late : previous.startedWallMs === startedWallMs) ? previous.runId : null;
-  }
-
-  /** The target's enforcement of the time limit: the signal sequence to the whole container, through its runtime. */
-  private enforceLimit(id: string): void {
-    const t = this.tracked.get(id);
-    if (!t) {
-      // Due while its run is being attached (runs.start arms the deadline before the run is tracked).
-      this.limitDue.add(id);
-      return;
-    }
-    if (t.killedByAgent) return;
-    t.killedByAgent = true;
-    const graceSeconds = this.ctx.config.killGraceSeconds;
-    this.ctx.log.info('time limit reached: killing container', { runtime: this.name, runId: t.runId, containerId: id, graceSeconds });
-    t.kill = signalWithGrace(graceSeconds, (signal) => {
-      if (this.tracked.get(id) !== t) return; // ended meanwhile
-      // The run manager read the counters just before SIGTERM; after the grace period, read again.
-      if (signal === 'SIGKILL' && graceSeconds > 0) this.ctx.stack.sampler.sampleRunNow(t.runId);
-      this.sendKill(t, signal, 0);
-    });
-  }
-
-  /** Sends one signal; one that cannot be sent is sent again as SIGKILL, with backoff, until the container is gone. */
-  private sendKill(t: TrackedRun, signal: KillSignal, failures: number): void {
-    // Counted before sending, so the runtime's `kill` event is recognised as the agent's own.
-    if (this.adapter.traits.killEvents) t.ownKillsPending++;
-    this.adapter.kill(t.containerId, signal).catch((err: Error) => {
-      if (this.adapter.traits.killEvents) t.ownKillsPending = Math.max(0, t.ownKillsPending - 1);
-      if (this.tracked.get(t.containerId) !== t) return;
-      const delayMs = Math.min(KILL_RETRY_MS.max, KILL_RETRY_MS.first * 2 ** failures);
-      this.ctx.log.error('killing container failed, retrying', { runtime: this.name, containerId: t.containerId, signal, retryInMs: delayMs, error: err.message });
-      t.killRetry = setTimeout(() => {
-        t.killRetry = null;
-        if (this.tracked.get(t.containerId) === t) this.sendKill(t, 'SIGKILL', failures + 1);
-      }, delayMs);
-      t.killRetry.unref();
-    });
   }
 
   /** Waits (at most OOM_EVENT_GRACE_MS) for an OOM event of a container that died by SIGKILL. */

@@ -1,0 +1,65 @@
+// Time-limit enforcement through a container's runtime, for the generic watcher: WHEN is the run
+// manager's one deadline (src/core/limit.ts); this sends kill.ts's sequence through the adapter, to a
+// container whose run may still be being attached (late, after its deadline passed while no agent ran),
+// and sends again a kill the runtime refused (dockerd restarting) until the container is gone.
+import type { AgentContext } from '../agent/agent.js';
+import type { RuntimeAdapter } from './adapter.js';
+import { signalWithGrace, type KillSignal } from './kill.js';
+import type { TrackedRun } from './tracked.js';
+
+/** A kill that could not be sent (the runtime away) is sent again after this, doubling to the bound. */
+const KILL_RETRY_MS = { first: 500, max: 5000 };
+
+export class Enforcer {
+  /** Containers whose limit fell due while their run was being attached: killed once tracked. */
+  private readonly due = new Set<string>();
+
+  constructor(private readonly ctx: AgentContext, private readonly adapter: RuntimeAdapter, private readonly trackedOf: (containerId: string) => TrackedRun | undefined) {}
+
+  /** The run of this container is tracked now: a limit that fell due meanwhile is enforced. */
+  nowTracked(id: string): void {
+    if (this.due.delete(id)) this.enforce(id);
+  }
+
+  /** Its attach is over (tracked or not): nothing due is kept for it. */
+  forget(id: string): void {
+    this.due.delete(id);
+  }
+
+  /** The target's enforcement of the time limit: the signal sequence to the whole container, through its runtime. */
+  enforce(id: string): void {
+    const t = this.trackedOf(id);
+    if (!t) {
+      // Due while its run is being attached (runs.start arms the deadline before the run is tracked).
+      this.due.add(id);
+      return;
+    }
+    if (t.killedByAgent) return;
+    t.killedByAgent = true;
+    const graceSeconds = this.ctx.config.killGraceSeconds;
+    this.ctx.log.info('time limit reached: killing container', { runtime: this.adapter.name, runId: t.runId, containerId: id, graceSeconds });
+    t.kill = signalWithGrace(graceSeconds, (signal) => {
+      if (this.trackedOf(id) !== t) return; // ended meanwhile
+      // The run manager read the counters just before SIGTERM; after the grace period, read again.
+      if (signal === 'SIGKILL' && graceSeconds > 0) this.ctx.stack.sampler.sampleRunNow(t.runId);
+      this.sendKill(t, signal, 0);
+    });
+  }
+
+  /** Sends one signal; one that cannot be sent is sent again as SIGKILL, with backoff, until the container is gone. */
+  private sendKill(t: TrackedRun, signal: KillSignal, failures: number): void {
+    // Counted before sending, so the runtime's `kill` event is recognised as the agent's own.
+    if (this.adapter.traits.killEvents) t.ownKillsPending++;
+    this.adapter.kill(t.containerId, signal).catch((err: Error) => {
+      if (this.adapter.traits.killEvents) t.ownKillsPending = Math.max(0, t.ownKillsPending - 1);
+      if (this.trackedOf(t.containerId) !== t) return;
+      const delayMs = Math.min(KILL_RETRY_MS.max, KILL_RETRY_MS.first * 2 ** failures);
+      this.ctx.log.error('killing container failed, retrying', { runtime: this.adapter.name, containerId: t.containerId, signal, retryInMs: delayMs, error: err.message });
+      t.killRetry = setTimeout(() => {
+        t.killRetry = null;
+        if (this.trackedOf(t.containerId) === t) this.sendKill(t, 'SIGKILL', failures + 1);
+      }, delayMs);
+      t.killRetry.unref();
+    });
+  }
+}
