@@ -259,7 +259,7 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
   await Promise.all(Array.from({ length: opts.parallel }, () => worker()));
   log(`${done.length} lifecycles done`);
   await Promise.all(logQueries);
-  await sleepMs(3000); // the last verdicts
+  await sleepMs(7000); // the last verdicts, and the 5-s recheck of an exit 137 (runtime/watcher.ts)
   const end = figuresOf(agent.child!.pid!, done.length);
   const endFds = fdTargets(agent.child!.pid!);
   figures.push(end);

@@ -113,8 +113,13 @@ export function writeSettled(store: Store, run: Run, settlement: Settlement, pre
   return { ...run, status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary };
 }
 
-/** At most this many interrupted runs are asked about at one start (each may wait for its runtime's timeout). */
+/**
+ * At most this many interrupted runs are asked about at one start, for at most this long: each may
+ * wait for its runtime's timeout, and a start must not hang on an unreachable runtime (the rest are
+ * asked at the next start).
+ */
 const MAX_STOPPED_ASKED = 32;
+const STOPPED_ASK_BUDGET_MS = 10_000;
 
 /**
  * Runs an earlier agent closed as interrupted (it was stopped, or recovery found no record then) whose
@@ -128,7 +133,9 @@ export async function settleStoppedRuns(store: Store, settle: Settler | null, in
   const seen = new Set<string>();
   const out: Run[] = [];
   let asked = 0;
+  const deadlineMs = Date.now() + STOPPED_ASK_BUDGET_MS;
   for (const run of interrupted) {
+    if (Date.now() > deadlineMs) break;
     if (!run.containerId || seen.has(run.containerId)) continue;
     seen.add(run.containerId);
     if (store.hasContainerRunSince(run.containerId, run.startedWallMs, run.id)) continue;

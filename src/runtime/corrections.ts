@@ -19,6 +19,8 @@ interface Provisional {
   startedAtNs: bigint;
   /** The provisional verdict's write (the correction replaces it, so it goes after). */
   written: Promise<void>;
+  /** What is in doubt: the end time (taken from the event), or an exit 137 no source named an OOM. */
+  why: 'end-time' | 'oom';
 }
 
 export class ProvisionalEnds {
@@ -47,6 +49,8 @@ export class ProvisionalEnds {
     const run = this.store.getRun(p.runId);
     if (!run || run.status === 'running' || !run.summary) return;
     const end = outcome.ended;
+    // An exit 137 asked again: only an OOM the record now names changes the verdict.
+    if (p.why === 'oom' && (!end.oomKilled || run.status === 'oom')) return;
     const spanNs = end.finishedAtNs! - p.startedAtNs;
     const before = run.summary.wallSeconds;
     const corrected = writeSettled(this.store, run, {
@@ -54,7 +58,7 @@ export class ProvisionalEnds {
       endedMonoNs: run.startedMonoNs + Number(spanNs),
       endedWallMs: Number(end.finishedAtNs! / 1_000_000n),
       wallSecondsOverride: Number(spanNs) / 1e9,
-      flags: [`end-corrected-from-${this.runtime}-record`],
+      flags: p.why === 'oom' ? [`oom-named-by:${end.oomNamedBy ?? 'runtime-record'}`] : [`end-corrected-from-${this.runtime}-record`],
     }, run.summary.flags.filter((f) => f !== 'finished-at-from-event'));
     this.log.warn('run end corrected from the runtime\'s record', { runtime: this.runtime, runId: run.id, containerId, wallSecondsBefore: before, wallSeconds: corrected.summary?.wallSeconds, status: corrected.status });
   }

@@ -13,19 +13,16 @@ import { endVerdict } from './end.js';
 import { Enforcer } from './enforce.js';
 import { Reconnector, type Backoff } from './reconnect.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
+import { kernelOom, needsOomGrace, OOM_RECHECK_MS, oomEventGrace } from './oom.js';
 import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
+import { rememberBounded } from '../core/bounded-map.js';
 
 /** Finished containers remembered until their removal. */
 const MAX_ENDED = 512;
 const MAX_KEPT_LATENCIES = 1000;
-/**
- * How long an exit by SIGKILL (137) that nobody has named waits for the runtime's OOM event: Docker
- * has been seen to send `die` before `oom` (and to leave OOMKilled unset) on cgroup v1 under load.
- */
-const OOM_EVENT_GRACE_MS = 500;
+/** OOM events of containers not (yet) tracked, kept for their attach. */
+const MAX_PENDING_OOM = 512;
 
-/** The kernel counted an OOM kill in the container's memory cgroup since the attach. */
-const kernelOom = (t: TrackedRun): boolean => (t.oomCount?.killsSinceAttach() ?? 0) > 0;
 
 export interface WatcherStats {
   /** Start event → first sample, per event-attached run (ms), most recent last. */
@@ -45,6 +42,10 @@ export class RuntimeWatcher implements Attachment {
   /** Container id → its finished run and the runtime's end time, until its removal (bounded, oldest dropped). */
   private readonly ended = new Map<string, { runId: string; finishedAtNs: bigint }>();
   private readonly enforcer: Enforcer;
+  /** Rechecks waiting (cleared at stop). */
+  private readonly rechecks = new Set<NodeJS.Timeout>();
+  /** OOM events that came before their container's run was tracked (an attach in progress). */
+  private readonly pendingOom = new Map<string, true>();
   private readonly latenciesMs: number[] = [];
   private attachedRuns = 0;
   private readonly link: Reconnector;
@@ -79,6 +80,8 @@ export class RuntimeWatcher implements Attachment {
 
   async stop(): Promise<void> {
     this.link.stop();
+    for (const timer of this.rechecks) clearTimeout(timer);
+    this.rechecks.clear();
     await Promise.allSettled([...this.queues.values()]);
     for (const t of this.tracked.values()) releaseTracked(t);
     this.tracked.clear();
@@ -117,18 +120,15 @@ export class RuntimeWatcher implements Attachment {
           if (this.adapter.traits.readAtExit) this.ctx.stack.sampler.sampleRunNow(t.runId);
           t.oomCount?.read(); // while the cgroup may still exist
           const end = await this.adapter.endOf(id, e);
-          if (end.exitCode === 137 && !end.oomKilled && !t.killedByAgent && !kernelOom(t)) await this.oomEventGrace(t);
+          if (needsOomGrace(t, end)) await oomEventGrace(t);
           if (this.tracked.get(id) === t) this.close(t, end);
         });
         break;
       case 'oom': {
-        // Marked at once, not queued: the exit handler may be waiting for it (oomEventGrace).
+        // Marked at once, not queued: the exit handler or the attach may be waiting for it (oom.ts).
         const t = this.tracked.get(id);
         if (t) t.sawOom = true;
-        else void this.enqueue(id, () => {
-          const attached = this.tracked.get(id);
-          if (attached) attached.sawOom = true;
-        });
+        else rememberBounded(this.pendingOom, id, true, MAX_PENDING_OOM);
         break;
       }
       case 'kill':
@@ -142,6 +142,7 @@ export class RuntimeWatcher implements Attachment {
       case 'remove':
         void this.enqueue(id, () => {
           this.ignored.delete(id);
+          this.pendingOom.delete(id);
           const t = this.tracked.get(id);
           // Removed without an exit we saw (e.g. while the stream was down): close with what was measured.
           if (t) this.finishVanished(t, 'container-removed-before-exit');
@@ -197,6 +198,7 @@ export class RuntimeWatcher implements Attachment {
     });
     this.tracked.set(id, t);
     this.attachedRuns++;
+    if (this.pendingOom.delete(id)) t.sawOom = true;
     // Attached after its deadline (the agent was down when it fell due): killed now.
     this.enforcer.nowTracked(id);
     if (firstSampleLatencyMs !== null) {
@@ -204,7 +206,10 @@ export class RuntimeWatcher implements Attachment {
       if (this.latenciesMs.length > MAX_KEPT_LATENCIES) this.latenciesMs.shift();
     }
     // A container that was already gone when inspected: close its run with the runtime's figures now.
-    if (!facts.running && facts.end) this.close(t, facts.end);
+    if (!facts.running && facts.end) {
+      if (needsOomGrace(t, facts.end)) await oomEventGrace(t);
+      if (this.tracked.get(id) === t) this.close(t, facts.end);
+    }
   }
 
   /**
@@ -219,10 +224,6 @@ export class RuntimeWatcher implements Attachment {
     return (startedWallMs === null ? late : previous.startedWallMs === startedWallMs) ? previous.runId : null;
   }
 
-  /** Waits (at most OOM_EVENT_GRACE_MS) for an OOM event of a container that died by SIGKILL. */
-  private async oomEventGrace(t: TrackedRun): Promise<void> {
-    for (const deadline = Date.now() + OOM_EVENT_GRACE_MS; !t.sawOom && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
-  }
 
   /** Closes a run with its runtime's record of the end. */
   private close(t: TrackedRun, end: ContainerEnd): void {
@@ -244,7 +245,18 @@ export class RuntimeWatcher implements Attachment {
       if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
     }
     const written = finishTracked(this.ctx.stack.runs, t, verdict, end.finishedAtNs, flags, this.ctx.log);
-    if (end.provisional) this.provisional.remember(t.containerId, { runId: t.runId, startedAtNs: t.startedAtNs, written });
+    if (end.provisional) this.provisional.remember(t.containerId, { runId: t.runId, startedAtNs: t.startedAtNs, written, why: 'end-time' });
+    else if (verdict.status === 'failed' && end.exitCode === 137 && !t.killedExternally) {
+      // An OOM event later than the grace (under load) is still in the runtime's record: asked again.
+      const id = t.containerId;
+      this.provisional.remember(id, { runId: t.runId, startedAtNs: t.startedAtNs, written, why: 'oom' });
+      const timer = setTimeout(() => {
+        this.rechecks.delete(timer);
+        void this.enqueue(id, () => this.provisional.correct(id, (c, startedAtNs) => this.adapter.afterGap(c, startedAtNs)));
+      }, OOM_RECHECK_MS);
+      timer.unref();
+      this.rechecks.add(timer);
+    }
   }
 
   /**

@@ -35,6 +35,7 @@ export class FakeRuntime implements RuntimeAdapter {
   /** At the exit, the runtime's record cannot be read (a daemon shutting down): the end is the event's, this late. */
   recordUnreadableAtExitMs: number | null = null;
   private emit: ((e: LifecycleEvent) => void) | null = null;
+  private readonly oomLogged = new Set<string>();
   private down: ((reason: string) => void) | null = null;
 
   async subscribe(onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
@@ -81,9 +82,11 @@ export class FakeRuntime implements RuntimeAdapter {
     return { ...end, finishedAtNs: end.finishedAtNs! + BigInt(this.recordUnreadableAtExitMs) * 1_000_000n, flags: ['finished-at-from-event'], provisional: true };
   }
 
+  /** Like Docker's event log: an `oom` this runtime sent names the OOM in its record afterwards. */
   async afterGap(id: string): Promise<GapOutcome> {
     const c = this.containers.get(id);
-    return c?.exited ? { ended: this.endFrom(c) } : { gone: 'container-vanished' };
+    if (!c?.exited) return { gone: 'container-vanished' };
+    return { ended: this.oomLogged.has(id) ? { ...this.endFrom(c), oomKilled: true, oomNamedBy: 'runtime-event-log' } : this.endFrom(c) };
   }
 
   async kill(id: string, signal: KillSignal): Promise<void> {
@@ -112,7 +115,12 @@ export class FakeRuntime implements RuntimeAdapter {
     child.on('exit', (code, signal) => {
       c.exited = { code: signal === 'SIGKILL' ? 137 : (code ?? 0), atNs: nowNs() };
       this.emit?.({ kind: 'exit', containerId: id, timeNs: c.exited.atNs, exitCode: c.exited.code, exitedAtNs: c.exited.atNs });
-      if (c.exited.code === 137 && this.oomEventAfterExitMs !== null) setTimeout(() => this.emit?.({ kind: 'oom', containerId: id }), this.oomEventAfterExitMs);
+      if (c.exited.code === 137 && this.oomEventAfterExitMs !== null) {
+        setTimeout(() => {
+          this.oomLogged.add(id);
+          this.emit?.({ kind: 'oom', containerId: id });
+        }, this.oomEventAfterExitMs);
+      }
     });
     if (!opts.startedAgoMs) this.emit?.({ kind: 'start', containerId: id, timeNs: c.startedAtNs, pid: child.pid });
   }

@@ -54,6 +54,24 @@ describe('generic watcher (fake runtime)', () => {
     expect(run.summary!.flags).toContain('oom-named-by:runtime-event');
   });
 
+  it('an OOM event later than the grace: the run reads failed, then oom once the runtime\'s record is asked again', async () => {
+    fake = new FakeRuntime();
+    fake.oomEventAfterExitMs = 1500;
+    a = await startFakeAgent(fake);
+    fake.start('later-oom');
+    await new Promise((r) => setTimeout(r, 300));
+    fake.containers.get('later-oom')!.child.kill('SIGKILL');
+    const first = await finishedRun(a.agent, 'later-oom');
+    expect([first.status, first.summary!.exitCode]).toEqual(['failed', 137]);
+    for (let i = 0; a.agent.store.getRun(first.id)!.status !== 'oom'; i++) {
+      if (i > 400) throw new Error('never named oom');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const run = a.agent.store.getRun(first.id)!;
+    expect([run.summary!.terminationReason, run.summary!.exitCode, run.summary!.wallSeconds]).toEqual(['oom', 137, first.summary!.wallSeconds]);
+    expect(run.summary!.flags).toContain('oom-named-by:runtime-event-log');
+  }, 15_000);
+
   it('a SIGKILL nobody names is not an OOM: killed externally is not claimed, the exit stands', async () => {
     fake = new FakeRuntime();
     a = await startFakeAgent(fake);
@@ -92,7 +110,7 @@ describe('generic watcher (fake runtime)', () => {
 });
 
 describe('the kernel OOM-kill count (v1 memory.oom_control, v2 memory.events)', () => {
-  it('counts kills since the attach; unknown (null) once the file is gone, never 0', () => {
+  it('counts the kills of the container\'s life; unknown (null) when never readable, never 0', () => {
     for (const [version, file, text] of [
       [1, 'memory.oom_control', (n: number) => `oom_kill_disable 0\nunder_oom 0\noom_kill ${n}\n`],
       [2, 'memory.events', (n: number) => `low 0\nhigh 0\nmax 7\noom 3\noom_kill ${n}\noom_group_kill 0\n`],
@@ -101,13 +119,13 @@ describe('the kernel OOM-kill count (v1 memory.oom_control, v2 memory.events)', 
       mkdirSync(dir);
       writeFileSync(join(dir, file), text(2));
       const count = new OomKillCount({ version, dir });
-      expect(count.killsSinceAttach()).toBe(0);
+      expect(count.kills()).toBe(2);
       writeFileSync(join(dir, file), text(3));
       expect(count.read()).toBe(3);
-      expect(count.killsSinceAttach()).toBe(1);
+      expect(count.kills()).toBe(3);
       count.close();
       const missing = new OomKillCount({ version, dir: join(dir, 'gone') });
-      expect([missing.atAttach, missing.killsSinceAttach()]).toEqual([null, null]);
+      expect(missing.kills()).toBeNull();
     }
   });
 });
