@@ -6,6 +6,7 @@
 // Only runs whose writer process is gone are settled: a `profile --db` that still runs owns its run.
 import type { ContainerRuntime, Run, RunStatus, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
+import { INTERRUPTED_PAST_LIMIT_FLAG } from '../core/summary.js';
 import { summariseRun } from './summarise.js';
 import { thisWriter, writerAlive } from '../sources/writer.js';
 
@@ -106,8 +107,8 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null, isGo
  */
 export function writeSettled(store: Store, run: Run, settlement: Settlement, previousFlags: readonly string[]): Run {
   const samples = store.getRunSamples(run.id);
-  // The marks of the interrupted verdict go: the runtime's record replaces it (summary.ts adds 'interrupted').
-  const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG && f !== 'interrupted'), ...settlement.flags];
+  // The marks of the interrupted verdict go: the runtime's record replaces it.
+  const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG && f !== INTERRUPTED_PAST_LIMIT_FLAG), ...settlement.flags];
   const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags });
   store.finishRun(run.id, { status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary });
   return { ...run, status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary };

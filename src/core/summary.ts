@@ -55,9 +55,11 @@ export interface SummaryInput {
  * exceededTimeLimit plus the penalised scoring already say it is over. An 'interrupted' run turned
  * 'timeout' gets the flag 'interrupted', so its partial data stays marked.
  */
+export const INTERRUPTED_PAST_LIMIT_FLAG = 'interrupted';
+
 export function resolveStatus(observed: RunStatus, exceededTimeLimit: boolean): { status: RunStatus; flags: string[] } {
   if (!exceededTimeLimit || observed === 'running') return { status: observed, flags: [] };
-  return { status: 'timeout', flags: observed === 'interrupted' ? ['interrupted'] : [] };
+  return { status: 'timeout', flags: observed === 'interrupted' ? [INTERRUPTED_PAST_LIMIT_FLAG] : [] };
 }
 
 interface CpuFigures {

@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { DEFAULTS, type AgentConfig } from '../../src/config.js';
-import type { Run } from '../../src/core/types.js';
 import { silentLogger } from '../../src/log.js';
 import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, RuntimeAdapter } from '../../src/runtime/adapter.js';
 import type { KillSignal } from '../../src/runtime/kill.js';
@@ -144,12 +143,5 @@ export async function startFakeAgent(fake: FakeRuntime, overrides: Partial<Agent
   return { agent, watcher: watcher!, stop: () => agent.stop() };
 }
 
-/** The finished run of a container. */
-export async function finishedRun(agent: RunningAgent, containerId: string, timeoutMs = 10_000): Promise<Run> {
-  for (const deadline = Date.now() + timeoutMs; ; ) {
-    const run = agent.store.listRuns({}, 1000).runs.find((r) => r.containerId === containerId);
-    if (run && run.status !== 'running' && run.summary) return run;
-    if (Date.now() > deadline) throw new Error(`no finished run for ${containerId} (${run?.status ?? 'never attached'})`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+/** The finished run of a container (the contract suite's poll). */
+export { finished as finishedRun } from './contract.js';

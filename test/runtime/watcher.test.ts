@@ -9,6 +9,13 @@ import { OomKillCount } from '../../src/sources/oom-count.js';
 import { tempDir } from '../helpers.js';
 import { FakeRuntime, finishedRun, startFakeAgent, type FakeAgent } from './fake-runtime.js';
 
+/** Starts a container, lets it run 300 ms, then signals its process (as the kernel or someone else would). */
+async function runThenSignal(fake: FakeRuntime, id: string, signal: NodeJS.Signals): Promise<void> {
+  fake.start(id);
+  await new Promise((r) => setTimeout(r, 300));
+  fake.containers.get(id)!.child.kill(signal);
+}
+
 describe('generic watcher (fake runtime)', () => {
   let a: FakeAgent | null = null;
   let fake: FakeRuntime;
@@ -46,9 +53,7 @@ describe('generic watcher (fake runtime)', () => {
     fake = new FakeRuntime();
     fake.oomEventAfterExitMs = 150;
     a = await startFakeAgent(fake);
-    fake.start('late-oom');
-    await new Promise((r) => setTimeout(r, 300));
-    fake.containers.get('late-oom')!.child.kill('SIGKILL');
+    await runThenSignal(fake, 'late-oom', 'SIGKILL');
     const run = await finishedRun(a.agent, 'late-oom');
     expect([run.status, run.summary!.terminationReason, run.summary!.exitCode]).toEqual(['oom', 'oom', 137]);
     expect(run.summary!.flags).toContain('oom-named-by:runtime-event');
@@ -58,9 +63,7 @@ describe('generic watcher (fake runtime)', () => {
     fake = new FakeRuntime();
     fake.oomEventAfterExitMs = 1500;
     a = await startFakeAgent(fake);
-    fake.start('later-oom');
-    await new Promise((r) => setTimeout(r, 300));
-    fake.containers.get('later-oom')!.child.kill('SIGKILL');
+    await runThenSignal(fake, 'later-oom', 'SIGKILL');
     const first = await finishedRun(a.agent, 'later-oom');
     expect([first.status, first.summary!.exitCode]).toEqual(['failed', 137]);
     for (let i = 0; a.agent.store.getRun(first.id)!.status !== 'oom'; i++) {
@@ -75,9 +78,7 @@ describe('generic watcher (fake runtime)', () => {
   it('a SIGKILL nobody names is not an OOM: killed externally is not claimed, the exit stands', async () => {
     fake = new FakeRuntime();
     a = await startFakeAgent(fake);
-    fake.start('plain-kill');
-    await new Promise((r) => setTimeout(r, 300));
-    fake.containers.get('plain-kill')!.child.kill('SIGKILL');
+    await runThenSignal(fake, 'plain-kill', 'SIGKILL');
     const run = await finishedRun(a.agent, 'plain-kill');
     expect([run.status, run.summary!.exitCode]).toEqual(['failed', 137]);
     expect(run.summary!.flags.some((f) => f.startsWith('oom-named-by'))).toBe(false);
@@ -87,9 +88,7 @@ describe('generic watcher (fake runtime)', () => {
     fake = new FakeRuntime();
     fake.recordUnreadableAtExitMs = 40;
     a = await startFakeAgent(fake);
-    fake.start('unconfirmed');
-    await new Promise((r) => setTimeout(r, 400));
-    fake.containers.get('unconfirmed')!.child.kill('SIGTERM');
+    await runThenSignal(fake, 'unconfirmed', 'SIGTERM');
     const provisional = await finishedRun(a.agent, 'unconfirmed');
     const c = fake.containers.get('unconfirmed')!;
     const trueWallSeconds = Number(c.exited!.atNs - c.startedAtNs) / 1e9;
