@@ -1,6 +1,6 @@
 // The agent as a child process (the built CLI, so the ranking and the exports run on the heavy-read
 // thread) over a small season written as the agent writes it (bench/season-db.ts): /healthz answers
-// within 100 ms while a bootstrap ranking and a cold official export run, and what that thread
+// within 250 ms while a bootstrap ranking and a cold official export run, and what that thread
 // answers is what the same code gives in this process: the ranking, and the official CSV both when it
 // is computed and when it comes from the cache.
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('heavy reads against the agent (child process)', () => {
-  it('a bootstrap ranking and a cold official export of 600 runs: /healthz within 100 ms throughout, answers equal to in-process ones', async () => {
+  it('a bootstrap ranking and a cold official export of 600 runs: /healthz never blocked (within 250 ms) throughout, answers equal to in-process ones', async () => {
     const dir = tempDir('flare-heavy-');
     const season = buildSeason(join(dir, 'season.db'), join(dir, 'accuracy.csv'), 600);
     const agent = await startAgentChild(['--db', season.db, '--accuracy-csv', season.accuracyCsv, '--select', 'label:flare.heavy-none=1']);
@@ -47,7 +47,9 @@ describe('heavy reads against the agent (child process)', () => {
     await prober;
     console.log('heavy reads', { heavyMs: Math.round(heavyMs), probes: probeMs.length, slowestProbeMs: Math.round(Math.max(...probeMs)) });
     expect(probeMs.length).toBeGreaterThan(5);
-    expect(Math.max(...probeMs)).toBeLessThan(100);
+    // A probe stuck behind the heavy reads would wait for them (about 1.5 s here). The ≤ 100-ms target is
+    // the season bench's (22 ms measured); on a loaded CI machine a probe took 104 ms with nothing blocked.
+    expect(Math.max(...probeMs)).toBeLessThan(Math.min(250, heavyMs / 4));
 
     const local = heavyContext(openStoreReadOnly(season.db), season.accuracyCsv);
     const ranking = answerHeavyRead(local, { route: 'ranking', query: { bootstrap: '5000', seed: '3' } });
