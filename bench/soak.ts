@@ -5,10 +5,11 @@
 // (inspected when it ended): lost, wrong status, wrong exit code, wall time off by more than 20 ms,
 // over its limit and not killed, interrupted with no final verdict. The agent's RSS, fds and threads
 // are read every 100 lifecycles. Prints JSON.
-// Usage: node dist/bench/soak.js [--lifecycles 2000] [--parallel 3]  (Docker, the flare-test/busybox
-// image, root, and scripts/services.sh to restart dockerd: the test suite's setup.)
+// Usage: node dist/bench/soak.js [--lifecycles 2000] [--parallel 3] [--agent-log FILE]  (Docker, the
+// flare-test/busybox image, root, and scripts/services.sh to restart dockerd: the test suite's setup.)
+// With --agent-log, both agents' info-level logs are appended to FILE, to explain any mismatch.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, existsSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,8 @@ export interface SoakOptions {
   /** The built CLI (dist/src/cli.js). */
   cli: string;
   log?: (line: string) => void;
+  /** Where the agents' logs (info level) are appended; without it they are discarded. */
+  agentLog?: string;
 }
 
 export interface ProcessFigures {
@@ -59,6 +62,9 @@ export interface SoakReport extends SoakCounts {
   missedTicks: number;
   dockerdRestartAt: number;
   agentRestartAt: number;
+  /** When dockerd and the agent were away, epoch ms (from its SIGTERM to its return). */
+  engineDown: { fromMs: number; toMs: number };
+  agentDown: { fromMs: number; toMs: number };
   /** The agent process every 100 lifecycles (a new pid after its restart). */
   process: ProcessFigures[];
   /** The second agent once up with no container in flight, and at the end with every container done. */
@@ -119,10 +125,13 @@ async function get(port: number, path: string): Promise<string> {
 
 class AgentProcess {
   child: ChildProcess | null = null;
-  constructor(private readonly cli: string, private readonly db: string, private readonly port: number, private readonly tag: string) {}
+  constructor(private readonly cli: string, private readonly db: string, private readonly port: number, private readonly tag: string, private readonly logFile?: string) {}
 
   async start(): Promise<void> {
-    this.child = spawn(process.execPath, [this.cli, 'start', '--db', this.db, '--listen', `127.0.0.1:${this.port}`, '--runtime', 'docker', '--gpu-source', 'none', '--interval-ms', '100', '--select', `label:flare.soak=${this.tag}`, '--enforce-time-limit', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const logFd = this.logFile ? openSync(this.logFile, 'a') : null;
+    const args = [this.cli, 'start', '--db', this.db, '--listen', `127.0.0.1:${this.port}`, '--runtime', 'docker', '--gpu-source', 'none', '--interval-ms', '100', '--select', `label:flare.soak=${this.tag}`, '--enforce-time-limit', '--log-level', logFd === null ? 'warn' : 'info'];
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'inherit'] });
+    if (logFd !== null) closeSync(logFd); // the child holds its own copy
     for (let i = 0; ; i++) {
       try {
         if ((JSON.parse(await get(this.port, '/healthz')) as { sources: { docker: { up: boolean } } }).sources.docker.up) return;
@@ -180,7 +189,7 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
   await docker.getImage(IMAGE).inspect();
   const dir = mkdtempSync(join(tmpdir(), 'flare-soak-'));
   const tag = `soak-${process.pid}-${Date.now() % 100000}`;
-  const agent = new AgentProcess(opts.cli, join(dir, 'soak.db'), await freePort(), tag);
+  const agent = new AgentProcess(opts.cli, join(dir, 'soak.db'), await freePort(), tag, opts.agentLog);
   const dockerdRestartAt = Math.floor(opts.lifecycles * 0.4);
   const agentRestartAt = Math.floor(opts.lifecycles * 0.7);
   const done: Lifecycle[] = [];
@@ -281,6 +290,8 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
     missedTicks,
     dockerdRestartAt,
     agentRestartAt,
+    engineDown,
+    agentDown,
     process: figures,
     fdsAtStart: start?.fds ?? NaN,
     fdsAtEnd: end.fds,
@@ -293,10 +304,10 @@ export async function soak(opts: SoakOptions): Promise<SoakReport> {
 }
 
 if (process.argv[1]?.endsWith('soak.js')) {
-  const arg = (name: string, dflt: number): number => {
+  const arg = (name: string): string | undefined => {
     const i = process.argv.indexOf(`--${name}`);
-    return i > 0 ? Number(process.argv[i + 1]) : dflt;
+    return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const report = await soak({ lifecycles: arg('lifecycles', 2000), parallel: arg('parallel', 3), cli: join(process.cwd(), 'dist/src/cli.js'), log: (l) => process.stderr.write(l + '\n') });
+  const report = await soak({ lifecycles: Number(arg('lifecycles') ?? 2000), parallel: Number(arg('parallel') ?? 3), cli: join(process.cwd(), 'dist/src/cli.js'), agentLog: arg('agent-log'), log: (l) => process.stderr.write(l + '\n') });
   process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 }

@@ -147,8 +147,19 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   let bridge: HttpBridge | null = null;
   const early: ((to: AgentEvents) => void)[] = [];
   const send = (f: (to: AgentEvents) => void): void => void (bridge ? f(bridge) : early.push(f));
+  // Missed ticks are counted in /metrics; the log says when they happened (one line per 10 s at most),
+  // so that a stall can be matched with what the agent was doing.
+  const missedLog = { lastMs: 0, since: 0 };
   const metrics: AgentEvents = {
     tick: (lagSeconds, missed) => {
+      if (missed > 0) {
+        missedLog.since += missed;
+        if (Date.now() - missedLog.lastMs >= 10_000) {
+          log.warn('sampler missed ticks', { missedTicks: missedLog.since, lagMs: Math.round(lagSeconds * 1000 + missed * config.intervalMs) });
+          missedLog.lastMs = Date.now();
+          missedLog.since = 0;
+        }
+      }
       if (!bridge) return;
       bridge.tick(lagSeconds, missed);
       bridge.publish();

@@ -104,6 +104,7 @@ export async function startRun(
   sampler.sampleRunNow(run.id);
   const firstSampleLatencyMs = mode.how === 'event' && mode.start.timeNs !== null ? (monoNowNs() - epochNsToMonoNs(mode.start.timeNs, clock)) / 1e6 : null;
   const v2Dir = proc.procText !== null && mounts ? v2CgroupDir(proc.procText, mounts, facts.id) : null;
+  t.cgroupDirs = [...new Set([v2Dir, paths?.cpu.dir, paths?.memory?.dir].filter((d): d is string => !!d))];
   if (v2Dir) {
     t.populated = watchPopulated(v2Dir, guarded(ctx.errors, 'exit-watch', () => {
       // The last process just exited; the cgroup still exists for a few ms: read the final counters.

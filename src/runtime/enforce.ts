@@ -1,14 +1,25 @@
 // Time-limit enforcement through a container's runtime, for the generic watcher: WHEN is the run
 // manager's one deadline (src/core/limit.ts); this sends kill.ts's sequence through the adapter, to a
 // container whose run may still be being attached (late, after its deadline passed while no agent ran),
-// and sends again a kill the runtime refused (dockerd restarting) until the container is gone.
+// and sends again a kill the runtime refused (dockerd restarting) until the container is gone. A
+// SIGKILL the runtime refuses is also sent at once through the container's cgroup (cgroup-kill.ts): a
+// runtime that is away must not stretch a participant's run past its limit.
 import type { AgentContext } from '../agent/agent.js';
 import type { RuntimeAdapter } from './adapter.js';
+import { killThroughCgroup } from './cgroup-kill.js';
 import { signalWithGrace, type KillSignal } from './kill.js';
 import type { TrackedRun } from './tracked.js';
 
 /** A kill that could not be sent (the runtime away) is sent again after this, doubling to the bound. */
 const KILL_RETRY_MS = { first: 500, max: 5000 };
+/**
+ * A runtime that has not answered a kill by then counts as refusing it (a hung or stopped daemon).
+ * Docker's kill answers once the container has stopped (moby 20.10 daemon/kill.go waits for it): 10–40 ms
+ * here (bench/attach.ts: exit → verdict p95 14–21 ms), so this is ten times that and more, and a limit is
+ * still enforced within a second when the daemon hangs. A late answer still stands; the cgroup kill
+ * only adds to it.
+ */
+export const KILL_ANSWER_MS = 500;
 
 export class Enforcer {
   /** Containers whose limit fell due while their run was being attached: killed once tracked. */
@@ -50,9 +61,16 @@ export class Enforcer {
   private sendKill(t: TrackedRun, signal: KillSignal, failures: number): void {
     // Counted before sending, so the runtime's `kill` event is recognised as the agent's own.
     if (this.adapter.traits.killEvents) t.ownKillsPending++;
-    this.adapter.kill(t.containerId, signal).catch((err: Error) => {
-      if (this.adapter.traits.killEvents) t.ownKillsPending = Math.max(0, t.ownKillsPending - 1);
+    let timer: NodeJS.Timeout | undefined;
+    const unanswered = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnansweredKill()), KILL_ANSWER_MS);
+      timer.unref();
+    });
+    Promise.race([this.adapter.kill(t.containerId, signal), unanswered]).finally(() => clearTimeout(timer)).catch((err: Error) => {
+      // A kill still unanswered may yet land, and its `kill` event must then read as the agent's own.
+      if (this.adapter.traits.killEvents && !(err instanceof UnansweredKill)) t.ownKillsPending = Math.max(0, t.ownKillsPending - 1);
       if (this.trackedOf(t.containerId) !== t) return;
+      if (signal === 'SIGKILL' && !t.killedThroughCgroup) this.killThroughCgroup(t, err);
       const delayMs = Math.min(KILL_RETRY_MS.max, KILL_RETRY_MS.first * 2 ** failures);
       this.ctx.log.error('killing container failed, retrying', { runtime: this.adapter.name, containerId: t.containerId, signal, retryInMs: delayMs, error: err.message });
       t.killRetry = setTimeout(() => {
@@ -61,5 +79,20 @@ export class Enforcer {
       }, delayMs);
       t.killRetry.unref();
     });
+  }
+
+  /** The runtime refused SIGKILL: the container's processes are killed through its cgroup, once. */
+  private killThroughCgroup(t: TrackedRun, refused: Error): void {
+    const how = killThroughCgroup(t.cgroupDirs);
+    if (how === null) return; // no cgroup left to kill through: it has ended, or was never found
+    t.killedThroughCgroup = true;
+    this.ctx.stack.runs.addFlag(t.runId, `killed-through-cgroup:${how}`);
+    this.ctx.log.warn('runtime refused the kill: container killed through its cgroup', { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId, how, refused: refused.message });
+  }
+}
+
+class UnansweredKill extends Error {
+  constructor() {
+    super(`the runtime did not answer the kill within ${KILL_ANSWER_MS} ms`);
   }
 }

@@ -23,12 +23,16 @@ export interface TrackedRun {
   kill: Cancel | null;
   /** A kill that could not be sent, to be sent again (until the container is gone). */
   killRetry: NodeJS.Timeout | null;
+  /** The container's own cgroup directories (v2 first), through which a kill the runtime refused is sent. */
+  cgroupDirs: string[];
   /** The kernel's OOM-kill count of its memory cgroup (null: no memory cgroup). */
   oomCount: OomKillCount | null;
   /** When cgroup.events said `populated 0` (monotonic ns), null until then. */
   emptiedMonoNs: number | null;
   sawOom: boolean;
   killedByAgent: boolean;
+  /** The runtime refused the agent's SIGKILL and the agent killed through the cgroup (enforce.ts). */
+  killedThroughCgroup: boolean;
   killedExternally: boolean;
   /** Signals the agent sent whose `kill` events have not arrived yet (runtimes with kill events). */
   ownKillsPending: number;
@@ -44,10 +48,12 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
     populated: null,
     kill: null,
     killRetry: null,
+    cgroupDirs: [],
     oomCount: null,
     emptiedMonoNs: null,
     sawOom: false,
     killedByAgent: false,
+    killedThroughCgroup: false,
     killedExternally: false,
     ownKillsPending: 0,
   };

@@ -92,6 +92,13 @@ export function pickCgroup(text: string, mounts: CgroupMounts, opts: PickOptions
     return null;
   };
   const v1Cpu = candidate(1, mounts.v1['cpuacct'], parsed.v1['cpuacct'], 'cpuacct.usage', 'v1 cpuacct');
+  // A v1 cpuacct line that names the target puts its CPU in v1 (a hybrid host's runtime accounts there).
+  // Its directory gone means the cgroup was removed: the target ended (runc removes its v1 and unified
+  // directories one by one, in no fixed order, so the unified one may outlive it by a few ms). That
+  // unified directory holds no memory controller, so taking it would hide the end and the memory (and
+  // with it the kernel's OOM count): nothing is picked, and the caller's alive check says why.
+  const v1Removed = !v1Cpu && mounts.v1['cpuacct'] !== undefined && parsed.v1['cpuacct'] !== undefined && holds(parsed.v1['cpuacct']);
+  if (v1Removed) return { reason: `${tried.join('; ')} (its v1 cgroup was removed: ended, or this mount table is stale)` };
   const v2Dir = candidate(2, mounts.v2, parsed.v2Path, 'cpu.stat', 'v2');
   const cpu: CgroupDir | null = v1Cpu ? { version: 1, dir: v1Cpu } : v2Dir ? { version: 2, dir: v2Dir } : null;
   if (!cpu) return { reason: tried.length > 0 ? tried.join('; ') : 'no cgroup hierarchy is mounted' };

@@ -2,7 +2,8 @@
 // through the interface, with faults no real daemon makes on demand: a kill that fails, an OOM event
 // that comes after the exit, a start that lies in the past. Each "container" is a real `sleep` process
 // (so its pid, liveness and /proc are real); it has no cgroup of its own (the run says `no-cgroup`).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
 import { DEFAULTS, type AgentConfig } from '../../src/config.js';
@@ -29,6 +30,8 @@ export class FakeRuntime implements RuntimeAdapter {
   readonly kills: Array<{ id: string; signal: KillSignal; ok: boolean }> = [];
   /** The next this many kills fail as an unreachable daemon would. */
   failKills = 0;
+  /** The next this many kills are never answered. */
+  hangKills = 0;
   /** An OOM event this long after the exit event of a container whose exit code is 137 (null: none). */
   oomEventAfterExitMs: number | null = null;
   /** At the exit, the runtime's record cannot be read (a daemon shutting down): the end is the event's, this late. */
@@ -36,6 +39,7 @@ export class FakeRuntime implements RuntimeAdapter {
   private emit: ((e: LifecycleEvent) => void) | null = null;
   private readonly oomLogged = new Set<string>();
   private down: ((reason: string) => void) | null = null;
+  private readonly cgroups: string[] = [];
 
   async subscribe(onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
     this.emit = onEvent;
@@ -89,6 +93,12 @@ export class FakeRuntime implements RuntimeAdapter {
   }
 
   async kill(id: string, signal: KillSignal): Promise<void> {
+    if (this.hangKills > 0) {
+      // A daemon that takes the request and never answers (stopped, or deadlocked).
+      this.hangKills--;
+      this.kills.push({ id, signal, ok: false });
+      return new Promise<void>(() => {});
+    }
     const ok = this.failKills <= 0;
     this.kills.push({ id, signal, ok });
     if (!ok) {
@@ -104,11 +114,23 @@ export class FakeRuntime implements RuntimeAdapter {
 
   close(): void {
     for (const c of this.containers.values()) c.child.kill('SIGKILL');
+    // An empty cgroup can be removed; its last process may take a moment to leave it.
+    for (const dir of this.cgroups) removeCgroupDir(dir);
   }
 
-  /** Starts a container `startedAgoMs` ago (its start event only when 0: an older one is found by the listing). */
-  start(id: string, opts: { team?: string; timeLimitSeconds?: number | null; startedAgoMs?: number; exitCode?: number } = {}): void {
+  /**
+   * Starts a container `startedAgoMs` ago (its start event only when 0: an older one is found by the
+   * listing). With `cgroupUnder` (a cgroup v2 mount) its process is moved into a cgroup of its own there,
+   * named after the id, as a runtime would (removed by `close`).
+   */
+  start(id: string, opts: { team?: string; timeLimitSeconds?: number | null; startedAgoMs?: number; exitCode?: number; cgroupUnder?: string } = {}): void {
     const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    if (opts.cgroupUnder) {
+      const dir = join(opts.cgroupUnder, `flare-fake-${id}-${process.pid}`);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'cgroup.procs'), String(child.pid));
+      this.cgroups.push(dir);
+    }
     const c: FakeContainer = { child, startedAtNs: nowNs() - BigInt(opts.startedAgoMs ?? 0) * 1_000_000n, team: opts.team ?? 'fake', timeLimitSeconds: opts.timeLimitSeconds ?? null, exited: null };
     this.containers.set(id, c);
     child.on('exit', (code, signal) => {
@@ -145,3 +167,16 @@ export async function startFakeAgent(fake: FakeRuntime, overrides: Partial<Agent
 
 /** The finished run of a container (the contract suite's poll). */
 export { finished as finishedRun } from './contract.js';
+
+/** Removes an emptied cgroup directory, waiting up to a second for its last process to leave it. */
+export function removeCgroupDir(dir: string): void {
+  for (let i = 0; i < 100; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      spawnSync('sleep', ['0.01']);
+    }
+  }
+}

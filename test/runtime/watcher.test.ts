@@ -1,13 +1,19 @@
 // The generic watcher through the runtime interface (test/runtime/fake-runtime.ts: real processes,
 // faults on demand): a limit that fell due while no agent ran is enforced at the attach; a kill the
-// runtime refuses is sent again until the container is gone; an OOM event that comes after the exit
+// runtime refuses is sent again until the container is gone, and at once through its cgroup (also when
+// the runtime never answers); an OOM event that comes after the exit
 // still names the OOM kill; the kernel's OOM-kill count names one no event reported.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KILL_ANSWER_MS } from '../../src/runtime/enforce.js';
+import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { OomKillCount } from '../../src/sources/oom-count.js';
 import { tempDir } from '../helpers.js';
 import { FakeRuntime, finishedRun, startFakeAgent, type FakeAgent } from './fake-runtime.js';
+
+/** Where the fake runtime makes a container's cgroup when a test needs one (hybrid or pure v2 hosts). */
+const V2_MOUNT = detectCgroupMounts().v2 ?? 'no cgroup v2 mount on this host';
 
 /** Starts a container, lets it run 300 ms, then signals its process (as the kernel or someone else would). */
 async function runThenSignal(fake: FakeRuntime, id: string, signal: NodeJS.Signals): Promise<void> {
@@ -47,6 +53,31 @@ describe('generic watcher (fake runtime)', () => {
     // 0.5 s limit, then retries after 0.5 s and 1 s.
     expect(run.summary!.wallSeconds).toBeGreaterThanOrEqual(2);
     expect(run.summary!.wallSeconds).toBeLessThan(4);
+  });
+
+  it('a SIGKILL the runtime refuses is sent through the container\'s cgroup at once: killed at its deadline', async () => {
+    fake = new FakeRuntime();
+    a = await startFakeAgent(fake, { enforceTimeLimit: true, killGraceSeconds: 0 });
+    fake.failKills = 100; // the runtime stays away
+    fake.start('refused-cg', { timeLimitSeconds: 0.5, cgroupUnder: V2_MOUNT });
+    const run = await finishedRun(a.agent, 'refused-cg');
+    expect([run.status, run.summary!.terminationReason, run.summary!.exitCode]).toEqual(['timeout', 'killed at time limit', 137]);
+    expect(run.summary!.flags.filter((f) => f.startsWith('killed-through-cgroup:'))).toEqual([expect.stringMatching(/^killed-through-cgroup:cgroup\.(kill|procs)$/)]);
+    expect(fake.kills[0]).toEqual({ id: 'refused-cg', signal: 'SIGKILL', ok: false });
+    expect(run.summary!.wallSeconds).toBeGreaterThanOrEqual(0.5);
+    expect(run.summary!.wallSeconds).toBeLessThan(0.9);
+  });
+
+  it(`a kill the runtime never answers (a hung daemon) counts as refused after ${KILL_ANSWER_MS} ms: killed through the cgroup`, async () => {
+    fake = new FakeRuntime();
+    a = await startFakeAgent(fake, { enforceTimeLimit: true, killGraceSeconds: 0 });
+    fake.hangKills = 100;
+    fake.start('hung', { timeLimitSeconds: 0.5, cgroupUnder: V2_MOUNT });
+    const run = await finishedRun(a.agent, 'hung');
+    expect([run.status, run.summary!.exitCode]).toEqual(['timeout', 137]);
+    expect(run.summary!.flags.some((f) => f.startsWith('killed-through-cgroup:'))).toBe(true);
+    expect(run.summary!.wallSeconds).toBeGreaterThanOrEqual(0.5 + KILL_ANSWER_MS / 1000);
+    expect(run.summary!.wallSeconds).toBeLessThan(0.5 + KILL_ANSWER_MS / 1000 + 0.6);
   });
 
   it('an OOM event that comes after the exit (Docker on cgroup v1 under load) still makes the run oom', async () => {

@@ -103,9 +103,19 @@ describe('discovery follows the mount table and checks the disk (pickCgroup)', (
   it('a path the mount table names but the disk does not have is not taken; nothing left: the reason lists each try', () => {
     const root = tree({ 'cpuacct/cpuacct.usage': '1\n' });
     const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct') }, v2: join(root, 'unified'), v2Controllers: [] };
-    const pick = pickCgroup(`2:cpuacct:/docker/${ID}\n0::/docker/${ID}\n`, mounts, { mustContain: ID });
+    const pick = pickCgroup(`2:cpuacct:/\n0::/docker/${ID}\n`, mounts, { mustContain: ID });
     expect(pick).toEqual({
-      reason: `v1 cpuacct: ${join(root, 'cpuacct/docker', ID, 'cpuacct.usage')} does not exist; v2: ${join(root, 'unified/docker', ID, 'cpu.stat')} does not exist`,
+      reason: `v1 cpuacct at ${join(root, 'cpuacct')}: / does not hold the target; v2: ${join(root, 'unified/docker', ID, 'cpu.stat')} does not exist`,
+    });
+  });
+
+  it('hybrid host, the container just ended: its v1 cgroup is removed, the unified one not yet: nothing is picked (not the unified leftover)', () => {
+    // runc removes the v1 and unified directories one by one; seen in the soak about once in 1 000 ends.
+    const root = tree({ [`unified/docker/${ID}/cpu.stat`]: 'usage_usec 20000\n', 'cpuacct/cpuacct.usage': '1\n', 'memory/memory.usage_in_bytes': '1\n' });
+    const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct'), memory: join(root, 'memory') }, v2: join(root, 'unified'), v2Controllers: [] };
+    const pick = pickCgroup(`4:memory:/docker/${ID}\n2:cpuacct:/docker/${ID}\n0::/docker/${ID}\n`, mounts, { mustContain: ID });
+    expect(pick).toEqual({
+      reason: `v1 cpuacct: ${join(root, 'cpuacct/docker', ID, 'cpuacct.usage')} does not exist (its v1 cgroup was removed: ended, or this mount table is stale)`,
     });
   });
 
