@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, sleep } from '../helpers.js';
+import { procStat } from '../../src/sources/proc-alive.js';
 import { dockerWallSeconds } from './helpers.js';
 import { ChildAgent, cgroupTruth, createAndStartV2, dockerV2, startV2Engine, v2Controllers, type ApiRun } from './v2-engine.js';
 
@@ -137,6 +138,43 @@ describe.skipIf(engineError !== null && !requireServices())('pure cgroup v2 engi
       expect(run.cpuSeconds!).toBeLessThanOrEqual(truthCpuSeconds + 0.001);
       expect(run.cpuSeconds!).toBeGreaterThan(0.2);
     } finally {
+      await agent.stop();
+    }
+  });
+});
+
+describe.skipIf(engineError !== null && !requireServices())('enforcement while the pure v2 engine cannot answer', () => {
+  it('dockerd stopped at the deadline: the agent kills through the container\'s v2 cgroup (cgroup.kill) and Docker records it', async () => {
+    if (engineError) throw new Error(engineError);
+    const agent = await ChildAgent.start({ dockerdPid, inNamespace: true, args: ['--enforce-time-limit', '--kill-grace-seconds', '0'] });
+    let stopped = false;
+    try {
+      const c = await createAndStartV2(['sleep', '30'], { 'flare.time_limit_s': '1' });
+      created.push(c.id);
+      const before = await c.inspect();
+      await sleep(Math.max(0, Date.parse(before.State.StartedAt) + 600 - Date.now()));
+      process.kill(dockerdPid, 'SIGSTOP'); // the agent's kill request will get no answer
+      stopped = true;
+      const dead = (): boolean => {
+        const st = procStat(before.State.Pid);
+        return st === null || st.state === 'Z' || st.state === 'X';
+      };
+      let diedWhileStopped = false;
+      for (const until = Date.now() + 3500; !diedWhileStopped && Date.now() < until; await sleep(20)) diedWhileStopped = dead();
+      process.kill(dockerdPid, 'SIGCONT');
+      stopped = false;
+      expect(diedWhileStopped).toBe(true);
+      const run = await agent.finishedRun(c.id);
+      const info = await c.inspect();
+      console.log('v2 killed while dockerd was stopped', { dockerWall: dockerWallSeconds(info), wallSeconds: run.wallSeconds, flags: run.flags });
+      expect(info.State.ExitCode).toBe(137);
+      expect([run.status, run.terminationReason]).toEqual(['timeout', 'killed at time limit']);
+      expect(run.flags).toContain('killed-through-cgroup:cgroup.kill');
+      expect(dockerWallSeconds(info)).toBeGreaterThanOrEqual(1.5);
+      expect(dockerWallSeconds(info)).toBeLessThan(2);
+      expect(Math.abs(run.wallSeconds - dockerWallSeconds(info))).toBeLessThan(0.001);
+    } finally {
+      if (stopped) process.kill(dockerdPid, 'SIGCONT');
       await agent.stop();
     }
   });
