@@ -5,6 +5,7 @@ import type { AgentConfig } from '../config.js';
 import type { Run } from '../core/types.js';
 import { watchedWindows, type WallWindow } from '../core/lives.js';
 import type { Logger } from '../log.js';
+import { MissedTicksLog } from './missed-ticks-log.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
@@ -147,19 +148,10 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   let bridge: HttpBridge | null = null;
   const early: ((to: AgentEvents) => void)[] = [];
   const send = (f: (to: AgentEvents) => void): void => void (bridge ? f(bridge) : early.push(f));
-  // Missed ticks are counted in /metrics; the log says when they happened (one line per 10 s at most),
-  // so that a stall can be matched with what the agent was doing.
-  const missedLog = { lastMs: 0, since: 0 };
+  const missedTicks = new MissedTicksLog(log, config.intervalMs);
   const metrics: AgentEvents = {
     tick: (lagSeconds, missed) => {
-      if (missed > 0) {
-        missedLog.since += missed;
-        if (Date.now() - missedLog.lastMs >= 10_000) {
-          log.warn('sampler missed ticks', { missedTicks: missedLog.since, lagMs: Math.round(lagSeconds * 1000 + missed * config.intervalMs) });
-          missedLog.lastMs = Date.now();
-          missedLog.since = 0;
-        }
-      }
+      missedTicks.tick(lagSeconds, missed);
       if (!bridge) return;
       bridge.tick(lagSeconds, missed);
       bridge.publish();
