@@ -48,6 +48,11 @@ export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: numbe
   return null;
 }
 
+/** Whether any of `dirs` still lists a process (false when they are all empty or gone). */
+export function holdsProcesses(dirs: readonly string[]): boolean {
+  return dirs.some((dir) => (readPids(join(dir, 'cgroup.procs'))?.length ?? 0) > 0);
+}
+
 function readPids(file: string): number[] | null {
   let text: string;
   try {

@@ -6,7 +6,7 @@
 // runtime that is away must not stretch a participant's run past its limit.
 import type { AgentContext } from '../agent/agent.js';
 import type { RuntimeAdapter } from './adapter.js';
-import { killThroughCgroup } from './cgroup-kill.js';
+import { holdsProcesses, killThroughCgroup } from './cgroup-kill.js';
 import { signalWithGrace, type KillSignal } from './kill.js';
 import type { TrackedRun } from './tracked.js';
 
@@ -61,24 +61,36 @@ export class Enforcer {
   private sendKill(t: TrackedRun, signal: KillSignal, failures: number): void {
     // Counted before sending, so the runtime's `kill` event is recognised as the agent's own.
     if (this.adapter.traits.killEvents) t.ownKillsPending++;
+    const sent = this.adapter.kill(t.containerId, signal);
+    t.killsInFlight++;
+    void sent.catch(() => undefined).finally(() => t.killsInFlight--);
     let timer: NodeJS.Timeout | undefined;
     const unanswered = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new UnansweredKill()), KILL_ANSWER_MS);
       timer.unref();
     });
-    Promise.race([this.adapter.kill(t.containerId, signal), unanswered]).finally(() => clearTimeout(timer)).catch((err: Error) => {
+    Promise.race([sent, unanswered]).finally(() => clearTimeout(timer)).catch((err: Error) => {
       // A kill still unanswered may yet land, and its `kill` event must then read as the agent's own.
       if (this.adapter.traits.killEvents && !(err instanceof UnansweredKill)) t.ownKillsPending = Math.max(0, t.ownKillsPending - 1);
       if (this.trackedOf(t.containerId) !== t) return;
       if (signal === 'SIGKILL' && !t.killedThroughCgroup) this.killThroughCgroup(t, err);
-      const delayMs = Math.min(KILL_RETRY_MS.max, KILL_RETRY_MS.first * 2 ** failures);
-      this.ctx.log.error('killing container failed, retrying', { runtime: this.adapter.name, containerId: t.containerId, signal, retryInMs: delayMs, error: err.message });
-      t.killRetry = setTimeout(() => {
-        t.killRetry = null;
-        if (this.trackedOf(t.containerId) === t) this.sendKill(t, 'SIGKILL', failures + 1);
-      }, delayMs);
-      t.killRetry.unref();
+      this.ctx.log.error('killing container failed, retrying', { runtime: this.adapter.name, containerId: t.containerId, signal, error: err.message });
+      this.retryLater(t, failures);
     });
+  }
+
+  private retryLater(t: TrackedRun, failures: number): void {
+    const delayMs = Math.min(KILL_RETRY_MS.max, KILL_RETRY_MS.first * 2 ** failures);
+    t.killRetry = setTimeout(() => {
+      t.killRetry = null;
+      if (this.trackedOf(t.containerId) !== t) return;
+      // Killed through its cgroup, nothing left in it: the runtime reports the end when it can.
+      if (t.killedThroughCgroup && !holdsProcesses(t.cgroupDirs)) return;
+      // A hung runtime holds each request (and its socket): one unanswered kill at a time.
+      if (t.killsInFlight > 0) return this.retryLater(t, failures + 1);
+      this.sendKill(t, 'SIGKILL', failures + 1);
+    }, delayMs);
+    t.killRetry.unref();
   }
 
   /** The runtime refused SIGKILL: the container's processes are killed through its cgroup, once. */

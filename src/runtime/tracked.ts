@@ -23,6 +23,8 @@ export interface TrackedRun {
   kill: Cancel | null;
   /** A kill that could not be sent, to be sent again (until the container is gone). */
   killRetry: NodeJS.Timeout | null;
+  /** Kills sent to the runtime and not answered yet. */
+  killsInFlight: number;
   /** The container's own cgroup directories (v2 first), through which a kill the runtime refused is sent. */
   cgroupDirs: string[];
   /** The kernel's OOM-kill count of its memory cgroup (null: no memory cgroup). */
@@ -48,6 +50,7 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
     populated: null,
     kill: null,
     killRetry: null,
+    killsInFlight: 0,
     cgroupDirs: [],
     oomCount: null,
     emptiedMonoNs: null,

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { killThroughCgroup } from '../../src/runtime/cgroup-kill.js';
+import { holdsProcesses, killThroughCgroup } from '../../src/runtime/cgroup-kill.js';
 import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { tempDir } from '../helpers.js';
 import { removeCgroupDir } from './fake-runtime.js';
@@ -29,8 +29,10 @@ describe('killing a container through its cgroup', () => {
     const outside = spawn('sleep', ['30']);
     children.push(...inside, outside);
     for (const c of inside) writeFileSync(join(dir, 'cgroup.procs'), String(c.pid));
+    expect(holdsProcesses([dir])).toBe(true);
     expect(killThroughCgroup([dir])).toMatch(/^cgroup\.(kill|procs)$/);
     expect(await Promise.all(inside.map(exitOf))).toEqual(['SIGKILL', 'SIGKILL']);
+    expect(holdsProcesses([dir, '/nonexistent/flare'])).toBe(false);
     expect(outside.exitCode === null && outside.signalCode === null).toBe(true);
   });
 

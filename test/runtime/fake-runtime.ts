@@ -40,6 +40,7 @@ export class FakeRuntime implements RuntimeAdapter {
   private readonly oomLogged = new Set<string>();
   private down: ((reason: string) => void) | null = null;
   private readonly cgroups: string[] = [];
+  private held: LifecycleEvent[] | null = null;
 
   async subscribe(onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
     this.emit = onEvent;
@@ -92,7 +93,27 @@ export class FakeRuntime implements RuntimeAdapter {
     return { ended: this.oomLogged.has(id) ? { ...this.endFrom(c), oomKilled: true, oomNamedBy: 'runtime-event-log' } : this.endFrom(c) };
   }
 
+  /** The daemon hangs: kills get no answer and events wait, until `resume`. */
+  hang(): void {
+    this.held ??= [];
+  }
+
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const e of held) this.emit?.(e);
+  }
+
+  private send(e: LifecycleEvent): void {
+    if (this.held) this.held.push(e);
+    else this.emit?.(e);
+  }
+
   async kill(id: string, signal: KillSignal): Promise<void> {
+    if (this.held) {
+      this.kills.push({ id, signal, ok: false });
+      return new Promise<void>(() => {});
+    }
     if (this.hangKills > 0) {
       // A daemon that takes the request and never answers (stopped, or deadlocked).
       this.hangKills--;
@@ -135,15 +156,15 @@ export class FakeRuntime implements RuntimeAdapter {
     this.containers.set(id, c);
     child.on('exit', (code, signal) => {
       c.exited = { code: signal === 'SIGKILL' ? 137 : (code ?? 0), atNs: nowNs() };
-      this.emit?.({ kind: 'exit', containerId: id, timeNs: c.exited.atNs, exitCode: c.exited.code, exitedAtNs: c.exited.atNs });
+      this.send({ kind: 'exit', containerId: id, timeNs: c.exited.atNs, exitCode: c.exited.code, exitedAtNs: c.exited.atNs });
       if (c.exited.code === 137 && this.oomEventAfterExitMs !== null) {
         setTimeout(() => {
           this.oomLogged.add(id);
-          this.emit?.({ kind: 'oom', containerId: id });
+          this.send({ kind: 'oom', containerId: id });
         }, this.oomEventAfterExitMs);
       }
     });
-    if (!opts.startedAgoMs) this.emit?.({ kind: 'start', containerId: id, timeNs: c.startedAtNs, pid: child.pid });
+    if (!opts.startedAgoMs) this.send({ kind: 'start', containerId: id, timeNs: c.startedAtNs, pid: child.pid });
   }
 }
 

@@ -80,6 +80,26 @@ describe('generic watcher (fake runtime)', () => {
     expect(run.summary!.wallSeconds).toBeLessThan(0.5 + KILL_ANSWER_MS / 1000 + 0.6);
   });
 
+  it('a hung daemon: one kill request waits unanswered, the cgroup kill ends the container, no request piles up; the verdict comes when it answers', async () => {
+    fake = new FakeRuntime();
+    a = await startFakeAgent(fake, { enforceTimeLimit: true, killGraceSeconds: 0 });
+    fake.start('hung-daemon', { timeLimitSeconds: 0.5, cgroupUnder: V2_MOUNT });
+    await new Promise((r) => setTimeout(r, 200));
+    fake.hang();
+    const child = fake.containers.get('hung-daemon')!.child;
+    const diedAtMs = await new Promise<number>((r) => child.once('exit', () => r(Date.now())));
+    // Retries fall due at 0.5, 1.5 and 3.5 s after the first failure: none sends while one waits unanswered.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(fake.kills).toEqual([{ id: 'hung-daemon', signal: 'SIGKILL', ok: false }]);
+    expect(a.agent.live.health().sources.docker.up).toBe(true); // the stream itself never failed
+    fake.resume();
+    const run = await finishedRun(a.agent, 'hung-daemon');
+    expect([run.status, run.summary!.exitCode]).toEqual(['timeout', 137]);
+    expect(run.summary!.flags.some((f) => f.startsWith('killed-through-cgroup:'))).toBe(true);
+    // The end is the runtime's record of it (the process's death), not the daemon's return.
+    expect(run.endedWallMs! - diedAtMs).toBeLessThan(50);
+  });
+
   it('an OOM event that comes after the exit (Docker on cgroup v1 under load) still makes the run oom', async () => {
     fake = new FakeRuntime();
     fake.oomEventAfterExitMs = 150;
