@@ -2,8 +2,8 @@
 // manager's one deadline (src/core/limit.ts); this sends kill.ts's sequence through the adapter, to a
 // container whose run may still be being attached (late, after its deadline passed while no agent ran),
 // and sends again a kill the runtime refused (dockerd restarting) until the container is gone. A
-// SIGKILL the runtime refuses is also sent at once through the container's cgroup (cgroup-kill.ts): a
-// runtime that is away must not stretch a participant's run past its limit.
+// SIGKILL the runtime refuses, or does not answer in time (a hung daemon), is also sent at once through
+// the container's cgroup (cgroup-kill.ts): a runtime that is away must not stretch a run past its limit.
 import type { AgentContext } from '../agent/agent.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { holdsProcesses, killThroughCgroup } from './cgroup-kill.js';
@@ -93,13 +93,13 @@ export class Enforcer {
     t.killRetry.unref();
   }
 
-  /** The runtime refused SIGKILL: the container's processes are killed through its cgroup, once. */
+  /** The runtime refused SIGKILL or left it unanswered: the container's processes are killed through its cgroup, once. */
   private killThroughCgroup(t: TrackedRun, refused: Error): void {
     const how = killThroughCgroup(t.cgroupDirs);
     if (how === null) return; // no cgroup left to kill through: it has ended, or was never found
     t.killedThroughCgroup = true;
     this.ctx.stack.runs.addFlag(t.runId, `killed-through-cgroup:${how}`);
-    this.ctx.log.warn('runtime refused the kill: container killed through its cgroup', { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId, how, refused: refused.message });
+    this.ctx.log.warn('the runtime did not take the kill: container killed through its cgroup', { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId, how, refused: refused.message });
   }
 }
 
