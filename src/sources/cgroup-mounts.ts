@@ -91,7 +91,23 @@ export function pickCgroup(text: string, mounts: CgroupMounts, opts: PickOptions
     else return dir;
     return null;
   };
-  const v1Cpu = candidate(1, mounts.v1['cpuacct'], parsed.v1['cpuacct'], 'cpuacct.usage', 'v1 cpuacct');
+  // Linux shows an exiting or zombie task in the root `/` of every v1 hierarchy, while its v2 line keeps
+  // its cgroup (proc_cgroup_show in kernel/cgroup/cgroup.c; seen on 6.18 here). A container caught exiting
+  // at its attach on a hybrid host (an OOM kill in its first milliseconds: 1 in 10 in a loop of them)
+  // thus reads `/` in v1. Its runtime names its v1 cgroups like its v2 one (cgroupfs `/docker/<id>`,
+  // systemd `…/docker-<id>.scope`), so they are looked for at the v2 path: their counters, and the
+  // kernel's OOM-kill count, are still there until the runtime removes them.
+  const v1Values = Object.values(parsed.v1);
+  const exitingAt = parsed.v2Path !== null && holds(parsed.v2Path) && v1Values.length > 0 && v1Values.every((p) => p === '/') ? parsed.v2Path : null;
+  let foundAtV2Path = false;
+  const v1Line = (controller: string, file: string): string | undefined => {
+    const rel = parsed.v1[controller];
+    const mount = mounts.v1[controller];
+    if (rel !== '/' || exitingAt === null || !mount || !exists(join(mount, exitingAt, file))) return rel;
+    foundAtV2Path = true;
+    return exitingAt;
+  };
+  const v1Cpu = candidate(1, mounts.v1['cpuacct'], v1Line('cpuacct', 'cpuacct.usage'), 'cpuacct.usage', 'v1 cpuacct');
   // A v1 cpuacct line that names the target puts its CPU in v1 (a hybrid host's runtime accounts there).
   // Its directory gone means the cgroup was removed: the target ended (runc removes its v1 and unified
   // directories one by one, in no fixed order, so the unified one may outlive it by a few ms). That
@@ -103,7 +119,7 @@ export function pickCgroup(text: string, mounts: CgroupMounts, opts: PickOptions
   const cpu: CgroupDir | null = v1Cpu ? { version: 1, dir: v1Cpu } : v2Dir ? { version: 2, dir: v2Dir } : null;
   if (!cpu) return { reason: tried.length > 0 ? tried.join('; ') : 'no cgroup hierarchy is mounted' };
   const memTried = tried.length;
-  const v1Mem = candidate(1, mounts.v1['memory'], parsed.v1['memory'], 'memory.usage_in_bytes', 'v1 memory');
+  const v1Mem = candidate(1, mounts.v1['memory'], v1Line('memory', 'memory.usage_in_bytes'), 'memory.usage_in_bytes', 'v1 memory');
   tried.length = memTried;
   const memory: CgroupDir | null = v1Mem
     ? { version: 1, dir: v1Mem }
@@ -112,7 +128,8 @@ export function pickCgroup(text: string, mounts: CgroupMounts, opts: PickOptions
       : null;
   const cpuWords = cpu.version === 1 ? `v1 cpuacct at ${cpu.dir}` : `v2 at ${cpu.dir}`;
   const memWords = memory === null ? 'memory: no memory controller holds it (RAM unknown)' : memory.dir === cpu.dir ? 'memory there too' : `memory: v${memory.version} at ${memory.dir}`;
-  return { paths: { cpu, memory }, method: `${cpuWords}, ${memWords}` };
+  const exitingWords = foundAtV2Path ? ' (v1 found at its v2 path: the process was exiting, its v1 lines read /)' : '';
+  return { paths: { cpu, memory }, method: `${cpuWords}, ${memWords}${exitingWords}` };
 }
 
 /** The hierarchies the mount table shows, in words (/healthz). */

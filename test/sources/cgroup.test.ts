@@ -100,6 +100,20 @@ describe('discovery follows the mount table and checks the disk (pickCgroup)', (
     });
   });
 
+  it('hybrid host, the container\'s init caught exiting: its v1 lines read `/` (the kernel\'s way for exiting tasks), its v1 cgroups are found at its v2 path', () => {
+    const root = tree({ [`cpuacct/docker/${ID}/cpuacct.usage`]: '30000000\n', [`memory/docker/${ID}/memory.usage_in_bytes`]: '0\n', [`unified/docker/${ID}/cpu.stat`]: 'usage_usec 1\n', 'cpuacct/cpuacct.usage': '999999999999\n' });
+    const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct'), memory: join(root, 'memory') }, v2: join(root, 'unified'), v2Controllers: [] };
+    // As read in the soak's OOM loop (9 v1 lines, all `/`).
+    const text = `9:name=systemd:/\n8:pids:/\n4:memory:/\n2:cpuacct:/\n1:cpu:/\n0::/docker/${ID}\n`;
+    const pick = pickCgroup(text, mounts, { mustContain: ID });
+    const cpuDir = join(root, 'cpuacct/docker', ID);
+    const memDir = join(root, 'memory/docker', ID);
+    expect(pick).toEqual({
+      paths: { cpu: { version: 1, dir: cpuDir }, memory: { version: 1, dir: memDir } },
+      method: `v1 cpuacct at ${cpuDir}, memory: v1 at ${memDir} (v1 found at its v2 path: the process was exiting, its v1 lines read /)`,
+    });
+  });
+
   it('a path the mount table names but the disk does not have is not taken; nothing left: the reason lists each try', () => {
     const root = tree({ 'cpuacct/cpuacct.usage': '1\n' });
     const mounts: CgroupMounts = { v1: { cpuacct: join(root, 'cpuacct') }, v2: join(root, 'unified'), v2Controllers: [] };
