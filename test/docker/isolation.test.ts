@@ -33,7 +33,14 @@ const ROUNDS = Number(process.env.FLARE_ISOLATION_ROUNDS ?? 3);
 /** CPU the case burns (one process, so also its wall time when it has a core to itself). */
 const CASE_CPU_S = 1;
 /** The case opens the gate (the neighbours start burning), then burns until its counter reaches CASE_CPU_S. */
-const CASE = `touch /gate/go; u=/sys/fs/cgroup/cpuacct/cpuacct.usage; yes >/dev/null & while [ $(cat $u) -lt ${CASE_CPU_S * 1e9} ]; do sleep 0.02; done; kill $!; wait; cat $u >/gate/truth`;
+/**
+ * After writing its counter the case idles this long, so that the agent's ticks read the final counter
+ * before the exit. The exit's own race (the kernel's cgroup.events notice against runc removing the
+ * cgroup, lost now and then under load: docs/measurement.md) is not what this test is about; it is
+ * taken out of the wall time below.
+ */
+const CASE_TAIL_S = 0.3;
+const CASE = `touch /gate/go; u=/sys/fs/cgroup/cpuacct/cpuacct.usage; yes >/dev/null & while [ $(cat $u) -lt ${CASE_CPU_S * 1e9} ]; do sleep 0.02; done; kill $!; wait; cat $u >/gate/truth; sleep ${CASE_TAIL_S}`;
 /** CPU 1 at least this idle while the case runs alone on CPU 0: nothing else to push onto CPU 0. */
 const QUIET_IDLE_SHARE = 0.9;
 /** Jiffies of one CPU from /proc/stat: [idle + iowait, total]. */
@@ -105,7 +112,7 @@ describe.skipIf((!engineUp || !twoCores) && !requireServices())('isolation of pa
     const s = run.summary!;
     // A counter that could not be read is null (never 0): that is a failure of this test, not a figure.
     if (s.cpuSeconds === null || s.aucCpuPctS === null) throw new Error(`${label}: CPU counter unknown (${s.flags.join(', ')})`);
-    return { cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds, aucCpuPctS: s.aucCpuPctS, truthCpuSeconds };
+    return { cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds - CASE_TAIL_S, aucCpuPctS: s.aucCpuPctS, truthCpuSeconds };
   }
 
   it(`${ROUNDS} rounds: pinned runs agree alone vs beside a neighbour; unpinned ones show the interference`, async () => {
