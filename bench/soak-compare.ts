@@ -23,7 +23,8 @@ export interface SoakCounts {
   neverStarted: number;
   /**
    * OOM cases no source names: exit 137, OOMKilled unset, no `oom` in Docker's event log, and the agent
-   * never read the container's cgroup (it ended before the attach, or through the dockerd restart).
+   * never read the kernel's count at the container's end (it ended before the attach, its cgroup was
+   * removed before the read: flag `oom-count-unread-at-end`, or through the dockerd restart).
    * Nothing can tell them from another SIGKILL; counted here, not as a wrong status.
    */
   oomUnknowable: number;
@@ -107,7 +108,10 @@ export function compareWithDocker(lifecycles: readonly Lifecycle[], runs: readon
     }
     const want = expectedStatus(l, dockerWall);
     const throughRestart = engineDown !== null && Number(startedNs / 1_000_000n) <= engineDown.toMs && Number((finishedNs ?? startedNs) / 1_000_000n) >= engineDown.fromMs - 1000;
-    const unnamed = !l.state.OOMKilled && l.dockerLoggedOom !== true && (throughRestart || last.summary.flags.includes('exited-before-attach'));
+    // Unnamed by every source: Docker set nothing and logged nothing, and the agent never read the
+    // kernel's count at the end (it ended before the attach, or its cgroup was removed first).
+    const countUnread = last.summary.flags.includes('exited-before-attach') || last.summary.flags.includes('oom-count-unread-at-end');
+    const unnamed = !l.state.OOMKilled && l.dockerLoggedOom !== true && (throughRestart || countUnread);
     if (want === 'oom' && last.status === 'failed' && unnamed) c.oomUnknowable++;
     else if (last.status !== want) {
       c.wrongStatus++;

@@ -11,6 +11,7 @@ import { OomKillCount } from '../sources/oom-count.js';
 import { aliveCheck } from '../sources/proc-alive.js';
 import type { ContainerFacts, LifecycleEvent } from './adapter.js';
 import { epochNsToMonoNs } from './clock.js';
+import { readOomCountAtEnd } from './oom.js';
 import { v2CgroupDir, watchPopulated } from './populated.js';
 import { newTracked, nullReader, type TrackedRun } from './tracked.js';
 
@@ -110,7 +111,7 @@ export async function startRun(
       // The last process just exited; the cgroup still exists for a few ms: read the final counters.
       t.emptiedMonoNs = monoNowNs();
       sampler.sampleRunNow(t.runId);
-      t.oomCount?.read();
+      readOomCountAtEnd(t);
     }));
   }
   const logged = { runtime: who.identity.runtime, runId: run.id, containerId: facts.id, team: run.team, case: run.case, previousRunId };

@@ -11,6 +11,18 @@ export const OOM_EVENT_GRACE_MS = 500;
 /** An exit 137 still unnamed is asked of the runtime's record again this long after. */
 export const OOM_RECHECK_MS = 5000;
 
+/** Reads the kernel's count at the container's end; remembers whether a read at the end succeeded (the count is final). */
+export function readOomCountAtEnd(t: TrackedRun): void {
+  if (t.oomCount && t.oomCount.read() !== null) t.oomCountFinal = true;
+}
+
+/**
+ * An exit 137 left unnamed whose kernel count could not be read at the end (the runtime removed the
+ * cgroup first: the same race as the last CPU read, docs/measurement.md): the run says so, as no source
+ * could name or rule out an OOM kill.
+ */
+export const oomCountUnreadAtEnd = (t: TrackedRun): boolean => t.oomCount !== null && !t.oomCountFinal;
+
 /** The kernel counted an OOM kill in the container's memory cgroup (made with this life, so from its start). */
 export const kernelOom = (t: TrackedRun): boolean => (t.oomCount?.kills() ?? 0) > 0;
 

@@ -29,6 +29,8 @@ export interface TrackedRun {
   cgroupDirs: string[];
   /** The kernel's OOM-kill count of its memory cgroup (null: no memory cgroup). */
   oomCount: OomKillCount | null;
+  /** The count was read at (or after) the container's end: it is final. */
+  oomCountFinal: boolean;
   /** When cgroup.events said `populated 0` (monotonic ns), null until then. */
   emptiedMonoNs: number | null;
   sawOom: boolean;
@@ -53,6 +55,7 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
     killsInFlight: 0,
     cgroupDirs: [],
     oomCount: null,
+    oomCountFinal: false,
     emptiedMonoNs: null,
     sawOom: false,
     killedByAgent: false,

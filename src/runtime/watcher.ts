@@ -13,7 +13,7 @@ import { endVerdict } from './end.js';
 import { Enforcer } from './enforce.js';
 import { Reconnector, type Backoff } from './reconnect.js';
 import { isSelected, parseSelector, type Selector } from './select.js';
-import { kernelOom, needsOomGrace, OOM_RECHECK_MS, oomEventGrace } from './oom.js';
+import { kernelOom, needsOomGrace, OOM_RECHECK_MS, oomCountUnreadAtEnd, oomEventGrace, readOomCountAtEnd } from './oom.js';
 import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
 import { rememberBounded } from '../core/bounded-map.js';
 
@@ -118,7 +118,7 @@ export class RuntimeWatcher implements Attachment {
           const t = this.tracked.get(id);
           if (!t) return;
           if (this.adapter.traits.readAtExit) this.ctx.stack.sampler.sampleRunNow(t.runId);
-          t.oomCount?.read(); // while the cgroup may still exist
+          readOomCountAtEnd(t); // while the cgroup may still exist
           const end = await this.adapter.endOf(id, e);
           if (needsOomGrace(t, end)) await oomEventGrace(t);
           if (this.tracked.get(id) === t) this.close(t, end);
@@ -238,6 +238,7 @@ export class RuntimeWatcher implements Attachment {
     const flags = [...end.flags];
     if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
     // Which source named the OOM kill (docs/measurement.md): the runtime's record, its event, or the kernel's count.
+    if (verdict.status === 'failed' && end.exitCode === 137 && !t.killedExternally && oomCountUnreadAtEnd(t)) flags.push('oom-count-unread-at-end');
     if (verdict.status === 'oom') flags.push(`oom-named-by:${end.oomKilled ? (end.oomNamedBy ?? 'runtime-record') : t.sawOom ? 'runtime-event' : 'kernel-oom-kill-count'}`);
     this.tracked.delete(t.containerId);
     if (end.finishedAtNs !== null && this.adapter.traits.removalAfterEndFlag) {

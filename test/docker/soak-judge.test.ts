@@ -58,5 +58,9 @@ describe('soak judge', () => {
     expect([c.oomUnknowable, c.wrongStatus]).toEqual([1, 0]);
     // Docker logged its oom: the agent had a source, so failed is wrong.
     expect(compareWithDocker([{ ...oom, dockerLoggedOom: true }], [run('oom', 'failed', 0.03, 137, {}, ['exited-before-attach'])]).wrongStatus).toBe(1);
+    // Attached, but its kernel count was never read at the end (the cgroup was removed first): also unknowable.
+    expect(compareWithDocker([oom], [run('oom', 'failed', 0.03, 137, {}, ['oom-count-unread-at-end'])]).oomUnknowable).toBe(1);
+    // Attached and the count was read at the end: a failed verdict is the agent's mistake.
+    expect(compareWithDocker([oom], [run('oom', 'failed', 0.03, 137, {}, [])]).wrongStatus).toBe(1);
   });
 });

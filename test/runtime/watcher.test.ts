@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KILL_ANSWER_MS } from '../../src/runtime/enforce.js';
 import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { OomKillCount } from '../../src/sources/oom-count.js';
+import { oomCountUnreadAtEnd, readOomCountAtEnd } from '../../src/runtime/oom.js';
+import { newTracked } from '../../src/runtime/tracked.js';
 import { tempDir } from '../helpers.js';
 import { FakeRuntime, finishedRun, startFakeAgent, type FakeAgent } from './fake-runtime.js';
 
@@ -177,5 +179,23 @@ describe('the kernel OOM-kill count (v1 memory.oom_control, v2 memory.events)', 
       const missing = new OomKillCount({ version, dir: join(dir, 'gone') });
       expect(missing.kills()).toBeNull();
     }
+  });
+
+  it('the count is final only when read at the end: a cgroup removed first leaves the exit 137 flagged oom-count-unread-at-end', () => {
+    const dir = tempDir('flare-oomend-');
+    writeFileSync(join(dir, 'memory.events'), 'oom 0\noom_kill 0\n');
+    const read = newTracked('read', 'r1', 0n, 0, true);
+    read.oomCount = new OomKillCount({ version: 2, dir });
+    readOomCountAtEnd(read); // the cgroup still exists at the end
+    expect(oomCountUnreadAtEnd(read)).toBe(false);
+    const late = newTracked('late', 'r2', 0n, 0, true);
+    late.oomCount = new OomKillCount({ version: 2, dir }); // read at the attach: 0
+    // The runtime removed the cgroup before the end's read: kernfs then fails the read of the open file
+    // (ENODEV); a plain file stays readable once deleted, so here it is emptied (no oom_kill to read).
+    writeFileSync(join(dir, 'memory.events'), '');
+    readOomCountAtEnd(late);
+    expect(late.oomCount.kills()).toBe(0); // what the attach saw, not a final count
+    expect(oomCountUnreadAtEnd(late)).toBe(true);
+    expect(oomCountUnreadAtEnd(newTracked('none', 'r3', 0n, 0, true))).toBe(false); // no memory cgroup: exited-before-attach says it
   });
 });
