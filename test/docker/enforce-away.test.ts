@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KILL_ANSWER_MS } from '../../src/runtime/enforce.js';
-import { procStat } from '../../src/sources/proc-alive.js';
+import { aliveCheck } from '../../src/sources/proc-alive.js';
 import { requireServices, sleep } from '../helpers.js';
 import { createAndStart, dockerReachable, dockerWallSeconds, finishedRun, removeContainer, startTestAgent, waitFor } from './helpers.js';
 
@@ -23,17 +23,14 @@ describe.skipIf(!engineUp && !requireServices())('time limit enforcement while d
       const c = await createAndStart({ cmd: ['sleep', '30'], labels: { 'flare.time_limit_s': '1' } });
       id = c.id;
       const before = await c.inspect();
-      const containerPid = before.State.Pid;
+      // True while the container's process lives (not a zombie, not a reused pid).
+      const alive = aliveCheck(before.State.Pid);
       await waitFor(() => t.watcher.runOf(c.id) !== null, 5000, 'attach');
       await sleep(Math.max(0, Date.parse(before.State.StartedAt) + 600 - Date.now()));
       process.kill(dockerdPid, 'SIGSTOP');
       dockerdStopped = true;
       // The container's process dies while dockerd is still stopped: nobody but the agent killed it.
-      const dead = (): boolean => {
-        const st = procStat(containerPid);
-        return st === null || st.state === 'Z' || st.state === 'X';
-      };
-      const diedWhileStopped = await waitFor(dead, 1000 + KILL_ANSWER_MS + 2000, 'the container\'s process to die').then(() => true, () => false);
+      const diedWhileStopped = await waitFor(() => !alive(), 1000 + KILL_ANSWER_MS + 2000, 'the container\'s process to die').then(() => true, () => false);
       process.kill(dockerdPid, 'SIGCONT');
       dockerdStopped = false;
       expect(diedWhileStopped).toBe(true);

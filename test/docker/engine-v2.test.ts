@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, sleep } from '../helpers.js';
-import { procStat } from '../../src/sources/proc-alive.js';
-import { dockerWallSeconds } from './helpers.js';
+import { aliveCheck } from '../../src/sources/proc-alive.js';
+import { dockerWallSeconds, waitFor } from './helpers.js';
 import { ChildAgent, cgroupTruth, createAndStartV2, dockerV2, startV2Engine, v2Controllers, type ApiRun } from './v2-engine.js';
 
 /**
@@ -152,15 +152,11 @@ describe.skipIf(engineError !== null && !requireServices())('enforcement while t
       const c = await createAndStartV2(['sleep', '30'], { 'flare.time_limit_s': '1' });
       created.push(c.id);
       const before = await c.inspect();
+      const alive = aliveCheck(before.State.Pid); // true while the container's process lives
       await sleep(Math.max(0, Date.parse(before.State.StartedAt) + 600 - Date.now()));
       process.kill(dockerdPid, 'SIGSTOP'); // the agent's kill request will get no answer
       stopped = true;
-      const dead = (): boolean => {
-        const st = procStat(before.State.Pid);
-        return st === null || st.state === 'Z' || st.state === 'X';
-      };
-      let diedWhileStopped = false;
-      for (const until = Date.now() + 3500; !diedWhileStopped && Date.now() < until; await sleep(20)) diedWhileStopped = dead();
+      const diedWhileStopped = await waitFor(() => !alive(), 3500, 'the container\'s process to die').then(() => true, () => false);
       process.kill(dockerdPid, 'SIGCONT');
       stopped = false;
       expect(diedWhileStopped).toBe(true);
