@@ -7,6 +7,12 @@
 // the open of a FIFO return at once; regular files ignore it, Linux open(2)), checked with fstat on
 // that descriptor (the same file that will be read, whatever the path names meanwhile), and read up
 // to its bound plus one byte, so a file that grows past the bound is refused, not read without end.
+//
+// A version of a file is its content (a SHA-256 of the bytes read), not its stat: `cp -p`, `rsync -t`,
+// `tar x` and `touch -r` give an edited file its old mtime, a file edited in place keeps its inode,
+// and an edit that keeps the size on a filesystem with 1-2 s timestamps (FAT, some network mounts)
+// changes nothing fstat shows. Keyed on dev:ino:size:mtime, a corrected accuracy CSV was never re-read.
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 /** open: the path cannot be opened; kind: not a regular file; size: over the bound (or grew while read). */
@@ -19,7 +25,7 @@ export class OrganiserFileError extends Error {
 
 export interface OrganiserFile {
   text: string;
-  /** What identifies this version of the file (device, inode, size, mtime): a reload's key. */
+  /** What identifies this version of the file (a SHA-256 of its bytes): a reload's key. */
   key: string;
 }
 
@@ -46,9 +52,27 @@ function requireRegular(path: string, st: Stats): void {
   if (!st.isFile()) throw new OrganiserFileError('kind', `${path} is ${kindOf(st)}: give a regular file`);
 }
 
-/** The key of the file at `path` now (fstat of a fresh descriptor), or an error naming why not. */
-export function organiserFileKey(path: string): string {
-  return withOpened(path, (_fd, st) => keyOf(st));
+/** Bytes hashed per read while a file's key is taken: a bounded buffer, whatever the file's size. */
+const KEY_CHUNK_BYTES = 1 << 20;
+
+/**
+ * The key of the file at `path` now: the SHA-256 of its bytes, read in 1-MiB pieces (no copy of the
+ * whole file is held), or an error naming why not. The same rule as readOrganiserFile's key, so a
+ * key that equals the last read's means the same bytes. At most maxBytes + 1 bytes are hashed.
+ */
+export function organiserFileKey(path: string, maxBytes: number): string {
+  return withOpened(path, (fd, st) => {
+    requireRegular(path, st);
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(Math.min(KEY_CHUNK_BYTES, maxBytes + 1));
+    for (let total = 0; total <= maxBytes; ) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+      total += n;
+    }
+    return keyOfBytes(hash);
+  });
 }
 
 /** Refuses a path that does not name a regular file (a library given by path, before dlopen opens it). */
@@ -56,9 +80,7 @@ export function checkRegularFile(path: string): void {
   withOpened(path, (_fd, st) => requireRegular(path, st));
 }
 
-function keyOf(st: Stats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-}
+const keyOfBytes = (hash: ReturnType<typeof createHash>): string => `sha256:${hash.digest('hex')}`;
 
 function openNonBlocking(path: string): number {
   try {
@@ -84,6 +106,7 @@ export function readOrganiserFile(path: string, maxBytes: number): OrganiserFile
       if (n === 0) break;
       used += n;
     }
-    return { text: buf.subarray(0, used).toString('utf8'), key: keyOf(st) };
+    const bytes = buf.subarray(0, used);
+    return { text: bytes.toString('utf8'), key: keyOfBytes(createHash('sha256').update(bytes)) };
   });
 }

@@ -221,6 +221,8 @@ export interface ScoringRun {
   case: string;
   status: RunStatus;
   startedWallMs: number;
+  /** The run this one continues (an agent restart while its container ran): one attempt with it. */
+  previousRunId: string | null;
   summary: Pick<RunSummary, 'wallSeconds' | 'gpuToleranceMiB' | 'scoring'> | null;
 }
 

@@ -1,9 +1,10 @@
 // The organiser's accuracy file (`team,case,metric,value`), read with a size bound, a regular file
-// only (organiser-file.ts). The agent's API ranks with it too: it is re-read when it changes (device,
-// inode, size, mtime), so an organiser can add the DSC/NSD of a new batch while the agent runs, and a
-// file broken mid-edit is reported, not ranked. A path that comes to name something that is not a
-// regular file (a FIFO, a device) keeps the last good version, with a warning: reading it would hang
-// the reader thread, /healthz included.
+// only (organiser-file.ts). The agent's API ranks with it too: it is re-read when its bytes change
+// (a SHA-256 of them, organiser-file.ts: a file corrected in place with its old size and mtime is
+// read again), so an organiser can add the DSC/NSD of a new batch while the agent runs, and a file
+// broken mid-edit is reported, not ranked. A path that comes to name something that is not a regular
+// file (a FIFO, a device) keeps the last good version, with a warning: reading it would hang the
+// reader thread, /healthz included.
 import { type OrganiserFile, OrganiserFileError, organiserFileKey, readOrganiserFile } from '../organiser-file.js';
 import { AccuracyCsvError, parseAccuracyCsv, type AccuracyRow } from './inputs.js';
 
@@ -35,26 +36,19 @@ export class AccuracyFile {
   ) {}
 
   read(): AccuracyRow[] {
-    let key: string;
     try {
-      key = organiserFileKey(this.path);
-    } catch (err) {
-      throw new AccuracyCsvError((err as Error).message);
-    }
-    if (key === this.key) return this.values;
-    let file: OrganiserFile;
-    try {
-      file = readOrganiserFile(this.path, MAX_ACCURACY_BYTES);
+      if (organiserFileKey(this.path, MAX_ACCURACY_BYTES) === this.key) return this.values;
+      const file = readOrganiserFile(this.path, MAX_ACCURACY_BYTES);
+      this.values = parseAccuracyCsv(file.text); // malformed: thrown, reported by the caller (503)
+      [this.key, this.warned] = [file.key, ''];
+      return this.values;
     } catch (err) {
       // Not a regular file, or over the bound, after a good version: keep that one, say so once.
       const kept = err instanceof OrganiserFileError && err.reason !== 'open' && this.key !== '';
-      if (!kept) throw new AccuracyCsvError((err as Error).message);
+      if (!kept) throw err instanceof AccuracyCsvError ? err : new AccuracyCsvError((err as Error).message);
       if (err.message !== this.warned) this.onKept(err.message);
       this.warned = err.message;
       return this.values;
     }
-    this.values = parseAccuracyCsv(file.text); // malformed: thrown, reported by the caller (503)
-    [this.key, this.warned] = [file.key, ''];
-    return this.values;
   }
 }

@@ -2,6 +2,7 @@
 // efficiency values from the stored runs, under a profile. Pure.
 import { curveFigures } from '../core/auc.js';
 import { isDecimal } from '../core/text.js';
+import { pairKey, rankedAttempts, runPairKey } from './attempts.js';
 import type { RunSample, ScoringRun } from '../core/types.js';
 import type { ChallengeProfile } from './profile.js';
 import type { MetricValue } from './rank.js';
@@ -119,8 +120,6 @@ export function checkAccuracy(rows: readonly AccuracyRow[], profile: ChallengePr
   return warnings;
 }
 
-/** One key per (team, case), unambiguous whatever the names hold (the first one's length leads). */
-const pairKey = (team: string, c: string): string => `${team.length}:${team}${c}`;
 
 /** Whether a filter narrows the runs at all (then accuracy rows are narrowed to them: accuracyOfRuns). */
 export function filterActive(filter: RunFilter): boolean {
@@ -129,7 +128,7 @@ export function filterActive(filter: RunFilter): boolean {
 
 /** The accuracy rows of the (team, case) pairs these runs measured: a filtered ranking ranks those only. */
 export function accuracyOfRuns<T extends MetricValue>(accuracy: readonly T[], runs: readonly ScoringRun[]): T[] {
-  const keep = new Set(runs.map((r) => pairKey(r.team.normalize('NFC'), r.case.normalize('NFC'))));
+  const keep = new Set(runs.map(runPairKey));
   return accuracy.filter((a) => keep.has(pairKey(a.team, a.case)));
 }
 
@@ -154,18 +153,12 @@ const FAILED = new Set(['failed', 'oom', 'interrupted']);
 
 type Finished<R extends ScoringRun> = R & { summary: NonNullable<ScoringRun['summary']> };
 
-/** The finished runs a ranking uses: the latest per team and case, or every one as a repeat. */
+/**
+ * The finished runs a ranking uses: per team and case the final verdict of the latest attempt, or
+ * every attempt's as a repeat (attempts.ts: a run and its continuations are one attempt).
+ */
 export function rankedRuns<R extends ScoringRun>(runs: readonly R[], allRepeats = false): Finished<R>[] {
-  const latest = new Map<string, Finished<R>>();
-  const every: Finished<R>[] = [];
-  for (const r of runs) {
-    if (r.status === 'running' || !r.summary) continue;
-    every.push(r as Finished<R>);
-    const k = pairKey(r.team, r.case);
-    const prev = latest.get(k);
-    if (!prev || r.startedWallMs > prev.startedWallMs) latest.set(k, r as Finished<R>);
-  }
-  return allRepeats ? every : [...latest.values()];
+  return rankedAttempts(runs, allRepeats).filter((r): r is Finished<R> => r.summary !== null);
 }
 
 /** Over the profile's time limit (its own, not only the one the run was measured with): FLARE's worst values. */

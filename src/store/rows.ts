@@ -191,6 +191,7 @@ export interface ScoringRunRow {
   case_name: string;
   status: string;
   started_wall_ms: number;
+  previous_run_id: string | null;
   wall: string | null;
   tolerance: string | null;
   scoring: string | null;
@@ -205,7 +206,7 @@ export function scoringRunsQuery(filter: RunFilter): { sql: string; params: (str
   const { where, params } = filterClause(filter);
   return {
     sql:
-      "SELECT id, team, case_name, status, started_wall_ms, summary -> '$.wallSeconds' AS wall, " +
+      "SELECT id, team, case_name, status, started_wall_ms, previous_run_id, summary -> '$.wallSeconds' AS wall, " +
       "summary -> '$.gpuToleranceMiB' AS tolerance, summary -> '$.scoring' AS scoring " +
       `FROM runs ${whereOf(where)} ORDER BY started_wall_ms DESC, id DESC`,
     params,
@@ -217,5 +218,5 @@ export function rowToScoringRun(row: ScoringRunRow): ScoringRun {
     row.scoring === null
       ? null
       : { wallSeconds: JSON.parse(row.wall ?? 'null') as number, gpuToleranceMiB: JSON.parse(row.tolerance ?? 'null') as number, scoring: JSON.parse(row.scoring) as RunSummary['scoring'] };
-  return { id: row.id, team: row.team, case: row.case_name, status: row.status as RunStatus, startedWallMs: row.started_wall_ms, summary };
+  return { id: row.id, team: row.team, case: row.case_name, status: row.status as RunStatus, startedWallMs: row.started_wall_ms, previousRunId: row.previous_run_id, summary };
 }

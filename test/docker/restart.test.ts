@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { requireServices, sleep, tempDir } from '../helpers.js';
 import { settledFlag } from '../../src/agent/recover.js';
+import { EVENT_LOG_FLAG } from '../../src/runtime/docker/settle.js';
 import { parseDockerTimeNs } from '../../src/runtime/docker/time.js';
 import { createAndStart, docker, dockerReachable, removeContainer, startTestAgent, waitFor } from './helpers.js';
 
@@ -70,6 +71,36 @@ describe.skipIf(!engineUp && !requireServices())('agent restart under a running 
         expect(run.summary!.flags).toContain(settledFlag('docker'));
         // One run for the container's one life: the new agent created none.
         expect(b.agent.store.listRuns({}, 100).runs.filter((r) => r.containerId === c.id)).toHaveLength(1);
+      } finally {
+        await b.stop();
+      }
+    } finally {
+      await removeContainer(c.id);
+    }
+  });
+
+  it('a clean stop, a --rm container ends and is removed, a new agent: settled from Docker\'s event log', async () => {
+    if (!engineUp) throw new Error('Docker engine is required (FLARE_TEST_REQUIRE_SERVICES)');
+    const db = join(tempDir('flare-restart-'), 'agent.db');
+    const a = await startTestAgent({ db });
+    // As the FLARE harness runs every case: `docker container run --rm`.
+    const c = await createAndStart({ cmd: ['sh', '-c', 'sleep 1.5; exit 4'], hostConfig: { AutoRemove: true } });
+    try {
+      await waitFor(() => a.watcher.runOf(c.id) !== null, 5000, 'the first agent to attach');
+      const runId = a.watcher.runOf(c.id)!;
+      const startedWallMs = a.agent.store.getRun(runId)!.startedWallMs;
+      await a.stop(); // closes its run as interrupted
+      await waitFor(async () => (await docker.getContainer(c.id).inspect().then(() => false, () => true)), 10_000, 'the container to end and be removed');
+      const b = await startTestAgent({ db });
+      try {
+        const run = b.agent.store.getRun(runId)!;
+        console.log('stopped agent, --rm container ended, settled:', run.status, run.summary?.exitCode, run.summary?.wallSeconds, run.summary?.flags);
+        expect([run.status, run.summary!.exitCode, run.summary!.terminationReason]).toEqual(['failed', 4, 'exited']);
+        expect(run.summary!.flags).toEqual(expect.arrayContaining([settledFlag('docker'), EVENT_LOG_FLAG]));
+        // The die event's time: the 1.5-s sleep plus the shell's start and Docker's handling of the exit.
+        expect(run.summary!.wallSeconds).toBeGreaterThan(1.5);
+        expect(run.summary!.wallSeconds).toBeLessThan(2.5);
+        expect(run.endedWallMs! - startedWallMs).toBeCloseTo(run.summary!.wallSeconds * 1000, -1);
       } finally {
         await b.stop();
       }

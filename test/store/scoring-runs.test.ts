@@ -11,7 +11,7 @@ import type { RunFilter } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
 
 const asScoring = (r: Run): ScoringRun => ({
-  id: r.id, team: r.team, case: r.case, status: r.status, startedWallMs: r.startedWallMs,
+  id: r.id, team: r.team, case: r.case, status: r.status, startedWallMs: r.startedWallMs, previousRunId: r.previousRunId,
   summary: r.summary && { wallSeconds: r.summary.wallSeconds, gpuToleranceMiB: r.summary.gpuToleranceMiB, scoring: r.summary.scoring },
 });
 
