@@ -1,6 +1,6 @@
 // `flare-agent export`: FLARE efficiency CSVs, a runs table, or JSON, from the database or an agent.
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { Option, type Command } from 'commander';
 import type { Run } from '../core/types.js';
@@ -8,7 +8,7 @@ import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export
 import { FLARE_FILE_SUFFIX, flareCsv, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
 import { uniqueFileNames } from '../export/file-names.js';
 import { runAction } from './action.js';
-import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
+import { addSourceOptions, filterFromOptions, openReader, type RunReader, type SourceOptions } from './reader.js';
 import { UsageError } from './action.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
@@ -36,7 +36,31 @@ interface FlareChoice {
   profileArg: string;
 }
 
-/** One file per team in the official naming (<team>_Efficiency.csv), each path written once. */
+/** Exclusive creation: a second file of one export under a name the filesystem folds to the first fails, never overwrites it. */
+const EXCLUSIVE = { flag: 'wx' } as const;
+
+/**
+ * Writes an export's files all or none: `write` fills a fresh staging folder inside `out` (names
+ * relative to it, each created exclusively), and only when every file is written are they renamed
+ * into `out` (same filesystem: each rename is atomic, and replaces an earlier export's file of that
+ * name). A failure part-way (the agent busy past the wait, a lost connection) leaves `out` as it was.
+ */
+async function staged(out: string, write: (dir: string) => Promise<string[]>): Promise<string[]> {
+  mkdirSync(out, { recursive: true });
+  const stage = mkdtempSync(join(out, '.flare-export-'));
+  try {
+    const names = await write(stage);
+    for (const name of names) {
+      mkdirSync(dirname(join(out, name)), { recursive: true });
+      renameSync(join(stage, name), join(out, name));
+    }
+    return names.map((n) => join(out, n));
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** One file per team in the official naming (<team>_Efficiency.csv), each created once (names relative to `out`). */
 async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunReader, filter: RunFilter): Promise<string[]> {
   const byTeam = new Map<string, Run[]>();
   for (const r of runs) byTeam.set(r.team, [...(byTeam.get(r.team) ?? []), r]);
@@ -44,25 +68,24 @@ async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunR
   const names = uniqueFileNames([...byTeam.keys()], FLARE_FILE_SUFFIX);
   const files: string[] = [];
   for (const [team, teamRuns] of [...byTeam].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const file = join(out, names.get(team)!);
-    if (files.includes(file)) throw new Error(`two teams would share ${file}`); // uniqueFileNames rules it out
+    const file = names.get(team)!;
     const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team: [team] }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, c.figures, false);
-    writeFileSync(file, csv);
+    writeFileSync(join(out, file), csv, EXCLUSIVE);
     files.push(file);
   }
   return files;
 }
 
-/** The runs table plus every run's samples (samples/<id>.csv|json), each streamed to its file. */
+/** The runs table plus every run's samples (samples/<id>.csv|json), each streamed to its file (names relative to `out`). */
 async function writeRunsWithSamples(out: string, runs: Run[], reader: RunReader, format: 'csv' | 'json'): Promise<string[]> {
   const files: string[] = [];
-  const table = join(out, `runs.${format}`);
-  writeFileSync(table, format === 'csv' ? runsCsv(runs.map(runToJson)) : JSON.stringify(runs.map(runToJson), null, 2) + '\n');
+  const table = `runs.${format}`;
+  writeFileSync(join(out, table), format === 'csv' ? runsCsv(runs.map(runToJson)) : JSON.stringify(runs.map(runToJson), null, 2) + '\n', EXCLUSIVE);
   files.push(table);
   mkdirSync(join(out, 'samples'), { recursive: true });
   for (const run of runs) {
-    const file = join(out, 'samples', `${safeName(run.id)}.${format}`);
-    const ws = createWriteStream(file);
+    const file = join('samples', `${safeName(run.id)}.${format}`);
+    const ws = createWriteStream(join(out, file), { flags: EXCLUSIVE.flag });
     const write = async (s: string): Promise<void> => {
       if (!ws.write(s)) await once(ws, 'drain');
     };
@@ -94,7 +117,7 @@ export function register(program: Command): void {
       const profileArg = (opts.profile as string | undefined) ?? (flare ? format : DEFAULT_PROFILE);
       const profile = profileFromOption(profileArg);
       const choice: FlareChoice | null = flare ? { layout: format, figures, profile, profileArg } : null;
-      const reader = openReader(opts as { db?: string; url?: string; token?: string });
+      const reader = openReader(opts as SourceOptions);
       try {
         // Only finished runs have final figures; the runs table keeps running ones too.
         const runs = (await reader.runs(filter)).sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : 1));
@@ -108,8 +131,7 @@ export function register(program: Command): void {
           else process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
           return;
         }
-        mkdirSync(out, { recursive: true });
-        const files = choice ? await writeFlare(out, runs, choice, reader, filter) : await writeRunsWithSamples(out, runs, reader, format as 'csv' | 'json');
+        const files = await staged(out, (dir) => (choice ? writeFlare(dir, runs, choice, reader, filter) : writeRunsWithSamples(dir, runs, reader, format as 'csv' | 'json')));
         process.stderr.write(`flare-agent export: wrote ${files.length} file(s) to ${out}\n`);
       } finally {
         reader.close();

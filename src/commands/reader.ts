@@ -4,7 +4,7 @@ import type { Run, RunSample, ScoringRun } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
 import type { RunFilter } from '../store/types.js';
 import { allRuns } from '../store/all-runs.js';
-import { AgentClient } from '../http/client.js';
+import { AgentClient, DEFAULT_MAX_BUSY_WAIT_MS } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from './action.js';
 import { repeatable } from './repeat.js';
@@ -27,6 +27,15 @@ export interface SourceOptions {
   db?: string;
   url?: string;
   token?: string;
+  /** --busy-wait: seconds one request may wait in all on the agent's 503 + Retry-After. */
+  busyWait?: string;
+}
+
+/** --busy-wait as milliseconds: a whole number of seconds, 0 to 3600. */
+function busyWaitMs(arg: string | undefined): number {
+  if (arg === undefined) return DEFAULT_MAX_BUSY_WAIT_MS;
+  if (!/^[0-9]{1,4}$/.test(arg) || Number(arg) > 3600) throw new UsageError('--busy-wait: expected whole seconds, 0 to 3600');
+  return Number(arg) * 1000;
 }
 
 /** --db / --url / --token and the run filters shared by `runs` and `export`. */
@@ -35,6 +44,7 @@ export function addSourceOptions(cmd: Command): Command {
     .option('--db <file>', `SQLite database to read (default ${DEFAULT_DB}, env FLARE_AGENT_DB)`)
     .option('--url <agent>', 'read from a running agent instead, e.g. http://node1:9465')
     .option('--token <token>', 'bearer token for --url (env FLARE_AGENT_TOKEN)')
+    .option('--busy-wait <seconds>', `with --url: how long in all to wait and retry while the agent answers busy (503 + Retry-After); default ${DEFAULT_MAX_BUSY_WAIT_MS / 1000}`)
     .addOption(repeatable('--team <team>', 'only this team (repeat for several)'))
     .addOption(repeatable('--case <case>', 'only this case (repeat for several)'))
     .addOption(repeatable('--status <status>', 'only this status: running, completed, failed, oom, timeout, interrupted (repeat for several)'))
@@ -59,8 +69,12 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
   const token = opts.token ?? env.FLARE_AGENT_TOKEN;
   if (opts.url !== undefined) {
     let client: AgentClient;
+    const maxBusyWaitMs = busyWaitMs(opts.busyWait);
     try {
-      client = new AgentClient(opts.url, token);
+      client = new AgentClient(opts.url, token, {
+        maxBusyWaitMs,
+        onBusy: (what, waitMs, waitedMs) => process.stderr.write(`flare-agent: ${what}: the agent is busy (503); retrying in ${(waitMs / 1000).toFixed(1)} s (waited ${(waitedMs / 1000).toFixed(0)} of at most ${maxBusyWaitMs / 1000} s)\n`),
+      });
     } catch (err) {
       throw new UsageError(`--url: ${(err as Error).message}`);
     }

@@ -4,7 +4,8 @@
 // everything else (separators, controls, bidi overrides, spaces) becomes '_'. Where that changed
 // the name, or the name had to be shortened, a short hash of the original is added, so that `a/b`
 // and `a_b` (or two long names sharing a prefix) get different files. Uniqueness is then checked
-// over the whole export, ignoring case (a case-insensitive filesystem would merge `A` and `a`).
+// over the whole export under the rules of the filesystems that fold names (foldFileName): NTFS,
+// APFS and ext4 with casefold would merge `A` and `a`, `σ-team` and `ς-team`, `Straße` and `STRASSE`.
 import { createHash } from 'node:crypto';
 
 /** Most UTF-8 bytes of the readable part: a Linux file name holds 255 bytes, and the suffix needs room. */
@@ -37,6 +38,18 @@ function hashedPart(text: string, hexDigits: number): string {
   return `${safePart(text) || '_'}-${shortHash(text, hexDigits)}`;
 }
 
+/**
+ * The form two names take when a filesystem would treat them as one file: NFKC (compatibility forms:
+ * `µ` micro sign → `μ`, `ſ` → `s`, `K` Kelvin sign → `K`, ligatures) then Unicode case folding.
+ * JavaScript has no case fold; upper case then lower case gives the full fold's classes for what a
+ * name part can hold (`ß` → `SS` → `ss`, `ς` and `σ` → `Σ` → `σ`, dotless `ı` → `I` → `i`, `ǅ` → `ǆ`),
+ * and NFKC once more joins what that produces in two forms. Coarser than any one filesystem's rule,
+ * which is the safe side: a name kept apart here is apart on each of them.
+ */
+export function foldFileName(name: string): string {
+  return name.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
 /** A readable file-name part for `text`: the text itself when it is already safe, else hashedPart. */
 export function fileNamePart(text: string): string {
   const safe = safePart(text);
@@ -44,7 +57,7 @@ export function fileNamePart(text: string): string {
 }
 
 /**
- * One file name per key (`<part><suffix>`), distinct within the set even ignoring case; the same
+ * One file name per key (`<part><suffix>`), distinct within the set even folded (foldFileName); the same
  * set of keys always gets the same names. Keys whose plain names collide all take the hashed form,
  * then a longer hash, then a counter.
  */
@@ -56,10 +69,10 @@ export function uniqueFileNames(keys: readonly string[], suffix: string): Map<st
   for (const name of tries) {
     const byFolded = new Map<string, string[]>();
     for (const k of pending) {
-      const folded = (name(k) + suffix).toLowerCase();
+      const folded = foldFileName(name(k) + suffix);
       byFolded.set(folded, [...(byFolded.get(folded) ?? []), k]);
     }
-    const taken = new Set([...names.values()].map((n) => n.toLowerCase()));
+    const taken = new Set([...names.values()].map(foldFileName));
     const next: string[] = [];
     for (const [folded, group] of byFolded) {
       if (group.length === 1 && !taken.has(folded)) names.set(group[0], name(group[0]) + suffix);
@@ -69,12 +82,12 @@ export function uniqueFileNames(keys: readonly string[], suffix: string): Map<st
     if (pending.length === 0) return names;
   }
   // Hash collisions at 64 bits: a counter, in sorted order, settles what is left.
-  const taken = new Set([...names.values()].map((n) => n.toLowerCase()));
+  const taken = new Set([...names.values()].map(foldFileName));
   for (const k of pending) {
     let n = 2;
-    while (taken.has(`${fileNamePart(k)}-${n}${suffix}`.toLowerCase())) n++;
+    while (taken.has(foldFileName(`${fileNamePart(k)}-${n}${suffix}`))) n++;
     const name = `${fileNamePart(k)}-${n}${suffix}`;
-    taken.add(name.toLowerCase());
+    taken.add(foldFileName(name));
     names.set(k, name);
   }
   return names;

@@ -5,9 +5,35 @@ import { runFromJson } from './run-json.js';
 
 const TIMEOUT_MS = 60_000;
 
+/**
+ * How long one request may spend waiting on the agent's "busy" answers (503 with Retry-After: its
+ * heavy-read thread has a bounded queue, read-pool.ts) before the reader gives up, in total.
+ */
+export const DEFAULT_MAX_BUSY_WAIT_MS = 300_000;
+/** One Retry-After is believed up to this long (a broken header must not stall the CLI for hours). */
+const MAX_ONE_WAIT_MS = 60_000;
+
+export interface ClientOptions {
+  /** Total wait on 503 + Retry-After per request; 0: no retry. */
+  maxBusyWaitMs?: number;
+  /** Told before each wait (the CLI prints it on stderr). */
+  onBusy?: (what: string, waitMs: number, waitedMs: number) => void;
+  /** The sleep between tries (tests give a fast one). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The wait a Retry-After header asks for: delay-seconds or an HTTP date (RFC 9110 §10.2.3); null if neither. */
+export function retryAfterMs(header: string | null, nowMs = Date.now()): number | null {
+  if (header === null) return null;
+  const v = header.trim();
+  if (/^[0-9]{1,9}$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : null;
+}
+
 export class AgentClient {
   readonly base: string;
-  constructor(url: string, private readonly token?: string) {
+  constructor(url: string, private readonly token?: string, private readonly opts: ClientOptions = {}) {
     const u = new URL(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`not an http(s) URL: ${url}`);
     this.base = u.href.replace(/\/+$/, '');
@@ -17,11 +43,32 @@ export class AgentClient {
     return JSON.parse(await this.getText(path, 'application/json')) as unknown;
   }
 
+  /**
+   * One GET; a 503 with Retry-After (the agent's heavy reads are busy) is tried again after the wait
+   * it asks for, up to maxBusyWaitMs in all, each wait told to onBusy. Any other failure: thrown.
+   */
   async getText(path: string, accept = 'text/csv'): Promise<string> {
     const headers: Record<string, string> = { accept };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(this.base + path, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
-    const text = await res.text();
+    const maxWaitMs = this.opts.maxBusyWaitMs ?? DEFAULT_MAX_BUSY_WAIT_MS;
+    const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let waitedMs = 0;
+    for (;;) {
+      const res = await fetch(this.base + path, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      const text = await res.text();
+      const asked = res.status === 503 ? retryAfterMs(res.headers.get('retry-after')) : null;
+      if (asked !== null && waitedMs < maxWaitMs) {
+        const waitMs = Math.min(Math.max(asked, 100), MAX_ONE_WAIT_MS, maxWaitMs - waitedMs);
+        this.opts.onBusy?.(`${this.base}${path.split('?')[0]}`, waitMs, waitedMs);
+        await sleep(waitMs);
+        waitedMs += waitMs;
+        continue;
+      }
+      return this.checked(path, res, text);
+    }
+  }
+
+  private checked(path: string, res: Response, text: string): string {
     if (!res.ok) {
       let reason = text.slice(0, 200);
       try {

@@ -1,6 +1,6 @@
 // File names from team names: readable, and never shared by two teams of one export.
 import { describe, expect, it } from 'vitest';
-import { fileNamePart, MAX_NAME_PART_BYTES, uniqueFileNames } from '../../src/export/file-names.js';
+import { fileNamePart, foldFileName, MAX_NAME_PART_BYTES, uniqueFileNames } from '../../src/export/file-names.js';
 import { flareFileName } from '../../src/export/flare-csv.js';
 
 describe('file names from team names', () => {
@@ -40,5 +40,17 @@ describe('file names from team names', () => {
     expect(names.get('TeamA')).toMatch(/^TeamA-[0-9a-f]{8}_Efficiency\.csv$/);
     // The same teams in another order: the same names.
     expect(uniqueFileNames([...teams].reverse(), '_Efficiency.csv')).toEqual(names);
+  });
+
+  it('names that a case-folding filesystem takes as one file get two names (full folding and NFKC, not toLowerCase)', () => {
+    // Each pair is one file on NTFS, APFS or ext4-casefold, and distinct under toLowerCase().
+    const pairs = [['σ-team', 'ς-team'], ['µNet', 'μNet'], ['ſeg', 'seg'], ['Straße', 'STRASSE'], ['Alı', 'ALI'], ['Kelvin', '\u212Aelvin'], ['ǅ', 'ǆ']];
+    for (const [a, b] of pairs) {
+      expect(foldFileName(a)).toBe(foldFileName(b));
+      const names = uniqueFileNames([a, b], '_Efficiency.csv');
+      expect(foldFileName(names.get(a)!), `${a} / ${b}`).not.toBe(foldFileName(names.get(b)!));
+    }
+    // A team alone keeps its readable name.
+    expect(uniqueFileNames(['Straße'], '.csv').get('Straße')).toBe('Straße.csv');
   });
 });

@@ -1,5 +1,7 @@
 // `runs` and `export` through the built CLI, over a real database file and over a real agent API.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { createApp, listen, type Listening } from '../../src/http/server.js';
 import { spawnSync } from 'node:child_process';
 import { CLI, cli } from './cli-helpers.js';
 import { fill, run, summary, T0 } from './helpers.js';
+import { foldFileName } from '../../src/export/file-names.js';
 import { tempStore } from './store-helpers.js';
 
 const fixture = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -193,5 +196,69 @@ describe('flare-agent export', () => {
     const t = JSON.parse(readFileSync(join(dir, 'samples', 'r-b1.json'), 'utf8')) as { samples: { wallMs: number }[] };
     expect(t.samples).toHaveLength(5);
     expect(JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8'))).toHaveLength(3);
+  });
+
+  /** The agent's app behind a gate that answers the official export busy (503 + Retry-After: 1) while `busy()` says so. */
+  async function busyAgent(busy: (n: number) => boolean): Promise<{ url: string; asked: () => number; close: () => Promise<void> }> {
+    const app = createApp({ store: db.store, live: null, metrics: null });
+    let n = 0;
+    const srv = http.createServer((req, res) => {
+      if (req.url?.startsWith('/api/v1/export/official.csv') && busy(n++)) {
+        res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end(JSON.stringify({ error: '4 heavy reads are in progress or waiting; retry after 1 s' }));
+        return;
+      }
+      app(req, res);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, asked: () => n, close: () => new Promise((r) => srv.close(() => r())) };
+  }
+
+  it('export --url --figures official --out: waits out a busy leaderboard (Retry-After), saying so, and writes every file', async () => {
+    // The second team's file meets two busy answers: before, the export failed with exit 1 after writing the first.
+    const agent = await busyAgent((n) => n === 1 || n === 2);
+    try {
+      const dir = join(out, 'busy-then-free');
+      const r = await cli(['export', '--format', 'flare24', '--figures', 'official', '--out', dir, '--url', agent.url]);
+      expect(r.stderr).toMatch(/the agent is busy \(503\); retrying in 1\.0 s/);
+      expect(r.code).toBe(0);
+      expect(agent.asked()).toBe(4);
+      expect(readdirSync(dir).sort()).toEqual(['alpha_Efficiency.csv', 'beta_Efficiency.csv']);
+      expect(readFileSync(join(dir, 'alpha_Efficiency.csv'), 'utf8')).toBe(fixture('flare24-alpha-official.csv'));
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('an export that cannot finish writes no file (all or none), and the wait is bounded (--busy-wait)', async () => {
+    const agent = await busyAgent((n) => n >= 1); // the first team's file is fetched, then busy for ever
+    try {
+      const dir = join(out, 'busy-for-ever');
+      const t0 = Date.now();
+      const r = await cli(['export', '--format', 'flare24', '--figures', 'official', '--out', dir, '--url', agent.url, '--busy-wait', '2']);
+      expect(r.code).toBe(1);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(r.stderr).toMatch(/HTTP 503/);
+      expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]); // neither the first team's file nor the staging folder
+      const bad = await cli(['export', '--format', 'flare24', '--out', dir, '--url', agent.url, '--busy-wait', 'soon']);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringMatching(/--busy-wait/)]);
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('teams whose names a case-folding filesystem merges get files of their own', async () => {
+    const teams = ['σ-team', 'ς-team', 'µNet', 'μNet', 'ſeg', 'seg', 'Straße', 'STRASSE', 'Alı', 'ALI'];
+    const fold = tempStore();
+    try {
+      fill(fold.store, teams.map((team, i) => run(`r-fold-${i}`, { team, startedWallMs: T0 + i * 1000 })));
+      const dir = join(out, 'fold');
+      const r = await cli(['export', '--format', 'flare22', '--out', dir, '--db', fold.path]);
+      expect(r.code).toBe(0);
+      const files = readdirSync(dir);
+      expect(files).toHaveLength(teams.length);
+      expect(new Set(files.map(foldFileName)).size).toBe(teams.length);
+    } finally {
+      fold.cleanup();
+    }
   });
 });
