@@ -125,10 +125,11 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
       version: VERSION,
       startedWallMs,
       intervalMs: config.intervalMs,
-      gpuSource: { active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
+      gpuSource: { requested: config.gpuSource, active: stack?.gpu.name ?? 'none', reasons: stack?.gpuReasons ?? {} },
       gpuAccounting: gpuAccountingNotice,
       gpuAccountingModes,
       timeLimitEnforced: config.enforceTimeLimit,
+      killGraceSeconds: config.killGraceSeconds,
       // A runtime is attached once its attachment has reported a state (see setSource).
       runtime: { requested: config.runtime, attached: (['docker', 'containerd'] as const).filter((n) => sources[n].up || sources[n].reason !== 'not started') },
       sources: {

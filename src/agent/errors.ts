@@ -5,7 +5,7 @@
 import type { Logger } from '../log.js';
 
 /** Where an error can be counted: a fixed set, so the metric's label stays bounded. */
-export const ERROR_PLACES = ['tick', 'docker', 'containerd', 'exit-watch', 'summary', 'retention', 'timer', 'uncaught', 'unhandled-rejection'] as const;
+export const ERROR_PLACES = ['tick', 'docker', 'containerd', 'exit-watch', 'summary', 'retention', 'timer', 'kill', 'uncaught', 'unhandled-rejection'] as const;
 export type ErrorPlace = (typeof ERROR_PLACES)[number];
 
 /** What a component needs to report an error it caught. */

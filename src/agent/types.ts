@@ -25,13 +25,16 @@ export interface Health {
   version: string;
   startedWallMs: number;
   intervalMs: number;
-  gpuSource: { active: string; reasons: Record<string, string> };
+  /** requested: --gpu-source as given (auto, nvml, nvidia-smi, none); active: what is sampled. */
+  gpuSource: { requested?: string; active: string; reasons: Record<string, string> };
   /** null, or the one notice that NVML accounting is off (read once at start). */
   gpuAccounting?: string | null;
   /** GPU indices with NVML accounting on and off (read once at start; unsupported ones in neither). */
   gpuAccountingModes?: { on: number[]; off: number[] };
   /** Whether a run is killed at its time limit (--enforce-time-limit), else only marked. */
   timeLimitEnforced?: boolean;
+  /** --kill-grace-seconds (s). */
+  killGraceSeconds?: number;
   /** --runtime as configured, and the runtimes attached to (auto: those whose socket exists). */
   runtime: { requested: string; attached: string[] };
   sources: Record<SourceName, SourceStatus>;

@@ -40,11 +40,28 @@ export function registerHealthMetrics(registers: Registry[], frame: () => Frame,
     },
   });
   new Gauge({
+    name: 'flare_agent_source_enabled',
+    help: 'Whether the organiser runs this source on the node (1) or turned it off (0: the gpu source under --gpu-source none); a source turned off is not down.',
+    labelNames: ['source'],
+    registers,
+    collect() {
+      this.set({ source: 'gpu' }, frame().health.gpuSource.requested === 'none' ? 0 : 1);
+    },
+  });
+  new Gauge({
     name: 'flare_agent_time_limit_enforced',
     help: 'Whether a run is killed at its time limit (1, --enforce-time-limit) or only marked (0).',
     registers,
     collect() {
       this.set(frame().health.timeLimitEnforced ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'flare_agent_kill_grace_seconds',
+    help: 'With enforcement, the SIGTERM-to-SIGKILL grace (--kill-grace-seconds): FlareRunPastTimeLimit allows it before saying a kill has not landed.',
+    registers,
+    collect() {
+      this.set(frame().health.killGraceSeconds ?? 0);
     },
   });
   new Gauge({

@@ -57,7 +57,9 @@ export class AgentMetrics implements AgentEvents {
     this.tickLag = new Histogram({
       name: 'flare_agent_tick_lag_seconds',
       help: 'How late each sampler tick started relative to its schedule, seconds.',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      // Past the largest --interval-ms (10 s): FlareAgentTickLagHigh compares the p99 with the interval,
+      // and histogram_quantile cannot answer above the top finite bucket (with 1 s it never fired at 1 s).
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 60],
       registers,
     });
     this.ticks = new Counter({ name: 'flare_agent_ticks_total', help: 'Sampler ticks run.', registers });

@@ -7,6 +7,12 @@
 // descendants at once, forks included. Without it (v1, older kernels) every pid in `cgroup.procs` is sent
 // SIGKILL, a few passes over, for what forked meanwhile; killing a container's init also ends its pid
 // namespace, so the kernel kills what is left of a container with its own namespace (Docker's default).
+//
+// Privilege (docs/security.md, "Enforcing time limits"): writing `cgroup.kill` needs the cgroup
+// filesystem mounted read-write where the agent runs and write access to that root-owned 0644 file
+// (uid 0, or CAP_DAC_OVERRIDE); signalling a pid of `cgroup.procs` needs the same uid as the process or
+// CAP_KILL. Without them the kernel answers EROFS, EACCES or EPERM: that is reported as `denied`, never
+// read as "the container has ended".
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,19 +20,31 @@ const PROCS_PASSES = 3;
 
 export type CgroupKillHow = 'cgroup.kill' | 'cgroup.procs';
 
+/** killed: how; denied: processes are left and every way was refused (the errors, e.g. `cgroup.kill: EROFS`). */
+export type CgroupKillResult = { killed: CgroupKillHow } | { denied: string };
+
+/** An error that says the file or process is gone (the container ended), not that the agent may not. */
+const GONE = new Set(['ENOENT', 'ENODEV', 'ESRCH']);
+
 /**
  * SIGKILLs every process of the first of `dirs` (the container's own cgroup directories) that can do it.
- * Returns how, or null when none could (the cgroup is gone: the container has ended).
+ * Returns how; `denied` when processes remain and no way was allowed (read-only cgroupfs, no
+ * privilege); null when there is nothing to kill (the cgroup is gone or empty: the container has ended).
  */
-export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL')): CgroupKillHow | null {
+export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL')): CgroupKillResult | null {
+  const refusals = new Set<string>();
+  const refused = (what: string, err: unknown): void => {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (!GONE.has(code)) refusals.add(`${what}: ${code}`);
+  };
   for (const dir of dirs) {
     const file = join(dir, 'cgroup.kill');
     if (!existsSync(file)) continue;
     try {
       writeFileSync(file, '1');
-      return 'cgroup.kill';
-    } catch {
-      /* removed meanwhile, or not allowed here: try the next way */
+      return { killed: 'cgroup.kill' };
+    } catch (err) {
+      refused('cgroup.kill', err); // removed meanwhile (gone), or not allowed here: try the next way
     }
   }
   for (const dir of dirs) {
@@ -38,14 +56,14 @@ export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: numbe
         try {
           sendKill(pid);
           killed = true;
-        } catch {
-          /* exited between the read and the kill */
+        } catch (err) {
+          refused('kill', err); // ESRCH: exited between the read and the kill
         }
       }
     }
-    if (killed) return 'cgroup.procs';
+    if (killed) return { killed: 'cgroup.procs' };
   }
-  return null;
+  return refusals.size > 0 && holdsProcesses(dirs) ? { denied: [...refusals].join(', ') } : null;
 }
 
 /** Whether any of `dirs` still lists a process (false when they are all empty or gone). */

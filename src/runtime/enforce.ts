@@ -10,6 +10,9 @@ import { holdsProcesses, killThroughCgroup } from './cgroup-kill.js';
 import { signalWithGrace, type KillSignal } from './kill.js';
 import type { TrackedRun } from './tracked.js';
 
+/** The flag of a run past its limit that nothing could kill: the runtime refused, the cgroup kill was denied. */
+export const KILL_IMPOSSIBLE_FLAG = 'kill-impossible';
+
 /** A kill that could not be sent (the runtime away) is sent again after this, doubling to the bound. */
 const KILL_RETRY_MS = { first: 500, max: 5000 };
 /**
@@ -93,13 +96,25 @@ export class Enforcer {
     t.killRetry.unref();
   }
 
-  /** The runtime refused SIGKILL or left it unanswered: the container's processes are killed through its cgroup, once. */
+  /**
+   * The runtime refused SIGKILL or left it unanswered: the container's processes are killed through its
+   * cgroup, once. When that is not allowed either (a deployment without the privilege: docs/security.md),
+   * nothing can enforce the limit: said once per run, loudly (flag, error log, flare_agent_errors_total
+   * {where="kill"}; FlareRunPastTimeLimit fires while it runs on), and tried again at each retry.
+   */
   private killThroughCgroup(t: TrackedRun, refused: Error): void {
-    const how = killThroughCgroup(t.cgroupDirs);
-    if (how === null) return; // no cgroup left to kill through: it has ended, or was never found
+    const r = killThroughCgroup(t.cgroupDirs);
+    if (r === null) return; // no cgroup left to kill through: it has ended, or was never found
+    if ('denied' in r) {
+      if (t.killImpossible) return;
+      t.killImpossible = true;
+      this.ctx.stack.runs.addFlag(t.runId, `${KILL_IMPOSSIBLE_FLAG}:${r.denied}`);
+      this.ctx.errors.note('kill', new Error(`time limit not enforced: the runtime did not take the kill (${refused.message}) and the agent may not kill through the cgroup (${r.denied})`), { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId });
+      return;
+    }
     t.killedThroughCgroup = true;
-    this.ctx.stack.runs.addFlag(t.runId, `killed-through-cgroup:${how}`);
-    this.ctx.log.warn('the runtime did not take the kill: container killed through its cgroup', { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId, how, refused: refused.message });
+    this.ctx.stack.runs.addFlag(t.runId, `killed-through-cgroup:${r.killed}`);
+    this.ctx.log.warn('the runtime did not take the kill: container killed through its cgroup', { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId, how: r.killed, refused: refused.message });
   }
 }
 

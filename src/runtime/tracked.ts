@@ -37,6 +37,8 @@ export interface TrackedRun {
   killedByAgent: boolean;
   /** The runtime refused the agent's SIGKILL and the agent killed through the cgroup (enforce.ts). */
   killedThroughCgroup: boolean;
+  /** The cgroup kill was denied (no privilege): said once (flag kill-impossible). */
+  killImpossible: boolean;
   killedExternally: boolean;
   /** Signals the agent sent whose `kill` events have not arrived yet (runtimes with kill events). */
   ownKillsPending: number;
@@ -60,6 +62,7 @@ export function newTracked(containerId: string, runId: string, startedAtNs: bigi
     sawOom: false,
     killedByAgent: false,
     killedThroughCgroup: false,
+    killImpossible: false,
     killedExternally: false,
     ownKillsPending: 0,
   };

@@ -197,3 +197,48 @@ describe('Kubernetes', () => {
     expect(sm.spec.endpoints[0].path).toBe('/metrics');
   });
 });
+
+// --enforce-time-limit kills through the container's cgroup when the runtime refuses: the shipped units
+// without their enforcement overlay are denied that (kill-impossible); each overlay grants exactly the
+// write on cgroupfs and the signal it needs (docs/security.md, "Enforcing time limits").
+describe('enforcement overlays', () => {
+  it('systemd drop-in: enforcement on, cgroupfs read-write, CAP_DAC_OVERRIDE and CAP_KILL only', () => {
+    const dropIn = readFileSync(join(DEPLOY, 'systemd', 'enforce.conf'), 'utf8');
+    const set = (k: string): string | undefined => new RegExp(`^${k}=(.*)$`, 'm').exec(dropIn)?.[1];
+    expect(dropIn).toMatch(/^\[Service\]$/m);
+    expect(set('Environment')).toBe('FLARE_AGENT_ENFORCE_TIME_LIMIT=true');
+    expect(set('ProtectControlGroups')).toBe('no');
+    expect(set('ReadWritePaths')).toBe('/sys/fs/cgroup');
+    expect(set('CapabilityBoundingSet')?.split(' ').sort()).toEqual(['CAP_DAC_OVERRIDE', 'CAP_KILL']);
+    expect(set('AmbientCapabilities')?.split(' ').sort()).toEqual(['CAP_DAC_OVERRIDE', 'CAP_KILL']);
+  });
+
+  it('compose override: uid 0, KILL, cgroupfs read-write; it merges with the base file (docker-compose config)', (ctx) => {
+    const o = yamlFile('docker-compose.enforce.yml').services.agent;
+    expect(o.environment.FLARE_AGENT_ENFORCE_TIME_LIMIT).toBe('true');
+    expect(o.user).toBe('0:0');
+    expect(o.cap_add).toEqual(['KILL']);
+    expect(o.volumes).toEqual(['/sys/fs/cgroup:/sys/fs/cgroup:rw']);
+    if (!have('docker-compose', ['version'])) {
+      if (requireServices()) throw new Error('docker-compose is missing (apt-get install docker-compose)');
+      return ctx.skip();
+    }
+    const r = spawnSync('docker-compose', ['-f', join(DEPLOY, 'docker-compose.yml'), '-f', join(DEPLOY, 'docker-compose.enforce.yml'), 'config'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const merged = parse(r.stdout) as Obj;
+    expect(merged.services.agent.user).toBe('0:0');
+    // One mount of cgroupfs, the read-write one (compose merges volumes by target path).
+    const cg = (merged.services.agent.volumes as (string | Obj)[]).filter((v) => (typeof v === 'string' ? v : v.target as string).includes('/sys/fs/cgroup'));
+    expect(cg).toHaveLength(1);
+    expect(JSON.stringify(cg[0])).not.toMatch(/:ro|read_only":true/);
+  });
+
+  it('Kubernetes patch: the agent container gets KILL, enforcement on and cgroupfs read-write', () => {
+    const patch = yamlFile('kubernetes/enforce-patch.yaml');
+    const c = patch.spec.template.spec.containers[0];
+    expect(c.name).toBe('agent');
+    expect(c.env).toEqual([{ name: 'FLARE_AGENT_ENFORCE_TIME_LIMIT', value: 'true' }]);
+    expect(c.securityContext.capabilities.add).toEqual(['KILL']);
+    expect(c.volumeMounts).toEqual([{ name: 'cgroup', mountPath: '/sys/fs/cgroup', readOnly: false }]);
+  });
+});

@@ -86,6 +86,10 @@ describe('AgentMetrics', () => {
     expect(text).toContain('flare_agent_source_up{source="sqlite"} 0');
     expect(text).toContain('flare_agent_source_up{source="docker"} 1');
     expect(text).toContain('flare_agent_gpu_source_info{source="nvml"} 1');
+    expect(text).toContain('flare_agent_source_enabled{source="gpu"} 1'); // not turned off (--gpu-source none gives 0)
+    expect(text).toContain('flare_agent_errors_total{where="kill"} 0');
+    // Tick lag above 1 s has buckets of its own (FlareAgentTickLagHigh at --interval-ms ≥ 1000).
+    expect(text).toContain('flare_agent_tick_lag_seconds_bucket{le="2.5"} 2');
     expect(text).toContain('flare_runs_finished_total{status="timeout",team="gamma"} 1');
     expect(text).toContain('flare_run_duration_seconds_bucket{le="30",team="gamma"} 1');
     expect(text).not.toMatch(/pid=/);
