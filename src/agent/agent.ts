@@ -230,6 +230,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   const http = await startHttpBridge({
     live,
     samplesFrom: (runId, fromIndex) => s.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
+    keepOfficial: (rows) => store.saveOfficialFigures(rows),
     config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, readHeapMib: config.readHeapMib, webDir: WEB_DIR, lowerPriority: true },
   });
   bridge = http;

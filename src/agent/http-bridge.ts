@@ -2,6 +2,7 @@
 // runs from TypeScript sources as in tests, in-process over a MessageChannel: the same messages), posts
 // the live snapshot and the metric events after the ticks, and answers "the samples of running run X
 // from index N" from the RunManager, which alone holds what is not committed yet.
+import type { StoredOfficial } from '../store/official-table.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
@@ -25,6 +26,8 @@ export interface BridgeDeps {
   /** A running run's samples from index fromIndex on (null: not running here). */
   samplesFrom(runId: string, fromIndex: number): import('../core/types.js').RunSample[] | null;
   config: Omit<ReaderConfig, 'initial'>;
+  /** Official figures the reader thread found final: stored with their runs by the store's owner. */
+  keepOfficial(rows: StoredOfficial[]): void;
 }
 
 const WORKER_JS = fileURLToPath(new URL('../http/worker.js', import.meta.url));
@@ -58,6 +61,7 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
       if (m.t === 'listening') resolve(m.port);
       else if (m.t === 'listen-error') reject(new Error(m.message));
       else if (m.t === 'tail?') post({ t: 'tail', id: m.id, samples: deps.samplesFrom(m.runId, m.fromIndex) });
+      else if (m.t === 'official') deps.keepOfficial(m.rows);
       else onClosed?.();
     });
   });

@@ -8,7 +8,9 @@ import { AgentClient, DEFAULT_MAX_BUSY_WAIT_MS } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from './action.js';
 import { repeatable } from './repeat.js';
-import { officialCsvOfRuns } from '../export/official.js';
+import { officialRowsOfFilter } from '../export/official.js';
+import { officialCsv } from '../export/official-csv.js';
+import { OfficialKeep } from '../export/official-keep.js';
 import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
 
 export const DEFAULT_DB = './flare-agent.db';
@@ -95,7 +97,8 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
     runs: async (f) => allRuns(store, f),
     scoringRuns: async (f) => store.scoringRuns(f),
     samples: async (r) => store.iterateRunSamples(r.id),
-    officialCsv: async (f, profile, _arg, withTeam) => officialCsvOfRuns(allRuns(store, f), store, profile, withTeam),
+    // The figures the agent stored with its runs where they stand, the rest computed: what the API answers.
+    officialCsv: async (f, profile, _arg, withTeam) => officialCsv(officialRowsOfFilter(store, f, store, profile, new OfficialKeep(store, () => {})), profile, withTeam),
     close: () => store.close(),
   };
 }

@@ -7,7 +7,7 @@ import { byStart, flareRuns } from './flare-csv.js';
 import { eachRunPage } from '../store/all-runs.js';
 import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
 import { officialCsv, type OfficialRow } from './official-csv.js';
-import type { OfficialCache } from './official-cache.js';
+import type { ComputedOfficial, OfficialKeep } from './official-keep.js';
 import type { RunFilter, Store } from '../store/types.js';
 
 /** Where the traces come from: a Store (or an embedded agent's store) fits. */
@@ -26,6 +26,11 @@ export interface HarnessSpan {
 const NODE_MARGIN_MS = 5000;
 
 export function officialFiguresOfRun(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): OfficialFigures {
+  return computeOfficial(run, src, profile, harness).figures;
+}
+
+/** The figures, and the wall time the monitor's modelled span ends at (the host samples they need end there). */
+function computeOfficial(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): ComputedOfficial {
   const endedMonoNs = run.endedMonoNs ?? run.startedMonoNs;
   const createdSeconds = createdBeforeStartSeconds(run.summary?.flags ?? []);
   // The run ends at Docker's FinishedAt (on the monotonic clock), which the removal flag counts from.
@@ -50,15 +55,15 @@ export function officialFiguresOfRun(run: Run, src: TraceSource, profile: Challe
   );
   // Every tick appended to the GPU list or was counted missing there: the script's sample count.
   const span = withResultWrite(monitored, trace.gpuMiB.length + trace.missing.gpu, profile.span);
-  return officialFigures(trace, span, officialRulesOf(profile));
+  return { figures: officialFigures(trace, span, officialRulesOf(profile)), finalAfterWallMs: Math.ceil(toWallMs(monitored.monitorEndMonoNs)) };
 }
 
 /** Official rows for the finished runs among `runs`, oldest first (as the exact CSV orders them). */
-export function officialRows(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, harness?: ReadonlyMap<string, HarnessSpan>, cache?: OfficialCache): OfficialRow[] {
+export function officialRows(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, harness?: ReadonlyMap<string, HarnessSpan>, keep?: OfficialKeep): OfficialRow[] {
   return flareRuns([...runs]).map((run) => {
-    const compute = (): OfficialFigures => officialFiguresOfRun(run, src, profile, harness?.get(run.id));
+    const compute = (): ComputedOfficial => computeOfficial(run, src, profile, harness?.get(run.id));
     // A harness's own timing is per request (evaluate): only the stored runs' own figures are kept.
-    const figures = cache && !harness?.has(run.id) ? cache.figures(run, profile, compute) : compute();
+    const figures = keep && !harness?.has(run.id) ? keep.figures(run, profile, compute) : compute().figures;
     return { team: run.team, case: run.case, figures };
   });
 }
@@ -67,15 +72,16 @@ export function officialRows(runs: readonly Run[], src: TraceSource, profile: Ch
  * officialRows over every run matching a filter, read a page at a time: only one page of runs is held
  * at once (a season's 10 000 runs as objects were most of an export's memory), in the same order.
  */
-export function officialRowsOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, src: TraceSource, profile: ChallengeProfile, cache?: OfficialCache, perPage?: number): OfficialRow[] {
+export function officialRowsOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, src: TraceSource, profile: ChallengeProfile, keep?: OfficialKeep, perPage?: number): OfficialRow[] {
   const rows: (OfficialRow & { startedWallMs: number; id: string })[] = [];
   const nodes = windowedNodeSamples(src);
   const onePage = (runs: Run[]): void => {
     const finished = flareRuns(runs);
-    const figures = officialRows(finished, nodes, profile, undefined, cache);
+    const figures = officialRows(finished, nodes, profile, undefined, keep);
     for (const [i, run] of finished.entries()) rows.push({ ...figures[i], startedWallMs: run.startedWallMs, id: run.id });
   };
   eachRunPage(store, filter, onePage, perPage);
+  keep?.done();
   // flareRuns' order over the whole set.
   return rows.sort(byStart).map(({ team, case: c, figures }) => ({ team, case: c, figures }));
 }

@@ -14,7 +14,8 @@ import type { Store } from '../store/types.js';
 import { flareCsvOfFilter, type FlareLayout } from '../export/flare-csv.js';
 import { officialCsv } from '../export/official-csv.js';
 import { officialRowsOfFilter } from '../export/official.js';
-import { OfficialCache } from '../export/official-cache.js';
+import { OfficialKeep } from '../export/official-keep.js';
+import type { StoredOfficial } from '../store/official-table.js';
 import { parseExport, parseRunFilter, QueryError, RUN_FILTER_PARAMS, type RawQuery } from './query.js';
 
 /** One heavy read: which route, and the request's query as express parsed it (strings, string lists). */
@@ -33,7 +34,8 @@ export interface HeavyAnswer {
 export interface HeavyContext {
   store: Store;
   accuracy: AccuracyFile | null;
-  official: OfficialCache;
+  /** Where official figures that became final go (the store's owner writes them with their runs). */
+  keepOfficial: (rows: StoredOfficial[]) => void;
   /** Rankings by profile and filter, kept while the runs (store.runsChanges) and the accuracy rows stay. */
   rankings: Map<string, RankingEntry>;
 }
@@ -55,10 +57,10 @@ interface RankingEntry {
 const MAX_RANKINGS = 8;
 const MAX_BOOTSTRAPS = 4;
 
-export function heavyContext(store: Store, accuracyCsv: string | undefined): HeavyContext {
+export function heavyContext(store: Store, accuracyCsv: string | undefined, keepOfficial: (rows: StoredOfficial[]) => void): HeavyContext {
   // A path that comes to name a FIFO or a device keeps the last good values (reading it would hang this thread).
   const accuracy = accuracyCsv ? new AccuracyFile(accuracyCsv, (why) => process.emitWarning(`flare-agent: --accuracy-csv: ${why}; ranking with the last good version`)) : null;
-  return { store, accuracy, official: new OfficialCache(), rankings: new Map() };
+  return { store, accuracy, keepOfficial, rankings: new Map() };
 }
 
 /** Bounds the work one request can ask for (teams × cases × metrics per resample). */
@@ -84,10 +86,11 @@ export function answerHeavyRead(ctx: HeavyContext, read: HeavyRead): HeavyAnswer
     return bad(err);
   }
   if (read.route === 'official.csv' || q.figures === 'official') {
-    // Official figures are modelled from the traces under a challenge profile (docs/scoring.md), once per run.
+    // Official figures are modelled from the traces under a challenge profile (docs/scoring.md), once per
+    // run: read from the store where final ones are stored (export/official-keep.ts).
     const layout: FlareLayout = read.route === 'flare24.csv' ? 'flare24' : 'flare22';
     const profile = loadProfile(read.route === 'official.csv' ? q.profile : q.profile ?? layout);
-    return { status: 200, type: 'csv', body: officialCsv(officialRowsOfFilter(ctx.store, q.filter, ctx.store, profile, ctx.official), profile, q.withTeam) };
+    return { status: 200, type: 'csv', body: officialCsv(officialRowsOfFilter(ctx.store, q.filter, ctx.store, profile, new OfficialKeep(ctx.store, ctx.keepOfficial)), profile, q.withTeam) };
   }
   return { status: 200, type: 'csv', body: flareCsvOfFilter(ctx.store, q.filter, read.route === 'flare24.csv' ? 'flare24' : 'flare22', q.figures, q.withTeam) };
 }

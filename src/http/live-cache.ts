@@ -1,6 +1,7 @@
 // The reader thread's copy of the agent's live state: the owner (main thread) posts a compact snapshot
 // after its ticks, the HTTP handlers read this cache (cAdvisor's handler → cache → readers), so no
 // reader ever runs on the sampler's event loop or waits for it.
+import type { StoredOfficial } from '../store/official-table.js';
 import type { Health, LiveRun, LiveView, SourceName } from '../agent/types.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
@@ -30,6 +31,8 @@ export type ToOwner =
   | { t: 'listening'; port: number }
   | { t: 'listen-error'; message: string }
   | { t: 'tail?'; id: number; runId: string; fromIndex: number }
+  /** Official figures a heavy read found final (export/official-keep.ts): the owner's store writes them. */
+  | { t: 'official'; rows: StoredOfficial[] }
   | { t: 'closed' };
 
 export class LiveCache implements LiveView {

@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { answerHeavyRead, heavyContext, type HeavyAnswer, type HeavyContext, type HeavyRead } from './heavy-reads.js';
 import type { Store } from '../store/types.js';
+import type { StoredOfficial } from '../store/official-table.js';
 
 export interface HeavyReads {
   /** Rejects with ReadsBusyError when the bound is reached. */
@@ -39,17 +40,20 @@ export const MAX_HEAVY_READS = 4;
 export const DEFAULT_READ_HEAP_MIB = 96;
 const YOUNG_GENERATION_MIB = 8;
 
-/** In this thread (tests from sources, where no compiled worker exists): same answers, no isolation. */
-export function inProcessReads(store: Store, accuracyCsv: string | undefined): HeavyReads {
+/**
+ * In this thread (tests from sources, where no compiled worker exists): same answers, no isolation.
+ * Final official figures go to `keep` (default: the store itself, when it is the writable one).
+ */
+export function inProcessReads(store: Store, accuracyCsv: string | undefined, keep: (rows: StoredOfficial[]) => void = (rows) => store.saveOfficialFigures(rows)): HeavyReads {
   let ctx: HeavyContext | null = null;
   return {
-    answer: async (read) => answerHeavyRead((ctx ??= heavyContext(store, accuracyCsv)), read),
+    answer: async (read) => answerHeavyRead((ctx ??= heavyContext(store, accuracyCsv, keep)), read),
     close: async () => {},
   };
 }
 
 type ToWorker = { t: 'read'; id: number; read: HeavyRead };
-type FromWorker = { t: 'answer'; id: number; answer: HeavyAnswer };
+type FromWorker = { t: 'answer'; id: number; answer: HeavyAnswer } | { t: 'keep'; rows: StoredOfficial[] };
 
 export interface ReadPoolOptions {
   /** The worker's script (read-worker.js; tests give one of their own). */
@@ -58,6 +62,8 @@ export interface ReadPoolOptions {
   maxInFlight?: number;
   /** The thread's heap bound (MiB); default DEFAULT_READ_HEAP_MIB. */
   heapMib?: number;
+  /** Official figures the thread found final, to be stored by the store's owner. */
+  onKeep?: (rows: StoredOfficial[]) => void;
 }
 
 /** The reads' thread, started on first use and again after it dies. */
@@ -105,6 +111,7 @@ export class ReadPool implements HeavyReads {
     const heapMib = this.opts.heapMib ?? DEFAULT_READ_HEAP_MIB;
     const w = new Worker(this.opts.script, { workerData: this.opts.workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MIB, maxOldGenerationSizeMb: heapMib } });
     w.on('message', (m: FromWorker) => {
+      if (m.t === 'keep') return this.opts.onKeep?.(m.rows);
       const p = this.waiting.get(m.id);
       if (!p) return;
       this.waiting.delete(m.id);

@@ -15,7 +15,8 @@ if (!parentPort) throw new Error('http/read-worker.js runs as a worker thread on
 const port = parentPort;
 const cfg = workerData as ReadWorkerData;
 if (cfg.lowerPriority) lowerThisThreadPriority(HEAVY_READ_NICE);
-const ctx = heavyContext(openStoreReadOnly(cfg.db), cfg.accuracyCsv ?? undefined);
+// Its store is read-only: final official figures go to the store's owner (read-pool.ts onKeep).
+const ctx = heavyContext(openStoreReadOnly(cfg.db), cfg.accuracyCsv ?? undefined, (rows) => port.postMessage({ t: 'keep', rows }));
 port.on('message', (m: { t: 'read'; id: number; read: HeavyRead }) => {
   let answer: HeavyAnswer;
   try {

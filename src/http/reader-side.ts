@@ -3,6 +3,7 @@
 // the writer connection or the write queue. In the daemon it runs in a worker thread (worker.ts); the
 // in-process variant (tests that start the agent from TypeScript sources) runs the same code over a
 // MessageChannel.
+import type { StoredOfficial } from '../store/official-table.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
@@ -45,10 +46,12 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
       post({ t: 'tail?', id, runId, fromIndex });
     });
   const post = (m: ToOwner): void => port.postMessage(m);
+  // This thread's store is read-only: final official figures go to the owner's.
+  const keepOfficial = (rows: StoredOfficial[]): void => post({ t: 'official', rows });
   // The ranking and the exports get a thread of their own (compiled builds; tests from sources answer them here).
   const heavy = existsSync(READ_WORKER_JS)
-    ? new ReadPool({ script: pathToFileURL(READ_WORKER_JS), workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData, heapMib: cfg.readHeapMib })
-    : inProcessReads(store, cfg.accuracyCsv ?? undefined);
+    ? new ReadPool({ script: pathToFileURL(READ_WORKER_JS), workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData, heapMib: cfg.readHeapMib, onKeep: keepOfficial })
+    : inProcessReads(store, cfg.accuracyCsv ?? undefined, keepOfficial);
   const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail, heavy });
   let http;
   try {

@@ -76,22 +76,53 @@ export interface ValueTable {
   missingOf(ti: number, ci: number, mi: number): boolean;
 }
 
-const NOT_COMPUTED = 0;
+/** One value handed to a table: positional, so a million accuracy rows build no objects. */
+export type ValueVisitor = (team: string, c: string, metric: string, value: number, failed: boolean) => void;
+
+/** Values a table is built from, visited twice (names first, then cells): an array, or columns (accuracy-table.ts). */
+export interface ValueFeed {
+  each(visit: ValueVisitor): void;
+}
+
+/** An array of values as a feed. */
+export const feedOf = (values: readonly MetricValue[]): ValueFeed => ({
+  each(visit) {
+    for (const v of values) visit(v.team, v.case, v.metric, v.value, v.failed ?? false);
+  },
+});
+
+/** Feeds one after the other (the runs' efficiency values, then the organiser's accuracy). */
+export const joinFeeds = (...feeds: ValueFeed[]): ValueFeed => ({
+  each(visit) {
+    for (const f of feeds) f.each(visit);
+  },
+});
+
+const EMPTY = 0;
+const ONE = 1;
+const ONE_FAILED = 2;
+const SEVERAL = 3;
 
 /**
- * Cells are kept in flat arrays indexed by position (team, case, metric), found through one Map
- * per axis: a season's 50 teams × 200 cases × 5 metrics are looked up hundreds of thousands of
- * times per ranking, and a composed string key per lookup was most of its time.
+ * Cells are kept in flat typed arrays indexed by position (team, case, metric), found through one
+ * Map per axis: a season's 50 teams × 200 cases × 5 metrics are looked up hundreds of thousands of
+ * times per ranking, and a composed string key per lookup was most of its time. A cell holds one
+ * value in `one` (its state says whether it failed); only a cell with several (repeats) has a list.
+ * Typed arrays live outside V8's heap, so a million accuracy values fit the heavy-read thread's
+ * bounded heap (an array per cell and an object per value did not: issue 36). Only the profile's
+ * metrics get cells; every value's team and case count, whatever its metric.
  */
-export function valueTable(values: readonly MetricValue[], metrics: readonly RankedMetric[], teamsIn?: readonly string[]): ValueTable {
+export function valueTable(input: readonly MetricValue[] | ValueFeed, metrics: readonly RankedMetric[], teamsIn?: readonly string[]): ValueTable {
+  const feed = Array.isArray(input) ? feedOf(input as readonly MetricValue[]) : (input as ValueFeed);
   const teamSet = new Set<string>(teamsIn ?? []);
   const caseSet = new Set<string>();
+  const wanted = new Set(metrics.map((m) => m.metric));
   const metricIndex = new Map<string, number>();
-  for (const v of values) {
-    teamSet.add(v.team);
-    caseSet.add(v.case);
-    if (!metricIndex.has(v.metric)) metricIndex.set(v.metric, metricIndex.size);
-  }
+  feed.each((team, c, metric) => {
+    teamSet.add(team);
+    caseSet.add(c);
+    if (wanted.has(metric) && !metricIndex.has(metric)) metricIndex.set(metric, metricIndex.size);
+  });
   const teams = [...teamSet].sort();
   const cases = [...caseSet].sort();
   const teamIndex = new Map(teams.map((t, i) => [t, i]));
@@ -99,28 +130,38 @@ export function valueTable(values: readonly MetricValue[], metrics: readonly Ran
   const nM = metricIndex.size;
   const nT = teams.length;
   const cellOf = (ti: number, ci: number, mi: number): number => (ci * nM + mi) * nT + ti;
-  const cells = new Array<MetricValue[] | undefined>(cases.length * nM * nT);
-  for (const v of values) {
-    const k = cellOf(teamIndex.get(v.team)!, caseIndex.get(v.case)!, metricIndex.get(v.metric)!);
-    const list = cells[k];
-    if (list) list.push(v); // in place: loading stays linear in the rows
-    else cells[k] = [v];
-  }
-  const usable = (v: MetricValue, m: RankedMetric): number => (v.failed || !Number.isFinite(v.value) ? lastOf(m) : v.value);
-  const medians = new Float64Array(cells.length);
-  const computed = new Uint8Array(cells.length);
+  const nCells = cases.length * nM * nT;
+  const state = new Uint8Array(nCells);
+  const one = new Float64Array(nCells);
+  const several = new Map<number, { value: number; failed: boolean }[]>();
+  feed.each((team, c, metric, value, failed) => {
+    const mi = metricIndex.get(metric);
+    if (mi === undefined) return;
+    const k = cellOf(teamIndex.get(team)!, caseIndex.get(c)!, mi);
+    if (state[k] === EMPTY) {
+      state[k] = failed ? ONE_FAILED : ONE;
+      one[k] = value;
+      return;
+    }
+    // In place: loading stays linear in the rows.
+    if (state[k] !== SEVERAL) several.set(k, [{ value: one[k], failed: state[k] === ONE_FAILED }]);
+    state[k] = SEVERAL;
+    several.get(k)!.push({ value, failed });
+  });
+  const usable = (value: number, failed: boolean, m: RankedMetric): number => (failed || !Number.isFinite(value) ? lastOf(m) : value);
+  const medians = new Map<number, number>();
   const cellValue = (k: number, m: RankedMetric): number => {
-    const vs = cells[k];
-    if (vs === undefined) return lastOf(m);
-    if (vs.length === 1) return usable(vs[0], m);
-    if (computed[k] === NOT_COMPUTED) {
-      const xs = vs.map((v) => usable(v, m)).sort(compare);
+    if (state[k] === EMPTY) return lastOf(m);
+    if (state[k] !== SEVERAL) return usable(one[k], state[k] === ONE_FAILED, m);
+    let median = medians.get(k);
+    if (median === undefined) {
+      const xs = several.get(k)!.map((v) => usable(v.value, v.failed, m)).sort(compare);
       const mid = xs.length >> 1;
       // Two middle values, one of them a failure: the failure (a mean with ±Infinity is that).
-      medians[k] = xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
-      computed[k] = 1;
+      median = xs.length % 2 === 1 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+      medians.set(k, median);
     }
-    return medians[k];
+    return median;
   };
   /** The cell of names; -1 when the team, case or metric has no value at all. */
   const cellByName = (team: string, c: string, metric: string): number => {
@@ -141,15 +182,18 @@ export function valueTable(values: readonly MetricValue[], metrics: readonly Ran
     },
     valueAt(team, c, m, u) {
       const k = cellByName(team, c, m.metric);
-      const vs = k < 0 ? undefined : cells[k];
-      return vs === undefined ? lastOf(m) : usable(vs[Math.min(vs.length - 1, Math.floor(u * vs.length))], m);
+      if (k < 0 || state[k] === EMPTY) return lastOf(m);
+      if (state[k] !== SEVERAL) return usable(one[k], state[k] === ONE_FAILED, m);
+      const vs = several.get(k)!;
+      const v = vs[Math.min(vs.length - 1, Math.floor(u * vs.length))];
+      return usable(v.value, v.failed, m);
     },
     missing: (team, c, m) => {
       const k = cellByName(team, c, m.metric);
-      return k < 0 || cells[k] === undefined;
+      return k < 0 || state[k] === EMPTY;
     },
     valueOf: (ti, ci, mi) => cellValue(cellOf(ti, ci, rankedIndex[mi]), ranked[mi]),
-    missingOf: (ti, ci, mi) => cells[cellOf(ti, ci, rankedIndex[mi])] === undefined,
+    missingOf: (ti, ci, mi) => state[cellOf(ti, ci, rankedIndex[mi])] === EMPTY,
   };
 }
 
@@ -196,7 +240,7 @@ export function caseContributions(t: ValueTable, ties: 'min' | 'average'): Float
 }
 
 /** Full ranking: per case and metric rank the teams, weighted mean per team, final places. */
-export function rankTeams(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', teams?: readonly string[]): Ranking {
+export function rankTeams(values: readonly MetricValue[] | ValueFeed, metrics: readonly RankedMetric[], ties: 'min' | 'average', teams?: readonly string[]): Ranking {
   return rankTable(valueTable(values, metrics, teams), metrics, ties);
 }
 

@@ -151,6 +151,24 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('ALTER TABLE runs ADD COLUMN runtime TEXT');
     },
   },
+  {
+    // The official figures of each finished run per challenge profile (store/official-table.ts),
+    // computed once the host samples around the run are on disk: an export after a start reads them
+    // rather than modelling every run again. They go with their run.
+    version: 9,
+    up(db) {
+      db.exec(`
+        CREATE TABLE official_figures (
+          run_id TEXT NOT NULL,
+          profile TEXT NOT NULL,
+          stamp TEXT NOT NULL,
+          figures TEXT NOT NULL,
+          PRIMARY KEY (run_id, profile)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER official_figures_of_deleted_run AFTER DELETE ON runs BEGIN DELETE FROM official_figures WHERE run_id = OLD.id; END;
+      `);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -16,6 +16,8 @@
 // loses at most the samples queued since the last flush.
 import type Database from 'better-sqlite3';
 import type { NodeSample, Run, RunSample, RunSummary, ScoringRun } from '../core/types.js';
+import type { OfficialFigures } from '../core/official-figures.js';
+import { OfficialTable, type StoredOfficial } from './official-table.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';
 import { isTransientWriteError, ReadOnlyStoreError, UnknownRunError } from './errors.js';
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
   private readonly selectRid: Database.Statement<[string], number>;
   private readonly selectRun: Database.Statement<[string], RunRow>;
   private readonly selectChunks: Database.Statement<[number], Buffer>;
+  private readonly official: OfficialTable;
 
   constructor(
     private readonly db: Database.Database,
@@ -86,6 +89,7 @@ export class SqliteStore implements Store {
       .prepare<[number], Buffer>('SELECT data FROM run_chunks WHERE rid = ? ORDER BY first_index')
       .pluck();
     this.compactor = readOnly ? null : new Compactor(db);
+    this.official = new OfficialTable(db, readOnly);
     this.verdictBackoffMs = opts.flushIntervalMs ?? 1000;
     this.unborn = readOnly ? null : new PendingRuns(db);
     this.queue =
@@ -443,6 +447,19 @@ export class SqliteStore implements Store {
       }
     }
     this.writeVerdicts();
+    this.official.writeDue();
+  }
+
+  storedOfficialFigures(runId: string, profileKey: string): { stamp: string; figures: OfficialFigures } | undefined {
+    return this.official.get(runId, profileKey);
+  }
+
+  saveOfficialFigures(rows: readonly StoredOfficial[]): void {
+    this.official.save(rows);
+  }
+
+  nodeSamplesUntilWallMs(): number | null {
+    return this.official.nodeSamplesUntilWallMs();
   }
 
   applyRetention(opts: RetentionOptions): { deletedRuns: number } {
@@ -468,6 +485,7 @@ export class SqliteStore implements Store {
       this.flush();
       this.verdictRetryAtMs = 0;
       this.writeVerdicts();
+      for (let i = 0; i < 100 && this.official.waiting > 0; i++) this.official.writeDue();
       if (this.verdicts.size > 0) process.emitWarning(`flare-agent store: ${this.verdicts.size} run verdict(s) could not be written before close`);
       const unborn = this.unborn?.size ?? 0;
       if (unborn > 0) process.emitWarning(`flare-agent store: ${unborn} run(s) could not be created before close (the next agent settles them from Docker)`);

@@ -1,6 +1,8 @@
 // What the rest of the agent needs from storage. SQLite (better-sqlite3) implements it in sqlite.ts.
 import type { NodeSample, Run, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
 import type { AgentLife } from '../core/lives.js';
+import type { OfficialFigures } from '../core/official-figures.js';
+import type { StoredOfficial } from './official-table.js';
 
 export interface NodeInventory {
   node: string;
@@ -94,6 +96,12 @@ export interface Store {
   agentLives(node: string, sinceWallMs: number): AgentLife[];
   /** Whether a run of this container started at or after sinceWallMs (stored, or waiting to be). */
   hasContainerRunSince(containerId: string, sinceWallMs: number, exceptRunId?: string): boolean;
+  /** A run's stored official figures under a profile (profileKeyOf) and the stamp they were computed from. */
+  storedOfficialFigures(runId: string, profileKey: string): { stamp: string; figures: OfficialFigures } | undefined;
+  /** Queues final official figures to be stored with their runs (best effort; a read-only store ignores them). */
+  saveOfficialFigures(rows: readonly StoredOfficial[]): void;
+  /** The newest committed host sample's wall time (ms), null when none: what is final is decided against it. */
+  nodeSamplesUntilWallMs(): number | null;
   /** Writes every queued sample now (throws when the write fails; what failed stays queued). */
   flush(): void;
   /** Deletes runs (and their samples) older than maxAgeDays, then oldest first until under maxBytes. */

@@ -51,7 +51,7 @@ describe('heavy reads against the agent (child process)', () => {
     // the season bench's (22 ms measured); on a loaded CI machine a probe took 104 ms with nothing blocked.
     expect(Math.max(...probeMs)).toBeLessThan(Math.min(250, heavyMs / 4));
 
-    const local = heavyContext(openStoreReadOnly(season.db), season.accuracyCsv);
+    const local = heavyContext(openStoreReadOnly(season.db), season.accuracyCsv, () => {});
     const ranking = answerHeavyRead(local, { route: 'ranking', query: { bootstrap: '5000', seed: '3' } });
     expect(JSON.parse(bodies[0])).toEqual(JSON.parse(ranking.body));
     expect((JSON.parse(bodies[0]) as { teams: unknown[] }).teams).toHaveLength(50);

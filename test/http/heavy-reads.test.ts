@@ -121,7 +121,7 @@ describe('the ranking kept between requests', () => {
     const dir = tempDir('flare-ranking-kept-');
     const season = buildSeason(`${dir}/season.db`, `${dir}/acc.csv`, 100);
     const writer = openStore(season.db);
-    const ctx = heavyContext(writer, season.accuracyCsv);
+    const ctx = heavyContext(writer, season.accuracyCsv, () => {});
     const read = { route: 'ranking' as const, query: { bootstrap: '200' } };
     const first = answerHeavyRead(ctx, read);
     expect(answerHeavyRead(ctx, read).body).toBe(first.body);
@@ -139,7 +139,7 @@ describe('the ranking kept between requests', () => {
     }
     const after = answerHeavyRead(ctx, read);
     expect(after.body).not.toBe(first.body);
-    const fresh = answerHeavyRead(heavyContext(writer, season.accuracyCsv), read);
+    const fresh = answerHeavyRead(heavyContext(writer, season.accuracyCsv, () => {}), read);
     expect(after.body).toBe(fresh.body);
     writer.close();
   });
