@@ -93,6 +93,12 @@ function openNonBlocking(path: string): number {
 
 /** Reads a regular file of at most `maxBytes` as UTF-8; OrganiserFileError for anything else. */
 export function readOrganiserFile(path: string, maxBytes: number): OrganiserFile {
+  const { bytes, key } = readOrganiserBytes(path, maxBytes);
+  return { text: bytes.toString('utf8'), key };
+}
+
+/** readOrganiserFile's bytes, not decoded (a large file need not become one string). */
+export function readOrganiserBytes(path: string, maxBytes: number): { bytes: Buffer; key: string } {
   return withOpened(path, (fd, st) => {
     requireRegular(path, st);
     if (st.size > maxBytes) throw new OrganiserFileError('size', `${path} is larger than ${maxBytes} bytes`);
@@ -107,6 +113,6 @@ export function readOrganiserFile(path: string, maxBytes: number): OrganiserFile
       used += n;
     }
     const bytes = buf.subarray(0, used);
-    return { text: bytes.toString('utf8'), key: keyOfBytes(createHash('sha256').update(bytes)) };
+    return { bytes, key: keyOfBytes(createHash('sha256').update(bytes)) };
   });
 }

@@ -11,10 +11,10 @@ import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAb
 import { maskUnsafe } from '../core/text.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
 import { rankTeams, type Ranking } from '../scoring/rank.js';
-import type { AccuracyRow } from '../scoring/inputs.js';
+import { AccuracyTable } from '../scoring/accuracy-table.js';
 import { profileFromOption } from './export.js';
 
-export function readAccuracy(file: string): AccuracyRow[] {
+export function readAccuracy(file: string): AccuracyTable {
   try {
     return readAccuracyFile(file);
   } catch (err) {
@@ -56,7 +56,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) throw new UsageError('--bootstrap: expected an integer 0 to 100000');
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
-      const accuracy = opts.accuracy === undefined ? [] : readAccuracy(opts.accuracy as string);
+      const accuracy = opts.accuracy === undefined ? AccuracyTable.empty() : readAccuracy(opts.accuracy as string);
       const filter = filterFromOptions(opts);
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {

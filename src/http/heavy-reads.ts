@@ -6,7 +6,8 @@
 import { rememberBounded } from '../core/bounded-map.js';
 import { bootstrapFrom, bootstrapInputOfTable, type BootstrapInput, type BootstrapResult } from '../scoring/bootstrap.js';
 import { AccuracyFile } from '../scoring/accuracy-file.js';
-import { accuracyOfRuns, checkAccuracy, efficiencyValues, type AccuracyRow, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
+import { AccuracyTable } from '../scoring/accuracy-table.js';
+import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
 import { rankTable, valueTable, type Ranking } from '../scoring/rank.js';
@@ -42,8 +43,8 @@ export interface HeavyContext {
 
 interface RankingEntry {
   changes: number;
-  /** The accuracy file's rows as read (AccuracyFile hands back the same array until the file changes). */
-  accuracyRows: AccuracyRow[];
+  /** The accuracy file's rows as read (AccuracyFile hands back the same table until the file changes). */
+  accuracyRows: AccuracyTable;
   profile: ChallengeProfile;
   result: Ranking;
   /** What its bootstraps draw from (teams, places, each case's ranks): a few hundred KiB, not the values. */
@@ -62,6 +63,8 @@ export function heavyContext(store: Store, accuracyCsv: string | undefined, keep
   const accuracy = accuracyCsv ? new AccuracyFile(accuracyCsv, (why) => process.emitWarning(`flare-agent: --accuracy-csv: ${why}; ranking with the last good version`)) : null;
   return { store, accuracy, keepOfficial, rankings: new Map() };
 }
+
+const NO_ACCURACY = AccuracyTable.empty();
 
 /** Bounds the work one request can ask for (teams × cases × metrics per resample). */
 const MAX_RESAMPLES = 5000;
@@ -120,9 +123,9 @@ function ranking(ctx: HeavyContext, query: RawQuery): HeavyAnswer {
   } catch (err) {
     return bad(err);
   }
-  let accuracyRows: AccuracyRow[] = [];
+  let accuracyRows: AccuracyTable = NO_ACCURACY;
   try {
-    accuracyRows = ctx.accuracy?.read() ?? [];
+    accuracyRows = ctx.accuracy?.read() ?? NO_ACCURACY;
   } catch (err) {
     // Broken since the agent started (mid-edit, removed): say so rather than rank without it.
     return json(503, { error: `the accuracy CSV cannot be read: ${(err as Error).message.slice(0, 200)}` });

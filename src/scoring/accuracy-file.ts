@@ -5,28 +5,26 @@
 // broken mid-edit is reported, not ranked. A path that comes to name something that is not a regular
 // file (a FIFO, a device) keeps the last good version, with a warning: reading it would hang the
 // reader thread, /healthz included.
-import { type OrganiserFile, OrganiserFileError, organiserFileKey, readOrganiserFile } from '../organiser-file.js';
-import { AccuracyCsvError, parseAccuracyCsv, type AccuracyRow } from './inputs.js';
+import { OrganiserFileError, organiserFileKey, readOrganiserBytes } from '../organiser-file.js';
+import { AccuracyCsvError, AccuracyTable, parseAccuracyBytes } from './accuracy-table.js';
 
 export const MAX_ACCURACY_BYTES = 256 * 1024 * 1024;
 
 /** Parses the file; every failure (missing, too large, malformed) is an AccuracyCsvError. */
-export function readAccuracyFile(path: string): AccuracyRow[] {
-  return parseAccuracyCsv(readBounded(path).text);
-}
-
-function readBounded(path: string): OrganiserFile {
+export function readAccuracyFile(path: string): AccuracyTable {
+  let bytes: Buffer;
   try {
-    return readOrganiserFile(path, MAX_ACCURACY_BYTES);
+    bytes = readOrganiserBytes(path, MAX_ACCURACY_BYTES).bytes;
   } catch (err) {
     throw new AccuracyCsvError((err as Error).message);
   }
+  return parseAccuracyBytes(bytes);
 }
 
 /** The file's values, parsed again only when it changed since the last read. */
 export class AccuracyFile {
   private key = '';
-  private values: AccuracyRow[] = [];
+  private values: AccuracyTable = AccuracyTable.empty();
   private warned = '';
 
   constructor(
@@ -35,11 +33,11 @@ export class AccuracyFile {
     private readonly onKept: (why: string) => void = () => {},
   ) {}
 
-  read(): AccuracyRow[] {
+  read(): AccuracyTable {
     try {
       if (organiserFileKey(this.path, MAX_ACCURACY_BYTES) === this.key) return this.values;
-      const file = readOrganiserFile(this.path, MAX_ACCURACY_BYTES);
-      this.values = parseAccuracyCsv(file.text); // malformed: thrown, reported by the caller (503)
+      const file = readOrganiserBytes(this.path, MAX_ACCURACY_BYTES);
+      this.values = parseAccuracyBytes(file.bytes); // malformed: thrown, reported by the caller (503)
       [this.key, this.warned] = [file.key, ''];
       return this.values;
     } catch (err) {

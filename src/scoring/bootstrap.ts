@@ -1,7 +1,7 @@
 // How stable a ranking is: a seeded bootstrap over cases, as challengeR does it (docs/scoring.md,
 // "Ranking uncertainty"). Each resample draws the cases with replacement and ranks again. Pure.
 import type { RankedMetric } from './profile.js';
-import { caseContributions, rankValues, scoreTeams, valueTable, type MetricValue, type ValueTable } from './rank.js';
+import { caseContributions, rankValues, scoreTeams, valueTable, type MetricValue, type ValueFeed, type ValueTable } from './rank.js';
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). The same seed gives the same resamples. */
 export function seededRandom(seed: number): () => number {
@@ -84,7 +84,7 @@ export interface BootstrapInput {
   table: ValueTable | null;
 }
 
-export function bootstrapInput(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', drawRepeats = false): BootstrapInput {
+export function bootstrapInput(values: readonly MetricValue[] | ValueFeed, metrics: readonly RankedMetric[], ties: 'min' | 'average', drawRepeats = false): BootstrapInput {
   return bootstrapInputOfTable(valueTable(values, metrics), ties, drawRepeats);
 }
 
@@ -98,7 +98,7 @@ export function bootstrapInputOfTable(t: ValueTable, ties: 'min' | 'average', dr
  * drawRepeats: for every drawn case, each team's value is one of its repeats, drawn too, so the
  * measurement noise between repeats enters the intervals (the full ranking uses the medians).
  */
-export function bootstrapRanking(values: readonly MetricValue[], metrics: readonly RankedMetric[], ties: 'min' | 'average', resamples: number, seed: number, drawRepeats = false): BootstrapResult {
+export function bootstrapRanking(values: readonly MetricValue[] | ValueFeed, metrics: readonly RankedMetric[], ties: 'min' | 'average', resamples: number, seed: number, drawRepeats = false): BootstrapResult {
   checkResamples(resamples); // before the table is built: a bad count costs nothing
   return bootstrapFrom(bootstrapInput(values, metrics, ties, drawRepeats), resamples, seed);
 }
@@ -162,7 +162,7 @@ export function bootstrapFrom(input: BootstrapInput, resamples: number, seed: nu
  * ranked. A missing or failed case has no value (null, written NA): it ranks last, whatever the
  * others measured, which no number can say; challengeR's `na.treat` must rank it last too.
  */
-export function longFormatRows(values: readonly MetricValue[], metrics: readonly RankedMetric[]): { team: string; case: string; metric: string; value: number | null }[] {
+export function longFormatRows(values: readonly MetricValue[] | ValueFeed, metrics: readonly RankedMetric[]): { team: string; case: string; metric: string; value: number | null }[] {
   const t = valueTable(values, metrics);
   const out: { team: string; case: string; metric: string; value: number | null }[] = [];
   for (const team of t.teams) {
