@@ -6,14 +6,13 @@
 // so that nothing kept answers it), and growth is 10k / 1k.
 // Run: npm run build && node dist/bench/season.js [--runs 1000,10000] [--repeat 3] [--dir DIR] [--no-cli]
 // (--dir keeps the databases there and reuses them; building 10 000 runs takes a few minutes.)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildSeason } from './season-db.js';
+import { CLI, startBenchAgent, type BenchAgent } from './agent-child.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
@@ -25,33 +24,10 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 
-interface Agent {
-  pid: number;
-  base: string;
-  stop(): Promise<void>;
-}
-
-async function startAgent(db: string, accuracyCsv: string): Promise<{ agent: Agent; healthyMs: number }> {
+async function startAgent(db: string, accuracyCsv: string): Promise<{ agent: BenchAgent; healthyMs: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'start', '--db', db, '--listen', '127.0.0.1:0', '--gpu-source', 'none', '--select', 'label:flare.season-bench-none=1', '--accuracy-csv', accuracyCsv], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  let port = 0;
-  for (let i = 0; i < 1200 && !port; i++) {
-    if (child.exitCode !== null) throw new Error(`agent exited: ${out}`);
-    port = Number(/"msg":"listening".*?"port":(\d+)/.exec(out)?.[1] ?? 0);
-    if (!port) await sleep(25);
-  }
-  if (!port) throw new Error(`agent did not listen: ${out}`);
-  const base = `http://127.0.0.1:${port}`;
-  while ((await fetch(`${base}/healthz`)).status !== 200) await sleep(10);
-  const healthyMs = performance.now() - t0;
-  const stop = async (): Promise<void> => {
-    child.kill('SIGTERM');
-    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
-  };
-  return { agent: { pid: child.pid!, base, stop }, healthyMs };
+  const agent = await startBenchAgent(db, ['--accuracy-csv', accuracyCsv]);
+  return { agent, healthyMs: performance.now() - t0 };
 }
 
 /** Milliseconds to the last byte of a GET (throws on a non-200). */

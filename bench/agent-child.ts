@@ -1,0 +1,37 @@
+// The built agent as a child process for the benches that read it over HTTP (season, official-stored,
+// accuracy-large): started on a database with no GPU source and a selector no container matches, so
+// it serves reads and samples only the host. Resolves once it listens and /healthz answers.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+export interface BenchAgent {
+  pid: number;
+  base: string;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `flare-agent start --db DB …extra`; throws with the agent's output if it exits or does not listen within a minute. */
+export async function startBenchAgent(db: string, extra: string[] = []): Promise<BenchAgent> {
+  const child = spawn(process.execPath, [CLI, 'start', '--db', db, '--listen', '127.0.0.1:0', '--gpu-source', 'none', '--select', 'label:flare.bench-none=1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let port = 0;
+  for (let i = 0; i < 2400 && !port; i++) {
+    if (child.exitCode !== null) throw new Error(`agent exited: ${out}`);
+    port = Number(/"msg":"listening".*?"port":(\d+)/.exec(out)?.[1] ?? 0);
+    if (!port) await sleep(25);
+  }
+  if (!port) throw new Error(`agent did not listen: ${out}`);
+  const base = `http://127.0.0.1:${port}`;
+  while ((await fetch(`${base}/healthz`)).status !== 200) await sleep(10);
+  const stop = async (): Promise<void> => {
+    child.kill('SIGTERM');
+    if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+  };
+  return { pid: child.pid!, base, stop };
+}
