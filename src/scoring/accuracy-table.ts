@@ -6,7 +6,6 @@
 // names are interned once, and the bytes are read line by line: the whole file never becomes one
 // string. Pure (bytes in, columns out).
 import { isDecimal } from '../core/text.js';
-import { pairKey } from './attempts.js';
 import type { MetricValue, ValueFeed } from './rank.js';
 
 /** A malformed accuracy CSV; the message names the line and the field. */
@@ -134,13 +133,6 @@ export class AccuracyTable {
         }
       },
     };
-  }
-
-  /** pairKey of every (team, case) that has a row. */
-  pairs(): Set<string> {
-    const out = new Set<string>();
-    for (let i = 0; i < this.length; i++) out.add(pairKey(this.teams[this.team[i]], this.cases[this.case_[i]]));
-    return out;
   }
 }
 

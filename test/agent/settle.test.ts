@@ -7,6 +7,7 @@ import { containerdSettler, settleFromTask } from '../../src/runtime/containerd/
 import { TASK_RUNNING } from '../../src/runtime/containerd/proto.js';
 import type { Run } from '../../src/core/types.js';
 import { makeRun } from '../store/fixtures.js';
+import { EVENT_LOG_FLAG, settleFromEventLog } from '../../src/runtime/docker/settle.js';
 
 const STOPPED = 3;
 const run = (over: Partial<Run> = {}): Run => makeRun('left', { status: 'running', summary: null, endedWallMs: null, endedMonoNs: null, containerId: 'c1', startedWallMs: 1_700_000_000_000, startedMonoNs: 5_000_000_000, ...over });
@@ -43,5 +44,21 @@ describe('settleFromTask (containerd)', () => {
     expect(await containerdSettler({ getTask: async () => null })(run())).toBeNull();
     expect(await containerdSettler({ getTask: async () => Promise.reject(new Error('unavailable')) })(run())).toBeNull();
     expect(await containerdSettler({ getTask: async () => null })(run({ containerId: undefined }))).toBeNull();
+  });
+});
+
+describe('settleFromEventLog (Docker, a --rm container already removed)', () => {
+  const c = 'c'.repeat(64);
+  const at = (r: Run, ms: number): bigint => BigInt(r.startedWallMs + ms) * 1_000_000n;
+  it('the first die after the start: its exit code and time; an oom just after it, or a kill before it, names the reason', () => {
+    const r = run({ containerId: c });
+    const die = (ms: number, exitCode: number) => ({ kind: 'exit' as const, containerId: c, timeNs: at(r, ms), exitCode, exitedAtNs: null });
+    const plain = settleFromEventLog(r, [die(-5000, 1), die(2500, 0)]); // a die of an earlier life is not this run's
+    expect(plain).toMatchObject({ status: 'completed', exitCode: 0, terminationReason: 'exited', endedWallMs: r.startedWallMs + 2500, endedMonoNs: r.startedMonoNs + 2.5e9, wallSecondsOverride: 2.5 });
+    expect(plain!.flags).toEqual([settledFlag('docker'), EVENT_LOG_FLAG]);
+    const oom = settleFromEventLog(r, [die(1000, 137), { kind: 'oom', containerId: c }]);
+    expect([oom!.status, oom!.flags]).toEqual(['oom', [settledFlag('docker'), EVENT_LOG_FLAG, 'oom-named-by:runtime-event-log']]);
+    expect(settleFromEventLog(r, [{ kind: 'kill', containerId: c }, die(1000, 137)])?.terminationReason).toBe('killed externally');
+    expect(settleFromEventLog(r, [{ kind: 'oom', containerId: c }])).toBeNull();
   });
 });
