@@ -21,6 +21,8 @@ export interface OrganScore {
   nsd: number;
   /** Why this organ was not scored the official way, when it was not. */
   note?: 'single-slice-range';
+  /** The rule that set a figure without computing it (the official script writes such a figure as an integer). */
+  rule?: 'both-empty' | 'gt-empty' | 'pred-empty' | 'dsc-below-0.2';
 }
 
 /** Ground truth and prediction of different shapes: the case cannot be scored. */
@@ -36,8 +38,8 @@ export function scoreCase(gt: LabelVolume, pred: LabelVolume, organs: readonly O
     const all: [number, number] = [0, shape[2]];
     const gtVoxels = sumSlices(c.gtPerSlice, all);
     const predVoxels = sumSlices(c.predPerSlice, all);
-    if (gtVoxels === 0) return predVoxels === 0 ? { organ: organ.name, dsc: 1, nsd: 1 } : { organ: organ.name, dsc: 0, nsd: 0 };
-    if (current && predVoxels === 0) return { organ: organ.name, dsc: 0, nsd: 0 };
+    if (gtVoxels === 0) return predVoxels === 0 ? { organ: organ.name, dsc: 1, nsd: 1, rule: 'both-empty' } : { organ: organ.name, dsc: 0, nsd: 0, rule: 'gt-empty' };
+    if (current && predVoxels === 0) return { organ: organ.name, dsc: 0, nsd: 0, rule: 'pred-empty' };
     let range = scoredSlices(organ, c, shape[2]);
     let note: OrganScore['note'];
     if (range[1] <= range[0]) {
@@ -46,7 +48,8 @@ export function scoreCase(gt: LabelVolume, pred: LabelVolume, organs: readonly O
     }
     const d = dice(sumSlices(c.gtPerSlice, range), sumSlices(c.predPerSlice, range), sumSlices(c.bothPerSlice, range)) ?? 1;
     const box: Box = [c.box![0], c.box![1], [Math.max(c.box![2][0], range[0]), Math.min(c.box![2][1], range[1])]];
-    const nsd = current && d < 0.2 ? 0 : surfaceDice(gt.labels, pred.labels, shape, gt.spacingMm, box, organ.label, organ.toleranceMm);
-    return note ? { organ: organ.name, dsc: d, nsd, note } : { organ: organ.name, dsc: d, nsd };
+    const gated = current && d < 0.2;
+    const nsd = gated ? 0 : surfaceDice(gt.labels, pred.labels, shape, gt.spacingMm, box, organ.label, organ.toleranceMm);
+    return { organ: organ.name, dsc: d, nsd, ...(note ? { note } : {}), ...(gated ? { rule: 'dsc-below-0.2' as const } : {}) };
   });
 }

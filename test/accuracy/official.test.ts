@@ -36,11 +36,26 @@ describe('scoreCase (flare22-2022) against the official script', () => {
     expect(liver.dsc).toBeLessThan(0.2);
     expect(liver.nsd).toBe(0);
     const empty = { ...pred, labels: new Uint8Array(pred.labels.length) };
-    expect(scoreCase(gt, empty, FLARE22_ORGANS, 'flare22').find((s) => s.organ === 'RK')).toEqual({ organ: 'RK', dsc: 0, nsd: 0 });
+    expect(scoreCase(gt, empty, FLARE22_ORGANS, 'flare22').find((s) => s.organ === 'RK')).toEqual({ organ: 'RK', dsc: 0, nsd: 0, rule: 'pred-empty' });
+    expect(liver.rule).toBe('dsc-below-0.2');
     const oneSlice = new Uint8Array(gt.labels.length);
     oneSlice[5 + gt.shape[0] * (5 + gt.shape[1] * 4)] = 5;
     const aorta = scoreCase({ ...gt, labels: oneSlice }, { ...gt, labels: oneSlice }, FLARE22_ORGANS, 'flare22').find((s) => s.organ === 'Aorta')!;
     expect(aorta).toEqual({ organ: 'Aorta', dsc: 1, nsd: 1, note: 'single-slice-range' });
+    expect(scoreCase(gt, pred, FLARE22_ORGANS, 'flare22').find((s) => s.organ === 'IVC')).toEqual({ organ: 'IVC', dsc: 1, nsd: 1, rule: 'both-empty' });
     expect(() => scoreCase(gt, { ...pred, shape: [1, 2, 3] }, FLARE22_ORGANS, 'flare22')).toThrow(CaseShapeError);
+  });
+});
+
+describe('officialCsv', () => {
+  it('the official script\'s CSV, byte for byte (its integer figures and pandas\'s column formatting included)', async () => {
+    const { officialCsv } = await import('../../src/accuracy/report.js');
+    const { ACCURACY_RULES } = await import('../../src/accuracy/rules.js');
+    const cases = [];
+    for (const row of csv.slice(1)) {
+      const [gt, pred] = await Promise.all([readLabelVolume(join(DIR, 'gt', row[0])), readLabelVolume(join(DIR, 'pred', row[0]))]);
+      cases.push({ file: row[0], scores: scoreCase(gt, pred, FLARE22_ORGANS, 'flare22-2022') });
+    }
+    expect(officialCsv(cases, ACCURACY_RULES['flare22-2022'])).toBe(readFileSync(join(DIR, 'official.csv'), 'utf8'));
   });
 });
