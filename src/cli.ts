@@ -13,6 +13,7 @@ import { register as registerCollect } from './commands/collect.js';
 import { register as registerPlot } from './commands/plot.js';
 import { register as registerEvaluate } from './commands/evaluate.js';
 import { register as registerRank } from './commands/rank.js';
+import { register as registerAccuracy } from './commands/accuracy.js';
 import { refuseRepeatedOptions } from './commands/repeat.js';
 
 // `flare-agent export … | head -1`: the reader closed the pipe, nothing more can be written. That is
@@ -39,6 +40,7 @@ registerCollect(program);
 registerPlot(program);
 registerEvaluate(program);
 registerRank(program);
+registerAccuracy(program);
 refuseRepeatedOptions(program);
 
 try {

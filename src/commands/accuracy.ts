@@ -1,0 +1,108 @@
+// `flare-agent accuracy`: DSC and NSD per organ of a folder of predictions against the ground truth,
+// as the official FLARE evaluation computes them (docs/scoring.md, "Accuracy"), cases scored in
+// parallel worker threads. Writes the official CSV (--out), the long rows rank reads (--long), one
+// JSON object per case (--json), a progress line per case on stderr.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Option, type Command } from 'commander';
+import { scoreOneCase, type CaseJob, type CaseResult } from '../accuracy/case.js';
+import { longRows, officialCsv, type CaseScores } from '../accuracy/report.js';
+import { ACCURACY_RULES } from '../accuracy/rules.js';
+import { csvLine } from '../export/csv.js';
+import { maskUnsafe } from '../core/text.js';
+import { runAction, UsageError } from './action.js';
+
+const WORKER_JS = fileURLToPath(new URL('../accuracy/case-worker.js', import.meta.url));
+const NIFTI = /\.nii(\.gz)?$/;
+
+/** Scores the jobs on `threads` worker threads (in this thread when the compiled worker is absent: tests from sources). */
+async function scoreAll(jobs: CaseJob[], threads: number, onResult: (r: CaseResult, done: number) => void): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  let next = 0;
+  const record = (r: CaseResult): void => {
+    results.push(r);
+    onResult(r, results.length);
+  };
+  if (!existsSync(WORKER_JS) || threads <= 1) {
+    for (const job of jobs) record(await scoreOneCase(job));
+    return results;
+  }
+  const workers = Array.from({ length: Math.min(threads, jobs.length) }, () => new Worker(WORKER_JS));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            const feed = (): void => {
+              if (next >= jobs.length) return resolve();
+              w.postMessage(jobs[next++]);
+            };
+            w.on('message', (r: CaseResult) => {
+              record(r);
+              feed();
+            });
+            w.on('error', reject);
+            feed();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('accuracy')
+    .description('DSC and NSD per organ of predicted label maps against the ground truth (the official FLARE evaluation)')
+    .requiredOption('--gt <dir>', 'ground-truth label maps (<case>.nii.gz)')
+    .requiredOption('--pred <dir>', 'predicted label maps, same file names; the cases are this folder\'s files')
+    .addOption(new Option('--profile <rules>', 'rule set: flare22 (the current official script) or flare22-2022 (as the 2022 challenge ran it)').choices(Object.keys(ACCURACY_RULES)).default('flare22'))
+    .option('--team <name>', 'team name for --long (default: the prediction folder\'s name)')
+    .option('--out <file>', 'write the official CSV (Name, <organ>_DSC ×13, <organ>_NSD ×13) here')
+    .option('--long <file>', 'write team,case,metric,value rows (mean DSC and NSD per case, then every organ) for rank --accuracy')
+    .option('--json', 'print one JSON object per case on stdout')
+    .option('--threads <n>', `cases scored at once (default: the cores, ${availableParallelism()})`);
+  cmd.action((opts: Record<string, string | boolean | undefined>) =>
+    runAction(cmd, async () => {
+      const gtDir = opts.gt as string;
+      const predDir = opts.pred as string;
+      const rules = ACCURACY_RULES[opts.profile as string];
+      const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
+      if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError('--threads: expected an integer 1 to 256');
+      const list = (dir: string, what: string): string[] => {
+        try {
+          return readdirSync(dir).filter((f) => NIFTI.test(f)).sort();
+        } catch (err) {
+          throw new UsageError(`--${what}: cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        }
+      };
+      const preds = list(predDir, 'pred');
+      const gts = new Set(list(gtDir, 'gt'));
+      // A ground truth with no prediction is not scored (as the official script), but said.
+      const missing = [...gts].filter((f) => !preds.includes(f));
+      for (const f of missing) process.stderr.write(`flare-agent accuracy: no prediction for ${maskUnsafe(f)}: not scored\n`);
+      const jobs = preds.map((file) => ({ file, gtDir, predDir, rules: rules.name }));
+      const t0 = performance.now();
+      const results = await scoreAll(jobs, threads, (r, done) => {
+        const what = 'error' in r ? `error: ${maskUnsafe(r.error)}` : `${r.seconds.toFixed(2)} s`;
+        process.stderr.write(`flare-agent accuracy: ${done}/${jobs.length} ${maskUnsafe(r.file)} ${what}\n`);
+        if ('scores' in r) for (const s of r.scores.filter((x) => x.note)) process.stderr.write(`flare-agent accuracy: warning: ${maskUnsafe(r.file)} ${s.organ}: ${s.note} (the official script cannot score it; scored on the ground truth's one slice)\n`);
+        if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+      });
+      // The official order: the prediction files sorted.
+      const scored = results.filter((r): r is CaseScores & CaseResult => 'scores' in r).sort((a, b) => (a.file < b.file ? -1 : 1));
+      if (opts.out) writeFileSync(opts.out as string, officialCsv(scored, rules));
+      if (opts.long) {
+        const team = (opts.team as string | undefined) ?? predDir.replace(/\/+$/, '').split('/').pop() ?? 'team';
+        writeFileSync(opts.long as string, csvLine(['team', 'case', 'metric', 'value']) + longRows(team, scored, rules).map((r) => csvLine([r.team, r.case, r.metric, r.value], 17)).join(''));
+      }
+      const failed = results.length - scored.length;
+      process.stderr.write(`flare-agent accuracy: ${scored.length} case(s) scored, ${failed} failed, ${missing.length} without prediction, in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      if (failed > 0) process.exitCode = 1;
+    }),
+  );
+}
