@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAccuracyCsv } from '../../src/scoring/inputs.js';
 import { cli } from '../http/cli-helpers.js';
 import { tempDir } from '../helpers.js';
-import { writeNifti } from './nifti-writer.js';
+import { writeNifti } from '../../bench/nifti-writer.js';
 
 const FIX = join(import.meta.dirname, 'fixtures', 'official-2022');
 

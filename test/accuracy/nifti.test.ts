@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { labelOf, NiftiError, readLabelVolume } from '../../src/accuracy/nifti.js';
 import { tempDir } from '../helpers.js';
-import { niftiBytes, writeNifti } from './nifti-writer.js';
+import { niftiBytes, writeNifti } from '../../bench/nifti-writer.js';
 
 const dir = tempDir('flare-nifti-');
 const file = (name: string): string => join(dir, name);

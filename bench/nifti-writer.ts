@@ -1,4 +1,4 @@
-// Writes small NIfTI-1 files for the reader's tests: any label datatype, either byte order, scaling,
+// Writes NIfTI-1 files for the accuracy tests and bench: any label datatype, either byte order, scaling,
 // gzip or not. The header fields are the standard's (NIfTI-1, 348 bytes + a 4-byte extension flag).
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
