@@ -10,7 +10,7 @@
 // numpy's pairwise summation); a code's area may still differ from numpy's in its last bit (its BLAS
 // may fuse the norm's multiply-adds), which only a value exactly halfway between two 4-decimal
 // figures could show.
-import { distanceTransform } from './edt.js';
+import { nearestFeature, type NearestFeature } from './edt.js';
 import type { Box } from './overlap.js';
 import { cornerCodes, surfaceCorners } from './surface.js';
 import { SURFEL_AREA_VECTORS } from './surfel-table.js';
@@ -53,15 +53,22 @@ export function pairwiseSum(xs: Float64Array, from = 0, to = xs.length): number 
   return pairwiseSum(xs, from, from + half) + pairwiseSum(xs, from + half, to);
 }
 
-/** Each surface corner of `mine` with its area and its distance to `other`'s surface, sorted as the official code sorts them. */
-function distancesToOther(mineCodes: Uint8Array, otherDistanceMm: Float64Array, areas: Float64Array): { distanceMm: Float64Array; areaMm2: Float64Array } {
-  const pairs: [number, number][] = [];
-  for (let v = 0; v < mineCodes.length; v++) {
+/** Each surface corner of `mine` with its area and its distance to `other`'s surface, sorted as the official code sorts them (by distance, then area). */
+function distancesToOther(mineCodes: Uint8Array, other: NearestFeature, areas: Float64Array): { distanceMm: Float64Array; areaMm2: Float64Array } {
+  let n = 0;
+  for (let v = 0; v < mineCodes.length; v++) if (mineCodes[v] !== 0 && mineCodes[v] !== 255) n++;
+  const d = new Float64Array(n);
+  const a = new Float64Array(n);
+  for (let v = 0, k = 0; v < mineCodes.length; v++) {
     const code = mineCodes[v];
-    if (code !== 0 && code !== 255) pairs.push([otherDistanceMm[v], areas[code]]);
+    if (code === 0 || code === 255) continue;
+    d[k] = other.distanceMmAt(v);
+    a[k++] = areas[code];
   }
-  pairs.sort((p, q) => p[0] - q[0] || p[1] - q[1]);
-  return { distanceMm: Float64Array.from(pairs, (p) => p[0]), areaMm2: Float64Array.from(pairs, (p) => p[1]) };
+  const order = new Uint32Array(n);
+  for (let k = 0; k < n; k++) order[k] = k;
+  order.sort((p, q) => d[p] - d[q] || a[p] - a[q] || 0);
+  return { distanceMm: Float64Array.from(order, (k) => d[k]), areaMm2: Float64Array.from(order, (k) => a[k]) };
 }
 
 /**
@@ -82,8 +89,8 @@ export function surfaceDice(
   const g = cornerCodes(gt, shape, box, is);
   const p = cornerCodes(pred, shape, box, is);
   const areas = surfelAreas(spacingMm);
-  const toPred = distanceTransform(surfaceCorners(p), g.shape, spacingMm).distanceMm;
-  const toGt = distanceTransform(surfaceCorners(g), g.shape, spacingMm).distanceMm;
+  const toPred = nearestFeature(surfaceCorners(p), g.shape, spacingMm);
+  const toGt = nearestFeature(surfaceCorners(g), g.shape, spacingMm);
   const gtSide = distancesToOther(g.codes, toPred, areas);
   const predSide = distancesToOther(p.codes, toGt, areas);
   const within = (d: Float64Array): number => {
