@@ -7,6 +7,7 @@
 // such integers without (`1`); the same is done here, so the files compare equal as text.
 // The long rows are what `rank --accuracy` and `--accuracy-csv` read: per case the rule set's ranked
 // metrics (the mean DSC and the mean NSD over the organs), then one row per organ and metric.
+import { csvLine } from '../export/csv.js';
 import { roundLikeNumpy } from './overlap.js';
 import type { AccuracyRules } from './rules.js';
 import type { OrganScore } from './score.js';
@@ -55,4 +56,9 @@ export function longRows(team: string, cases: readonly CaseScores[], rules: Accu
     }
   }
   return out;
+}
+
+/** Long rows as the CSV rank reads (values with every digit a double needs to read back the same). */
+export function longCsv(rows: readonly { team: string; case: string; metric: string; value: number }[]): string {
+  return csvLine(['team', 'case', 'metric', 'value']) + rows.map((r) => csvLine([r.team, r.case, r.metric, r.value], 17)).join('');
 }

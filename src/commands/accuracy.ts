@@ -2,57 +2,17 @@
 // as the official FLARE evaluation computes them (docs/scoring.md, "Accuracy"), cases scored in
 // parallel worker threads. Writes the official CSV (--out), the long rows rank reads (--long), one
 // JSON object per case (--json), a progress line per case on stderr.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { Option, type Command } from 'commander';
-import { scoreOneCase, type CaseJob, type CaseResult } from '../accuracy/case.js';
-import { longRows, officialCsv, type CaseScores } from '../accuracy/report.js';
+import type { CaseResult } from '../accuracy/case.js';
+import { scoreAll } from '../accuracy/pool.js';
+import { longRows, longCsv, officialCsv, type CaseScores } from '../accuracy/report.js';
 import { ACCURACY_RULES } from '../accuracy/rules.js';
-import { csvLine } from '../export/csv.js';
 import { maskUnsafe } from '../core/text.js';
 import { runAction, UsageError } from './action.js';
 
-const WORKER_JS = fileURLToPath(new URL('../accuracy/case-worker.js', import.meta.url));
 const NIFTI = /\.nii(\.gz)?$/;
-
-/** Scores the jobs on `threads` worker threads (in this thread when the compiled worker is absent: tests from sources). */
-async function scoreAll(jobs: CaseJob[], threads: number, onResult: (r: CaseResult, done: number) => void): Promise<CaseResult[]> {
-  const results: CaseResult[] = [];
-  let next = 0;
-  const record = (r: CaseResult): void => {
-    results.push(r);
-    onResult(r, results.length);
-  };
-  if (!existsSync(WORKER_JS) || threads <= 1) {
-    for (const job of jobs) record(await scoreOneCase(job));
-    return results;
-  }
-  const workers = Array.from({ length: Math.min(threads, jobs.length) }, () => new Worker(WORKER_JS));
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const feed = (): void => {
-              if (next >= jobs.length) return resolve();
-              w.postMessage(jobs[next++]);
-            };
-            w.on('message', (r: CaseResult) => {
-              record(r);
-              feed();
-            });
-            w.on('error', reject);
-            feed();
-          }),
-      ),
-    );
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  return results;
-}
 
 export function register(program: Command): void {
   const cmd = program
@@ -98,7 +58,7 @@ export function register(program: Command): void {
       if (opts.out) writeFileSync(opts.out as string, officialCsv(scored, rules));
       if (opts.long) {
         const team = (opts.team as string | undefined) ?? predDir.replace(/\/+$/, '').split('/').pop() ?? 'team';
-        writeFileSync(opts.long as string, csvLine(['team', 'case', 'metric', 'value']) + longRows(team, scored, rules).map((r) => csvLine([r.team, r.case, r.metric, r.value], 17)).join(''));
+        writeFileSync(opts.long as string, longCsv(longRows(team, scored, rules)));
       }
       const failed = results.length - scored.length;
       process.stderr.write(`flare-agent accuracy: ${scored.length} case(s) scored, ${failed} failed, ${missing.length} without prediction, in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -2,6 +2,7 @@
 import { UsageError } from '../commands/action.js';
 import { hasUnsafe, isDecimal } from '../core/text.js';
 import { parseGpuList } from './topology.js';
+import { ACCURACY_RULES } from '../accuracy/rules.js';
 
 export interface EvaluateOptions {
   /** A tarball path (docker load) or an image reference (name:tag). */
@@ -40,6 +41,12 @@ export interface EvaluateOptions {
   /** Runs per case (1: once, in case order); above 1 the order is shuffled with `seed`. */
   repeat: number;
   seed: number;
+  /** --gt: ground-truth label maps; the outputs are scored against them after the last case. */
+  gtDir: string | null;
+  /** --accuracy-rules: flare22 or flare22-2022. */
+  accuracyRules: string;
+  /** --accuracy-csv: a shared long accuracy CSV this team's rows are merged into. */
+  accuracyCsv: string | null;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -106,6 +113,9 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   const seed = o.seed === undefined ? 1 : Number(o.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
   if (repeat > 1 && o.resume === true) throw new UsageError('--resume works with --repeat 1 only');
+  const accuracyRules = str(o.accuracyRules) ?? 'flare22';
+  if (!(accuracyRules in ACCURACY_RULES)) throw new UsageError(`--accuracy-rules: expected one of ${Object.keys(ACCURACY_RULES).join(', ')}`);
+  if (str(o.gt) === null && (o.accuracyCsv !== undefined || o.accuracyRules !== undefined)) throw new UsageError('--accuracy-csv and --accuracy-rules need --gt');
   return {
     image,
     casesDir,
@@ -134,5 +144,8 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     profile: str(o.profile) ?? 'flare22',
     repeat,
     seed,
+    gtDir: str(o.gt),
+    accuracyRules,
+    accuracyCsv: str(o.accuracyCsv),
   };
 }

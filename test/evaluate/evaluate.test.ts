@@ -3,7 +3,7 @@
 // The CSVs are checked against what can be computed by hand: names and order, the penalties of the
 // timed-out case, the missing outputs, the exit code of a SIGKILL (137).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -106,6 +106,22 @@ describe.skipIf(!available)('flare-agent evaluate (real engine)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.match(/skipped \(--resume/g)).toHaveLength(3);
     expect(csvRows(join(out, 'teamalpha_Efficiency_exact.csv'))).toEqual(before);
+  });
+
+  it('--gt scores the outputs after the last case: an output that is not NIfTI is that case\'s error (exit 1), a case without output is listed', async () => {
+    const gt = join(dir, 'gt');
+    mkdirSync(gt, { recursive: true });
+    const fixtures = join(import.meta.dirname, '..', 'accuracy', 'fixtures', 'official-2022', 'gt');
+    copyFileSync(join(fixtures, 'case_01.nii.gz'), join(gt, 'case_a.nii.gz'));
+    copyFileSync(join(fixtures, 'case_02.nii.gz'), join(gt, 'case_b_nooutput.nii.gz'));
+    const shared = join(dir, 'accuracy-all.csv');
+    writeFileSync(shared, 'team,case,metric,value\nteambeta,c1,DSC,0.5\nteamalpha,old,DSC,0.1\n');
+    const r = await runCli(args(['--resume', '--gt', gt, '--accuracy-csv', shared]), {}, 60_000);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/accuracy: 0 case\(s\) scored, 1 failed \(case_a\.nii\.gz\), 1 without output/);
+    expect(readFileSync(join(out, 'teamalpha_DSC_NSD.csv'), 'utf8').split('\n')[0]).toMatch(/^Name,Liver_DSC,RK_DSC/);
+    // The team's old rows are gone from the shared file, the other team's stay.
+    expect(readFileSync(shared, 'utf8')).toBe('team,case,metric,value\nteambeta,c1,DSC,0.5\n');
   });
 
   it('Ctrl-C kills the running container, records it interrupted and exits 1', async () => {
