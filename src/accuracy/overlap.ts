@@ -7,7 +7,7 @@
 // aorta, IVC and esophagus (their masks cut to the ground truth's slices of that label, from its
 // lowest labelled slice up to but excluding its highest) applied as a sum over a range of slices.
 
-/** An organ of a challenge: its label value, its CSV name, its NSD tolerance (mm), whether its slice range is cut. */
+/** An organ of a challenge (a profile's `accuracy.organs`): its label value, its CSV name, its NSD tolerance (mm), whether its slice range is cut. */
 export interface Organ {
   label: number;
   name: string;
@@ -15,23 +15,6 @@ export interface Organ {
   /** Cut both masks to the ground truth's axial range of the label (half-open: its top slice is dropped). */
   cutToGtSlices: boolean;
 }
-
-/** FLARE22's 13 organs, in the official CSV's column order. */
-export const FLARE22_ORGANS: readonly Organ[] = [
-  { label: 1, name: 'Liver', toleranceMm: 5, cutToGtSlices: false },
-  { label: 2, name: 'RK', toleranceMm: 3, cutToGtSlices: false },
-  { label: 3, name: 'Spleen', toleranceMm: 3, cutToGtSlices: false },
-  { label: 4, name: 'Pancreas', toleranceMm: 5, cutToGtSlices: false },
-  { label: 5, name: 'Aorta', toleranceMm: 2, cutToGtSlices: true },
-  { label: 6, name: 'IVC', toleranceMm: 2, cutToGtSlices: true },
-  { label: 7, name: 'RAG', toleranceMm: 2, cutToGtSlices: false },
-  { label: 8, name: 'LAG', toleranceMm: 2, cutToGtSlices: false },
-  { label: 9, name: 'Gallbladder', toleranceMm: 2, cutToGtSlices: false },
-  { label: 10, name: 'Esophagus', toleranceMm: 3, cutToGtSlices: true },
-  { label: 11, name: 'Stomach', toleranceMm: 5, cutToGtSlices: false },
-  { label: 12, name: 'Duodenum', toleranceMm: 7, cutToGtSlices: false },
-  { label: 13, name: 'LK', toleranceMm: 3, cutToGtSlices: false },
-];
 
 /** Voxel ranges [from, to) along the three array axes. */
 export type Box = [[number, number], [number, number], [number, number]];

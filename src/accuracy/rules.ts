@@ -1,19 +1,28 @@
-// The accuracy rule sets the `accuracy` command scores with: the organs (labels, names, NSD
-// tolerances, which are cut to the ground truth's slices) and the version of the official script.
-import { FLARE22_ORGANS, type Organ } from './overlap.js';
+// The accuracy rules a challenge profile carries (its `accuracy` block: the organs and the version of
+// the official script), in the form the scoring takes them.
+import type { ChallengeProfile } from '../scoring/profile.js';
+import type { Organ } from './overlap.js';
 import type { AccuracyRuleVersion } from './score.js';
 
 export interface AccuracyRules {
+  /** The profile's name. */
   name: string;
   organs: readonly Organ[];
   version: AccuracyRuleVersion;
-  /** The per-case metrics the ranking reads (profile flare22 ranks DSC and NSD): each the mean over the organs. */
+  /** The per-case metrics written for the ranking: each the mean over the organs (FLARE22 ranks DSC and NSD). */
   rankedMetrics: readonly ('DSC' | 'NSD')[];
 }
 
-export const ACCURACY_RULES: Record<string, AccuracyRules> = {
-  // The current official script (2024): an empty prediction scores 0, 0; a DSC under 0.2 has NSD 0.
-  flare22: { name: 'flare22', organs: FLARE22_ORGANS, version: 'flare22', rankedMetrics: ['DSC', 'NSD'] },
-  // The script as the 2022 challenge ran it: neither of those two rules.
-  'flare22-2022': { name: 'flare22-2022', organs: FLARE22_ORGANS, version: 'flare22-2022', rankedMetrics: ['DSC', 'NSD'] },
-};
+/** A profile without an accuracy block: it says how to rank DSC and NSD, not how to compute them. */
+export class NoAccuracyRulesError extends Error {}
+
+export function accuracyRulesOf(profile: ChallengeProfile): AccuracyRules {
+  if (!profile.accuracy) throw new NoAccuracyRulesError(`profile ${profile.name} has no accuracy rules (an "accuracy" block): use flare22 or flare22-2022, or a profile file with one`);
+  const ranked = new Set(profile.ranking.metrics.map((m) => m.metric));
+  return {
+    name: profile.name,
+    organs: profile.accuracy.organs,
+    version: profile.accuracy.rules,
+    rankedMetrics: (['DSC', 'NSD'] as const).filter((m) => ranked.has(m)),
+  };
+}

@@ -4,11 +4,12 @@
 // JSON object per case (--json), a progress line per case on stderr.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { CaseResult } from '../accuracy/case.js';
 import { scoreAll } from '../accuracy/pool.js';
 import { longRows, longCsv, officialCsv, type CaseScores } from '../accuracy/report.js';
-import { ACCURACY_RULES } from '../accuracy/rules.js';
+import { accuracyRulesOrUsage } from '../evaluate/accuracy.js';
+import { profileFromOption } from './export.js';
 import { maskUnsafe } from '../core/text.js';
 import { runAction, UsageError } from './action.js';
 
@@ -20,7 +21,7 @@ export function register(program: Command): void {
     .description('DSC and NSD per organ of predicted label maps against the ground truth (the official FLARE evaluation)')
     .requiredOption('--gt <dir>', 'ground-truth label maps (<case>.nii.gz)')
     .requiredOption('--pred <dir>', 'predicted label maps, same file names; the cases are this folder\'s files')
-    .addOption(new Option('--profile <rules>', 'rule set: flare22 (the current official script) or flare22-2022 (as the 2022 challenge ran it)').choices(Object.keys(ACCURACY_RULES)).default('flare22'))
+    .option('--profile <name|file>', 'challenge profile with accuracy rules: flare22 (the current official script), flare22-2022 (as the 2022 challenge ran it) or a profile file', 'flare22')
     .option('--team <name>', 'team name for --long (default: the prediction folder\'s name)')
     .option('--out <file>', 'write the official CSV (Name, <organ>_DSC ×13, <organ>_NSD ×13) here')
     .option('--long <file>', 'write team,case,metric,value rows (mean DSC and NSD per case, then every organ) for rank --accuracy')
@@ -30,7 +31,7 @@ export function register(program: Command): void {
     runAction(cmd, async () => {
       const gtDir = opts.gt as string;
       const predDir = opts.pred as string;
-      const rules = ACCURACY_RULES[opts.profile as string];
+      const rules = accuracyRulesOrUsage(profileFromOption(opts.profile as string), '--profile');
       const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError('--threads: expected an integer 1 to 256');
       const list = (dir: string, what: string): string[] => {
@@ -45,7 +46,7 @@ export function register(program: Command): void {
       // A ground truth with no prediction is not scored (as the official script), but said.
       const missing = [...gts].filter((f) => !preds.includes(f));
       for (const f of missing) process.stderr.write(`flare-agent accuracy: no prediction for ${maskUnsafe(f)}: not scored\n`);
-      const jobs = preds.map((file) => ({ file, gtDir, predDir, rules: rules.name }));
+      const jobs = preds.map((file) => ({ file, gtDir, predDir, organs: rules.organs, version: rules.version }));
       const t0 = performance.now();
       const results = await scoreAll(jobs, threads, (r, done) => {
         const what = 'error' in r ? `error: ${maskUnsafe(r.error)}` : `${r.seconds.toFixed(2)} s`;

@@ -40,9 +40,8 @@ export function register(program: Command): void {
     .option('--repeat <n>', 'run every case n times, in an order shuffled with --seed; <team>_repeats.csv gives the median, min–max and CV', '1')
     .option('--seed <n>', 'seed of the --repeat order', '1')
     .option('--gt <dir>', 'ground-truth label maps (<case>.nii.gz): score the outputs after the last case (<team>_DSC_NSD.csv, <team>_accuracy.csv)')
-    .option('--accuracy-rules <rules>', 'with --gt: flare22 (the current official script) or flare22-2022')
     .option('--accuracy-csv <file>', 'with --gt: merge this team\'s accuracy rows into this shared long CSV (an agent\'s --accuracy-csv)')
-    .option('--profile <name|file>', 'challenge profile of <team>_Efficiency.csv (flare21, flare22, flare23, flare24, generic or a .json file)', 'flare22');
+    .option('--profile <name|file>', 'challenge profile of <team>_Efficiency.csv and, with --gt, of the accuracy rules (flare21, flare22, flare22-2022, flare23, flare24, generic or a .json file)', 'flare22');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       const o = parseEvaluateOptions(opts);

@@ -9,9 +9,21 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { scoreAll } from '../accuracy/pool.js';
 import { longCsv, longRows, officialCsv, type CaseScores } from '../accuracy/report.js';
-import { ACCURACY_RULES } from '../accuracy/rules.js';
+import { accuracyRulesOf, NoAccuracyRulesError, type AccuracyRules } from '../accuracy/rules.js';
+import { UsageError } from '../commands/action.js';
+import type { ChallengeProfile } from '../scoring/profile.js';
 import { splitCsvLine } from '../scoring/accuracy-table.js';
 import { safeName } from '../plot/files.js';
+
+/** The profile's accuracy rules; a profile without them is bad usage of `flag`. */
+export function accuracyRulesOrUsage(profile: ChallengeProfile, flag: string): AccuracyRules {
+  try {
+    return accuracyRulesOf(profile);
+  } catch (err) {
+    if (err instanceof NoAccuracyRulesError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
 
 export interface TeamAccuracy {
   officialCsv: string;
@@ -21,13 +33,13 @@ export interface TeamAccuracy {
   missing: string[];
 }
 
-export async function scoreTeamOutputs(o: { gtDir: string; outputsDir: string; rules: string; team: string; outDir: string; mergeInto: string | null }, log: (line: string) => void): Promise<TeamAccuracy> {
-  const rules = ACCURACY_RULES[o.rules];
+export async function scoreTeamOutputs(o: { gtDir: string; outputsDir: string; rules: AccuracyRules; team: string; outDir: string; mergeInto: string | null }, log: (line: string) => void): Promise<TeamAccuracy> {
+  const rules = o.rules;
   const nifti = (dir: string): string[] => readdirSync(dir).filter((f) => /\.nii(\.gz)?$/.test(f)).sort();
   const preds = nifti(o.outputsDir);
   const missing = nifti(o.gtDir).filter((f) => !preds.includes(f));
   const results = await scoreAll(
-    preds.map((file) => ({ file, gtDir: o.gtDir, predDir: o.outputsDir, rules: rules.name })),
+    preds.map((file) => ({ file, gtDir: o.gtDir, predDir: o.outputsDir, organs: rules.organs, version: rules.version })),
     availableParallelism(),
     (r, done) => log(`accuracy ${done}/${preds.length} ${r.file} ${'error' in r ? `error: ${r.error}` : `${r.seconds.toFixed(2)} s`}`),
   );

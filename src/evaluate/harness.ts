@@ -28,7 +28,7 @@ import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type Evaluatio
 import { openIdleGuard, type IdleGuard } from './idle.js';
 import { repeatSchedule, repeatsCsv, repeatsTable } from './repeats.js';
 import { finalTable, harnessSpans, reportPaths, terminalText, writeCsvs } from './report.js';
-import { scoreTeamOutputs } from './accuracy.js';
+import { accuracyRulesOrUsage, scoreTeamOutputs } from './accuracy.js';
 import { discoverPool, onlineCpus } from './topology.js';
 
 export interface HarnessResult {
@@ -158,6 +158,8 @@ function caseLine(i: number, total: number, r: CaseRecord, run: Run | null): str
 export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logger, signal: AbortSignal): Promise<HarnessResult> {
   // Read first: a malformed profile stops the evaluation before any case runs (exit 2, naming the field).
   const profile = profileFromOption(o.profile);
+  // Before any case runs: --gt with a profile that cannot compute accuracy is bad usage.
+  const accuracyRules = o.gtDir ? accuracyRulesOrUsage(profile, '--gt') : null;
   const outDir = resolve(o.outDir);
   mkdirSync(outDir, { recursive: true });
   const cases = listCases(o.casesDir);
@@ -280,7 +282,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   writeCsvs(files, [...runs.values()], summary.cases, officialText);
   if (o.repeat > 1) writeFileSync(files.repeats, repeatsCsv(runsByCase(summary.cases, runs)));
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
-  const accuracy = o.gtDir ? await scoreTeamOutputs({ gtDir: o.gtDir, outputsDir: dirs.outputs, rules: o.accuracyRules, team, outDir, mergeInto: o.accuracyCsv }, (line) => log.info(line)) : null;
+  const accuracy = o.gtDir && accuracyRules ? await scoreTeamOutputs({ gtDir: o.gtDir, outputsDir: dirs.outputs, rules: accuracyRules, team, outDir, mergeInto: o.accuracyCsv }, (line) => log.info(line)) : null;
   const table = finalTable(summary.cases, runs) + (o.repeat > 1 ? `\nrepeats (median [min–max] CV):\n${repeatsTable(runsByCase(summary.cases, runs), terminalText)}` : '');
   const accuracyText = accuracy ? `\naccuracy: ${accuracy.scored} case(s) scored, ${accuracy.failed.length} failed${accuracy.failed.length ? ` (${accuracy.failed.join(', ')})` : ''}, ${accuracy.missing.length} without output → ${accuracy.officialCsv}, ${accuracy.longCsv}\n` : '';
   return { summary, table: table + accuracyText, ok: everyCaseRan(summary.totals) && (accuracy === null || accuracy.failed.length === 0) };

@@ -2,7 +2,6 @@
 import { UsageError } from '../commands/action.js';
 import { hasUnsafe, isDecimal } from '../core/text.js';
 import { parseGpuList } from './topology.js';
-import { ACCURACY_RULES } from '../accuracy/rules.js';
 
 export interface EvaluateOptions {
   /** A tarball path (docker load) or an image reference (name:tag). */
@@ -43,8 +42,6 @@ export interface EvaluateOptions {
   seed: number;
   /** --gt: ground-truth label maps; the outputs are scored against them after the last case. */
   gtDir: string | null;
-  /** --accuracy-rules: flare22 or flare22-2022. */
-  accuracyRules: string;
   /** --accuracy-csv: a shared long accuracy CSV this team's rows are merged into. */
   accuracyCsv: string | null;
 }
@@ -113,9 +110,7 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   const seed = o.seed === undefined ? 1 : Number(o.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
   if (repeat > 1 && o.resume === true) throw new UsageError('--resume works with --repeat 1 only');
-  const accuracyRules = str(o.accuracyRules) ?? 'flare22';
-  if (!(accuracyRules in ACCURACY_RULES)) throw new UsageError(`--accuracy-rules: expected one of ${Object.keys(ACCURACY_RULES).join(', ')}`);
-  if (str(o.gt) === null && (o.accuracyCsv !== undefined || o.accuracyRules !== undefined)) throw new UsageError('--accuracy-csv and --accuracy-rules need --gt');
+  if (str(o.gt) === null && o.accuracyCsv !== undefined) throw new UsageError('--accuracy-csv needs --gt');
   return {
     image,
     casesDir,
@@ -145,7 +140,6 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
     repeat,
     seed,
     gtDir: str(o.gt),
-    accuracyRules,
     accuracyCsv: str(o.accuracyCsv),
   };
 }

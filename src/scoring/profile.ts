@@ -5,7 +5,7 @@ import type { LoopModel, SpanModel } from '../core/official-model.js';
 import type { MaxRule, OfficialDecimals, OfficialRules } from '../core/official-figures.js';
 
 /** The profiles shipped in the package's profiles/ folder; flare22 is the default. */
-export const BUILTIN_PROFILES = ['flare21', 'flare22', 'flare23', 'flare24', 'generic'] as const;
+export const BUILTIN_PROFILES = ['flare21', 'flare22', 'flare22-2022', 'flare23', 'flare24', 'generic'] as const;
 export const DEFAULT_PROFILE = 'flare22';
 
 /** The official CSV's columns, in this order; a column left out is not written. */
@@ -49,6 +49,15 @@ export interface ChallengeProfile {
      */
     failedCaseAccuracy: 'last' | 'count';
   };
+  /** How DSC and NSD are computed from label maps (`accuracy`, `evaluate --gt`); absent: the profile has no accuracy rules. */
+  accuracy?: AccuracyProfile;
+}
+
+/** The accuracy evaluation's part of a profile: the organs and which version of the official rules. */
+export interface AccuracyProfile {
+  /** flare22: the official script today (empty prediction 0, 0; NSD 0 under DSC 0.2); flare22-2022: as the 2022 challenge ran it. */
+  rules: 'flare22' | 'flare22-2022';
+  organs: { label: number; name: string; toleranceMm: number; cutToGtSlices: boolean }[];
 }
 
 /** A profile file that does not hold a valid profile; `field` names the first bad field. */
@@ -113,11 +122,30 @@ function section<K extends string>(raw: Obj, key: string, keys: readonly K[], ea
 }
 
 const TOP_KEYS = ['name', 'description', 'columns', 'nameSuffix', 'maxRule', 'stableMinShare', 'rounding', 'loop', 'span', 'gpuToleranceMiB', 'timeLimitSeconds', 'penalties', 'ranking'];
+const OPTIONAL_KEYS = ['accuracy'];
+
+function accuracyProfile(v: unknown): AccuracyProfile {
+  const o = obj(v, 'accuracy');
+  onlyKeys(o, ['rules', 'organs'], 'accuracy');
+  if (!Array.isArray(o.organs) || o.organs.length < 1 || o.organs.length > 255) throw new ProfileError('accuracy.organs', 'must be a list of 1 to 255 organs');
+  const labels = new Set<number>();
+  const organs = o.organs.map((raw: unknown, i: number) => {
+    const f = `accuracy.organs[${i}]`;
+    const g = obj(raw, f);
+    onlyKeys(g, ['label', 'name', 'toleranceMm', 'cutToGtSlices'], f);
+    if (typeof g.cutToGtSlices !== 'boolean') throw new ProfileError(`${f}.cutToGtSlices`, 'must be true or false');
+    const label = num(g.label, `${f}.label`, 1, 255, true);
+    if (labels.has(label)) throw new ProfileError(`${f}.label`, `duplicate label ${label}`);
+    labels.add(label);
+    return { label, name: str(g.name, `${f}.name`, 32, /^[A-Za-z0-9_]{1,32}$/), toleranceMm: num(g.toleranceMm, `${f}.toleranceMm`, 0, 1000), cutToGtSlices: g.cutToGtSlices };
+  });
+  return { rules: oneOf(o.rules, 'accuracy.rules', ['flare22', 'flare22-2022'] as const), organs };
+}
 
 /** Checks a parsed profile file; throws ProfileError naming the first bad field. */
 export function validateProfile(raw: unknown): ChallengeProfile {
   const o = obj(raw, '(root)');
-  onlyKeys(o, TOP_KEYS, '(root)');
+  onlyKeys(o, [...TOP_KEYS, ...OPTIONAL_KEYS], '(root)');
   for (const k of TOP_KEYS) if (!(k in o)) throw new ProfileError(k, 'is required');
   const columnsRaw = obj(o.columns, 'columns');
   onlyKeys(columnsRaw, COLUMN_KEYS, 'columns');
@@ -172,6 +200,7 @@ export function validateProfile(raw: unknown): ChallengeProfile {
       ties: oneOf(rankingRaw.ties, 'ranking.ties', ['min', 'average'] as const),
       failedCaseAccuracy: oneOf(rankingRaw.failedCaseAccuracy, 'ranking.failedCaseAccuracy', ['last', 'count'] as const),
     },
+    ...(o.accuracy === undefined ? {} : { accuracy: accuracyProfile(o.accuracy) }),
   };
 }
 

@@ -53,4 +53,17 @@ describe('flare-agent accuracy', () => {
     expect(r.stderr).toMatch(/2 case\(s\) scored, 3 failed, 1 without prediction/);
     expect(readFileSync(join(dir, 'o.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['Name', 'case_01.nii.gz', 'case_02.nii.gz']);
   });
+
+  it('the rules come from the profile: one without an accuracy block is bad usage; a profile file\'s block is checked field by field', async () => {
+    const none = await cli(['accuracy', '--gt', join(FIX, 'gt'), '--pred', join(FIX, 'pred'), '--profile', 'flare23']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--profile: profile flare23 has no accuracy rules/);
+    const dir = tempDir('flare-acc-profile-');
+    const profile = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'profiles', 'flare22.json'), 'utf8')) as { accuracy: { organs: { toleranceMm: unknown }[] } };
+    profile.accuracy.organs[3].toleranceMm = 'five';
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(profile));
+    const bad = await cli(['accuracy', '--gt', join(FIX, 'gt'), '--pred', join(FIX, 'pred'), '--profile', join(dir, 'bad.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/accuracy\.organs\[3\]\.toleranceMm: must be a finite number/);
+  });
 });

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readLabelVolume } from '../../src/accuracy/nifti.js';
-import { FLARE22_ORGANS, roundLikeNumpy } from '../../src/accuracy/overlap.js';
+import { roundLikeNumpy } from '../../src/accuracy/overlap.js';
+import { loadProfile } from '../../src/scoring/profile-load.js';
+
+const FLARE22_ORGANS = loadProfile('flare22').accuracy!.organs;
 import { CaseShapeError, scoreCase } from '../../src/accuracy/score.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'official-2022');
@@ -50,12 +53,12 @@ describe('scoreCase (flare22-2022) against the official script', () => {
 describe('officialCsv', () => {
   it('the official script\'s CSV, byte for byte (its integer figures and pandas\'s column formatting included)', async () => {
     const { officialCsv } = await import('../../src/accuracy/report.js');
-    const { ACCURACY_RULES } = await import('../../src/accuracy/rules.js');
+    const { accuracyRulesOf } = await import('../../src/accuracy/rules.js');
     const cases = [];
     for (const row of csv.slice(1)) {
       const [gt, pred] = await Promise.all([readLabelVolume(join(DIR, 'gt', row[0])), readLabelVolume(join(DIR, 'pred', row[0]))]);
       cases.push({ file: row[0], scores: scoreCase(gt, pred, FLARE22_ORGANS, 'flare22-2022') });
     }
-    expect(officialCsv(cases, ACCURACY_RULES['flare22-2022'])).toBe(readFileSync(join(DIR, 'official.csv'), 'utf8'));
+    expect(officialCsv(cases, accuracyRulesOf(loadProfile('flare22-2022')))).toBe(readFileSync(join(DIR, 'official.csv'), 'utf8'));
   });
 });

@@ -1,7 +1,10 @@
 // One pass over two label volumes: per-label, per-slice counts and boxes; DSC from them, the
 // aorta/IVC/esophagus slice range (top slice dropped), numpy's half-to-even rounding.
 import { describe, expect, it } from 'vitest';
-import { countLabels, dice, FLARE22_ORGANS, roundLikeNumpy, scoredSlices, sumSlices } from '../../src/accuracy/overlap.js';
+import { countLabels, dice, roundLikeNumpy, scoredSlices, sumSlices } from '../../src/accuracy/overlap.js';
+import { loadProfile } from '../../src/scoring/profile-load.js';
+
+const FLARE22_ORGANS = loadProfile('flare22').accuracy!.organs;
 
 /** A volume of shape [4, 4, 5] with the given voxels (i, j, k) set to a label. */
 function vol(voxels: [number, number, number, number][]): Uint8Array {

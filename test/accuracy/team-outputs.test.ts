@@ -4,6 +4,8 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeTeamRows, scoreTeamOutputs } from '../../src/evaluate/accuracy.js';
+import { accuracyRulesOf } from '../../src/accuracy/rules.js';
+import { loadProfile } from '../../src/scoring/profile-load.js';
 import { parseAccuracyCsv } from '../../src/scoring/inputs.js';
 import { tempDir } from '../helpers.js';
 
@@ -18,7 +20,7 @@ describe('scoreTeamOutputs', () => {
     const shared = join(dir, 'all.csv');
     writeFileSync(shared, 'team,case,metric,value\nbeta,case_01,DSC,0.5\nalpha,stale,DSC,0.1\n');
     const lines: string[] = [];
-    const r = await scoreTeamOutputs({ gtDir: join(FIX, 'gt'), outputsDir: outputs, rules: 'flare22-2022', team: 'alpha', outDir: dir, mergeInto: shared }, (l) => lines.push(l));
+    const r = await scoreTeamOutputs({ gtDir: join(FIX, 'gt'), outputsDir: outputs, rules: accuracyRulesOf(loadProfile('flare22-2022')), team: 'alpha', outDir: dir, mergeInto: shared }, (l) => lines.push(l));
     expect([r.scored, r.failed, r.missing]).toEqual([2, [], ['case_03.nii.gz', 'case_04.nii.gz']]);
     expect(lines).toHaveLength(2);
     const official = readFileSync(join(FIX, 'official.csv'), 'utf8').split('\n');
