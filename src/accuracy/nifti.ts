@@ -4,7 +4,7 @@
 // spacing. The header is parsed by nifti-reader-js (NIfTI-1 and NIfTI-2, either byte order); the
 // voxels are streamed through zlib and converted a chunk at a time straight into the label array, so
 // a 512×512×100 float64 volume (200 MiB of raw data) never exists in memory, only its 25 MiB of labels.
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { isNIFTI1, isNIFTI2, readHeader } from 'nifti-reader-js';
 
@@ -53,6 +53,14 @@ export const labelOf = (value: number): number => ((Math.trunc(value) % 256) + 2
 
 /** Reads a `.nii` or `.nii.gz` label map (gzip recognised by its magic bytes, not the name). */
 export async function readLabelVolume(path: string): Promise<LabelVolume> {
+  // A participant's container wrote the outputs folder: a FIFO there would block the read for ever.
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (err) {
+    throw new NiftiError('open', `${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!isFile) throw new NiftiError('not-nifti', `${path}: not a regular file`);
   const raw = createReadStream(path);
   let stream: NodeJS.ReadableStream = raw;
   let first = true;

@@ -7,7 +7,7 @@
 // such integers without (`1`); the same is done here, so the files compare equal as text.
 // The long rows are what `rank --accuracy` and `--accuracy-csv` read: per case the rule set's ranked
 // metrics (the mean DSC and the mean NSD over the organs), then one row per organ and metric.
-import { csvLine } from '../export/csv.js';
+import { csvField, csvLine } from '../export/csv.js';
 import { roundLikeNumpy } from './overlap.js';
 import type { AccuracyRules } from './rules.js';
 import type { OrganScore } from './score.js';
@@ -32,13 +32,11 @@ export function officialCsv(cases: readonly CaseScores[], rules: AccuracyRules):
       const v = roundLikeNumpy(cs.scores[c.organ][c.metric], 4);
       return floatColumn[k] ? pyFloat(v) : String(v);
     });
-    lines.push([csvName(cs.file), ...cells].join(','));
+    // A participant names the output files: csvField keeps a formula or bidi control out of the cell.
+    lines.push([csvField(cs.file), ...cells].join(','));
   }
   return lines.join('\n') + '\n';
 }
-
-/** A file name as one CSV cell: quoted when it holds a comma, a quote or a line break. */
-const csvName = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 /** The case a prediction file scores: its name without `.nii.gz` (or `.nii`). */
 export const caseOfFile = (file: string): string => file.replace(/\.nii(\.gz)?$/, '');

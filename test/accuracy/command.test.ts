@@ -41,6 +41,9 @@ describe('flare-agent accuracy', () => {
     writeNifti(join(gt, 'shape.nii.gz'), { shape: [4, 4, 4], values: new Array(64).fill(1) });
     writeNifti(join(pred, 'shape.nii.gz'), { shape: [4, 4, 5], values: new Array(80).fill(1) });
     writeNifti(join(pred, 'nogt.nii.gz'), { shape: [2, 2, 2], values: new Array(8).fill(1) });
+    // A participant's file name that a spreadsheet would run as a formula.
+    copyFileSync(join(FIX, 'pred', 'case_04.nii.gz'), join(pred, '=HYPERLINK(1).nii.gz'));
+    copyFileSync(join(FIX, 'gt', 'case_04.nii.gz'), join(gt, '=HYPERLINK(1).nii.gz'));
     writeFileSync(join(pred, 'cut.nii.gz'), readFileSync(join(FIX, 'pred', 'case_03.nii.gz')).subarray(0, 200));
     copyFileSync(join(FIX, 'gt', 'case_03.nii.gz'), join(gt, 'cut.nii.gz'));
     copyFileSync(join(FIX, 'gt', 'case_04.nii.gz'), join(gt, 'case_04.nii.gz')); // no prediction
@@ -50,8 +53,8 @@ describe('flare-agent accuracy', () => {
     expect(r.stderr).toMatch(/nogt\.nii\.gz error: .*nogt\.nii\.gz: cannot read: ENOENT/);
     expect(r.stderr).toMatch(/cut\.nii\.gz error: .*gzip/);
     expect(r.stderr).toMatch(/no prediction for case_04\.nii\.gz: not scored/);
-    expect(r.stderr).toMatch(/2 case\(s\) scored, 3 failed, 1 without prediction/);
-    expect(readFileSync(join(dir, 'o.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['Name', 'case_01.nii.gz', 'case_02.nii.gz']);
+    expect(r.stderr).toMatch(/3 case\(s\) scored, 3 failed, 1 without prediction/);
+    expect(readFileSync(join(dir, 'o.csv'), 'utf8').trim().split('\n').map((l) => l.split(',')[0])).toEqual(['Name', "'=HYPERLINK(1).nii.gz", 'case_01.nii.gz', 'case_02.nii.gz']);
   });
 
   it('the rules come from the profile: one without an accuracy block is bad usage; a profile file\'s block is checked field by field', async () => {

@@ -1,6 +1,7 @@
 // The label-map reader (src/accuracy/nifti.ts): every label datatype, both byte orders, gzip or not,
 // the header's scaling, float labels truncated, spacing as float32, and a clear error for what is not
 // a readable label map.
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -71,5 +72,8 @@ describe('readLabelVolume', () => {
     writeNifti(file('4d.nii.gz'), { shape: [2, 2, 2, 3], values: new Array(24).fill(0) });
     await refused(file('4d.nii.gz'), 'unsupported', /dim\[4\] = 3/);
     await refused(file('missing.nii.gz'), 'open', /ENOENT/);
+    // A FIFO (a participant's output folder can hold one) is refused, never opened for a blocking read.
+    expect(spawnSync('mkfifo', [file('fifo.nii.gz')]).status).toBe(0);
+    await refused(file('fifo.nii.gz'), 'not-nifti', /not a regular file/);
   });
 });
