@@ -36,8 +36,8 @@ try {
   const path = '/api/v1/export/flare22.csv?figures=official';
   let agent = await startBenchAgent(db);
   const cold = await timed(agent.base + path);
-  // The final figures reach the store's writer and land at its next flushes (2 000 rows a second).
-  await sleep(1500 + (RUNS / 2000) * 1000);
+  // The final figures reach the store's writer and land at its next flushes (500 rows a second).
+  await sleep(1500 + (RUNS / 500) * 1000);
   const warm = await timed(agent.base + path);
   await agent.stop();
   agent = await startBenchAgent(db);

@@ -2,18 +2,15 @@
 // as the official FLARE evaluation computes them (docs/scoring.md, "Accuracy"), cases scored in
 // parallel worker threads. Writes the official CSV (--out), the long rows rank reads (--long), one
 // JSON object per case (--json), a progress line per case on stderr.
-import { readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import type { CaseResult } from '../accuracy/case.js';
-import { scoreAll } from '../accuracy/pool.js';
-import { longRows, longCsv, officialCsv, type CaseScores } from '../accuracy/report.js';
+import { FolderError, scoreFolder } from '../accuracy/folder.js';
+import { longRows, longCsv, officialCsv } from '../accuracy/report.js';
 import { accuracyRulesOrUsage } from '../evaluate/accuracy.js';
 import { profileFromOption } from './export.js';
 import { maskUnsafe } from '../core/text.js';
 import { runAction, UsageError } from './action.js';
-
-const NIFTI = /\.nii(\.gz)?$/;
 
 export function register(program: Command): void {
   const cmd = program
@@ -34,34 +31,28 @@ export function register(program: Command): void {
       const rules = accuracyRulesOrUsage(profileFromOption(opts.profile as string), '--profile');
       const threads = opts.threads === undefined ? availableParallelism() : Number(opts.threads);
       if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError('--threads: expected an integer 1 to 256');
-      const list = (dir: string, what: string): string[] => {
-        try {
-          return readdirSync(dir).filter((f) => NIFTI.test(f)).sort();
-        } catch (err) {
-          throw new UsageError(`--${what}: cannot read ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        }
-      };
-      const preds = list(predDir, 'pred');
-      const gts = new Set(list(gtDir, 'gt'));
-      // A ground truth with no prediction is not scored (as the official script), but said.
-      const missing = [...gts].filter((f) => !preds.includes(f));
-      for (const f of missing) process.stderr.write(`flare-agent accuracy: no prediction for ${maskUnsafe(f)}: not scored\n`);
-      const jobs = preds.map((file) => ({ file, gtDir, predDir, organs: rules.organs, version: rules.version }));
       const t0 = performance.now();
-      const results = await scoreAll(jobs, threads, (r, done) => {
-        const what = 'error' in r ? `error: ${maskUnsafe(r.error)}` : `${r.seconds.toFixed(2)} s`;
-        process.stderr.write(`flare-agent accuracy: ${done}/${jobs.length} ${maskUnsafe(r.file)} ${what}\n`);
-        if ('scores' in r) for (const s of r.scores.filter((x) => x.note)) process.stderr.write(`flare-agent accuracy: warning: ${maskUnsafe(r.file)} ${s.organ}: ${s.note} (the official script cannot score it; scored on the ground truth's one slice)\n`);
-        if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
-      });
-      // The official order: the prediction files sorted.
-      const scored = results.filter((r): r is CaseScores & CaseResult => 'scores' in r).sort((a, b) => (a.file < b.file ? -1 : 1));
+      let folder;
+      try {
+        folder = await scoreFolder(gtDir, predDir, rules, threads, (r, done, total) => {
+          const what = 'error' in r ? `error: ${maskUnsafe(r.error)}` : `${r.seconds.toFixed(2)} s`;
+          process.stderr.write(`flare-agent accuracy: ${done}/${total} ${maskUnsafe(r.file)} ${what}\n`);
+          if ('scores' in r) for (const s of r.scores.filter((x) => x.note)) process.stderr.write(`flare-agent accuracy: warning: ${maskUnsafe(r.file)} ${s.organ}: ${s.note} (the official script cannot score it; scored on the ground truth's one slice)\n`);
+          if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
+        });
+      } catch (err) {
+        if (err instanceof FolderError) throw new UsageError(`--${err.dir === gtDir ? 'gt' : 'pred'}: ${err.message}`);
+        throw err;
+      }
+      const { scored, missing } = folder;
+      // A ground truth with no prediction is not scored (as the official script), but said.
+      for (const f of missing) process.stderr.write(`flare-agent accuracy: no prediction for ${maskUnsafe(f)}: not scored\n`);
       if (opts.out) writeFileSync(opts.out as string, officialCsv(scored, rules));
       if (opts.long) {
         const team = (opts.team as string | undefined) ?? predDir.replace(/\/+$/, '').split('/').pop() ?? 'team';
         writeFileSync(opts.long as string, longCsv(longRows(team, scored, rules)));
       }
-      const failed = results.length - scored.length;
+      const failed = folder.failed.length;
       process.stderr.write(`flare-agent accuracy: ${scored.length} case(s) scored, ${failed} failed, ${missing.length} without prediction, in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
       if (failed > 0) process.exitCode = 1;
     }),

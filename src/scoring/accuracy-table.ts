@@ -157,8 +157,12 @@ class Columns {
       this.value = grow(this.value, (n) => new Float64Array(n));
       this.line = grow(this.line, (n) => new Uint32Array(n));
     }
-    [this.team[this.n], this.case_[this.n], this.metric[this.n], this.value[this.n], this.line[this.n]] = [t, c, m, v, line];
-    this.n++;
+    const i = this.n++;
+    this.team[i] = t;
+    this.case_[i] = c;
+    this.metric[i] = m;
+    this.value[i] = v;
+    this.line[i] = line;
   }
 }
 
