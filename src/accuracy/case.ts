@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { readLabelVolume } from './nifti.js';
 import type { Organ } from './overlap.js';
+import type { Scratch } from './scratch.js';
 import { scoreCase, type AccuracyRuleVersion, type OrganScore } from './score.js';
 
 export interface CaseJob {
@@ -15,11 +16,20 @@ export interface CaseJob {
 
 export type CaseResult = { file: string; scores: OrganScore[]; seconds: number } | { file: string; error: string; seconds: number };
 
-export async function scoreOneCase(job: CaseJob): Promise<CaseResult> {
+/** Scores one case; `scratch` is the thread's own, reused from case to case. */
+export async function scoreOneCase(job: CaseJob, scratch: Scratch): Promise<CaseResult> {
   const t0 = performance.now();
   try {
-    const [gt, pred] = await Promise.all([readLabelVolume(join(job.gtDir, job.file)), readLabelVolume(join(job.predDir, job.file))]);
-    const scores = scoreCase(gt, pred, job.organs, job.version);
+    // Both reads finished, even when one fails: the next case reuses their arrays.
+    const reads = await Promise.allSettled([
+      readLabelVolume(join(job.gtDir, job.file), (n) => scratch.get('u8', 'gt-labels', n)),
+      readLabelVolume(join(job.predDir, job.file), (n) => scratch.get('u8', 'pred-labels', n)),
+    ]);
+    const [gt, pred] = reads.map((r) => {
+      if (r.status === 'rejected') throw r.reason;
+      return r.value;
+    });
+    const scores = scoreCase(gt, pred, job.organs, job.version, scratch);
     return { file: job.file, scores, seconds: (performance.now() - t0) / 1000 };
   } catch (err) {
     return { file: job.file, error: (err as Error).message, seconds: (performance.now() - t0) / 1000 };

@@ -56,9 +56,24 @@ export function countLabels(gt: Uint8Array, pred: Uint8Array, shape: readonly [n
     if (k < lo[b + 2]) lo[b + 2] = k;
     if (k > hi[b + 2]) hi[b + 2] = k;
   };
-  for (let k = 0, v = 0; k < n2; k++) {
+  // Both volumes as 32-bit words (where aligned) to step over 8 voxels of background at a time: most
+  // of an abdominal CT is background.
+  const words = (a: Uint8Array): Uint32Array | null => (a.byteOffset % 4 === 0 ? new Uint32Array(a.buffer, a.byteOffset, a.length >> 2) : null);
+  const g32 = words(gt);
+  const p32 = words(pred);
+  const skip = g32 !== null && p32 !== null;
+  for (let k = 0; k < n2; k++) {
     for (let j = 0; j < n1; j++) {
-      for (let i = 0; i < n0; i++, v++) {
+      const row = n0 * (j + n1 * k);
+      for (let i = 0; i < n0; i++) {
+        const v = row + i;
+        if (skip && (v & 7) === 0 && i + 8 <= n0) {
+          const w = v >> 2;
+          if ((g32[w] | g32[w + 1] | p32[w] | p32[w + 1]) === 0) {
+            i += 7;
+            continue;
+          }
+        }
         const a = gt[v];
         const p = pred[v];
         if (a !== 0 && wanted[a] === 1) {

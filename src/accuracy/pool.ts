@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { scoreOneCase, type CaseJob, type CaseResult } from './case.js';
+import { Scratch } from './scratch.js';
 
 const WORKER_JS = fileURLToPath(new URL('./case-worker.js', import.meta.url));
 
@@ -17,7 +18,8 @@ export async function scoreAll(jobs: CaseJob[], threads: number, onResult: (r: C
     onResult(r, results.length);
   };
   if (!existsSync(WORKER_JS) || threads <= 1) {
-    for (const job of jobs) record(await scoreOneCase(job));
+    const scratch = new Scratch();
+    for (const job of jobs) record(await scoreOneCase(job, scratch));
     return results;
   }
   const workers = Array.from({ length: Math.min(threads, jobs.length) }, () => new Worker(WORKER_JS));

@@ -10,6 +10,7 @@
 // scored on that one slice, and the score says so.
 import type { LabelVolume } from './nifti.js';
 import { surfaceDice } from './nsd.js';
+import { Scratch } from './scratch.js';
 import { countLabels, dice, type Box, type Organ, scoredSlices, sumSlices } from './overlap.js';
 
 export type AccuracyRuleVersion = 'flare22' | 'flare22-2022';
@@ -28,7 +29,8 @@ export interface OrganScore {
 /** Ground truth and prediction of different shapes: the case cannot be scored. */
 export class CaseShapeError extends Error {}
 
-export function scoreCase(gt: LabelVolume, pred: LabelVolume, organs: readonly Organ[], version: AccuracyRuleVersion): OrganScore[] {
+/** Every organ's scores; `scratch` holds the working arrays (a thread that scores many cases passes its own). */
+export function scoreCase(gt: LabelVolume, pred: LabelVolume, organs: readonly Organ[], version: AccuracyRuleVersion, scratch: Scratch = new Scratch()): OrganScore[] {
   if (gt.shape.some((n, i) => n !== pred.shape[i])) throw new CaseShapeError(`ground truth is ${gt.shape.join('×')}, prediction ${pred.shape.join('×')}`);
   const shape = gt.shape;
   const counts = countLabels(gt.labels, pred.labels, shape, organs.map((o) => o.label));
@@ -49,7 +51,7 @@ export function scoreCase(gt: LabelVolume, pred: LabelVolume, organs: readonly O
     const d = dice(sumSlices(c.gtPerSlice, range), sumSlices(c.predPerSlice, range), sumSlices(c.bothPerSlice, range)) ?? 1;
     const box: Box = [c.box![0], c.box![1], [Math.max(c.box![2][0], range[0]), Math.min(c.box![2][1], range[1])]];
     const gated = current && d < 0.2;
-    const nsd = gated ? 0 : surfaceDice(gt.labels, pred.labels, shape, gt.spacingMm, box, organ.label, organ.toleranceMm);
+    const nsd = gated ? 0 : surfaceDice(gt.labels, pred.labels, shape, gt.spacingMm, box, organ.label, organ.toleranceMm, scratch);
     return { organ: organ.name, dsc: d, nsd, ...(note ? { note } : {}), ...(gated ? { rule: 'dsc-below-0.2' as const } : {}) };
   });
 }

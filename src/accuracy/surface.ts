@@ -9,6 +9,7 @@
 // boundary passes through.
 
 import type { Box } from './overlap.js';
+import { Scratch } from './scratch.js';
 
 export interface CornerCodes {
   /** Corners per axis: the box's voxels + 1. */
@@ -20,9 +21,17 @@ export interface CornerCodes {
 /**
  * The corner codes of the voxels of `volume` (of `volumeShape`) that satisfy `inside(label)`, within
  * `box` (voxel ranges [from, to) per axis). Voxels outside the box count as background, so a box
- * that cuts through the mask (the slice-range rule) makes the cut faces ordinary boundaries.
+ * that cuts through the mask (the slice-range rule) makes the cut faces ordinary boundaries. The
+ * codes live in `scratch` under `use` until the next call with the same use.
  */
-export function cornerCodes(volume: Uint8Array, volumeShape: readonly [number, number, number], box: Box, inside: (label: number) => boolean): CornerCodes {
+export function cornerCodes(
+  volume: Uint8Array,
+  volumeShape: readonly [number, number, number],
+  box: Box,
+  inside: (label: number) => boolean,
+  scratch: Scratch = new Scratch(),
+  use = 'corners',
+): CornerCodes {
   const [v0, v1] = volumeShape;
   const [[i0, i1], [j0, j1], [k0, k1]] = box;
   const m0 = i1 - i0;
@@ -31,7 +40,7 @@ export function cornerCodes(volume: Uint8Array, volumeShape: readonly [number, n
   // The mask in the box, with one voxel of background on every side (corners reach one voxel out).
   const p0 = m0 + 2;
   const p1 = m1 + 2;
-  const padded = new Uint8Array(p0 * p1 * (m2 + 2));
+  const padded = scratch.get('u8', 'padded-mask', p0 * p1 * (m2 + 2)).fill(0);
   const isIn = new Uint8Array(256);
   for (let l = 0; l < 256; l++) isIn[l] = inside(l) ? 1 : 0;
   for (let k = 0; k < m2; k++) {
@@ -42,7 +51,7 @@ export function cornerCodes(volume: Uint8Array, volumeShape: readonly [number, n
     }
   }
   const shape: [number, number, number] = [m0 + 1, m1 + 1, m2 + 1];
-  const codes = new Uint8Array(shape[0] * shape[1] * shape[2]);
+  const codes = scratch.get('u8', use, shape[0] * shape[1] * shape[2]);
   // Corner (a, b, c) has the padded voxels (a…a+1, b…b+1, c…c+1): the (−1) neighbours are at a, b, c.
   const at = (a: number, b: number, c: number): number => padded[a + p0 * (b + p1 * c)];
   for (let c = 0, o = 0; c < shape[2]; c++) {
@@ -58,8 +67,8 @@ export function cornerCodes(volume: Uint8Array, volumeShape: readonly [number, n
 }
 
 /** 1 where a corner is on the surface (code neither 0 nor 255), else 0: the distance transform's features. */
-export function surfaceCorners(c: CornerCodes): Uint8Array {
-  const out = new Uint8Array(c.codes.length);
+export function surfaceCorners(c: CornerCodes, scratch: Scratch = new Scratch()): Uint8Array {
+  const out = scratch.get('u8', 'surface-corners', c.codes.length);
   for (let i = 0; i < out.length; i++) out[i] = c.codes[i] !== 0 && c.codes[i] !== 255 ? 1 : 0;
   return out;
 }
