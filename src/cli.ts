@@ -5,16 +5,26 @@ import { ConfigError } from './config.js';
 import { ForeignDatabaseError } from './store/errors.js';
 import { DbLinkError, DbLockedError } from './store/lock.js';
 import { VERSION } from './version.js';
-import { register as registerProfile } from './commands/profile.js';
-import { register as registerStart } from './commands/start.js';
-import { register as registerRuns } from './commands/runs.js';
-import { register as registerExport } from './commands/export.js';
-import { register as registerCollect } from './commands/collect.js';
-import { register as registerPlot } from './commands/plot.js';
-import { register as registerEvaluate } from './commands/evaluate.js';
-import { register as registerRank } from './commands/rank.js';
-import { register as registerAccuracy } from './commands/accuracy.js';
 import { refuseRepeatedOptions } from './commands/repeat.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * The commands in the order `--help` lists them, each loaded only when it runs: a command's modules
+ * (the agent's, the store's, the plotter's) are most of a start-up, and `accuracy` or `runs` need
+ * none of the others'.
+ */
+const COMMANDS: [string, () => Promise<{ register: Register }>][] = [
+  ['start', () => import('./commands/start.js')],
+  ['profile', () => import('./commands/profile.js')],
+  ['runs', () => import('./commands/runs.js')],
+  ['export', () => import('./commands/export.js')],
+  ['collect', () => import('./commands/collect.js')],
+  ['plot', () => import('./commands/plot.js')],
+  ['evaluate', () => import('./commands/evaluate.js')],
+  ['rank', () => import('./commands/rank.js')],
+  ['accuracy', () => import('./commands/accuracy.js')],
+];
 
 // `flare-agent export … | head -1`: the reader closed the pipe, nothing more can be written. That is
 // the reader's choice, not a failure: exit quietly with the code the command has set (profile's is
@@ -32,18 +42,14 @@ const program = new Command('flare-agent')
   .enablePositionalOptions()
   .exitOverride();
 
-registerStart(program);
-registerProfile(program);
-registerRuns(program);
-registerExport(program);
-registerCollect(program);
-registerPlot(program);
-registerEvaluate(program);
-registerRank(program);
-registerAccuracy(program);
-refuseRepeatedOptions(program);
-
 try {
+  // The command is the first word (the program's own options are --help and --version only); with
+  // none, or one that is not a command, every command is registered for the help or the error.
+  const first = process.argv[2];
+  const named = COMMANDS.find(([name]) => name === first);
+  const version = first === '--version' || first === '-V';
+  for (const load of named ? [named[1]] : version ? [] : COMMANDS.map(([, l]) => l)) (await load()).register(program);
+  refuseRepeatedOptions(program);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {

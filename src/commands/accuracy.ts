@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { FolderError, scoreFolder } from '../accuracy/folder.js';
 import { longRows, longCsv, officialCsv } from '../accuracy/report.js';
 import { accuracyRulesOrUsage } from '../evaluate/accuracy.js';
-import { profileFromOption } from './export.js';
+import { profileFromOption } from './profile-option.js';
 import { maskUnsafe } from '../core/text.js';
 import { runAction, UsageError } from './action.js';
 

@@ -3,7 +3,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { evaluate } from '../evaluate/harness.js';
 import { parseEvaluateOptions } from '../evaluate/options.js';
 import { createProgress } from '../evaluate/progress.js';
 import { runAction } from './action.js';
@@ -61,6 +60,8 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       process.on('SIGTERM', onSigint);
       try {
+        // Loaded here, not at the top: every other command starts without the harness's modules.
+        const { evaluate } = await import('../evaluate/harness.js');
         const result = await evaluate(o, progress, log, abort.signal);
         process.stdout.write('\n' + result.table);
         const t = result.summary.totals;

@@ -11,7 +11,7 @@ import { runAction } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader, type RunReader, type SourceOptions } from './reader.js';
 import { UsageError } from './action.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
-import { loadProfile } from '../scoring/profile-load.js';
+import { profileFromOption } from './profile-option.js';
 import type { RunFilter } from '../store/types.js';
 import { runToJson } from '../http/run-json.js';
 import { needsTeamColumn } from '../http/query.js';
@@ -21,13 +21,6 @@ type Format = FlareLayout | 'csv' | 'json';
 const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || '_';
 
 /** The profile named by --profile (default: the layout's own year); a bad file is a usage error naming the field. */
-export function profileFromOption(arg: string): ChallengeProfile {
-  try {
-    return loadProfile(arg);
-  } catch (err) {
-    throw new UsageError(`--profile: ${(err as Error).message}`);
-  }
-}
 
 interface FlareChoice {
   layout: FlareLayout;

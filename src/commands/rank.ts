@@ -12,7 +12,7 @@ import { maskUnsafe } from '../core/text.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
 import { rankTeams, type Ranking } from '../scoring/rank.js';
 import { AccuracyTable } from '../scoring/accuracy-table.js';
-import { profileFromOption } from './export.js';
+import { profileFromOption } from './profile-option.js';
 
 export function readAccuracy(file: string): AccuracyTable {
   try {

@@ -11,9 +11,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ErrorCounter } from '../agent/errors.js';
-import { startAgent, type RunningAgent } from '../agent/agent.js';
+import type { RunningAgent } from '../agent/agent.js';
 import { checkServing, resolveConfig } from '../config.js';
-import { runtimesFor } from '../runtime/registry.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
 
@@ -65,6 +64,8 @@ export function register(program: Command): void {
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
     try {
+      // Loaded here, not at the top: every other command starts without the agent's modules.
+      const [{ startAgent }, { runtimesFor }] = await Promise.all([import('../agent/agent.js'), import('../runtime/registry.js')]);
       const runtimes = runtimesFor(config, existsSync, log);
       agent = await startAgent(config, log, runtimes.attachments, { settle: runtimes.settle, errors });
     } catch (err) {

@@ -13,7 +13,7 @@ import { accuracyRulesOf, NoAccuracyRulesError, type AccuracyRules } from '../ac
 import { UsageError } from '../commands/action.js';
 import type { ChallengeProfile } from '../scoring/profile.js';
 import { splitCsvLine } from '../scoring/accuracy-table.js';
-import { safeName } from '../plot/files.js';
+import { safeName } from '../export/file-names.js';
 
 /** The profile's accuracy rules; a profile without them is bad usage of `flag`. */
 export function accuracyRulesOrUsage(profile: ChallengeProfile, flag: string): AccuracyRules {

@@ -7,7 +7,7 @@ import type { Run } from '../core/types.js';
 import { csvLine, formatNumber } from '../export/csv.js';
 import { flareCsv, flareFileName } from '../export/flare-csv.js';
 import type { HarnessSpan } from '../export/official.js';
-import { safeName } from '../plot/files.js';
+import { safeName } from '../export/file-names.js';
 import type { CaseRecord } from './record.js';
 import { maskUnsafe } from '../core/text.js';
 

@@ -8,6 +8,11 @@
 // APFS and ext4 with casefold would merge `A` and `a`, `σ-team` and `ς-team`, `Straße` and `STRASSE`.
 import { createHash } from 'node:crypto';
 
+/** A file-name part from untrusted text: only ASCII letters, digits, '.', '_' and '-', at most 80 characters (plots, a case's logs and outputs). */
+export function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 80) || '_';
+}
+
 /** Most UTF-8 bytes of the readable part: a Linux file name holds 255 bytes, and the suffix needs room. */
 export const MAX_NAME_PART_BYTES = 120;
 const HASH_HEX = 8;

@@ -5,7 +5,7 @@ import type { LiveView } from '../agent/types.js';
 import type { HostCpuTimes } from '../core/types.js';
 import { runPlot, PANEL_KINDS, type PanelKind } from '../plot/series.js';
 import { panelSvg } from '../plot/svg.js';
-import { safeName } from '../plot/files.js';
+import { safeName } from '../export/file-names.js';
 import type { Store } from '../store/types.js';
 import { runSamples, type SampleTail } from './api.js';
 

@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Run, RunSample } from '../core/types.js';
+import { safeName } from '../export/file-names.js';
 import { svgToPng } from './png.js';
 import { runPlot, type PanelKind } from './series.js';
 import { panelSvg } from './svg.js';
@@ -9,11 +10,6 @@ import { panelSvg } from './svg.js';
 export type PlotFormat = 'svg' | 'png';
 
 const FILE_SUFFIX: Record<PanelKind, string> = { gpu: 'GPU', cpu: 'CPU', ram: 'RAM' };
-
-/** A file-name part from untrusted text: only safe characters, bounded length. */
-export function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_').slice(0, 80) || '_';
-}
 
 /** `<case>_<run id>_<GPU|CPU|RAM>.<format>`; returns the paths written. */
 export function writeRunPlots(run: Run, samples: readonly RunSample[], outDir: string, format: PlotFormat): string[] {

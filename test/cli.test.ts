@@ -1,0 +1,31 @@
+// The command line loads only the command it runs (cli.ts): each command still parses, the help
+// still lists every command, --version needs none, and a word that is no command is bad usage.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { cli } from './http/cli-helpers.js';
+
+const COMMANDS = ['start', 'profile', 'runs', 'export', 'collect', 'plot', 'evaluate', 'rank', 'accuracy'];
+
+describe('flare-agent command line', () => {
+  it('--version prints the package version; --help lists every command', async () => {
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect((await cli(['--version'])).stdout.trim()).toBe(version);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const c of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+  });
+
+  it('each command answers its own --help; an unknown command and a bad option are exit 2', async () => {
+    for (const c of COMMANDS) {
+      const r = await cli([c, '--help']);
+      expect(r.code, c).toBe(0);
+      expect(r.stdout, c).toContain(`Usage: flare-agent ${c} `);
+    }
+    const unknown = await cli(['nosuch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'nosuch'/);
+    const bad = await cli(['accuracy', '--gt', '/x', '--pred', '/y', '--no-such-option']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown option '--no-such-option'/);
+  });
+});
