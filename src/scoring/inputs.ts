@@ -35,7 +35,13 @@ export function checkAccuracy(accuracy: Accuracy, profile: ChallengeProfile, run
     const v = t.value[i];
     if (m.range && (v < m.range[0] || v > m.range[1])) throw new AccuracyCsvError(`line ${t.line[i]}: ${m.metric} ${v} is outside the profile's range [${m.range[0]}, ${m.range[1]}]`);
   }
-  const warnings = [...firstLine].map(([mi, line]) => `metric ${JSON.stringify(t.metrics[mi])} (first on line ${line}) is not ranked by profile ${profile.name}: its rows are ignored`);
+  // The per-organ rows `accuracy --long` writes beside the ranked means (DSC_Liver …) are expected:
+  // one line says they are not ranked, where a line per metric would bury the warnings that matter.
+  const organ = new Set((profile.accuracy?.organs ?? []).flatMap((o) => [`DSC_${o.name}`, `NSD_${o.name}`]));
+  const unranked = [...firstLine].filter(([mi]) => !organ.has(t.metrics[mi]));
+  const perOrgan = firstLine.size - unranked.length;
+  const warnings = unranked.map(([mi, line]) => `metric ${JSON.stringify(t.metrics[mi])} (first on line ${line}) is not ranked by profile ${profile.name}: its rows are ignored`);
+  if (perOrgan > 0) warnings.push(`${perOrgan} per-organ metrics (${[...firstLine.keys()].map((mi) => t.metrics[mi]).find((m) => organ.has(m))} …) are not ranked by profile ${profile.name}, which ranks the means: their rows are ignored`);
   const finished = runs.filter((r) => r.status !== 'running');
   const oneSide = (what: string, csv: Set<string>, measured: Set<string>): void => {
     const onlyCsv = [...csv].filter((x) => !measured.has(x)).sort();

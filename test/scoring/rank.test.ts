@@ -194,6 +194,18 @@ describe('accuracy CSV', () => {
     expect(checkAccuracy(parseAccuracyCsv('team,case,metric,value\nalpha,c1,DSC,1\nbeta,c1,DSC,0\n'), flare22, runs)).toEqual([]);
   });
 
+  it('the per-organ rows of accuracy --long are one line, not a warning per organ', () => {
+    const flare22 = loadProfile('flare22');
+    const runs = [run('r1', { team: 'alpha', case: 'c1' })];
+    const organs = (flare22.accuracy?.organs ?? []).flatMap((o) => [`alpha,c1,DSC_${o.name},0.5`, `alpha,c1,NSD_${o.name},0.5`]);
+    expect(organs).toHaveLength(26);
+    const warnings = checkAccuracy(parseAccuracyCsv(['team,case,metric,value', 'alpha,c1,DSC,0.5', 'alpha,c1,NSD,0.5', ...organs, 'alpha,c1,HD95_Liver,3'].join('\n')), flare22, runs);
+    expect(warnings).toEqual([
+      'metric "HD95_Liver" (first on line 30) is not ranked by profile flare22: its rows are ignored',
+      '26 per-organ metrics (DSC_Liver …) are not ranked by profile flare22, which ranks the means: their rows are ignored',
+    ]);
+  });
+
   it('one team typed in NFC and NFD is one team: its second row is a duplicate', () => {
     const nfc = 'Z\u00fcrich';
     const nfd = 'Zu\u0308rich';
