@@ -42,6 +42,31 @@ const READERS: Record<number, { bytes: number; read: (v: DataView, at: number, l
   64: { bytes: 8, read: (v, at, le) => v.getFloat64(at, le) },
 };
 
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The voxels of `buf` as a typed array of the file's datatype, when the bytes are aligned for it and
+ * in this host's byte order (null otherwise: the DataView path reads them). A view reads a float64
+ * volume ~3× faster than DataView calls per voxel. The 64-bit integer types always take DataView.
+ */
+function typedView(datatypeCode: number, buf: Buffer, count: number): ArrayLike<number> | null {
+  const make = TYPED[datatypeCode];
+  if (!make) return null;
+  const bytes = make.BYTES_PER_ELEMENT;
+  if (buf.byteOffset % bytes !== 0) return null;
+  return new make(buf.buffer as ArrayBuffer, buf.byteOffset, count);
+}
+
+const TYPED: Record<number, Int8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor> = {
+  256: Int8Array,
+  4: Int16Array,
+  512: Uint16Array,
+  8: Int32Array,
+  768: Uint32Array,
+  16: Float32Array,
+  64: Float64Array,
+};
+
 /**
  * Read and inflate 1 MiB at a time: zlib's default 16-KiB chunks made a 512×512×100 volume ~1 600
  * callbacks and 70-190 ms, 1-MiB chunks 12 ms (Node 20, this project's VM).
@@ -116,8 +141,17 @@ export async function readLabelVolume(path: string, labelsFor: (voxels: number) 
     convert = (chunk) => {
       const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
       const whole = Math.min(Math.floor(buf.length / size), n - written);
+      const typed = le === HOST_LITTLE_ENDIAN ? typedView(h.datatypeCode, buf, whole) : null;
       if (size === 1 && !scaled && h.datatypeCode === 2) {
         labels.set(buf.subarray(0, whole), written);
+      } else if (typed) {
+        for (let k = 0; k < whole; k++) {
+          let v = typed[k];
+          if (scaled) v = v * slope + inter;
+          // Integers and in-range values the cheap way; everything else through labelOf.
+          const l = v >= 0 && v < 256 ? v | 0 : Number.isFinite(v) ? labelOf(v) : fail('non-finite', `voxel ${written + k} is ${v}: a label map holds finite values`);
+          labels[written + k] = l;
+        }
       } else {
         const view = new DataView(buf.buffer, buf.byteOffset, whole * size);
         for (let k = 0; k < whole; k++) {

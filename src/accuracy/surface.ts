@@ -53,13 +53,20 @@ export function cornerCodes(
   const shape: [number, number, number] = [m0 + 1, m1 + 1, m2 + 1];
   const codes = scratch.get('u8', use, shape[0] * shape[1] * shape[2]);
   // Corner (a, b, c) has the padded voxels (a…a+1, b…b+1, c…c+1): the (−1) neighbours are at a, b, c.
-  const at = (a: number, b: number, c: number): number => padded[a + p0 * (b + p1 * c)];
+  // Its code is the 4 voxels of column a (b…b+1, c…c+1) in the high bits and those of column a + 1 in
+  // the low bits, so each column's 4 voxels are read once and serve two corners.
   for (let c = 0, o = 0; c < shape[2]; c++) {
     for (let b = 0; b < shape[1]; b++) {
+      const r00 = p0 * (b + p1 * c); // padded (0, b, c)
+      const r01 = r00 + p0 * p1; // (0, b, c + 1)
+      const r10 = r00 + p0; // (0, b + 1, c)
+      const r11 = r01 + p0; // (0, b + 1, c + 1)
+      let left = (padded[r00] << 3) | (padded[r01] << 2) | (padded[r10] << 1) | padded[r11];
       for (let a = 0; a < shape[0]; a++, o++) {
-        codes[o] =
-          (at(a, b, c) << 7) | (at(a, b, c + 1) << 6) | (at(a, b + 1, c) << 5) | (at(a, b + 1, c + 1) << 4) |
-          (at(a + 1, b, c) << 3) | (at(a + 1, b, c + 1) << 2) | (at(a + 1, b + 1, c) << 1) | at(a + 1, b + 1, c + 1);
+        const x = a + 1;
+        const right = (padded[r00 + x] << 3) | (padded[r01 + x] << 2) | (padded[r10 + x] << 1) | padded[r11 + x];
+        codes[o] = (left << 4) | right;
+        left = right;
       }
     }
   }
