@@ -1,6 +1,6 @@
 // Cases scored on worker threads (accuracy/case-worker.ts), one case at a time per thread, so a
 // folder is scored on every core; in this thread where the compiled worker is absent (tests from
-// sources) or one thread is asked for.
+// sources), one thread is asked for or there is one case.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -17,7 +17,8 @@ export async function scoreAll(jobs: CaseJob[], threads: number, onResult: (r: C
     results.push(r);
     onResult(r, results.length);
   };
-  if (!existsSync(WORKER_JS) || threads <= 1) {
+  // One case (or one thread): here, without a worker's start-up (~0.1 s, its modules loaded again).
+  if (!existsSync(WORKER_JS) || threads <= 1 || jobs.length <= 1) {
     const scratch = new Scratch();
     for (const job of jobs) record(await scoreOneCase(job, scratch));
     return results;
