@@ -85,7 +85,7 @@ function distancesToOther(mineCodes: Uint8Array, other: NearestFeature, areas: F
  * bytes, one byte a pass (a non-negative double's bits sort as its value does). Linear, where a
  * comparison sort of 70 000 pairs cost tens of milliseconds. Byte order: little-endian (x86-64, arm64).
  */
-function sortByDistanceThenArea(d: Float64Array, codes: Uint8Array, areaRank: Uint8Array): Uint32Array {
+export function sortByDistanceThenArea(d: Float64Array, codes: Uint8Array, areaRank: Uint8Array): Uint32Array {
   const n = d.length;
   let order = new Uint32Array(n);
   let next = new Uint32Array(n);
