@@ -1,9 +1,6 @@
 #!/usr/bin/env node
 // flare-agent command line. Exit codes: 0 ok, 1 failure, 2 bad usage (with a one-line reason).
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from './config.js';
-import { ForeignDatabaseError } from './store/errors.js';
-import { DbLinkError, DbLockedError } from './store/lock.js';
 import { VERSION } from './version.js';
 import { refuseRepeatedOptions } from './commands/repeat.js';
 
@@ -42,6 +39,12 @@ const program = new Command('flare-agent')
   .enablePositionalOptions()
   .exitOverride();
 
+/** Errors that are bad usage (exit 2): their modules loaded only when something failed, not for every start. */
+async function isUsageError(e: unknown): Promise<boolean> {
+  const [{ ConfigError }, { ForeignDatabaseError }, { DbLinkError, DbLockedError }] = await Promise.all([import('./config.js'), import('./store/errors.js'), import('./store/lock.js')]);
+  return e instanceof ConfigError || e instanceof ForeignDatabaseError || e instanceof DbLockedError || e instanceof DbLinkError;
+}
+
 try {
   // The command is the first word (the program's own options are --help and --version only); with
   // none, or one that is not a command, every command is registered for the help or the error.
@@ -55,8 +58,8 @@ try {
   if (e instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof ConfigError || e instanceof ForeignDatabaseError || e instanceof DbLockedError || e instanceof DbLinkError) {
-    process.stderr.write(`flare-agent: ${e.message}\n`);
+  } else if (await isUsageError(e)) {
+    process.stderr.write(`flare-agent: ${(e as Error).message}\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`flare-agent: ${(e as Error).message}\n`);

@@ -24,6 +24,10 @@ describe('flare-agent command line', () => {
     const unknown = await cli(['nosuch']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'nosuch'/);
+    // A configuration error (its module loaded only when it happens) is bad usage too, in one line.
+    const config = await cli(['start', '--interval-ms', 'abc']);
+    expect(config.code).toBe(2);
+    expect(config.stderr).toBe('flare-agent: invalid option --interval-ms: expected a number, got "abc"\n');
     const bad = await cli(['accuracy', '--gt', '/x', '--pred', '/y', '--no-such-option']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown option '--no-such-option'/);
