@@ -29,11 +29,17 @@ export function openStore(path: string, opts: StoreOptions = {}): Store {
   try {
     db.pragma(`busy_timeout = ${WRITE_BUSY_TIMEOUT_MS}`);
     checkOpenedFile(db, path); // again on this connection: the file may have been created meanwhile
-    checkNotNewer(db, path);
+    const version = checkNotNewer(db, path);
     prepareNewFile(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     migrate(db, path);
+    // An upgrade that rewrote data in place (version 10 packs the node samples) leaves free pages and
+    // a WAL as large as what it rewrote: both go back to the file system before the agent starts.
+    if (version > 0 && version < SCHEMA_VERSION) {
+      db.pragma('incremental_vacuum');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     if (db.pragma('application_id', { simple: true }) !== FLARE_APPLICATION_ID) db.pragma(`application_id = ${FLARE_APPLICATION_ID}`);
   } catch (err) {
     db.close();

@@ -207,6 +207,7 @@ export class WriteQueue {
     for (const c of sealed) written += c.n;
     const nextIndex = new Map<number, number>();
     const chunks: [number, number][] = [];
+    let nodeChunks = 0;
     let landed = new Map<number, number>();
     const real = (rid: number): number => landed.get(rid) ?? rid;
     this.db.transaction(() => {
@@ -214,6 +215,7 @@ export class WriteQueue {
       for (const c of sealed) {
         if (c.rid === null) {
           this.insertNodeChunk.run(c.firstWallMs, c.lastWallMs, c.n, c.data);
+          nodeChunks++;
           continue;
         }
         const rid = real(c.rid);
@@ -227,6 +229,7 @@ export class WriteQueue {
     // Only after the commit: a rolled-back flush must leave the indices, the chunks and the rows where they were.
     for (const [rid, index] of nextIndex) this.nextIndex.set(rid, index);
     for (const [rid, n] of chunks) this.compactor.noteWritten(rid, n);
+    for (let i = 0; i < nodeChunks; i++) this.compactor.noteNodeWritten();
     if (withSummaries) {
       this.sealed = [];
       this.sealedCount = 0;

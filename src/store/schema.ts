@@ -2,6 +2,7 @@
 // upgrades an older file step by step (each step in its own transaction) and refuses a newer one.
 import type Database from 'better-sqlite3';
 import { SchemaVersionError } from './errors.js';
+import { packNodeChunks } from './node-compaction.js';
 
 export interface Migration {
   /** Version the database has after this step. */
@@ -167,6 +168,19 @@ export const MIGRATIONS: readonly Migration[] = [
         ) WITHOUT ROWID;
         CREATE TRIGGER official_figures_of_deleted_run AFTER DELETE ON runs BEGIN DELETE FROM official_figures WHERE run_id = OLD.id; END;
       `);
+    },
+  },
+  {
+    // Node samples merged a minute at a time and deflated (node-compaction.ts), as run samples are
+    // merged: packed = 1 on a merged chunk; the partial index finds the small chunks still to merge.
+    // The node's chunks already on file are merged here, in place (the freed pages go back at open).
+    version: 10,
+    up(db) {
+      db.exec(`
+        ALTER TABLE node_chunks ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX node_chunks_unpacked ON node_chunks (id) WHERE packed = 0;
+      `);
+      packNodeChunks(db, false);
     },
   },
 ];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ByteReader, ByteWriter } from '../../src/store/bytes.js';
-import { decodeNodeChunk, decodeRunChunk, encodeNodeChunk, encodeRunChunk } from '../../src/store/codec.js';
+import { decodeNodeChunk, decodeRunChunk, encodeNodeChunk, encodePackedNodeChunk, encodePackedRunChunk, encodeRunChunk } from '../../src/store/codec.js';
 import { DecodedColumn, decodeColumn, encodeColumn } from '../../src/store/columns.js';
 import type { RunSample } from '../../src/core/types.js';
 import { makeNodeTrace, makeTrace, rng } from './fixtures.js';
@@ -83,6 +83,13 @@ describe('run chunks', () => {
     expect(decodeRunChunk(encodeRunChunk(samples))).toEqual(samples);
   });
 
+  it('round-trip exactly when packed (deflated), smaller than plain', () => {
+    const trace = makeTrace(1024);
+    const packed = encodePackedRunChunk(trace);
+    expect(decodeRunChunk(packed)).toEqual(trace);
+    expect(packed.length).toBeLessThan(encodeRunChunk(trace).length);
+  });
+
   it('rejects an unknown format and a truncated blob', () => {
     const blob = encodeRunChunk(makeTrace(5));
     expect(() => decodeRunChunk(Buffer.concat([Buffer.from([9]), blob.subarray(1)]))).toThrow(/format/);
@@ -97,5 +104,15 @@ describe('node chunks', () => {
     expect(decodeNodeChunk(blob)).toEqual(trace);
     expect(decodeNodeChunk(encodeNodeChunk(trace.slice(3, 4)))).toEqual(trace.slice(3, 4)); // no GPUs
     expect(decodeNodeChunk(encodeNodeChunk([]))).toEqual([]);
+  });
+
+  it('round-trip exactly when packed (deflated), in a fraction of the plain size', () => {
+    const trace = makeNodeTrace(600);
+    const plain = encodeNodeChunk(trace);
+    const packed = encodePackedNodeChunk(trace);
+    expect(decodeNodeChunk(packed)).toEqual(trace);
+    expect(packed[0]).not.toBe(plain[0]); // the format byte tells them apart
+    expect(packed.length).toBeLessThan(plain.length);
+    expect(decodeNodeChunk(encodePackedNodeChunk([]))).toEqual([]);
   });
 });
