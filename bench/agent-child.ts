@@ -4,11 +4,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+/** The built CLI; FLARE_BENCH_CLI names another build (an older one, for before/after figures). */
+export const CLI = process.env.FLARE_BENCH_CLI ?? fileURLToPath(new URL('../src/cli.js', import.meta.url));
 
 export interface BenchAgent {
   pid: number;
   base: string;
+  /** Everything the agent wrote so far (its JSON log lines). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -33,5 +36,5 @@ export async function startBenchAgent(db: string, extra: string[] = []): Promise
     child.kill('SIGTERM');
     if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
   };
-  return { pid: child.pid!, base, stop };
+  return { pid: child.pid!, base, output: () => out, stop };
 }

@@ -3,13 +3,15 @@
 // the leaderboard, the scoring pipeline, Prometheus and a liveness probe ask of a live agent (the
 // built CLI as a child process), plus the CLI's `rank`. Each figure is the median of 3 (cold: the
 // first of them, before anything was kept, is printed too; *Compute: the same read made new each time
-// so that nothing kept answers it), and growth is 10k / 1k.
-// Run: npm run build && node dist/bench/season.js [--runs 1000,10000] [--repeat 3] [--dir DIR] [--no-cli]
+// so that nothing kept answers it), and growth is 10k / 1k. Then retention at start on a copy of the
+// database (retentionPhase: half the file to go) with the ticks it cost, its WAL and where it landed.
+// Run: npm run build && node dist/bench/season.js [--runs 1000,10000] [--repeat 3] [--dir DIR] [--no-cli] [--retention-only]
 // (--dir keeps the databases there and reuses them; building 10 000 runs takes a few minutes.)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { buildSeason } from './season-db.js';
 import { CLI, startBenchAgent, type BenchAgent } from './agent-child.js';
 
@@ -20,6 +22,8 @@ const arg = (name: string): string | undefined => {
 const SIZES = (arg('--runs') ?? '1000,10000').split(',').map(Number);
 const REPEAT = Number(arg('--repeat') ?? 3);
 const WITH_CLI = !process.argv.includes('--no-cli');
+/** --retention-only: the retention phase alone (e.g. with FLARE_BENCH_CLI naming an older build). */
+const RETENTION_ONLY = process.argv.includes('--retention-only');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
@@ -96,6 +100,51 @@ function cliMs(args: string[]): number {
   return round(median(ms));
 }
 
+const fileBytes = (path: string): number => (existsSync(path) ? statSync(path).size : 0);
+
+/**
+ * Retention at start on a copy of the season: a byte budget of half the file, so about half the runs
+ * and the oldest node samples go. Reports the ticks the sampler missed from its start to the pass's
+ * end, the largest WAL seen (polled every 10 ms), how long the pass took and where it landed.
+ */
+async function retentionPhase(db: string, dir: string): Promise<Record<string, number>> {
+  const copy = join(dir, 'retention-copy.db');
+  for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(f, { force: true });
+  copyFileSync(db, copy);
+  const budgetMiB = Math.round(statSync(copy).size / 1048576 / 2);
+  let walMaxBytes = 0;
+  const poll = setInterval(() => (walMaxBytes = Math.max(walMaxBytes, fileBytes(`${copy}-wal`))), 10);
+  const t0 = performance.now();
+  const agent = await startBenchAgent(copy, ['--retention-max-mib', String(budgetMiB)]);
+  try {
+    // This build logs "retention pass" when a pass ends; older ones logged "retention deleted runs".
+    const ended = /"msg":"retention (pass|deleted runs)".*?"deletedRuns":(\d+)/;
+    let m: RegExpExecArray | null = null;
+    while (!(m = ended.exec(agent.output())) && performance.now() - t0 < 600_000) await sleep(20);
+    if (!m) throw new Error('retention: no pass ended within 10 minutes');
+    const seconds = (performance.now() - t0) / 1000;
+    await sleep(1500); // a tick missed at the very end is counted too
+    const health = (await (await fetch(`${agent.base}/healthz`)).json()) as { ticks: { missed: number } };
+    clearInterval(poll);
+    await agent.stop();
+    const check = new Database(copy, { readonly: true });
+    const usedBytes = ((check.pragma('page_count', { simple: true }) as number) - (check.pragma('freelist_count', { simple: true }) as number)) * 4096;
+    check.close();
+    return {
+      retentionBudgetMiB: budgetMiB,
+      retentionDeletedRuns: Number(m[2]),
+      retentionSecondsFromStart: round(seconds, 2),
+      retentionMissedTicks: health.ticks.missed,
+      retentionWalMaxMiB: round(walMaxBytes / 1048576),
+      retentionUsedOfBudgetPct: round((100 * usedBytes) / (budgetMiB * 1048576)),
+    };
+  } finally {
+    clearInterval(poll);
+    await agent.stop();
+    for (const f of [copy, `${copy}-wal`, `${copy}-shm`]) rmSync(f, { force: true });
+  }
+}
+
 async function measure(runs: number, dir: string): Promise<Record<string, number>> {
   const db = join(dir, `season-${runs}.db`);
   const csv = join(dir, `season-${runs}-accuracy.csv`);
@@ -105,6 +154,7 @@ async function measure(runs: number, dir: string): Promise<Record<string, number
     Object.assign(out, { buildSeconds: round(built.buildSeconds), runSamples: built.runSamples, nodeSamples: built.nodeSamples });
   }
   out.dbMiB = round(statSync(db).size / 1048576);
+  if (RETENTION_ONLY) return Object.assign(out, await retentionPhase(db, dir));
   const { agent, healthyMs } = await startAgent(db, csv);
   try {
     out.startToHealthyMs = round(healthyMs);
@@ -151,6 +201,7 @@ async function measure(runs: number, dir: string): Promise<Record<string, number
   } finally {
     await agent.stop();
   }
+  Object.assign(out, await retentionPhase(db, dir));
   if (WITH_CLI) {
     out.cliRankBootstrap1000Ms = cliMs(['rank', '--db', db, '--bootstrap', '1000', '--json']);
     out.cliRankBootstrap1000AccuracyMs = cliMs(['rank', '--db', db, '--bootstrap', '1000', '--accuracy', csv, '--json']);
@@ -176,6 +227,7 @@ try {
       rankingComputeMs: 'reported (the ranking computed afresh)', rankingBootstrap1000ComputeMs: 'reported (a new seed each time)',
       officialCsvAllTeamsMs: '<= 3000', officialCsvOneTeamMs: '<= 200', healthzMaxMsDuringHeavyReads: '<= 100',
       metricsMaxMsDuringHeavyReads: '<= 100', agentPeakRssMiB: '<= 250', growth: 'about linear (<= ~10 from 1k to 10k)',
+      retentionMissedTicks: '0', retentionWalMaxMiB: 'bounded (a few MiB, not the deleted data)', retentionUsedOfBudgetPct: '<= 100, within a few %',
     },
     bySize,
     growth,

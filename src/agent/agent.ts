@@ -22,6 +22,7 @@ import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, settleStoppedRuns, type Settler } from './recover.js';
 import { createSamplingStack, type SamplingStack } from './stack.js';
 import { inlineSummariser, threadSummariser } from './summariser.js';
+import { RetentionThread } from './retention-thread.js';
 import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
 
 /** What an attachment (a runtime watcher: src/runtime/watcher.ts) gets from the agent. */
@@ -259,19 +260,25 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   if (s.mountsError) log.warn('no cgroup accounting: containers cannot be measured', { reason: s.mountsError });
   else log.info('cgroup hierarchies', { cgroup: s.cgroupLayout.hierarchies });
 
+  // Off the sampler's thread, in short transactions (retention-thread.ts); the store forgets what it deletes.
+  const retentionThread = new RetentionThread(config.db, store);
   const retention = (): void => {
     if (config.retentionDays === null && config.retentionMaxMib === null) return;
-    try {
-      const { deletedRuns } = store.applyRetention({ maxAgeDays: config.retentionDays ?? undefined, maxBytes: config.retentionMaxMib === null ? undefined : config.retentionMaxMib * 1024 * 1024 });
-      if (deletedRuns > 0) log.info('retention deleted runs', { deletedRuns });
-    } catch (err) {
-      // A failing disk (its flush throws): the next pass retries; the agent keeps measuring.
-      errors.note('retention', err);
-    }
+    const opts = { maxAgeDays: config.retentionDays ?? undefined, maxBytes: config.retentionMaxMib === null ? undefined : config.retentionMaxMib * 1024 * 1024 };
+    retentionThread.pass(opts).then(
+      (r) => {
+        if (r.deletedRuns > 0 || r.nodeChunks > 0 || r.freedPages > 0) log.info('retention pass', { ...r, seconds: Math.round(r.seconds * 1000) / 1000 });
+      },
+      // A failing disk: the next pass retries; the agent keeps measuring.
+      (err: unknown) => errors.note('retention', err),
+    );
   };
   retention();
   const retentionTimer = setInterval(retention, RETENTION_EVERY_MS).unref();
-  undo.push('stop retention', () => clearInterval(retentionTimer));
+  undo.push('stop retention', async () => {
+    clearInterval(retentionTimer);
+    await retentionThread.close();
+  });
 
   const ctx: AgentContext = {
     config,

@@ -25,7 +25,7 @@ import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from '
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
-import { applyRetention, type RetentionOptions } from './retention.js';
+import { applyRetention, type DeletedRun, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
 import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
 import { thisWriter } from '../sources/writer.js';
@@ -463,18 +463,22 @@ export class SqliteStore implements Store {
   }
 
   applyRetention(opts: RetentionOptions): { deletedRuns: number } {
-    const queue = this.writable('applyRetention');
+    this.writable('applyRetention');
     this.flush();
-    const result = applyRetention(this.db, opts, Date.now());
-    // Deleted runs leave the id cache (a later append for them must fail, not write orphans).
-    for (const [id, rid] of this.rids) {
-      if (rid >= 0 && this.selectRid.get(id) === undefined) {
-        this.rids.delete(id);
-        queue.forget(rid);
-        this.compactor?.forget(rid);
-      }
+    const { deleted } = applyRetention(this.db, opts, Date.now());
+    this.forgetDeletedRuns(deleted);
+    return { deletedRuns: deleted.length };
+  }
+
+  /** Runs deleted (here, or by retention on another connection) leave the id cache: a later append for them must fail, not write orphans. */
+  forgetDeletedRuns(deleted: readonly DeletedRun[]): void {
+    const queue = this.writable('forgetDeletedRuns');
+    for (const { id, rid } of deleted) {
+      if (this.rids.get(id) !== rid) continue;
+      this.rids.delete(id);
+      queue.forget(rid);
+      this.compactor?.forget(rid);
     }
-    return result;
   }
 
   close(): void {

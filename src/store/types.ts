@@ -106,5 +106,7 @@ export interface Store {
   flush(): void;
   /** Deletes runs (and their samples) older than maxAgeDays, then oldest first until under maxBytes. */
   applyRetention(opts: { maxAgeDays?: number; maxBytes?: number }): { deletedRuns: number };
+  /** Runs that retention on another connection deleted (`rid`: their row id): later writes for them are refused. */
+  forgetDeletedRuns(deleted: readonly { id: string; rid: number }[]): void;
   close(): void;
 }
