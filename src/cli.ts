@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // flare-agent command line. Exit codes: 0 ok, 1 failure, 2 bad usage (with a one-line reason).
-import { Command, CommanderError } from 'commander';
+import type { Command } from 'commander';
 import { VERSION } from './version.js';
-import { refuseRepeatedOptions } from './commands/repeat.js';
 
 type Register = (program: Command) => void;
 
@@ -33,36 +32,47 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const program = new Command('flare-agent')
-  .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
-  .version(VERSION)
-  .enablePositionalOptions()
-  .exitOverride();
-
 /** Errors that are bad usage (exit 2): their modules loaded only when something failed, not for every start. */
 async function isUsageError(e: unknown): Promise<boolean> {
   const [{ ConfigError }, { ForeignDatabaseError }, { DbLinkError, DbLockedError }] = await Promise.all([import('./config.js'), import('./store/errors.js'), import('./store/lock.js')]);
   return e instanceof ConfigError || e instanceof ForeignDatabaseError || e instanceof DbLockedError || e instanceof DbLinkError;
 }
 
-try {
-  // The command is the first word (the program's own options are --help and --version only); with
-  // none, or one that is not a command, every command is registered for the help or the error.
-  const first = process.argv[2];
-  const named = COMMANDS.find(([name]) => name === first);
-  const version = first === '--version' || first === '-V';
-  for (const load of named ? [named[1]] : version ? [] : COMMANDS.map(([, l]) => l)) (await load()).register(program);
-  refuseRepeatedOptions(program);
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) {
-    // --help and --version end here too, with exit code 0.
-    process.exitCode = e.exitCode === 0 ? 0 : 2;
-  } else if (await isUsageError(e)) {
-    process.stderr.write(`flare-agent: ${(e as Error).message}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`flare-agent: ${(e as Error).message}\n`);
-    process.exitCode = 1;
+/** Every invocation but a bare `--version`: commander and the command that runs. */
+async function main(): Promise<void> {
+  const { Command, CommanderError } = await import('commander');
+  const { refuseRepeatedOptions } = await import('./commands/repeat.js');
+  const program = new Command('flare-agent')
+    .description('Per-container GPU memory, CPU and RAM measurement for challenge evaluation (MICCAI FLARE)')
+    .version(VERSION)
+    .enablePositionalOptions()
+    .exitOverride();
+
+  try {
+    // The command is the first word (the program's own options are --help and --version only); with
+    // none, or one that is not a command, every command is registered for the help or the error.
+    const first = process.argv[2];
+    const named = COMMANDS.find(([name]) => name === first);
+    const version = first === '--version' || first === '-V';
+    for (const load of named ? [named[1]] : version ? [] : COMMANDS.map(([, l]) => l)) (await load()).register(program);
+    refuseRepeatedOptions(program);
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+    } else if (await isUsageError(e)) {
+      process.stderr.write(`flare-agent: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`flare-agent: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    }
   }
 }
+
+// `--version` alone prints before anything else loads (commander's modules are most of its start-up):
+// a liveness check or a fleet inventory that asks it of every node is answered in node's own start time.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) process.stdout.write(`${VERSION}\n`);
+else await main();

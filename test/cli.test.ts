@@ -10,6 +10,10 @@ describe('flare-agent command line', () => {
   it('--version prints the package version; --help lists every command', async () => {
     const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
     expect((await cli(['--version'])).stdout.trim()).toBe(version);
+    expect((await cli(['-V'])).stdout).toBe(`${version}\n`);
+    // Beside another word it is commander's: the help wins, a command's own --version is unknown.
+    expect((await cli(['--version', '--help'])).stdout.trim()).toBe(version);
+    expect((await cli(['runs', '--version'])).code).toBe(2);
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     for (const c of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));

@@ -8,15 +8,13 @@ import { AgentClient, DEFAULT_MAX_BUSY_WAIT_MS } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from './action.js';
 import { repeatable } from './repeat.js';
-import { officialRowsOfFilter } from '../export/official.js';
-import { officialCsv } from '../export/official-csv.js';
-import { OfficialKeep } from '../export/official-keep.js';
 import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
 
 export const DEFAULT_DB = './flare-agent.db';
 
 export interface RunReader {
-  runs(filter: RunFilter): Promise<Run[]>;
+  /** Matching runs, newest first: all of them, or the newest `limit`. */
+  runs(filter: RunFilter, limit?: number): Promise<Run[]>;
   /** What a ranking reads (identity, status, scoring figures); from a database without the rest of each run. */
   scoringRuns(filter: RunFilter): Promise<ScoringRun[]>;
   samples(run: Pick<Run, 'id'>): Promise<Iterable<RunSample>>;
@@ -81,7 +79,7 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
       throw new UsageError(`--url: ${(err as Error).message}`);
     }
     return {
-      runs: (f) => client.runs(f),
+      runs: (f, limit) => client.runs(f, limit),
       scoringRuns: (f) => client.runs(f),
       samples: (r) => client.samples(r.id),
       // The agent adds the Team column exactly when no team is asked for, as flareCsv's callers do.
@@ -94,11 +92,19 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
   }
   const store = openStoreReadOnly(opts.db ?? env.FLARE_AGENT_DB ?? DEFAULT_DB);
   return {
-    runs: async (f) => allRuns(store, f),
+    runs: async (f, limit) => allRuns(store, f, limit),
     scoringRuns: async (f) => store.scoringRuns(f),
     samples: async (r) => store.iterateRunSamples(r.id),
     // The figures the agent stored with its runs where they stand, the rest computed: what the API answers.
-    officialCsv: async (f, profile, _arg, withTeam) => officialCsv(officialRowsOfFilter(store, f, store, profile, new OfficialKeep(store, () => {})), profile, withTeam),
+    // Loaded here, not at start-up: `runs` never needs the official model (~20 ms of module loading).
+    async officialCsv(f, profile, _arg, withTeam) {
+      const [{ officialRowsOfFilter }, { officialCsv }, { OfficialKeep }] = await Promise.all([
+        import('../export/official.js'),
+        import('../export/official-csv.js'),
+        import('../export/official-keep.js'),
+      ]);
+      return officialCsv(officialRowsOfFilter(store, f, store, profile, new OfficialKeep(store, () => {})), profile, withTeam);
+    },
     close: () => store.close(),
   };
 }

@@ -26,17 +26,26 @@ function table(runs: Run[]): string {
   return clean.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** --limit as a count; none: every matching run. */
+function limitOf(arg: string | undefined): number {
+  if (arg === undefined) return Infinity;
+  if (!/^[0-9]{1,7}$/.test(arg) || Number(arg) < 1 || Number(arg) > 1_000_000) throw new UsageError('--limit: expected a whole number, 1 to 1000000');
+  return Number(arg);
+}
+
 export function register(program: Command): void {
   const cmd = addSourceOptions(program.command('runs').description('list measured runs (newest first)'))
+    .option('--limit <n>', 'only the newest n runs (1 to 1000000)')
     .option('--json', 'print a JSON array of runs (the API run objects)')
     .option('--csv', 'print a CSV table of runs');
   cmd.action((opts: Record<string, unknown>) =>
     runAction(cmd, async () => {
       if (opts.json && opts.csv) throw new UsageError('give --json or --csv, not both');
       const filter = filterFromOptions(opts);
+      const limit = limitOf(opts.limit as string | undefined);
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {
-        const runs = await reader.runs(filter);
+        const runs = await reader.runs(filter, limit);
         if (opts.json) process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
         else if (opts.csv) process.stdout.write(runsCsv(runs.map(runToJson)));
         else process.stdout.write(table(runs));

@@ -82,19 +82,19 @@ export class AgentClient {
     return text;
   }
 
-  /** Every run matching the filter, following the server's cursor. */
-  async runs(filter: RunFilter = {}): Promise<Run[]> {
+  /** Every run matching the filter (the newest `limit` of them), following the server's cursor. */
+  async runs(filter: RunFilter = {}, limit = Infinity): Promise<Run[]> {
     const params = filterParams(filter);
-    params.set('limit', '1000');
     const runs: Run[] = [];
     let cursor: string | null = null;
     do {
+      params.set('limit', String(Math.min(1000, limit - runs.length)));
       if (cursor) params.set('cursor', cursor);
       const body = (await this.getJson(`/api/v1/runs?${params}`)) as { runs?: unknown; nextCursor?: unknown };
       if (!Array.isArray(body.runs)) throw new Error(`${this.base}: malformed runs page`);
       runs.push(...body.runs.map(runFromJson));
       cursor = typeof body.nextCursor === 'string' ? body.nextCursor : null;
-    } while (cursor);
+    } while (cursor && runs.length < limit);
     return runs;
   }
 

@@ -5,9 +5,16 @@ import type { RunFilter, Store } from './types.js';
 /** The store's largest page: one query per 1 000 runs. */
 const PAGE = 1000;
 
-export function allRuns(store: Pick<Store, 'listRuns'>, filter: RunFilter): Run[] {
+/** Every matching run, newest first; with `limit`, the newest `limit` of them (read no further). */
+export function allRuns(store: Pick<Store, 'listRuns'>, filter: RunFilter, limit = Infinity): Run[] {
   const runs: Run[] = [];
-  eachRunPage(store, filter, (page) => runs.push(...page));
+  let cursor: string | undefined;
+  while (runs.length < limit) {
+    const page = store.listRuns(filter, Math.min(PAGE, limit - runs.length), cursor);
+    runs.push(...page.runs);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
   return runs;
 }
 

@@ -73,6 +73,24 @@ describe('flare-agent runs', () => {
     expect(table.stdout).not.toContain('r-a1');
   });
 
+  it('--limit: the newest n runs, from the database and over --url; a bad count is bad usage', async () => {
+    const url = `http://127.0.0.1:${server.port}`;
+    for (const source of [['--db', db.path], ['--url', url, '--token', 'tok-123']]) {
+      const two = await cli(['runs', ...source, '--json', '--limit', '2']);
+      expect(two.stderr).toBe('');
+      expect((JSON.parse(two.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2', 'r-b1']);
+      const filtered = await cli(['runs', ...source, '--json', '--limit', '1', '--team', 'alpha']);
+      expect((JSON.parse(filtered.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2']);
+      const more = await cli(['runs', ...source, '--json', '--limit', '50']);
+      expect((JSON.parse(more.stdout) as { id: string }[]).map((r) => r.id)).toEqual(['r-a2', 'r-b1', 'r-a1']);
+    }
+    for (const bad of ['0', '-1', '1.5', 'ten', '10000001']) {
+      const r = await cli(['runs', '--db', db.path, '--limit', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr, bad).toMatch(/--limit: expected a whole number/);
+    }
+  });
+
   it('honours every repeated filter, from the database and over --url', async () => {
     const url = `http://127.0.0.1:${server.port}`;
     for (const source of [['--db', db.path], ['--url', url, '--token', 'tok-123']]) {
