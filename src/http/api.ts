@@ -54,6 +54,12 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
     } catch (err) {
       return badRequest(res, err);
     }
+    const total = q.total ? { total: store.countRuns(q.filter) } : {};
+    if (q.sorted) {
+      const { order, offset } = q.sorted;
+      const page = store.listRunsSorted({ filter: q.filter, order, offset, limit: q.limit });
+      return void res.json({ runs: page.runs.map(runToJson), nextCursor: null, nextOffset: page.more ? offset + page.runs.length : null, ...total });
+    }
     let page;
     try {
       page = store.listRuns(q.filter, q.limit, q.cursor);
@@ -61,7 +67,7 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
       if (err instanceof InvalidCursorError) return void res.status(400).json({ error: 'cursor: not a cursor this server returned' });
       throw err;
     }
-    res.json({ runs: page.runs.map(runToJson), nextCursor: page.nextCursor });
+    res.json({ runs: page.runs.map(runToJson), nextCursor: page.nextCursor, ...total });
   });
 
   r.get('/runs/:id', (req, res) => {

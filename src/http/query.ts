@@ -5,6 +5,7 @@ import type { RunFilter } from '../store/types.js';
 import { BUILTIN_PROFILES } from '../scoring/profile.js';
 import type { FlareFigures } from '../export/flare-csv.js';
 import { RUN_STATUSES } from './run-json.js';
+import { DEFAULT_RUN_ORDER, RUN_ORDER_KEYS, type RunOrder } from '../store/run-order.js';
 
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 100;
@@ -73,6 +74,21 @@ export interface RunListQuery {
   filter: RunFilter;
   limit: number;
   cursor?: string;
+  /** `sort` or `offset` given: a page by offset in this order (the cursor pages the default order only). */
+  sorted?: { order: RunOrder; offset: number };
+  /** `total=1`: the answer counts every matching run. */
+  total: boolean;
+}
+
+const MAX_OFFSET = 1_000_000_000;
+
+/** `sort=key` ascending, `sort=-key` descending; key: a list column (run-order.ts). */
+function parseOrder(raw: string | undefined): RunOrder {
+  if (raw === undefined) return DEFAULT_RUN_ORDER;
+  const descending = raw.startsWith('-');
+  const key = RUN_ORDER_KEYS.find((k) => k === (descending ? raw.slice(1) : raw));
+  if (key === undefined) throw new QueryError('sort', `expected one of ${RUN_ORDER_KEYS.join(', ')}, each optionally preceded by - (descending)`);
+  return { key, descending };
 }
 
 export const RUN_FILTER_PARAMS = ['team', 'case', 'status', 'node', 'since', 'until'] as const;
@@ -99,7 +115,7 @@ export function parseRunFilter(query: RawQuery): RunFilter {
 }
 
 export function parseRunList(query: RawQuery): RunListQuery {
-  only(query, [...RUN_FILTER_PARAMS, 'limit', 'cursor']);
+  only(query, [...RUN_FILTER_PARAMS, 'limit', 'cursor', 'sort', 'offset', 'total']);
   const filter = parseRunFilter(query);
   let limit = DEFAULT_PAGE_LIMIT;
   const rawLimit = text(query, 'limit');
@@ -112,7 +128,19 @@ export function parseRunList(query: RawQuery): RunListQuery {
   if (cursor !== undefined && (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS)) {
     throw new QueryError('cursor', 'not a cursor this server returned');
   }
-  return { filter, limit, cursor: cursor as string | undefined };
+  const rawSort = text(query, 'sort');
+  const rawOffset = text(query, 'offset');
+  const rawTotal = text(query, 'total');
+  if (rawTotal !== undefined && rawTotal !== '0' && rawTotal !== '1') throw new QueryError('total', 'expected 0 or 1');
+  const total = rawTotal === '1';
+  if (rawSort === undefined && rawOffset === undefined) return { filter, limit, cursor: cursor as string | undefined, total };
+  if (cursor !== undefined) throw new QueryError('cursor', 'pages the default order only: give offset with sort');
+  let offset = 0;
+  if (rawOffset !== undefined) {
+    if (!/^\d{1,10}$/.test(rawOffset) || Number(rawOffset) > MAX_OFFSET) throw new QueryError('offset', `expected an integer 0 to ${MAX_OFFSET}`);
+    offset = Number(rawOffset);
+  }
+  return { filter, limit, total, sorted: { order: parseOrder(rawSort), offset } };
 }
 
 export function parseSampleFormat(query: RawQuery): 'json' | 'csv' {

@@ -135,7 +135,7 @@ export function decodeCursor(cursor: string): CursorKey {
 }
 
 /** The WHERE clause of a filter (an empty string for none) and its parameters. */
-function filterClause(filter: RunFilter): { where: string[]; params: (string | number)[] } {
+export function filterClause(filter: RunFilter): { where: string[]; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   const equal = [
@@ -162,7 +162,7 @@ function filterClause(filter: RunFilter): { where: string[]; params: (string | n
   return { where, params };
 }
 
-const whereOf = (where: string[]): string => (where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`);
+export const whereOf = (where: string[]): string => (where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`);
 
 /** SQL and parameters for one page, newest first (startedWallMs DESC, id DESC). */
 export function listRunsQuery(

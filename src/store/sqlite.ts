@@ -25,6 +25,7 @@ import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from '
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
+import { countQuery, RUN_ORDERS, sortedRowsQuery, type SortedPageQuery, type Sql } from './run-order.js';
 import { applyRetention, type DeletedRun, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
 import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
@@ -331,6 +332,32 @@ export class SqliteStore implements Store {
     const runs = rows.slice(0, limit).map((row) => rowToRun(row));
     const last = runs[runs.length - 1];
     return { runs, nextCursor: more && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  listRunsSorted(q: SortedPageQuery): { runs: Run[]; more: boolean } {
+    const rows = (sql: Sql): RunRow[] => this.db.prepare<(string | number)[], RunRow>(sql.sql).all(...sql.params);
+    const { filter, order, offset, limit } = q;
+    const want = limit + 1; // one extra row tells whether another page exists
+    let got: RunRow[];
+    if (!RUN_ORDERS[order.key].figure || order.descending) {
+      got = rows(sortedRowsQuery(filter, order, offset, want));
+    } else {
+      // Ascending by a figure: the known values, then the unknown ones (run-order.ts).
+      got = rows(sortedRowsQuery(filter, order, offset, want, 'none'));
+      if (got.length < want) {
+        const intoUnknown = got.length > 0 ? 0 : offset - this.count(countQuery(filter, order.key));
+        got = got.concat(rows(sortedRowsQuery(filter, order, intoUnknown, want - got.length, 'only')));
+      }
+    }
+    return { runs: got.slice(0, limit).map((row) => rowToRun(row)), more: got.length > limit };
+  }
+
+  countRuns(filter: RunFilter): number {
+    return this.count(countQuery(filter));
+  }
+
+  private count(q: Sql): number {
+    return this.db.prepare<(string | number)[], number>(q.sql).pluck().get(...q.params) ?? 0;
   }
 
   runsChanges(): number {

@@ -3,6 +3,7 @@ import type { NodeSample, Run, RunSample, RunStatus, RunSummary, ScoringRun } fr
 import type { AgentLife } from '../core/lives.js';
 import type { OfficialFigures } from '../core/official-figures.js';
 import type { StoredOfficial } from './official-table.js';
+import type { SortedPageQuery } from './run-order.js';
 
 export interface NodeInventory {
   node: string;
@@ -70,6 +71,10 @@ export interface Store {
   getRun(runId: string): Run | undefined;
   /** Stable order: startedWallMs descending, then id. */
   listRuns(filter: RunFilter, limit: number, cursor?: string): RunPage;
+  /** A page of the filtered runs in any list order (run-order.ts), from an offset; `more`: runs follow it. */
+  listRunsSorted(q: SortedPageQuery): { runs: Run[]; more: boolean };
+  /** How many runs match the filter. */
+  countRuns(filter: RunFilter): number;
   /**
    * A count that moves whenever a run is created or deleted, finishes, or is written to after its end
    * (not on a running run's partial summary): what a reader derived from the runs holds until it moves.

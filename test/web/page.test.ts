@@ -141,7 +141,8 @@ describe.skipIf(!available)('web page in headless Chromium', () => {
   it('leaderboard: every team ranked with its bootstrap interval drawn, names as text', async () => {
     // By now the database holds runs of alpha, live-team and the HTML-named team (earlier tests).
     await page.goto(`${base}#/leaderboard?profile=flare23`);
-    await page.waitForSelector('#leaderboard tbody tr');
+    // The ranking is drawn first, then redrawn with the bootstrap's intervals.
+    await page.waitForSelector('#leaderboard[data-bootstrap="done"] tbody tr');
     const teams = await page.locator('#leaderboard td.team').allTextContents();
     expect([...teams].sort()).toEqual(['alpha', 'live-team', XSS].sort());
     expect(await page.locator('#leaderboard img').count()).toBe(0);

@@ -106,22 +106,18 @@ export async function getJson(path) {
   return body;
 }
 
-const MAX_RUNS = 20000;
-
-/** Every run matching the filter (the page sorts and paginates them itself). */
-export async function allRuns(filter) {
+/**
+ * One page of the runs matching `filter`, in `sort` order (`key` or `-key`, the API's list columns),
+ * sorted and paged by the agent: { runs, total, nextOffset }. The page never holds more than one page.
+ */
+export async function runsPage(filter, sort, offset, limit) {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(filter)) if (v) params.set(k, v);
-  params.set('limit', '1000');
-  const runs = [];
-  let cursor = null;
-  do {
-    if (cursor) params.set('cursor', cursor);
-    const page = await getJson(`api/v1/runs?${params}`);
-    runs.push(...page.runs);
-    cursor = page.nextCursor;
-  } while (cursor && runs.length < MAX_RUNS);
-  return runs;
+  params.set('sort', sort);
+  params.set('offset', String(offset));
+  params.set('limit', String(limit));
+  params.set('total', '1');
+  return getJson(`api/v1/runs?${params}`);
 }
 
 export const runPath = (id) => `api/v1/runs/${encodeURIComponent(id)}`;

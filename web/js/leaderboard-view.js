@@ -16,6 +16,35 @@ function intervalCell(t, n) {
   return el('td', {}, track, ` ${fmt(t.rankLow, 1)}–${fmt(t.rankHigh, 1)}`);
 }
 
+/** The table and its notes; `boot`: the bootstrap's answer, null while it is computed. */
+function board(r, boot) {
+  const byTeam = new Map((boot?.bootstrap?.teams ?? []).map((t) => [t.team, t]));
+  const n = r.teams.length;
+  const pending = () => el('td', { class: 'muted pending' }, '…');
+  const head = el('tr', {}, el('th', { class: 'num' }, 'place'), el('th', {}, 'team'), el('th', { class: 'num' }, 'score'),
+    ...r.metrics.map((m) => el('th', { class: 'num' }, `${m} rank`)), el('th', {}, 'bootstrap 95 % place'), el('th', { class: 'num' }, 'P(top 3)'));
+  const rows = r.teams.map((t) => {
+    const b = byTeam.get(t.team);
+    return el('tr', {}, el('td', { class: 'num' }, t.rank), el('td', { class: 'team' }, t.team), el('td', { class: 'num' }, fmt(t.score, 3)),
+      ...r.metrics.map((m) => el('td', { class: 'num' }, fmt(t.meanRankByMetric[m], 2))),
+      boot === null ? pending() : b ? intervalCell(b, n) : el('td', {}, '—'),
+      boot === null ? pending() : el('td', { class: 'num' }, b ? fmt(b.pTop3, 2) : '—'));
+  });
+  const notes = [`${r.cases.length} cases; metrics ranked: ${r.metrics.join(', ') || 'none'}.`];
+  if (r.skippedMetrics.length > 0) notes.push(`Not ranked here (no values; accuracy comes from \`flare-agent rank --accuracy\`): ${r.skippedMetrics.join(', ')}.`);
+  if (boot === null) notes.push('Bootstrap intervals: computing…');
+  else if (boot.bootstrap) notes.push(`Bootstrap: ${boot.bootstrap.resamples} resamples of the cases; Kendall's τ with the full ranking: median ${fmt(boot.bootstrap.kendallTau.median, 2)}.`);
+  return [
+    el('div', { class: 'wrap' }, el('table', { id: 'leaderboard', 'data-bootstrap': boot === null ? 'pending' : 'done' }, el('thead', {}, head), el('tbody', {}, ...rows))),
+    el('p', { class: 'muted' }, notes.join(' ')),
+  ];
+}
+
+/**
+ * The ranking first (kept by the agent: milliseconds), then the bootstrap's intervals (a second or so
+ * at season size the first time): the table is redrawn from the bootstrap's answer, which carries the
+ * ranking it resampled, so places and intervals always belong together.
+ */
 export function leaderboardView(root, params) {
   const profile = PROFILES.includes(params.get('profile')) ? params.get('profile') : 'flare22';
   let stopped = false;
@@ -23,27 +52,22 @@ export function leaderboardView(root, params) {
     ...PROFILES.map((p) => el('option', { value: p, selected: p === profile }, p)));
   const body = el('div', { id: 'lb-body' }, el('p', { class: 'muted' }, 'ranking…'));
   root.append(el('h2', {}, 'Leaderboard'), el('form', { class: 'filters' }, el('label', {}, 'profile', select)), body);
-  getJson(`api/v1/ranking?profile=${profile}&bootstrap=1000&seed=1`).then((r) => {
-    if (stopped) return;
+  const show = (r, boot) => {
+    if (stopped) return false;
     clear(body);
     if (r.teams.length === 0) return void body.append(el('p', { class: 'muted' }, 'No finished runs yet.'));
-    const boot = new Map((r.bootstrap?.teams ?? []).map((t) => [t.team, t]));
-    const n = r.teams.length;
-    const head = el('tr', {}, el('th', { class: 'num' }, 'place'), el('th', {}, 'team'), el('th', { class: 'num' }, 'score'),
-      ...r.metrics.map((m) => el('th', { class: 'num' }, `${m} rank`)), el('th', {}, 'bootstrap 95 % place'), el('th', { class: 'num' }, 'P(top 3)'));
-    const rows = r.teams.map((t) => {
-      const b = boot.get(t.team);
-      return el('tr', {}, el('td', { class: 'num' }, t.rank), el('td', { class: 'team' }, t.team), el('td', { class: 'num' }, fmt(t.score, 3)),
-        ...r.metrics.map((m) => el('td', { class: 'num' }, fmt(t.meanRankByMetric[m], 2))),
-        b ? intervalCell(b, n) : el('td', {}, '—'), el('td', { class: 'num' }, b ? fmt(b.pTop3, 2) : '—'));
-    });
-    const notes = [`${r.cases.length} cases; metrics ranked: ${r.metrics.join(', ') || 'none'}.`];
-    if (r.skippedMetrics.length > 0) notes.push(`Not ranked here (no values; accuracy comes from \`flare-agent rank --accuracy\`): ${r.skippedMetrics.join(', ')}.`);
-    if (r.bootstrap) notes.push(`Bootstrap: ${r.bootstrap.resamples} resamples of the cases; Kendall's τ with the full ranking: median ${fmt(r.bootstrap.kendallTau.median, 2)}.`);
-    body.append(el('div', { class: 'wrap' }, el('table', { id: 'leaderboard' }, el('thead', {}, head), el('tbody', {}, ...rows))), el('p', { class: 'muted' }, notes.join(' ')));
-  }).catch((e) => {
+    body.append(...board(r, boot));
+    return true;
+  };
+  const fail = (e) => {
     if (!stopped) clear(body).append(el('p', { class: 'error' }, String(e.message)));
-  });
+  };
+  getJson(`api/v1/ranking?profile=${profile}`)
+    .then((r) => {
+      if (!show(r, null)) return;
+      return getJson(`api/v1/ranking?profile=${profile}&bootstrap=1000&seed=1`).then((boot) => void show(boot, boot));
+    })
+    .catch(fail);
   return () => {
     stopped = true;
   };

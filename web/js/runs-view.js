@@ -1,6 +1,7 @@
-// Runs view: filters (team, case, status, node) in the URL, client-side sort and pagination over
-// every matching run, exact and official-compatible figures side by side, download links.
-import { allRuns, runPath } from './api.js';
+// Runs view: filters (team, case, status, node), the sort and the page in the URL; the agent sorts and
+// pages (GET api/v1/runs?sort=&offset=&total=1), so a page costs one page of runs at any season size.
+// Exact and official-compatible figures side by side, download links.
+import { runPath, runsPage } from './api.js';
 import { clear, el, fmt, fmtTime, statusCell } from './dom.js';
 
 const PAGE_SIZE = 50;
@@ -25,15 +26,6 @@ const COLUMNS = [
   ['official.aucCpuPctS', 'AUC CPU %·s', 'official', 0],
   ['official.aucRamMiBs', 'AUC RAM MiB·s', 'official', 0],
 ];
-
-function compare(a, b, key) {
-  const x = get(a, key);
-  const y = get(b, key);
-  if (x === y) return 0;
-  if (x === undefined || x === null) return 1;
-  if (y === undefined || y === null) return -1;
-  return typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-}
 
 function setHash(params) {
   for (const [k, v] of [...params]) if (!v) params.delete(k);
@@ -117,14 +109,12 @@ export function runsView(root, params) {
   const body = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
   root.append(el('h2', {}, 'Runs'), filterForm(params), body);
   let stopped = false;
-  allRuns(filter)
-    .then((runs) => {
+  const sort = COLUMNS.some(([k]) => params.get('sort')?.replace(/^-/, '') === k) ? params.get('sort') : '-startedWallMs';
+  const page = Math.max(1, Math.floor(Number(params.get('page'))) || 1);
+  runsPage(filter, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    .then(({ runs, total }) => {
       if (stopped) return;
-      const sort = params.get('sort') || '-startedWallMs';
-      const key = sort.replace(/^-/, '');
-      runs.sort((a, b) => (sort.startsWith('-') ? -compare(a, b, key) : compare(a, b, key)) || (a.id < b.id ? -1 : 1));
-      const pages = Math.max(1, Math.ceil(runs.length / PAGE_SIZE));
-      const page = Math.min(pages, Math.max(1, Number(params.get('page')) || 1));
+      const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
       const go = (p) => {
         const next = new URLSearchParams(params);
         next.set('page', String(p));
@@ -134,13 +124,14 @@ export function runsView(root, params) {
       const pager = el(
         'div',
         { class: 'pager' },
-        el('button', { disabled: page <= 1, onclick: () => go(page - 1) }, '‹ previous'),
-        el('span', { id: 'page-info' }, `page ${page} of ${pages} · ${runs.length} runs`),
+        el('button', { disabled: page <= 1, onclick: () => go(Math.min(page, pages) - 1) }, '‹ previous'),
+        el('span', { id: 'page-info' }, `page ${page} of ${pages} · ${total} runs`),
         el('button', { disabled: page >= pages, onclick: () => go(page + 1) }, 'next ›'),
         el('a', { href: `api/v1/export/flare22.csv?${exportParams}` }, 'FLARE22 CSV (exact)'),
         el('a', { href: `api/v1/export/flare22.csv?${new URLSearchParams({ ...filter, figures: 'official' })}` }, 'FLARE22 CSV (official)'),
       );
-      clear(body).append(pager, table(runs.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE), params));
+      const rows = runs.length > 0 || page === 1 ? table(runs, params) : el('p', { class: 'muted' }, `No page ${page}: the list has ${pages}.`);
+      clear(body).append(pager, rows);
     })
     .catch((err) => {
       if (!stopped) clear(body).append(el('p', { class: 'error' }, `Could not load runs: ${err.message}`));
