@@ -43,7 +43,6 @@ export async function within<T>(ms: number, what: string, answer: Promise<T>): P
 
 /** The flag of a run settled from its runtime's record: `settled-from-docker-after-agent-stop`, …. */
 export const settledFlag = (runtime: ContainerRuntime): string => `settled-from-${runtime}-after-agent-stop`;
-export const SETTLED_FLAG = settledFlag('docker');
 
 /**
  * One settler per runtime: each run is asked of the runtime that made it (the run records it). A row

@@ -18,7 +18,6 @@ import { needsTeamColumn } from '../http/query.js';
 
 type Format = FlareLayout | 'csv' | 'json';
 
-const safeName = (s: string): string => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || '_';
 
 /** The profile named by --profile (default: the layout's own year); a bad file is a usage error naming the field. */
 
@@ -76,8 +75,10 @@ async function writeRunsWithSamples(out: string, runs: Run[], reader: RunReader,
   writeFileSync(join(out, table), format === 'csv' ? runsCsv(runs.map(runToJson)) : JSON.stringify(runs.map(runToJson), null, 2) + '\n', EXCLUSIVE);
   files.push(table);
   mkdirSync(join(out, 'samples'), { recursive: true });
+  // Run ids come from other agents too (collect): one name each, distinct even on a case-folding filesystem.
+  const names = uniqueFileNames(runs.map((r) => r.id), `.${format}`);
   for (const run of runs) {
-    const file = join('samples', `${safeName(run.id)}.${format}`);
+    const file = join('samples', names.get(run.id)!);
     const ws = createWriteStream(join(out, file), { flags: EXCLUSIVE.flag });
     const write = async (s: string): Promise<void> => {
       if (!ws.write(s)) await once(ws, 'drain');

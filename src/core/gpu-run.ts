@@ -97,24 +97,28 @@ export function energyFromCounterJ(startMj: number | null, endMj: number | null)
   return (endMj - startMj) / 1000;
 }
 
-export interface PowerPoint {
-  tSeconds: number;
-  powerMw: number | null;
+/** A running trapezoid integral of one GPU's power: the last reading and what it has added up so far. */
+export interface PowerIntegral {
+  lastSeconds: number | null;
+  lastMw: number | null;
+  energyJ: number;
+  coveredSeconds: number;
 }
 
-/** Trapezoid integral of power (mW) over time: J, over the spans where both ends are known. */
-export function integratePowerJ(points: readonly PowerPoint[]): { energyJ: number; coveredSeconds: number } {
-  let energyJ = 0;
-  let coveredSeconds = 0;
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1];
-    const b = points[i];
-    if (a.powerMw === null || b.powerMw === null || b.tSeconds <= a.tSeconds) continue;
-    const dt = b.tSeconds - a.tSeconds;
-    energyJ += ((a.powerMw + b.powerMw) / 2 / 1000) * dt;
-    coveredSeconds += dt;
+export const emptyPowerIntegral = (): PowerIntegral => ({ lastSeconds: null, lastMw: null, energyJ: 0, coveredSeconds: 0 });
+
+/**
+ * Adds a power reading (mW) at `tSeconds` to the integral: the trapezoid back to the previous reading,
+ * in J, where both readings are known and time moved forward. An unknown reading drops the spans on
+ * either side (never zero-filled): `coveredSeconds` says how much of the run the energy covers.
+ */
+export function addPowerReading(acc: PowerIntegral, tSeconds: number, powerMw: number | null): void {
+  if (acc.lastSeconds !== null && acc.lastMw !== null && powerMw !== null && tSeconds > acc.lastSeconds) {
+    acc.energyJ += ((acc.lastMw + powerMw) / 2 / 1000) * (tSeconds - acc.lastSeconds);
+    acc.coveredSeconds += tSeconds - acc.lastSeconds;
   }
-  return { energyJ, coveredSeconds };
+  acc.lastSeconds = tSeconds;
+  acc.lastMw = powerMw;
 }
 
 /** The flag naming other processes on the run's GPUs at its start: 'gpu-shared:2 processes, 1536 MiB'. */

@@ -1,6 +1,5 @@
 // NVML return codes (nvml.h, API 13) and the typed error every failing NVML call becomes.
 
-export const NVML_SUCCESS = 0;
 export const NVML_ERROR_UNINITIALIZED = 1;
 export const NVML_ERROR_NOT_SUPPORTED = 3;
 export const NVML_ERROR_INSUFFICIENT_SIZE = 7;

@@ -4,8 +4,11 @@
 // The run manager calls the three hooks; the figures are made by the pure src/core/gpu-run.ts.
 import { resolveGpuRequest } from '../core/gpu-request.js';
 import {
+  addPowerReading,
+  emptyPowerIntegral,
   energyFromCounterJ,
   type AccountedProcess,
+  type PowerIntegral,
   type RunGpuReadings,
 } from '../core/gpu-run.js';
 import type { GpuProcess, GpuSnapshot, GpuSource } from './types.js';
@@ -24,13 +27,6 @@ export interface GpuRunHooks {
 /** Newest accounting pids examined per GPU for records the sampler never saw (bounds the end-of-run cost). */
 const UNSEEN_SCAN_LIMIT = 256;
 
-interface PowerTrack {
-  lastSeconds: number | null;
-  lastMw: number | null;
-  energyJ: number;
-  coveredSeconds: number;
-}
-
 interface Track {
   key: string | null;
   /** GPU indices the run was given (--gpus device=…); null: not restricted. */
@@ -44,7 +40,8 @@ interface Track {
   foreignGpus: Set<number>;
   /** Other processes per GPU index at the latest tick (what "shared now" is read from). */
   foreignNow: Map<number, number>;
-  power: Map<number, PowerTrack>;
+  /** Power integrated per GPU that has no energy counter. */
+  power: Map<number, PowerIntegral>;
 }
 
 const nowSeconds = (): number => performance.now() / 1000;
@@ -77,8 +74,8 @@ export class RunGpuRecorder implements GpuRunHooks {
   started(runId: string, gpuKey: string | null, requestedDevices: readonly string[] | undefined, startedWallMs: number): void {
     const devices = this.source.devices();
     const energyStartMj = new Map(devices.map((d) => [d.index, this.counters.energyMj(d.index)] as const));
-    const power = new Map<number, PowerTrack>();
-    for (const [index, mj] of energyStartMj) if (mj === null) power.set(index, { lastSeconds: null, lastMw: null, energyJ: 0, coveredSeconds: 0 });
+    const power = new Map<number, PowerIntegral>();
+    for (const [index, mj] of energyStartMj) if (mj === null) power.set(index, emptyPowerIntegral());
     this.tracks.set(runId, {
       key: gpuKey,
       requested: resolveGpuRequest(requestedDevices ?? [], devices).indices,
@@ -124,13 +121,7 @@ export class RunGpuRecorder implements GpuRunHooks {
       }
       for (const [index, pt] of track.power) {
         if (!powerNow.has(index)) powerNow.set(index, this.counters.powerMw(index));
-        const mw = powerNow.get(index) ?? null;
-        if (pt.lastSeconds !== null && pt.lastMw !== null && mw !== null && t > pt.lastSeconds) {
-          pt.energyJ += ((pt.lastMw + mw) / 2 / 1000) * (t - pt.lastSeconds);
-          pt.coveredSeconds += t - pt.lastSeconds;
-        }
-        pt.lastSeconds = t;
-        pt.lastMw = mw;
+        addPowerReading(pt, t, powerNow.get(index) ?? null);
       }
     }
   }

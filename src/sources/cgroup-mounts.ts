@@ -141,9 +141,3 @@ export function describeMounts(mounts: CgroupMounts | null): string {
   if (mounts.v2) parts.push(`v2 at ${mounts.v2} (controllers: ${mounts.v2Controllers.join(' ') || 'none'})`);
   return parts.length > 0 ? parts.join('; ') : 'none';
 }
-
-/** Paths only (callers that need no words); null when no mounted hierarchy holds the process. */
-export function cgroupPathsFromProcText(text: string, mounts: CgroupMounts, opts: PickOptions = {}): CgroupPaths | null {
-  const pick = pickCgroup(text, mounts, opts);
-  return 'paths' in pick ? pick.paths : null;
-}

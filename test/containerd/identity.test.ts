@@ -7,7 +7,14 @@ import { isSandbox, podIdentity, sandboxOf, type CtrFacts } from '../../src/runt
 import { lifecycleOf } from '../../src/runtime/containerd/adapter.js';
 import { chooseRuntimes, dockerSocketPath } from '../../src/runtime/registry.js';
 import * as P from '../../src/runtime/containerd/proto.js';
-import { cgroupPathsFromProcText, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { pickCgroup, type CgroupMounts, type PickOptions } from '../../src/sources/cgroup-mounts.js';
+import type { CgroupPaths } from '../../src/sources/types.js';
+
+/** The paths pickCgroup finds, without its words; null when no mounted hierarchy holds the process. */
+function cgroupPathsFromProcText(text: string, mounts: CgroupMounts, opts: PickOptions): CgroupPaths | null {
+  const pick = pickCgroup(text, mounts, opts);
+  return 'paths' in pick ? pick.paths : null;
+}
 
 const uid = '6f0c1d2e-1111-2222-3333-444455556666';
 const kubelet = { 'io.kubernetes.pod.uid': uid, 'io.kubernetes.pod.name': 'flare-eval-teamalpha-3-x7k2p', 'io.kubernetes.pod.namespace': 'flare-eval' };

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   accountingFigures,
   energyFromCounterJ,
-  integratePowerJ,
+  addPowerReading,
+  emptyPowerIntegral,
+  type PowerIntegral,
   sharedAtStartFlag,
   withGpuReadings,
   type AccountedProcess,
@@ -49,16 +51,28 @@ describe('energy', () => {
     expect(energyFromCounterJ(10, 5)).toBeNull();
   });
 
+  /** The readings added one at a time, as the GPU counters' tick does (gpu/run-gpu.ts). */
+  const integrate = (points: { tSeconds: number; powerMw: number | null }[]): PowerIntegral => {
+    const acc = emptyPowerIntegral();
+    for (const p of points) addPowerReading(acc, p.tSeconds, p.powerMw);
+    return acc;
+  };
+
   it('a power ramp 100 W → 300 W over 4 s integrates to exactly 800 J (trapezoids are exact on a line)', () => {
     const points = [0, 0.7, 1.1, 2.5, 3.2, 4].map((t) => ({ tSeconds: t, powerMw: 100_000 + 50_000 * t }));
-    const r = integratePowerJ(points);
+    const r = integrate(points);
     expect(r.energyJ).toBeCloseTo(800, 9);
     expect(r.coveredSeconds).toBeCloseTo(4, 9);
   });
 
   it('an unknown power reading drops the spans on either side, not zero-filled', () => {
-    const r = integratePowerJ([{ tSeconds: 0, powerMw: 100_000 }, { tSeconds: 1, powerMw: null }, { tSeconds: 2, powerMw: 100_000 }, { tSeconds: 3, powerMw: 100_000 }]);
-    expect(r).toEqual({ energyJ: 100, coveredSeconds: 1 });
+    const r = integrate([{ tSeconds: 0, powerMw: 100_000 }, { tSeconds: 1, powerMw: null }, { tSeconds: 2, powerMw: 100_000 }, { tSeconds: 3, powerMw: 100_000 }]);
+    expect(r).toMatchObject({ energyJ: 100, coveredSeconds: 1 });
+  });
+
+  it('a reading at the same time or earlier adds nothing and becomes the next span\'s start', () => {
+    const r = integrate([{ tSeconds: 1, powerMw: 100_000 }, { tSeconds: 1, powerMw: 300_000 }, { tSeconds: 0.5, powerMw: 100_000 }, { tSeconds: 1.5, powerMw: 100_000 }]);
+    expect(r).toEqual({ lastSeconds: 1.5, lastMw: 100_000, energyJ: 100, coveredSeconds: 1 });
   });
 });
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cgroupPathsFromProcText as pathsOf, describeMounts, detectCgroupMounts, parseMountinfo, pickCgroup, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { describeMounts, detectCgroupMounts, parseMountinfo, pickCgroup, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { CgroupReader, parseCpuSeconds, parseWorkingSetMiB, statField } from '../../src/sources/cgroup.js';
 import type { CgroupPaths } from '../../src/sources/types.js';
 import { sleep, tempDir } from '../helpers.js';
@@ -29,7 +29,10 @@ describe('cgroup mounts and paths', () => {
   const hybrid: CgroupMounts = { ...parseMountinfo(HYBRID_MOUNTINFO), v2Controllers: [] };
   const pureV2: CgroupMounts = { ...parseMountinfo(V2_MOUNTINFO), v2Controllers: ['cpu', 'memory', 'io'] };
   // These layouts do not exist on this machine: every counter file "exists" for discovery.
-  const cgroupPathsFromProcText = (text: string, m: CgroupMounts, exists: (p: string) => boolean = () => true) => pathsOf(text, m, { exists });
+  const cgroupPathsFromProcText = (text: string, m: CgroupMounts, exists: (p: string) => boolean = () => true) => {
+    const pick = pickCgroup(text, m, { exists });
+    return 'paths' in pick ? pick.paths : null;
+  };
 
   it('v1 cgroupfs driver: /docker/<id>', () => {
     const text = `4:memory:/docker/${ID}\n2:cpu,cpuacct:/docker/${ID}\n0::/docker/${ID}\n`;
@@ -164,7 +167,8 @@ describe('counter parsing', () => {
     writeFileSync(join(dir, 'memory.current'), `${300 * 1048576}\n`);
     writeFileSync(join(dir, 'memory.stat'), `anon 1\nfile 2\ninactive_file ${100 * 1048576}\n`);
     const mounts: CgroupMounts = { v1: {}, v2: root, v2Controllers: ['cpu', 'memory'] };
-    const paths = pathsOf(`0::/system.slice/docker-${ID}.scope\n`, mounts);
+    const pick = pickCgroup(`0::/system.slice/docker-${ID}.scope\n`, mounts);
+    const paths = 'paths' in pick ? pick.paths : null;
     expect(paths).not.toBeNull();
     const r = new CgroupReader(paths!);
     expect(r.read()).toEqual({ cpuSeconds: 4.2, ramMiB: 200 });

@@ -14,10 +14,3 @@ export function parseDockerTimeNs(text: string | undefined | null): bigint | nul
   return BigInt(wholeMs) * 1_000_000n + fracNs;
 }
 
-/** FinishedAt − StartedAt in seconds (ns precision); null when either is missing or the order is wrong. */
-export function dockerSpanSeconds(startedAt: string | undefined, finishedAt: string | undefined): number | null {
-  const s = parseDockerTimeNs(startedAt);
-  const f = parseDockerTimeNs(finishedAt);
-  if (s === null || f === null || f < s) return null;
-  return Number(f - s) / 1e9;
-}
