@@ -3,14 +3,14 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { csvLine, formatNumber } from '../export/csv.js';
-import { bootstrapRanking, longFormatRows, type BootstrapResult } from '../scoring/bootstrap.js';
+import { longFormatRows, type BootstrapResult } from '../scoring/bootstrap.js';
 import { runAction, UsageError } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { readAccuracyFile } from '../scoring/accuracy-file.js';
-import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
+import { AccuracyFitError, gpuAucFromTrace, rankingBootstrap, rankRuns, runsNeedingTrace, type RankedRuns } from '../scoring/rank-runs.js';
 import { maskUnsafe } from '../core/text.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
-import { rankTeams, type Ranking } from '../scoring/rank.js';
+import type { Ranking } from '../scoring/rank.js';
 import { AccuracyTable } from '../scoring/accuracy-table.js';
 import { profileFromOption } from './profile-option.js';
 
@@ -61,22 +61,20 @@ export function register(program: Command): void {
       const reader = openReader(opts as { db?: string; url?: string; token?: string });
       try {
         const runs = await reader.scoringRuns(filter);
-        // A filtered ranking (--team, --case, a time window…) ranks the filtered runs' teams and cases only.
-        const ranked = filterActive(filter) ? accuracyOfRuns(accuracy, runs) : accuracy;
-        let warnings: string[] = [];
-        try {
-          warnings = checkAccuracy(ranked, profile, runs);
-        } catch (err) {
-          throw new UsageError(`--accuracy: ${(err as Error).message}`);
-        }
-        for (const w of warnings) process.stderr.write(`flare-agent rank: warning: ${maskUnsafe(w)}\n`);
         const repeats = opts.repeats === true;
         // Runs measured with another GPU tolerance than the profile's: integrated again from their trace.
-        const gpuAuc = new Map<string, number | null>();
-        for (const r of needsGpuAuc(rankedRuns(runs, repeats), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(await reader.samples(r), profile.gpuToleranceMiB));
-        const values = withAccuracy(efficiencyValues(runs, profile, repeats, gpuAuc), ranked, profile);
-        const ranking = rankTeams(values, profile.ranking.metrics, profile.ranking.ties);
-        const boot = resamples > 0 && ranking.cases.length > 0 ? bootstrapRanking(values, profile.ranking.metrics, profile.ranking.ties, resamples, seed, repeats) : null;
+        const gpuAucByRun = new Map<string, number | null>();
+        for (const r of runsNeedingTrace(runs, profile, repeats)) gpuAucByRun.set(r.id, gpuAucFromTrace(await reader.samples(r), profile));
+        let ranked: RankedRuns;
+        try {
+          ranked = rankRuns({ runs, filter, profile, accuracy, repeats, gpuAucByRun });
+        } catch (err) {
+          if (err instanceof AccuracyFitError) throw new UsageError(`--accuracy: ${err.message}`);
+          throw err;
+        }
+        const { ranking, values, warnings } = ranked;
+        for (const w of warnings) process.stderr.write(`flare-agent rank: warning: ${maskUnsafe(w)}\n`);
+        const boot = rankingBootstrap(ranked, resamples, seed);
         if (opts.longCsv !== undefined) {
           let csv = csvLine(['team', 'case', 'metric', 'value']);
           // A failed or missing case has no number: NA, which challengeR reads as missing (rank it last with na.treat).

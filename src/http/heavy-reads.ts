@@ -4,13 +4,13 @@
 // takes the request's query and answers a whole response (status, type, body), so the same function
 // runs in that thread or, where no compiled worker exists (tests from sources), in-process.
 import { rememberBounded } from '../core/bounded-map.js';
-import { bootstrapFrom, bootstrapInputOfTable, type BootstrapInput, type BootstrapResult } from '../scoring/bootstrap.js';
+import type { BootstrapInput, BootstrapResult } from '../scoring/bootstrap.js';
 import { AccuracyFile } from '../scoring/accuracy-file.js';
 import { AccuracyTable } from '../scoring/accuracy-table.js';
-import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from '../scoring/inputs.js';
+import { AccuracyFitError, gpuAucFromTrace, rankingBootstrap, rankRuns, runsNeedingTrace } from '../scoring/rank-runs.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
 import { loadProfile } from '../scoring/profile-load.js';
-import { rankTable, valueTable, type Ranking } from '../scoring/rank.js';
+import type { Ranking } from '../scoring/rank.js';
 import type { Store } from '../store/types.js';
 import { flareCsvOfFilter, type FlareLayout } from '../export/flare-csv.js';
 import { officialCsv } from '../export/official-csv.js';
@@ -108,12 +108,14 @@ function ranking(ctx: HeavyContext, query: RawQuery): HeavyAnswer {
   let profileName = DEFAULT_PROFILE as string;
   let resamples = 0;
   let seed = 1;
+  let repeats = false;
   try {
-    const own = ['profile', 'bootstrap', 'seed'];
+    const own = ['profile', 'bootstrap', 'seed', 'repeats'];
     for (const k of Object.keys(query)) if (!own.includes(k) && !(RUN_FILTER_PARAMS as readonly string[]).includes(k)) throw new QueryError(k.slice(0, 64), 'unknown parameter');
-    const { profile, bootstrap, seed: seedRaw, ...rest } = query;
+    const { profile, bootstrap, seed: seedRaw, repeats: repeatsRaw, ...rest } = query;
     resamples = intParam('bootstrap', bootstrap, 0, MAX_RESAMPLES) ?? 0;
     seed = intParam('seed', seedRaw, 0, 0xffffffff) ?? 1;
+    repeats = (intParam('repeats', repeatsRaw, 0, 1) ?? 0) === 1;
     if (profile !== undefined) {
       // Shipped profiles by name only: a path would read the server's files.
       if (typeof profile !== 'string' || !(BUILTIN_PROFILES as readonly string[]).includes(profile)) throw new QueryError('profile', `expected one of ${BUILTIN_PROFILES.join(', ')}`);
@@ -132,36 +134,31 @@ function ranking(ctx: HeavyContext, query: RawQuery): HeavyAnswer {
   }
   // Read before the runs: a run finishing in between only makes the next request compute again.
   const changes = ctx.store.runsChanges();
-  const key = `${profileName}\u0000${JSON.stringify(filter)}`;
+  const key = `${profileName}\u0000${repeats ? 'repeats' : 'best'}\u0000${JSON.stringify(filter)}`;
   let entry = ctx.rankings.get(key);
   if (!entry || entry.changes !== changes || entry.accuracyRows !== accuracyRows) {
     const profile = loadProfile(profileName);
     // The scoring fields only: a season's full summaries were most of a ranking's time.
     const runs = ctx.store.scoringRuns(filter);
-    const gpuAuc = new Map<string, number | null>();
-    for (const r of needsGpuAuc(rankedRuns(runs), profile)) gpuAuc.set(r.id, gpuAucAboveMiBs(ctx.store.iterateRunSamples(r.id), profile.gpuToleranceMiB));
-    // A filtered ranking ranks the filtered runs' teams and cases only (team=, case=, a time window…).
-    const accuracy = filterActive(filter) ? accuracyOfRuns(accuracyRows, runs) : accuracyRows;
-    let warnings: string[];
+    const gpuAucByRun = new Map<string, number | null>();
+    for (const r of runsNeedingTrace(runs, profile, repeats)) gpuAucByRun.set(r.id, gpuAucFromTrace(ctx.store.iterateRunSamples(r.id), profile));
     try {
-      warnings = checkAccuracy(accuracy, profile, runs);
+      // Kept: the ranking and what its bootstraps draw from, not the values.
+      const { ranking: result, bootstrapInput, warnings } = rankRuns({ runs, filter, profile, accuracy: accuracyRows, repeats, gpuAucByRun });
+      entry = { changes, accuracyRows, profile, result, bootstrapInput, warnings, bootstraps: new Map() };
     } catch (err) {
       // A value outside the profile's range: the organiser's file is wrong for this profile.
-      return json(503, { error: `the accuracy CSV does not fit profile ${profile.name}: ${(err as Error).message.slice(0, 200)}` });
+      if (err instanceof AccuracyFitError) return json(503, { error: `the accuracy CSV does not fit profile ${profile.name}: ${err.message.slice(0, 200)}` });
+      throw err;
     }
-    const values = withAccuracy(efficiencyValues(runs, profile, false, gpuAuc), accuracy, profile);
-    // One table for the ranking and what its bootstraps draw from; neither keeps it or the values.
-    const table = valueTable(values, profile.ranking.metrics);
-    const result = rankTable(table, profile.ranking.metrics, profile.ranking.ties);
-    entry = { changes, accuracyRows, profile, result, bootstrapInput: bootstrapInputOfTable(table, profile.ranking.ties), warnings, bootstraps: new Map() };
     rememberBounded(ctx.rankings, key, entry, MAX_RANKINGS);
   }
   const { profile, result, warnings } = entry;
   let boot: BootstrapResult | null = null;
-  if (resamples > 0 && result.cases.length > 0) {
+  if (resamples > 0) {
     const bootKey = `${resamples}:${seed}`;
-    boot = entry.bootstraps.get(bootKey) ?? bootstrapFrom(entry.bootstrapInput, resamples, seed);
-    rememberBounded(entry.bootstraps, bootKey, boot, MAX_BOOTSTRAPS);
+    boot = entry.bootstraps.get(bootKey) ?? rankingBootstrap({ ranking: result, bootstrapInput: entry.bootstrapInput }, resamples, seed);
+    if (boot) rememberBounded(entry.bootstraps, bootKey, boot, MAX_BOOTSTRAPS);
   }
   return json(200, { profile: profile.name, accuracy: ctx.accuracy ? 'organiser-csv' : null, ...result, bootstrap: boot, warnings });
 }
