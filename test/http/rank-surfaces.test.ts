@@ -3,10 +3,9 @@
 // without (the API had repeats always off), and a filter narrows both alike.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
-import { createApp, listen, type Listening } from '../../src/http/server.js';
 import { cli } from './cli-helpers.js';
-import { fill, run, summary, T0 } from './helpers.js';
-import { tempStore } from './store-helpers.js';
+import { run, summary, T0 } from './helpers.js';
+import { servedRuns } from './store-helpers.js';
 
 /** 3 teams × 4 cases; every case run twice, the repeats' times apart, so that drawing repeats matters. */
 function runs(): Run[] {
@@ -30,20 +29,16 @@ interface RankingJson {
   bootstrap: { teams: { team: string; rankLow: number; rankHigh: number; medianRank: number; pTop3: number }[]; kendallTau: unknown } | null;
 }
 
-let db: ReturnType<typeof tempStore>;
-let open: Listening;
+let served: Awaited<ReturnType<typeof servedRuns>>;
 let base: string;
 
 beforeAll(async () => {
-  db = tempStore();
-  fill(db.store, runs(), 1);
-  open = await listen(createApp({ store: db.store, live: null, metrics: null }), '127.0.0.1:0');
-  base = `http://127.0.0.1:${open.port}/api/v1/ranking`;
+  served = await servedRuns(runs());
+  base = `http://127.0.0.1:${served.port}/api/v1/ranking`;
 });
 
 afterAll(async () => {
-  await open?.close();
-  db?.cleanup();
+  await served?.close();
 });
 
 async function viaApi(query: string): Promise<RankingJson> {
@@ -53,7 +48,7 @@ async function viaApi(query: string): Promise<RankingJson> {
 }
 
 async function viaCli(args: string[]): Promise<RankingJson> {
-  const r = await cli(['rank', '--db', db.path, '--json', ...args]);
+  const r = await cli(['rank', '--db', served.path, '--json', ...args]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as RankingJson;

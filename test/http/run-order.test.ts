@@ -4,10 +4,9 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
-import { createApp, listen, type Listening } from '../../src/http/server.js';
 import { RUN_ORDER_KEYS, RUN_ORDERS, orderBy, type RunOrder } from '../../src/store/run-order.js';
-import { fill, run, summary, T0 } from './helpers.js';
-import { tempStore } from './store-helpers.js';
+import { run, summary, T0 } from './helpers.js';
+import { servedRuns } from './store-helpers.js';
 
 const TEAMS = ['delta', 'alpha', 'charlie', 'bravo'];
 const STATUSES = ['completed', 'failed', 'timeout', 'oom'] as const;
@@ -54,20 +53,16 @@ function expected(all: Record<string, unknown>[], order: RunOrder, created: Map<
     .map((r) => r.id as string);
 }
 
-let db: ReturnType<typeof tempStore>;
-let open: Listening;
+let served: Awaited<ReturnType<typeof servedRuns>>;
 let base: string;
 
 beforeAll(async () => {
-  db = tempStore();
-  fill(db.store, runs(), 1);
-  open = await listen(createApp({ store: db.store, live: null, metrics: null }), '127.0.0.1:0');
-  base = `http://127.0.0.1:${open.port}/api/v1/runs`;
+  served = await servedRuns(runs());
+  base = `http://127.0.0.1:${served.port}/api/v1/runs`;
 });
 
 afterAll(async () => {
-  await open?.close();
-  db?.cleanup();
+  await served?.close();
 });
 
 async function page(query: string): Promise<{ runs: Record<string, unknown>[]; nextOffset: number | null; nextCursor: string | null; total?: number }> {
@@ -133,7 +128,7 @@ describe('GET /api/v1/runs sorted and paged by the server', () => {
   });
 
   it('reads every order through an index: no sort of every run (SQLite plans no temp B-tree)', () => {
-    const check = new Database(db.path, { readonly: true });
+    const check = new Database(served.path, { readonly: true });
     try {
       for (const key of RUN_ORDER_KEYS) {
         for (const descending of [false, true]) {
