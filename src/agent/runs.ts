@@ -11,7 +11,6 @@ import { monoNowNs } from '../sampler/ticker.js';
 import { inlineSummariser, type Summariser } from './summariser.js';
 import type { GpuShare, RunEndSpec, RunSettings, RunStartSpec } from './run-spec.js';
 import type { LiveRun } from './types.js';
-import { withGpuReadings } from '../core/gpu-run.js';
 import { runDeviceMiB } from '../core/device-figure.js';
 import type { GpuRunHooks } from '../gpu/run-gpu.js';
 import { guarded, type ErrorSink } from './errors.js';
@@ -199,12 +198,12 @@ export class RunManager {
     const a = due;
     const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
     this.partialInFlight = true;
-    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a) };
+    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu };
     void this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: null, verdict })
-      .then((measured) => {
+      .then((summary) => {
         // A run that ended meanwhile has its final summary: a late partial one must not replace it.
-        if (this.active.get(a.run.id) === a) this.store.updateRunningSummary(a.run.id, gpu ? withGpuReadings(measured, gpu) : measured);
+        if (this.active.get(a.run.id) === a) this.store.updateRunningSummary(a.run.id, summary);
       })
       .catch(() => undefined) // partial figures are best effort; the final summary does not depend on them
       .finally(() => {
@@ -292,6 +291,7 @@ export class RunManager {
       wallSecondsOverride: end.wallSecondsOverride,
       finalCpu,
       flags: [...this.flagsOf(a), ...(end.flags ?? [])],
+      gpu,
     };
     this.lateFlags.set(runId, []);
     const done = this.summariser
@@ -303,8 +303,7 @@ export class RunManager {
       .then((measured) => {
         const late = this.lateFlags.get(runId) ?? [];
         this.lateFlags.delete(runId);
-        const withGpu = gpu ? withGpuReadings(measured, gpu) : measured;
-        const summary = late.length > 0 ? { ...withGpu, flags: [...withGpu.flags, ...late] } : withGpu;
+        const summary = late.length > 0 ? { ...measured, flags: [...measured.flags, ...late] } : measured;
         this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
         const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
         this.onFinished(run);

@@ -2,6 +2,7 @@
 // settings: nCpu, interval, limit, GPU tolerance, penalties), its samples and its verdict. A normal
 // finish (samples held by the run manager) and crash recovery (samples read back from the store) both
 // call it, so a recovered run is summarised exactly as it would have been at its end.
+import type { RunGpuReadings } from '../core/gpu-run.js';
 import { summarizeRun } from '../core/summary.js';
 import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES, type NodeSample, type Run, type RunSample, type RunStatus, type RunSummary, type TerminationReason } from '../core/types.js';
 
@@ -16,6 +17,8 @@ export interface Verdict {
   /** The counter read once more after the processes ended (or just before a kill). */
   finalCpu?: { monoNs: number; cpuSeconds: number };
   flags: string[];
+  /** The run's GPU counters read with the verdict (gpu/run-gpu.ts); null or absent: none. */
+  gpu?: RunGpuReadings | null;
 }
 
 export function summariseRun(run: Run, samples: RunSample[], nodeSamples: NodeSample[], verdict: Verdict): RunSummary {
@@ -38,5 +41,6 @@ export function summariseRun(run: Run, samples: RunSample[], nodeSamples: NodeSa
     wallSecondsOverride: verdict.wallSecondsOverride,
     finalCpu: verdict.finalCpu,
     flags,
+    gpu: verdict.gpu ?? null,
   });
 }

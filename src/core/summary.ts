@@ -1,6 +1,7 @@
 // The per-run summary (docs/measurement.md §2) from a run's samples: the one entry point the sampler calls,
 // at the run's end and periodically while it runs. Pure: no clock, no I/O.
 import { curveFigures, type CurvePoint } from './auc.js';
+import { withGpuReadings, type RunGpuReadings } from './gpu-run.js';
 import { exceedsTimeLimit } from './limit.js';
 import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
 import { officialBlock } from './official.js';
@@ -47,6 +48,11 @@ export interface SummaryInput {
   finalCpu?: { monoNs: number; cpuSeconds: number };
   /** Caveats from the adapters, passed through first (e.g. 'attached-late', 'gpu-unavailable'). */
   flags?: string[];
+  /**
+   * The GPU counters read for the run (accounting, energy, sharing: gpu/run-gpu.ts), when a GPU source
+   * has them: their fields and flags join the summary here, so a summary is made in one call.
+   */
+  gpu?: RunGpuReadings | null;
 }
 
 /**
@@ -136,6 +142,12 @@ function assertInput(input: SummaryInput): void {
  * whenever the last tick read the counter, larger (and honest) when it did not.
  */
 export function summarizeRun(input: SummaryInput): RunSummary {
+  const measured = summarizeSamples(input);
+  return input.gpu ? withGpuReadings(measured, input.gpu) : measured;
+}
+
+/** The summary of the samples and the verdict, before the GPU counters' fields. */
+function summarizeSamples(input: SummaryInput): RunSummary {
   assertInput(input);
   const { nCpu, gpuToleranceMiB, timeLimitSeconds } = input;
   const rows = toRows(input.samples, input.startedMonoNs);

@@ -83,6 +83,14 @@ describe('withGpuReadings', () => {
     energy: { energyJ: 450, method: 'counter', coveredSeconds: null }, sharedDuringRun: false, sharedAtStart: { processes: 0, usedMiB: 0 }, ...over,
   });
 
+  it('summarizeRun with the readings is the summary with them added: one call makes the whole summary', () => {
+    const base = input({ samples: runSamples([{ t: 0, cpu: 0, gpu: 3000 }, { t: 1, cpu: 1, gpu: 3000 }]) });
+    for (const r of [readings({}), readings({ accountingMode: 'off', sharedDuringRun: true }), readings({ unseenAccountedProcesses: 2, energy: null })]) {
+      expect(summarizeRun({ ...base, gpu: r })).toEqual(withGpuReadings(summary, r));
+    }
+    expect(summarizeRun({ ...base, gpu: null })).toEqual(summary);
+  });
+
   it('adds the fields beside the sampled max, with the spike flag', () => {
     const s = withGpuReadings(summary, readings({}));
     expect([s.maxGpuMiB, s.peakGpuMiBAccounting, s.gpuSpikeMissed, s.gpuEnergyJ, s.gpuEnergyMethod]).toEqual([3000, 9000, true, 450, 'counter']);
