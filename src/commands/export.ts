@@ -61,7 +61,7 @@ async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunR
   const files: string[] = [];
   for (const [team, teamRuns] of [...byTeam].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const file = names.get(team)!;
-    const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team: [team] }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, c.figures, false);
+    const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team: [team] }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, false);
     writeFileSync(join(out, file), csv, EXCLUSIVE);
     files.push(file);
   }
@@ -119,7 +119,7 @@ export function register(program: Command): void {
         if (out === undefined) {
           if (choice) {
             const withTeam = needsTeamColumn(filter);
-            process.stdout.write(figures === 'official' ? await reader.officialCsv(filter, profile, profileArg, withTeam) : flareCsv(runs, format as FlareLayout, figures, withTeam));
+            process.stdout.write(figures === 'official' ? await reader.officialCsv(filter, profile, profileArg, withTeam) : flareCsv(runs, format as FlareLayout, withTeam));
           }
           else if (format === 'csv') process.stdout.write(runsCsv(runs.map(runToJson)));
           else process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');

@@ -71,13 +71,13 @@ export function harnessSpans(records: readonly CaseRecord[]): Map<string, Harnes
 }
 
 /** Rows in case order: a pool's cases may start out of order, so flareCsv's start-time order is not used. */
-function csvInCaseOrder(runs: readonly Run[], records: readonly CaseRecord[], figures: 'exact'): string {
+function csvInCaseOrder(runs: readonly Run[], records: readonly CaseRecord[]): string {
   const byId = new Map(runs.map((r) => [r.id, r]));
-  const header = flareCsv([], 'flare22', figures, false);
+  const header = flareCsv([], 'flare22', false);
   let out = header;
   for (const rec of records) {
     const run = rec.runId ? byId.get(rec.runId) : undefined;
-    if (run) out += flareCsv([run], 'flare22', figures, false).slice(header.length);
+    if (run) out += flareCsv([run], 'flare22', false).slice(header.length);
   }
   return out;
 }
@@ -89,7 +89,7 @@ function csvInCaseOrder(runs: readonly Run[], records: readonly CaseRecord[], fi
 export function writeCsvs(files: ReportFiles, runs: readonly Run[], records: readonly CaseRecord[], officialCsvText: string): void {
   mkdirSync(files.plots, { recursive: true });
   writeFileSync(files.efficiency, officialCsvText);
-  writeFileSync(files.efficiencyExact, csvInCaseOrder(runs, records, 'exact'));
+  writeFileSync(files.efficiencyExact, csvInCaseOrder(runs, records));
   writeFileSync(files.cases, casesCsv(records));
 }
 

@@ -7,7 +7,10 @@ import { eachRunPage } from '../store/all-runs.js';
 import type { RunFilter, Store } from '../store/types.js';
 
 export type FlareLayout = 'flare22' | 'flare24';
-/** exact: our per-container figures, penalties for runs over the limit; official: FLARE's own formulas. */
+/**
+ * exact: our per-container figures, penalties for runs over the limit (this file); official: the
+ * organisers' monitor modelled under a challenge profile (export/official.ts, official-csv.ts).
+ */
 export type FlareFigures = 'exact' | 'official';
 
 export const FLARE_HEADERS: Record<FlareLayout, string[]> = {
@@ -22,21 +25,6 @@ function exactRow(name: string, s: RunSummary): Row {
   return [name, s.scoring.timeSeconds, s.maxGpuMiB, s.scoring.aucGpuMiBs, s.maxCpuPct, s.scoring.aucCpuPctS, s.maxRamMiB, s.aucRamMiBs];
 }
 
-function officialRow(name: string, s: RunSummary, layout: FlareLayout): Row {
-  const o = s.official;
-  const stable = layout === 'flare22';
-  return [
-    name,
-    s.wallSeconds,
-    stable ? o.maxGpuStableMiB : o.maxGpuMiB,
-    o.aucGpuMiBs,
-    stable ? o.maxCpuStablePct : o.maxCpuPct,
-    o.aucCpuPctS,
-    stable ? o.maxRamStableMiB : o.maxRamMiB,
-    o.aucRamMiBs,
-  ];
-}
-
 /** Finished runs with a summary, oldest first (a case run twice gives two rows in run order). */
 export function flareRuns(runs: Run[]): (Run & { summary: RunSummary })[] {
   return runs.filter((r): r is Run & { summary: RunSummary } => r.status !== 'running' && r.summary != null).sort(byStart);
@@ -47,26 +35,26 @@ export const byStart = (a: { startedWallMs: number; id: string }, b: { startedWa
   a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
- * The CSV text. With `withTeam` a leading Team column is added: the official files are one per team,
- * so a CSV over several teams needs it to stay unambiguous.
+ * The exact figures' CSV text. With `withTeam` a leading Team column is added: the official files are
+ * one per team, so a CSV over several teams needs it to stay unambiguous.
  */
-export function flareCsv(runs: Run[], layout: FlareLayout, figures: FlareFigures, withTeam: boolean): string {
-  return flareHeader(layout, withTeam) + flareLines(runs, layout, figures, withTeam).map((l) => l.line).join('');
+export function flareCsv(runs: Run[], layout: FlareLayout, withTeam: boolean): string {
+  return flareHeader(layout, withTeam) + flareLines(runs, withTeam).map((l) => l.line).join('');
 }
 
 /** The same CSV over every run matching a filter, read a page at a time (eachRunPage). */
-export function flareCsvOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, layout: FlareLayout, figures: FlareFigures, withTeam: boolean, perPage?: number): string {
+export function flareCsvOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, layout: FlareLayout, withTeam: boolean, perPage?: number): string {
   const lines: ReturnType<typeof flareLines> = [];
-  eachRunPage(store, filter, (page) => lines.push(...flareLines(page, layout, figures, withTeam)), perPage);
+  eachRunPage(store, filter, (page) => lines.push(...flareLines(page, withTeam)), perPage);
   return flareHeader(layout, withTeam) + lines.sort(byStart).map((l) => l.line).join('');
 }
 
 const flareHeader = (layout: FlareLayout, withTeam: boolean): string => csvLine(withTeam ? ['Team', ...FLARE_HEADERS[layout]] : FLARE_HEADERS[layout]);
 
 /** One line per finished run, in the files' order, with what orders it. */
-function flareLines(runs: Run[], layout: FlareLayout, figures: FlareFigures, withTeam: boolean): { startedWallMs: number; id: string; line: string }[] {
+function flareLines(runs: Run[], withTeam: boolean): { startedWallMs: number; id: string; line: string }[] {
   return flareRuns(runs).map((run) => {
-    const row = figures === 'exact' ? exactRow(run.case, run.summary) : officialRow(run.case, run.summary, layout);
+    const row = exactRow(run.case, run.summary);
     return { startedWallMs: run.startedWallMs, id: run.id, line: csvLine(withTeam ? [run.team, ...row] : row) };
   });
 }

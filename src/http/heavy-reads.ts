@@ -95,7 +95,7 @@ export function answerHeavyRead(ctx: HeavyContext, read: HeavyRead): HeavyAnswer
     const profile = loadProfile(read.route === 'official.csv' ? q.profile : q.profile ?? layout);
     return { status: 200, type: 'csv', body: officialCsv(officialRowsOfFilter(ctx.store, q.filter, ctx.store, profile, new OfficialKeep(ctx.store, ctx.keepOfficial)), profile, q.withTeam) };
   }
-  return { status: 200, type: 'csv', body: flareCsvOfFilter(ctx.store, q.filter, read.route === 'flare24.csv' ? 'flare24' : 'flare22', q.figures, q.withTeam) };
+  return { status: 200, type: 'csv', body: flareCsvOfFilter(ctx.store, q.filter, read.route === 'flare24.csv' ? 'flare24' : 'flare22', q.withTeam) };
 }
 
 /**
