@@ -165,15 +165,11 @@ export async function benchOfficialCompare(cases = 3, scripts: string | null = n
       // The span terms as they were on this machine (a profile's `span`): the script's t0 → Docker's
       // create (the CLI start, which the agent cannot see; only the reconstruction prints its t0),
       // create → start, FinishedAt → destroy.
-      const runs = JSON.parse(await api(`/api/v1/runs?team=${team}&limit=1000`)) as { runs: { case: string; startedWallMs: number; wallSeconds: number; flags: string[] }[] };
+      const runs = JSON.parse(await api(`/api/v1/runs?team=${team}&limit=1000`)) as { runs: { case: string; startedWallMs: number; wallSeconds: number; createdBeforeStartSeconds?: number; removedAfterEndSeconds?: number }[] };
       const stored = runs.runs.find((r) => r.case === caseName || r.case === `${caseName}_0000.nii.gz`);
-      const flagSeconds = (prefix: string): number | null => {
-        const f = stored?.flags.find((x) => x.startsWith(prefix));
-        return f ? Number(f.slice(prefix.length).replace(/s$/, '')) : null;
-      };
-      const createToStart = flagSeconds('created-before-start:');
+      const createToStart = stored?.createdBeforeStartSeconds ?? null;
       const cliStart = stored && createToStart !== null && script.t0EpochSeconds !== undefined ? stored.startedWallMs / 1000 - createToStart - script.t0EpochSeconds : null;
-      const stopToRemoved = flagSeconds('removed-after-end:');
+      const stopToRemoved = stored?.removedAfterEndSeconds ?? null;
       // What the agent cannot see: the script's Time minus Docker's create → destroy (the CLI start
       // and exit, the list copies and the JSON write: a profile's cliStart + cliExit + resultWrite).
       const unseen = stored && createToStart !== null && stopToRemoved !== null ? script.Time - (createToStart + stored.wallSeconds + stopToRemoved) : null;

@@ -7,6 +7,7 @@
 import type { ContainerRuntime, Run, RunStatus, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { INTERRUPTED_PAST_LIMIT_FLAG } from '../core/summary.js';
+import { spanFactsOf } from '../core/span-facts.js';
 import { summariseRun } from './summarise.js';
 import { thisWriter, writerAlive } from '../sources/writer.js';
 
@@ -93,7 +94,7 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null, isGo
     const last = samples.at(-1);
     const endedMonoNs = last?.monoNs ?? run.startedMonoNs;
     const endedWallMs = last?.wallMs ?? run.startedWallMs;
-    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...(run.summary?.flags ?? []), RECOVERED_FLAG] });
+    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...(run.summary?.flags ?? []), RECOVERED_FLAG], spanFacts: spanFactsOf(run.summary) });
     store.finishRun(run.id, { status: summary.status, endedWallMs, endedMonoNs, summary });
     out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, outcome: 'interrupted' });
   }
@@ -108,7 +109,8 @@ export function writeSettled(store: Store, run: Run, settlement: Settlement, pre
   const samples = store.getRunSamples(run.id);
   // The marks of the interrupted verdict go: the runtime's record replaces it.
   const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG && f !== INTERRUPTED_PAST_LIMIT_FLAG), ...settlement.flags];
-  const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags });
+  // The runtime's facts (Docker's create and removal times) stay: they are the container's, not the verdict's.
+  const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags, spanFacts: spanFactsOf(run.summary) });
   store.finishRun(run.id, { status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary });
   return { ...run, status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary };
 }

@@ -7,8 +7,16 @@
 // (retention-worker.ts); tests that run from TypeScript sources run it in-process.
 import Database from 'better-sqlite3';
 import type { MessagePort } from 'node:worker_threads';
-import { HEAVY_READ_NICE, lowerThisThreadPriority } from '../http/thread-priority.js';
+import { lowerThisThreadPriority } from '../http/thread-priority.js';
 import { RetentionPass, sweepDeleted, usedBytes, vacuumStep, type DeletedRun, type RetentionOptions } from '../store/retention.js';
+
+/**
+ * Nice value of the retention thread: 0, not the heavy reads' +19. It holds SQLite's write lock for its
+ * steps, and a thread at +19 on a node whose cores the measured work keeps busy gets ~1.5 % of a core
+ * (CFS weights): one 10-ms step took over 500 ms of wall time and the agent's writer, waiting behind
+ * it, gave up (SQLITE_BUSY). At 0 a step gets a fair share; the whole pass is seconds of CPU an hour.
+ */
+export const RETENTION_NICE = 0;
 
 /** Work per transaction, ms: the most the agent's writer waits for the lock on its account. */
 export const STEP_BUDGET_MS = 10;
@@ -49,7 +57,7 @@ export async function runRetentionPass(req: RetentionRequest, post: (m: Retentio
   const t0 = performance.now();
   let db: Database.Database | null = null;
   try {
-    if (req.lowerPriority) lowerThisThreadPriority(HEAVY_READ_NICE);
+    if (req.lowerPriority) lowerThisThreadPriority(RETENTION_NICE);
     db = new Database(req.db, { fileMustExist: true });
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const pass = new RetentionPass(db, req.opts, req.nowWallMs);

@@ -1,7 +1,7 @@
 // What a run is started and ended with, and the settings the run manager measures under: the
 // contract between the targets (Docker, containerd, profile) and the RunManager (runs.ts).
 import type { TargetGpuUse } from '../core/attribution.js';
-import type { Penalties, Run, RunIdentity, RunStatus, TerminationReason } from '../core/types.js';
+import type { Penalties, Run, RunIdentity, RunSpanFacts, RunStatus, TerminationReason } from '../core/types.js';
 import type { CgroupReading } from '../sources/types.js';
 
 /** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
@@ -20,6 +20,8 @@ export interface RunStartSpec {
   timeLimitSeconds: number | null;
   previousRunId?: string | null;
   flags?: string[];
+  /** The runtime's facts about the container's life known at the start (Docker's create → start). */
+  spanFacts?: RunSpanFacts;
   /**
    * The target's enforcement (Docker: kill the container; profile: kill its cgroup group), called
    * exactly once when the run's deadline passes, right after a last counter read. Absent: the limit

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { migUuidsOfDevices } from '../core/attribution.js';
 import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
-import type { Run, RunSample } from '../core/types.js';
+import type { Run, RunSample, RunSpanFacts } from '../core/types.js';
+import { spanFactsOf } from '../core/span-facts.js';
 import type { Store } from '../store/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { inlineSummariser, type Summariser } from './summariser.js';
@@ -47,8 +48,8 @@ export class RunManager {
   private partialInFlight = false;
   /** Verdicts whose summary is being computed: shutdown waits for them (drain). */
   private readonly finishing = new Set<Promise<Run>>();
-  /** Flags for runs whose summary is being computed (addLateFlag), merged into it when it comes back. */
-  private readonly lateFlags = new Map<string, string[]>();
+  /** Facts seen after the end of runs whose summary is being computed (noteRemoved), joined to it when it comes back. */
+  private readonly lateFacts = new Map<string, RunSpanFacts>();
   private readonly summariser: Summariser;
 
   constructor(
@@ -198,7 +199,7 @@ export class RunManager {
     const a = due;
     const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
     this.partialInFlight = true;
-    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu };
+    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu, spanFacts: a.spec.spanFacts };
     void this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: null, verdict })
       .then((summary) => {
@@ -292,18 +293,19 @@ export class RunManager {
       finalCpu,
       flags: [...this.flagsOf(a), ...(end.flags ?? [])],
       gpu,
+      spanFacts: a.spec.spanFacts,
     };
-    this.lateFlags.set(runId, []);
+    this.lateFacts.set(runId, {});
     const done = this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: { fromWallMs: a.run.startedWallMs, toWallMs: end.endedWallMs }, verdict })
       .catch((err: Error) => {
-        this.lateFlags.delete(runId);
+        this.lateFacts.delete(runId);
         throw err;
       })
       .then((measured) => {
-        const late = this.lateFlags.get(runId) ?? [];
-        this.lateFlags.delete(runId);
-        const summary = late.length > 0 ? { ...measured, flags: [...measured.flags, ...late] } : measured;
+        const late = spanFactsOf(this.lateFacts.get(runId));
+        this.lateFacts.delete(runId);
+        const summary = { ...measured, ...late };
         this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });
         const run: Run = { ...a.run, status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary };
         this.onFinished(run);
@@ -315,13 +317,14 @@ export class RunManager {
   }
 
   /**
-   * A fact about a run seen after its end (Docker's removal of the container): a flag on its summary,
-   * with the verdict when that is still being summarised, else added to the stored run.
+   * The runtime removed the container of an ended run (Docker's `destroy`), this long after its end:
+   * joined to the verdict when that is still being summarised, else written to the stored run in one
+   * store call. The official span model reads it (docs/scoring.md).
    */
-  addLateFlag(runId: string, flag: string): void {
-    const pending = this.lateFlags.get(runId);
-    if (pending) pending.push(flag);
-    else if (!this.active.has(runId)) this.store.addRunFlags(runId, [flag]);
+  noteRemoved(runId: string, removedAfterEndSeconds: number): void {
+    const pending = this.lateFacts.get(runId);
+    if (pending) pending.removedAfterEndSeconds = removedAfterEndSeconds;
+    else if (!this.active.has(runId)) this.store.addRunFacts(runId, { removedAfterEndSeconds });
   }
 
   /** Waits until every verdict handed to the summariser has been written (or has failed). */

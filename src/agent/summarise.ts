@@ -4,7 +4,7 @@
 // call it, so a recovered run is summarised exactly as it would have been at its end.
 import type { RunGpuReadings } from '../core/gpu-run.js';
 import { summarizeRun } from '../core/summary.js';
-import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES, type NodeSample, type Run, type RunSample, type RunStatus, type RunSummary, type TerminationReason } from '../core/types.js';
+import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES, type NodeSample, type Run, type RunSample, type RunStatus, type RunSpanFacts, type RunSummary, type TerminationReason } from '../core/types.js';
 
 export interface Verdict {
   status: RunStatus;
@@ -19,6 +19,8 @@ export interface Verdict {
   flags: string[];
   /** The run's GPU counters read with the verdict (gpu/run-gpu.ts); null or absent: none. */
   gpu?: RunGpuReadings | null;
+  /** The runtime's facts about the container's life (Docker's create → start, end → removal). */
+  spanFacts?: RunSpanFacts;
 }
 
 export function summariseRun(run: Run, samples: RunSample[], nodeSamples: NodeSample[], verdict: Verdict): RunSummary {
@@ -42,5 +44,6 @@ export function summariseRun(run: Run, samples: RunSample[], nodeSamples: NodeSa
     finalCpu: verdict.finalCpu,
     flags,
     gpu: verdict.gpu ?? null,
+    spanFacts: verdict.spanFacts,
   });
 }

@@ -36,30 +36,12 @@ export interface SpanModel {
   resultWritePerSampleSeconds: number;
 }
 
-/** Run flag the watcher adds: `created-before-start:<s>s`, Docker's Created → StartedAt. */
-export const CREATED_BEFORE_START_FLAG = 'created-before-start:';
-
-/** Run flag the watcher adds when Docker removes the container: `removed-after-end:<s>s`, FinishedAt → destroy. */
-export const REMOVED_AFTER_END_FLAG = 'removed-after-end:';
-
-/** The seconds of a `<prefix><s>s` flag (null: not recorded, or malformed). */
-function flagSeconds(flags: readonly string[], prefix: string): number | null {
-  for (const f of flags) {
-    if (!f.startsWith(prefix)) continue;
-    const v = Number(f.slice(prefix.length).replace(/s$/, ''));
-    if (Number.isFinite(v) && v >= 0 && v < 3600) return v;
-  }
-  return null;
-}
-
-/** Docker's create → start from the run's flags (null: not recorded, or malformed). */
-export function createdBeforeStartSeconds(flags: readonly string[]): number | null {
-  return flagSeconds(flags, CREATED_BEFORE_START_FLAG);
-}
-
-/** Docker's FinishedAt → destroy (the container's removal) from the run's flags. */
-export function removedAfterEndSeconds(flags: readonly string[]): number | null {
-  return flagSeconds(flags, REMOVED_AFTER_END_FLAG);
+/**
+ * A runtime's span (ns) in seconds, kept to the microsecond: the value the official model has always
+ * read (it was carried as `<s>s` text with 6 decimals), so the figures stay the same to the bit.
+ */
+export function toMicroseconds(ns: bigint): number {
+  return Number((Number(ns) / 1e9).toFixed(6));
 }
 
 /** What is known about the container's life on CLOCK_MONOTONIC (ns). */

@@ -2,6 +2,7 @@
 // at the run's end and periodically while it runs. Pure: no clock, no I/O.
 import { curveFigures, type CurvePoint } from './auc.js';
 import { withGpuReadings, type RunGpuReadings } from './gpu-run.js';
+import { spanFactsOf } from './span-facts.js';
 import { exceedsTimeLimit } from './limit.js';
 import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
 import { officialBlock } from './official.js';
@@ -15,6 +16,7 @@ import type {
   RunSummary,
   ScoringBlock,
   TerminationReason,
+  RunSpanFacts,
 } from './types.js';
 
 export interface SummaryInput {
@@ -53,6 +55,8 @@ export interface SummaryInput {
    * has them: their fields and flags join the summary here, so a summary is made in one call.
    */
   gpu?: RunGpuReadings | null;
+  /** The runtime's facts about the container's life (carried into the summary as they are). */
+  spanFacts?: RunSpanFacts;
 }
 
 /**
@@ -142,7 +146,7 @@ function assertInput(input: SummaryInput): void {
  * whenever the last tick read the counter, larger (and honest) when it did not.
  */
 export function summarizeRun(input: SummaryInput): RunSummary {
-  const measured = summarizeSamples(input);
+  const measured = { ...summarizeSamples(input), ...spanFactsOf(input.spanFacts) };
   return input.gpu ? withGpuReadings(measured, input.gpu) : measured;
 }
 

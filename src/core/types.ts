@@ -169,7 +169,19 @@ export interface ScoringBlock {
  * The per-run summary the scoring pipeline reads (docs/measurement.md §2 names). The GPU counter fields
  * (accounting peak, energy, sharing; src/core/gpu-run.ts) are optional: only an NVML agent adds them.
  */
-export interface RunSummary extends Partial<GpuCounterFields> {
+/**
+ * Facts about a container's life that the runtime records and the official span model reads
+ * (docs/scoring.md), in seconds on the runtime's own clock (Docker: ns precision, kept to the µs).
+ * Absent on a run whose runtime did not say (containerd, a process), or on older summaries.
+ */
+export interface RunSpanFacts {
+  /** Docker's Created → StartedAt (s). */
+  createdBeforeStartSeconds?: number;
+  /** Docker's FinishedAt → the container's removal (`destroy`, `--rm` or `docker rm`) (s): seen after the end. */
+  removedAfterEndSeconds?: number;
+}
+
+export interface RunSummary extends Partial<GpuCounterFields>, RunSpanFacts {
   status: RunStatus;
   terminationReason: TerminationReason | null;
   exitCode: number | null;

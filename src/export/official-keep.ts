@@ -4,12 +4,13 @@
 // writer's queue (they land up to a second after the verdict), they would be short, and kept they were
 // served for ever (issue 36: AUC_CPU_Time 61.68 where the complete trace gives 68.65). So figures are
 // stored only when a committed host sample lies a second past the run's modelled span, and they are
-// read back only while the run's stamp (start, end, status, flags: a flag added after the end, Docker's
+// read back only while the run's stamp (start, end, status, flags, and the span facts: Docker's
 // removal time, moves the span) is the one they were computed from. The same rows serve the agent's
 // API and `export --db`, so the two cannot disagree.
 import { createHash } from 'node:crypto';
 import type { OfficialFigures } from '../core/official-figures.js';
 import type { Run } from '../core/types.js';
+import { spanFactsOf } from '../core/span-facts.js';
 import type { ChallengeProfile } from '../scoring/profile.js';
 import type { StoredOfficial } from '../store/official-table.js';
 import type { Store } from '../store/types.js';
@@ -37,7 +38,10 @@ export function profileKeyOf(profile: ChallengeProfile): string {
 
 /** What a run's figures are computed from besides its samples: they stand while this is unchanged. */
 export function officialStampOf(run: Run): string {
-  return `${run.startedMonoNs}|${run.endedMonoNs}|${run.status}|${(run.summary?.flags ?? []).join('\u0000')}`;
+  const base = `${run.startedMonoNs}|${run.endedMonoNs}|${run.status}|${(run.summary?.flags ?? []).join('\u0000')}`;
+  // The span facts, where known (a run without them keeps the stamp it had before they were fields).
+  const { createdBeforeStartSeconds: created, removedAfterEndSeconds: removed } = spanFactsOf(run.summary);
+  return created === undefined && removed === undefined ? base : `${base}|c${created ?? ''}|r${removed ?? ''}`;
 }
 
 /** One request's use of the stored figures: read what stands, collect what became final, hand it on at the end. */

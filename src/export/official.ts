@@ -1,7 +1,7 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
 // span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
 import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
-import { createdBeforeStartSeconds, officialSpan, officialTrace, removedAfterEndSeconds, withResultWrite, type SpanFacts } from '../core/official-model.js';
+import { officialSpan, officialTrace, withResultWrite, type SpanFacts } from '../core/official-model.js';
 import type { NodeSample, Run, RunSample } from '../core/types.js';
 import { byStart, flareRuns } from './flare-csv.js';
 import { eachRunPage } from '../store/all-runs.js';
@@ -22,6 +22,9 @@ export interface HarnessSpan {
   afterRemoveMonoNs: number;
 }
 
+/** A span fact the model uses: an hour or more (a container created long before it was started) is not the CLI's own time. */
+const plausibleSeconds = (s: number | undefined): number | null => (s !== undefined && Number.isFinite(s) && s >= 0 && s < 3600 ? s : null);
+
 /** Host samples this far around the run are read, enough for every span model term (ms). */
 const NODE_MARGIN_MS = 5000;
 
@@ -32,9 +35,9 @@ export function officialFiguresOfRun(run: Run, src: TraceSource, profile: Challe
 /** The figures, and the wall time the monitor's modelled span ends at (the host samples they need end there). */
 function computeOfficial(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): ComputedOfficial {
   const endedMonoNs = run.endedMonoNs ?? run.startedMonoNs;
-  const createdSeconds = createdBeforeStartSeconds(run.summary?.flags ?? []);
-  // The run ends at Docker's FinishedAt (on the monotonic clock), which the removal flag counts from.
-  const removedSeconds = removedAfterEndSeconds(run.summary?.flags ?? []);
+  const createdSeconds = plausibleSeconds(run.summary?.createdBeforeStartSeconds);
+  // The run ends at Docker's FinishedAt (on the monotonic clock), which the removal time counts from.
+  const removedSeconds = plausibleSeconds(run.summary?.removedAfterEndSeconds);
   const facts: SpanFacts = {
     startedMonoNs: run.startedMonoNs,
     endedMonoNs,

@@ -41,6 +41,9 @@ const SUMMARY_KEYS = [
   'gpuEnergyJ',
   'gpuEnergyMethod',
   'gpuSharedAtStart',
+  // The runtime's facts about the container's life (RunSpanFacts): absent where it did not say.
+  'createdBeforeStartSeconds',
+  'removedAfterEndSeconds',
 ] as const satisfies readonly (keyof RunSummary)[];
 type MissingSummaryKey = Exclude<keyof RunSummary, (typeof SUMMARY_KEYS)[number]>;
 const allSummaryKeysListed: MissingSummaryKey extends never ? true : never = true;

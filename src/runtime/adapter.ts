@@ -64,8 +64,10 @@ export interface ContainerFacts {
   selection: SelectionFacts;
   /** Never a run (a pod's sandbox): ignored until removed. */
   neverRun: boolean;
-  /** Flags from the runtime's record (Docker: created-before-start). */
+  /** Flags from the runtime's record. */
   flags: string[];
+  /** Docker's Created → StartedAt (s, to the µs), for the official span; null where the runtime does not say. */
+  createdBeforeStartSeconds: number | null;
   /** A container that has ended: its end. */
   end: ContainerEnd | null;
   /** Who it is; called once the cgroup has been read (it may ask the runtime again: image labels). */

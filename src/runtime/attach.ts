@@ -92,6 +92,7 @@ export async function startRun(
     timeLimitSeconds: who.timeLimitSeconds,
     previousRunId,
     flags,
+    spanFacts: facts.createdBeforeStartSeconds === null ? {} : { createdBeforeStartSeconds: facts.createdBeforeStartSeconds },
     // The run manager's deadline calls this once, after its last read of the counters.
     enforce: opts.enforce,
   });

@@ -9,6 +9,7 @@ import type { AgentContext, Attachment } from '../agent/agent.js';
 import type { ContainerEnd, ContainerFacts, LifecycleEvent, RuntimeAdapter } from './adapter.js';
 import { readProc, startRun, type AttachMode } from './attach.js';
 import { ProvisionalEnds } from './corrections.js';
+import { toMicroseconds } from '../core/official-model.js';
 import { endVerdict } from './end.js';
 import { Enforcer } from './enforce.js';
 import { Reconnector, type Backoff } from './reconnect.js';
@@ -262,14 +263,14 @@ export class RuntimeWatcher implements Attachment {
 
   /**
    * The runtime removed a container whose run has ended (`--rm`, or `docker rm`): how long after its
-   * end, a flag the official span model reads (FLARE's monitor stopped only after the removal; docs/scoring.md).
+   * end, a fact the official span model reads (FLARE's monitor stopped only after the removal; docs/scoring.md).
    */
   private noteRemoved(id: string, removedNs: bigint): void {
     const ended = this.ended.get(id);
     if (!ended) return;
     this.ended.delete(id);
     if (removedNs < ended.finishedAtNs) return;
-    this.ctx.stack.runs.addLateFlag(ended.runId, `removed-after-end:${(Number(removedNs - ended.finishedAtNs) / 1e9).toFixed(6)}s`);
+    this.ctx.stack.runs.noteRemoved(ended.runId, toMicroseconds(removedNs - ended.finishedAtNs));
   }
 
   /** Closes a run whose container went away without an exit we saw: interrupted, with what was measured. */

@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { SchemaVersionError } from './errors.js';
 import { packNodeChunks } from './node-compaction.js';
 import { figureIndexes } from './run-order.js';
+import { moveSpanFlagsToFields } from './span-facts-migration.js';
 
 export interface Migration {
   /** Version the database has after this step. */
@@ -190,6 +191,14 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 11,
     up(db) {
       for (const { name, sql } of figureIndexes()) db.exec(`CREATE INDEX ${name} ON runs (${sql})`);
+    },
+  },
+  {
+    // Docker's create → start and end → removal times: from flag text to summary fields
+    // (span-facts-migration.ts), read as the official model's parser read them.
+    version: 12,
+    up(db) {
+      moveSpanFlagsToFields(db);
     },
   },
 ];

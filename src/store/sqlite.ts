@@ -25,10 +25,11 @@ import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from '
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
+import { spanFactsOf } from '../core/span-facts.js';
 import { countQuery, RUN_ORDERS, sortedRowsQuery, type SortedPageQuery, type Sql } from './run-order.js';
 import { applyRetention, type DeletedRun, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
-import type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
+import type { NodeInventory, RunEnd, RunFilter, RunLateFacts, RunPage, Store } from './types.js';
 import { thisWriter } from '../sources/writer.js';
 
 export interface StoreOptions {
@@ -253,20 +254,24 @@ export class SqliteStore implements Store {
     return !this.verdicts.has(rid);
   }
 
-  addRunFlags(runId: string, flags: string[]): void {
-    this.writable('addRunFlags');
+  addRunFacts(runId: string, facts: RunLateFacts): void {
+    this.writable('addRunFacts');
     const rid = this.ridOf(runId);
-    if (rid === undefined || flags.length === 0) return;
+    const flags = facts.flags ?? [];
+    const span = spanFactsOf(facts);
+    if (rid === undefined || (flags.length === 0 && Object.keys(span).length === 0)) return;
+    const withFacts = (summary: RunSummary): RunSummary => ({ ...summary, ...span, flags: [...summary.flags, ...flags] });
     const pending = this.verdicts.get(rid);
     if (pending) {
-      if (pending.summary) pending.summary = { ...pending.summary, flags: [...pending.summary.flags, ...flags] };
+      if (pending.summary) pending.summary = withFacts(pending.summary);
       return;
     }
     const run = this.getRun(runId);
     if (!run || run.status === 'running' || !run.summary) return;
-    this.verdicts.set(rid, { status: run.status, endedWallMs: run.endedWallMs, endedMonoNs: run.endedMonoNs, summary: { ...run.summary, flags: [...run.summary.flags, ...flags] } });
+    this.verdicts.set(rid, { status: run.status, endedWallMs: run.endedWallMs, endedMonoNs: run.endedMonoNs, summary: withFacts(run.summary) });
     this.writeVerdicts();
   }
+
 
   /** Verdicts waiting for a write (a failing disk). */
   pendingVerdicts(): number {

@@ -29,6 +29,12 @@ export interface RunFilter {
   untilWallMs?: number;
 }
 
+/** What may be learnt of a run after its end: the removal time, and flags for humans. */
+export interface RunLateFacts {
+  removedAfterEndSeconds?: number;
+  flags?: string[];
+}
+
 export interface RunPage {
   runs: Run[];
   /** Opaque cursor for the next page, null when this is the last one. */
@@ -58,10 +64,10 @@ export interface Store {
    */
   finishRun(runId: string, end: RunEnd): boolean;
   /**
-   * Adds flags to a finished run's summary: facts seen after its end (Docker's removal time). Written
-   * like a verdict (retried until it lands); a run that is unknown or still running is left alone.
+   * Adds facts seen after a run's end to its summary (Docker's removal time, flags), in one call.
+   * Written like a verdict (retried until it lands); a run that is unknown or still running is left alone.
    */
-  addRunFlags(runId: string, flags: string[]): void;
+  addRunFacts(runId: string, facts: RunLateFacts): void;
   /** Run ends waiting for a write. */
   pendingVerdicts(): number;
   /** Run starts (rows) waiting for a write: runs that began while the disk refused writes. */

@@ -107,12 +107,16 @@ describe('RunManager', () => {
     m.sampleAll(null, new Map(), Date.now());
     const end = () => ({ status: 'completed' as const, terminationReason: 'exited' as const, exitCode: 0, endedWallMs: Date.now(), endedMonoNs: monoNowNs() });
     const pending = m.finish(a.id, end());
-    m.addLateFlag(a.id, 'removed-after-end:0.012000s'); // its summary is still being computed
-    expect((await pending)!.summary!.flags).toContain('removed-after-end:0.012000s');
+    m.noteRemoved(a.id, 0.012); // its summary is still being computed
+    expect((await pending)!.summary!.removedAfterEndSeconds).toBe(0.012);
     await m.finish(b.id, end());
-    m.addLateFlag(b.id, 'removed-after-end:0.020000s'); // already stored
-    m.addLateFlag('no-such-run', 'removed-after-end:1s'); // unknown: nothing happens
-    for (const id of [a.id, b.id]) expect(store!.getRun(id)!.summary!.flags.filter((f) => f.startsWith('removed-after-end:'))).toHaveLength(1);
+    const flagsBefore = store!.getRun(b.id)!.summary!.flags;
+    m.noteRemoved(b.id, 0.02); // already stored
+    m.noteRemoved('no-such-run', 1); // unknown: nothing happens
+    expect(store!.getRun(a.id)!.summary!.removedAfterEndSeconds).toBe(0.012);
+    expect(store!.getRun(b.id)!.summary!.removedAfterEndSeconds).toBe(0.02);
+    // A fact, not a flag: the flags are as they were, and nothing needs to parse them.
+    expect(store!.getRun(b.id)!.summary!.flags).toEqual(flagsBefore);
     expect(store!.getRun(b.id)!.status).toBe('completed');
   });
 

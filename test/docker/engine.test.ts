@@ -9,7 +9,6 @@ import {
   startTestAgent, waitFor, type TestAgent,
 } from './helpers.js';
 import { cgroupTruthAt } from './v2-engine.js';
-import { removedAfterEndSeconds } from '../../src/core/official-model.js';
 
 /**
  * Shell text: `burners` background `yes` processes, killed once the container's own cgroup counter
@@ -120,12 +119,13 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     const c = track(await createAndStart({ cmd: ['sleep', '0.3'], hostConfig: { AutoRemove: true } }));
     await waitFor(async () => {
       const run = runsOf(t.agent, c.id).at(-1);
-      return run?.summary?.flags.some((f) => f.startsWith('removed-after-end:')) ?? false;
-    }, 15_000, 'the removal flag');
+      return run?.summary?.removedAfterEndSeconds !== undefined;
+    }, 15_000, 'the removal time');
     const run = runsOf(t.agent, c.id).at(-1)!;
-    const flag = run.summary!.flags.find((f) => f.startsWith('removed-after-end:'))!;
-    const seconds = removedAfterEndSeconds(run.summary!.flags)!;
-    console.log('--rm container', { status: run.status, flag, wallSeconds: run.summary!.wallSeconds });
+    const seconds = run.summary!.removedAfterEndSeconds!;
+    console.log('--rm container', { status: run.status, removedAfterEndSeconds: seconds, createdBeforeStartSeconds: run.summary!.createdBeforeStartSeconds, wallSeconds: run.summary!.wallSeconds });
+    expect(run.summary!.createdBeforeStartSeconds).toBeGreaterThan(0);
+    expect(run.summary!.flags.some((f) => /^(removed-after-end|created-before-start)/.test(f))).toBe(false);
     expect(run.status).toBe('completed');
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThan(10);

@@ -125,7 +125,7 @@ describe('official figures stored with their runs', () => {
     k.done();
     store = closeAndReopen(path, store);
     // Docker's create and removal times, added after the end: the span (and so Time) changes.
-    const flagged = { ...run, summary: { ...run.summary!, flags: [...run.summary!.flags, 'created-before-start:0.2s', 'removed-after-end:30s'] } };
+    const flagged = { ...run, summary: { ...run.summary!, createdBeforeStartSeconds: 0.2, removedAfterEndSeconds: 30 } };
     const again = keepOf(store);
     const after = officialRows([flagged], store, profile, undefined, again)[0].figures;
     expect([again.hits, again.misses]).toEqual([0, 1]);

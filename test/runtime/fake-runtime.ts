@@ -71,6 +71,7 @@ export class FakeRuntime implements RuntimeAdapter {
       selection: { labels: { 'flare.team': c.team }, name: id, image: 'fake' },
       neverRun: false,
       flags: [],
+    createdBeforeStartSeconds: null,
       end: c.exited ? this.endFrom(c) : null,
       identify: async (env) => ({ identity: { kind: 'container', runtime: 'docker', team: c.team, case: id, node: env.node, containerId: id, containerName: id, image: 'fake', gpuDevices: [] }, timeLimitSeconds: c.timeLimitSeconds, flags: [] }),
     };

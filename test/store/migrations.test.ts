@@ -6,7 +6,7 @@ import { encodeRunChunk } from '../../src/store/codec.js';
 import { openStore, openStoreReadOnly, SchemaVersionError } from '../../src/store/index.js';
 import { INSERT_RUN_SQL, runToRow } from '../../src/store/rows.js';
 import { migrate, SCHEMA_VERSION } from '../../src/store/schema.js';
-import { makeNodeTrace, makeRun, makeTrace, tempDbPath } from './fixtures.js';
+import { makeNodeTrace, makeRun, makeSummary, makeTrace, tempDbPath } from './fixtures.js';
 
 /** A file as the first released schema wrote it, with one run and its samples. */
 function makeV1File(path: string): void {
@@ -58,6 +58,32 @@ describe('schema migrations', () => {
     db.close();
     expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX runs_by_team/);
     expect(plan.map((p) => p.detail).join(' ')).not.toMatch(/TEMP B-TREE/); // no sort: the index is the order
+  });
+
+  it('version 12 moves Docker\'s create and removal times from flag text to summary fields, read as the old parser read them', () => {
+    const path = tempDbPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    migrate(db, path, 11);
+    const flagged = makeRun('flagged', { status: 'completed', summary: makeSummary({ flags: ['attached-late', 'created-before-start:0.123456s', 'removed-after-end:2.500000s', 'removed-after-end:9s'] }) });
+    const plain = makeRun('plain', { status: 'completed', summary: makeSummary({ flags: ['attached-late'] }) });
+    const hour = makeRun('hour', { status: 'completed', summary: makeSummary({ flags: ['created-before-start:4000.000000s', 'removed-after-end:bad'] }) });
+    for (const r of [flagged, plain, hour]) db.prepare(INSERT_RUN_SQL).run(runToRow(r));
+    const plainText = db.prepare("SELECT summary FROM runs WHERE id = 'plain'").pluck().get();
+    db.close();
+
+    const store = openStore(path);
+    const moved = store.getRun('flagged')!.summary!;
+    expect(moved.createdBeforeStartSeconds).toBe(0.123456);
+    expect(moved.removedAfterEndSeconds).toBe(2.5); // the first one, as the parser took it
+    expect(moved.flags).toEqual(['attached-late']);
+    expect(store.getRun('hour')!.summary).toMatchObject({ createdBeforeStartSeconds: 4000, flags: [] });
+    expect(store.getRun('hour')!.summary!.removedAfterEndSeconds).toBeUndefined(); // malformed: no fact
+    store.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT summary FROM runs WHERE id = 'plain'").pluck().get()).toBe(plainText); // untouched
+    check.close();
   });
 
   it('refuses a file from a newer version with a clear error and leaves it untouched', () => {

@@ -53,7 +53,7 @@ describe('store.runsChanges', () => {
     store.finishRun(run.id, { status: 'completed', endedWallMs: run.startedWallMs + 1000, endedMonoNs: run.startedMonoNs + 1e9, summary: makeSummary() });
     const c2 = store.runsChanges();
     expect(c2).toBeGreaterThan(c1);
-    store.addRunFlags(run.id, ['removed-after-end:0.5s']);
+    store.addRunFacts(run.id, { removedAfterEndSeconds: 0.5 });
     store.flush();
     const c3 = store.runsChanges();
     expect(c3).toBeGreaterThan(c2);

@@ -74,6 +74,7 @@ export class ContainerdAdapter implements RuntimeAdapter {
       startedAtNs: hint.start?.timeNs ?? null,
       selection: { labels: sandbox?.labels ?? {}, name: podName(c), image: c.image },
       neverRun: isSandbox(c),
+      createdBeforeStartSeconds: null, // the official span model is Docker's (docs/scoring.md): not read from containerd
       flags: [],
       end: task && !running && task.exitedAtNs !== null ? endOfTask(task.exitStatus, task.exitedAtNs) : null,
       identify: async (env) => podIdentity(c, sandbox, env.node, env.timeLimitSeconds),

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { AgentContext } from '../../agent/agent.js';
 import { rememberBounded } from '../../core/bounded-map.js';
-import { CREATED_BEFORE_START_FLAG } from '../../core/official-model.js';
+import { toMicroseconds } from '../../core/official-model.js';
 import type { Logger } from '../../log.js';
 import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, MissedQuery, RuntimeAdapter } from '../adapter.js';
 import type { KillSignal } from '../kill.js';
@@ -73,8 +73,8 @@ export class DockerAdapter implements RuntimeAdapter {
     const startedAtNs = parseDockerTimeNs(info.State.StartedAt);
     const createdNs = parseDockerTimeNs(info.Created);
     const flags: string[] = [];
-    // Docker's create → start, for the official span (docs/scoring.md); Docker's own clock, ns precision.
-    if (createdNs !== null && startedAtNs !== null && startedAtNs >= createdNs) flags.push(`${CREATED_BEFORE_START_FLAG}${(Number(startedAtNs - createdNs) / 1e9).toFixed(6)}s`);
+    // Docker's create → start, for the official span (docs/scoring.md); Docker's own clock, ns, kept to the µs.
+    const createdBeforeStartSeconds = createdNs !== null && startedAtNs !== null && startedAtNs >= createdNs ? toMicroseconds(startedAtNs - createdNs) : null;
     return {
       id: info.Id,
       running: info.State.Running,
@@ -83,6 +83,7 @@ export class DockerAdapter implements RuntimeAdapter {
       selection: { labels: info.Config.Labels ?? {}, name: containerName(info), image: info.Config.Image },
       neverRun: false,
       flags,
+      createdBeforeStartSeconds,
       end: info.State.Running ? null : this.endFrom(info, null),
       identify: async (env) => {
         const imageLabels = await this.labelsOfImage(info.Image, prefetch);
