@@ -12,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { usedBytes } from '../src/store/retention.js';
 import { buildSeason } from './season-db.js';
 import { CLI, startBenchAgent, type BenchAgent } from './agent-child.js';
 
@@ -131,7 +132,7 @@ async function retentionPhase(db: string, dir: string): Promise<Record<string, n
     clearInterval(poll);
     await agent.stop();
     const check = new Database(copy, { readonly: true });
-    const usedBytes = ((check.pragma('page_count', { simple: true }) as number) - (check.pragma('freelist_count', { simple: true }) as number)) * 4096;
+    const used = usedBytes(check);
     check.close();
     return {
       retentionBudgetMiB: budgetMiB,
@@ -139,7 +140,7 @@ async function retentionPhase(db: string, dir: string): Promise<Record<string, n
       retentionSecondsFromStart: round(seconds, 2),
       retentionMissedTicks: health.ticks.missed,
       retentionWalMaxMiB: round(walMaxBytes / 1048576),
-      retentionUsedOfBudgetPct: round((100 * usedBytes) / (budgetMiB * 1048576)),
+      retentionUsedOfBudgetPct: round((100 * used) / (budgetMiB * 1048576)),
     };
   } finally {
     clearInterval(poll);

@@ -43,8 +43,8 @@ export class Compactor {
     if (samples < SMALL_SAMPLES) this.pending.set(rid, (this.pending.get(rid) ?? 0) + 1);
   }
 
-  noteNodeWritten(): void {
-    this.node.noteWritten();
+  noteNodeWritten(chunks: number): void {
+    this.node.noteWritten(chunks);
   }
 
   forget(rid: number): void {

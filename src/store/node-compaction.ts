@@ -94,8 +94,8 @@ export class NodeCompactor {
 
   constructor(private readonly db: Database.Database) {}
 
-  noteWritten(): void {
-    this.written++;
+  noteWritten(chunks: number): void {
+    this.written += chunks;
   }
 
   /** Bounded: at most ~DUE_AFTER_CHUNKS small chunks (about a minute of samples) per call. */

@@ -229,7 +229,7 @@ export class WriteQueue {
     // Only after the commit: a rolled-back flush must leave the indices, the chunks and the rows where they were.
     for (const [rid, index] of nextIndex) this.nextIndex.set(rid, index);
     for (const [rid, n] of chunks) this.compactor.noteWritten(rid, n);
-    for (let i = 0; i < nodeChunks; i++) this.compactor.noteNodeWritten();
+    if (nodeChunks > 0) this.compactor.noteNodeWritten(nodeChunks);
     if (withSummaries) {
       this.sealed = [];
       this.sealedCount = 0;

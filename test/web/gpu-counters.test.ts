@@ -11,8 +11,7 @@ import { openStore } from '../../src/store/index.js';
 import { buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js';
 import { requireServices, tempDir } from '../helpers.js';
 import { storeGpuRun } from '../plot/fixture.js';
-import { startAgentChild, type AgentChild } from './agent-child.js';
-import { hasChromium, launch } from './browser.js';
+import { hasChromium, openAgentPage, type AgentPage } from './browser.js';
 
 const available = hasChromium();
 if (!available && requireServices()) throw new Error('chromium is required (FLARE_TEST_REQUIRE_SERVICES) but /usr/bin/chromium is missing');
@@ -20,11 +19,10 @@ if (!available && requireServices()) throw new Error('chromium is required (FLAR
 describe.skipIf(!available)('GPU counters on the agent and its page', () => {
   const dir = tempDir('flare-web-gpu-');
   const db = join(dir, 'agent.db');
-  let agent: AgentChild;
+  let session: AgentPage;
   let base: string;
-  let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[];
 
   beforeAll(async () => {
     const seed = openStore(db);
@@ -43,19 +41,12 @@ describe.skipIf(!available)('GPU counters on the agent and its page', () => {
     const state = join(dir, 'nvml.state');
     writeStubState(state, { devices: [stubDevice(0)], accountingMode: { 0: 0 }, energyMj: { 0: 987_654_321 } });
     process.env.FLARE_NVML_STUB_STATE = state; // the agent child inherits it
-    agent = await startAgentChild(['--db', db, '--gpu-source', 'nvml', '--nvml-lib', buildStub(dir, 'default')]);
-    base = `http://127.0.0.1:${agent.port}/`;
-    browser = await launch();
-    page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openAgentPage(['--db', db, '--gpu-source', 'nvml', '--nvml-lib', buildStub(dir, 'default')]);
+    ({ base, page, consoleErrors } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await agent?.stop();
+    await session?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -9,8 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { requireServices, runCli, tempDir } from '../helpers.js';
 import { storeGpuRun } from '../plot/fixture.js';
-import { startAgentChild, type AgentChild } from './agent-child.js';
-import { hasChromium, launch } from './browser.js';
+import { hasChromium, openAgentPage, type AgentPage } from './browser.js';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'web');
@@ -38,11 +37,10 @@ async function colouredPixels(page: Page, selector: string, rgb: [number, number
 describe.skipIf(!available)('web page in headless Chromium', () => {
   const dir = tempDir('flare-web-');
   const db = join(dir, 'agent.db');
-  let agent: AgentChild;
+  let session: AgentPage;
   let base: string;
-  let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[];
   const dialogs: string[] = [];
 
   beforeAll(async () => {
@@ -51,14 +49,8 @@ describe.skipIf(!available)('web page in headless Chromium', () => {
     const seed = openStore(db);
     storeGpuRun(seed, { id: 'gpu-run-1', team: 'alpha', case: 'FLARE22_Tr_0001', timeLimitSeconds: 12 });
     seed.close();
-    agent = await startAgentChild(['--db', db, '--gpu-source', 'none']);
-    base = `http://127.0.0.1:${agent.port}/`;
-    browser = await launch();
-    page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openAgentPage(['--db', db, '--gpu-source', 'none']);
+    ({ base, page, consoleErrors } = session);
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -66,8 +58,7 @@ describe.skipIf(!available)('web page in headless Chromium', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await agent?.stop();
+    await session?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

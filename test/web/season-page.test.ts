@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import type { Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, tempDir } from '../helpers.js';
-import { startAgentChild, type AgentChild } from './agent-child.js';
-import { hasChromium, launch } from './browser.js';
+import { hasChromium, openAgentPage, type AgentPage } from './browser.js';
 import { SEASON_TEAMS, writeSeason } from './season-fixture.js';
 
 const RUNS = 10_000;
@@ -25,11 +24,10 @@ interface ListAnswer {
 describe.skipIf(!available)('the page at season size (10 000 runs) in headless Chromium', () => {
   const dir = tempDir('flare-season-page-');
   const db = join(dir, 'season.db');
-  let agent: AgentChild;
+  let session: AgentPage;
   let base: string;
-  let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let consoleErrors: string[];
   /** Every runs-list answer the page fetched: its URL and body size. */
   const lists: { url: URL; bytes: number }[] = [];
   const figures: Record<string, number> = {};
@@ -39,14 +37,8 @@ describe.skipIf(!available)('the page at season size (10 000 runs) in headless C
     const t0 = performance.now();
     writeSeason(db, RUNS);
     figures.generateMs = Math.round(performance.now() - t0);
-    agent = await startAgentChild(['--db', db, '--gpu-source', 'none']);
-    base = `http://127.0.0.1:${agent.port}/`;
-    browser = await launch();
-    page = await browser.context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openAgentPage(['--db', db, '--gpu-source', 'none']);
+    ({ base, page, consoleErrors } = session);
     page.on('response', (res: Response) => {
       const url = new URL(res.url());
       if (url.pathname.endsWith('/api/v1/runs')) void res.body().then((b) => lists.push({ url, bytes: b.length }), () => {});
@@ -56,8 +48,7 @@ describe.skipIf(!available)('the page at season size (10 000 runs) in headless C
   afterAll(async () => {
     writeFileSync(join(ARTIFACTS, 'season-page.json'), JSON.stringify(figures, null, 2) + '\n');
     console.log('season page figures:', figures);
-    await browser?.close();
-    await agent?.stop();
+    await session?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
