@@ -6,7 +6,7 @@
 #  b. energy: nvidia-smi's counter read just before and just after the profile spans the run and a bit
 #     more (CLI start-up): ours must not exceed it (+2 %), and must cover at least the run's share of it.
 #  c. sharing: a second CUDA process holding 512 MiB for the whole run → flags shared-gpu and
-#     gpu-shared:1 process, ~512+ MiB.
+#     gpu-shared-at-start, gpuSharedAtStart 1 process, ~512+ MiB.
 
 # Energy counter of GPU 0 in joules (nvidia-smi prints mJ on older drivers, J on newer: read the header).
 smi_energy_j() {
@@ -65,8 +65,9 @@ check_counters() {
       line(ok, "gpuEnergyJ", `ours ${ours.gpuEnergyJ?.toFixed(1)} J (${ours.gpuEnergyMethod}) over ${ours.wallSeconds?.toFixed(2)} s; nvidia-smi ${smiJ.toFixed(1)} J over ${windowS.toFixed(2)} s around it`);
     }
     // c. sharing
-    const shared = flags.find((f) => f.startsWith("gpu-shared:"));
-    line(flags.includes("shared-gpu") && /^gpu-shared:1 process, \d+ MiB$/.test(shared ?? ""), "shared flags", `${shared ?? "no gpu-shared flag"}; shared-gpu ${flags.includes("shared-gpu")} (second process held 512 MiB)`);
+    const shared = ours.gpuSharedAtStart ?? null;
+    const sharedOk = flags.includes("shared-gpu") && flags.includes("gpu-shared-at-start") && shared?.processes === 1 && shared.usedMiB !== null && shared.usedMiB >= 512;
+    line(sharedOk, "shared flags", `gpuSharedAtStart ${JSON.stringify(shared)}; flags gpu-shared-at-start ${flags.includes("gpu-shared-at-start")}, shared-gpu ${flags.includes("shared-gpu")} (second process held 512 MiB)`);
     process.exit(bad ? 1 : 0);
   ' "$work/counters.out" "$work/alloc.json" "$work/accounted.csv"
 }

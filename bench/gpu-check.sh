@@ -20,7 +20,7 @@
 #    1024 MiB held for HOLD_S s with a 3072 MiB spike of 40 ms, while a second process holds 512 MiB:
 #    peakGpuMiBAccounting vs `nvidia-smi --query-accounted-apps` (needs `nvidia-smi -am 1`, else said and
 #    skipped), gpuEnergyJ vs `nvidia-smi --query-gpu=energy.consumption` read around the run, and the
-#    shared-gpu / gpu-shared flags from the second process.
+#    shared-gpu / gpu-shared-at-start flags and gpuSharedAtStart from the second process.
 # Exit 0: figures agree (or no GPU here: "no GPU source", reported cleanly); 1: a figure disagrees.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -7,7 +7,7 @@
 import type { ContainerRuntime, Run, RunStatus, TerminationReason } from '../core/types.js';
 import type { Store } from '../store/types.js';
 import { INTERRUPTED_PAST_LIMIT_FLAG } from '../core/summary.js';
-import { spanFactsOf } from '../core/span-facts.js';
+import { factsOf, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import { summariseRun } from './summarise.js';
 import { thisWriter, writerAlive } from '../sources/writer.js';
 
@@ -20,7 +20,9 @@ export interface Settlement {
   endedMonoNs: number;
   endedWallMs: number;
   wallSecondsOverride?: number;
-  flags: string[];
+  flags: RunFlag[];
+  /** Facts the record adds (what named an OOM kill). */
+  facts?: RunFacts;
 }
 
 /**
@@ -42,8 +44,8 @@ export async function within<T>(ms: number, what: string, answer: Promise<T>): P
   }
 }
 
-/** The flag of a run settled from its runtime's record: `settled-from-docker-after-agent-stop`, …. */
-export const settledFlag = (runtime: ContainerRuntime): string => `settled-from-${runtime}-after-agent-stop`;
+/** The flag of a run settled from its runtime's record (which runtime: the run's `runtime`). */
+export const SETTLED_FLAG: RunFlag = 'settled-from-runtime-after-agent-stop';
 
 /**
  * One settler per runtime: each run is asked of the runtime that made it (the run records it). A row
@@ -53,7 +55,7 @@ export const settledFlag = (runtime: ContainerRuntime): string => `settled-from-
 export function settleByRuntime(settlers: Partial<Record<ContainerRuntime, Settler>>): Settler {
   return async (run) => settlers[run.runtime ?? 'docker']?.(run) ?? null;
 }
-export const RECOVERED_FLAG = 'recovered-after-agent-stop';
+export const RECOVERED_FLAG: RunFlag = 'recovered-after-agent-stop';
 
 export interface Recovered {
   run: Run;
@@ -94,7 +96,7 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null, isGo
     const last = samples.at(-1);
     const endedMonoNs = last?.monoNs ?? run.startedMonoNs;
     const endedWallMs = last?.wallMs ?? run.startedWallMs;
-    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...(run.summary?.flags ?? []), RECOVERED_FLAG], spanFacts: spanFactsOf(run.summary) });
+    const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, endedWallMs), { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedMonoNs, flags: [...(run.summary?.flags ?? []), RECOVERED_FLAG], facts: factsOf(run.summary) });
     store.finishRun(run.id, { status: summary.status, endedWallMs, endedMonoNs, summary });
     out.push({ run: { ...run, status: summary.status, endedWallMs, endedMonoNs, summary }, outcome: 'interrupted' });
   }
@@ -105,12 +107,13 @@ export async function recoverLeftRuns(store: Store, settle: Settler | null, isGo
  * Writes a run's verdict from its runtime's record: its stored samples summarised through the one
  * summarise path to the runtime's end, with the flags it had (but the interrupted-by-recovery one).
  */
-export function writeSettled(store: Store, run: Run, settlement: Settlement, previousFlags: readonly string[]): Run {
+export function writeSettled(store: Store, run: Run, settlement: Settlement, previousFlags: readonly RunFlag[]): Run {
   const samples = store.getRunSamples(run.id);
   // The marks of the interrupted verdict go: the runtime's record replaces it.
   const flags = [...previousFlags.filter((f) => f !== RECOVERED_FLAG && f !== INTERRUPTED_PAST_LIMIT_FLAG), ...settlement.flags];
-  // The runtime's facts (Docker's create and removal times) stay: they are the container's, not the verdict's.
-  const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags, spanFacts: spanFactsOf(run.summary) });
+  // The run's facts (Docker's create and removal times, …) stay: they are the container's, not the verdict's.
+  const facts = mergeFacts(factsOf(run.summary), settlement.facts ?? {});
+  const summary = summariseRun(run, samples, store.getNodeSamples(run.startedWallMs, settlement.endedWallMs), { ...settlement, flags, facts });
   store.finishRun(run.id, { status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary });
   return { ...run, status: summary.status, endedWallMs: settlement.endedWallMs, endedMonoNs: settlement.endedMonoNs, summary };
 }

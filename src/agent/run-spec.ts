@@ -1,7 +1,8 @@
 // What a run is started and ended with, and the settings the run manager measures under: the
 // contract between the targets (Docker, containerd, profile) and the RunManager (runs.ts).
 import type { TargetGpuUse } from '../core/attribution.js';
-import type { Penalties, Run, RunIdentity, RunSpanFacts, RunStatus, TerminationReason } from '../core/types.js';
+import type { RunFacts, RunFlag } from '../core/run-facts.js';
+import type { Penalties, Run, RunIdentity, RunStatus, TerminationReason } from '../core/types.js';
 import type { CgroupReading } from '../sources/types.js';
 
 /** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
@@ -19,9 +20,9 @@ export interface RunStartSpec {
   startedMonoNs: number;
   timeLimitSeconds: number | null;
   previousRunId?: string | null;
-  flags?: string[];
-  /** The runtime's facts about the container's life known at the start (Docker's create → start). */
-  spanFacts?: RunSpanFacts;
+  flags?: RunFlag[];
+  /** The run's facts known at its start (Docker's create → start, how late it was attached, …). */
+  facts?: RunFacts;
   /**
    * The target's enforcement (Docker: kill the container; profile: kill its cgroup group), called
    * exactly once when the run's deadline passes, right after a last counter read. Absent: the limit
@@ -38,7 +39,9 @@ export interface RunEndSpec {
   endedMonoNs: number;
   /** Docker's FinishedAt − StartedAt (ns precision) when known. */
   wallSecondsOverride?: number;
-  flags?: string[];
+  flags?: RunFlag[];
+  /** Facts learnt with the end (what named an OOM kill, …). */
+  facts?: RunFacts;
 }
 
 /** Per-tick GPU figures for one run's key, from the attribution step. */

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { migUuidsOfDevices } from '../core/attribution.js';
 import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
-import type { Run, RunSample, RunSpanFacts } from '../core/types.js';
-import { spanFactsOf } from '../core/span-facts.js';
+import type { Run, RunSample } from '../core/types.js';
+import { addToFactList, factsOf, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import type { Store } from '../store/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { inlineSummariser, type Summariser } from './summariser.js';
@@ -29,7 +29,9 @@ interface ActiveRun {
   limitFired: boolean;
   limitTimer: NodeJS.Timeout | null;
   lastPartialMonoNs: number;
-  flags: Set<string>;
+  flags: Set<RunFlag>;
+  /** Its facts so far (from the start spec, then what sampling and enforcement find). */
+  facts: RunFacts;
   /** Samples of this run the store's full queue dropped before they were written. */
   droppedSamples: number;
 }
@@ -49,15 +51,15 @@ export class RunManager {
   /** Verdicts whose summary is being computed: shutdown waits for them (drain). */
   private readonly finishing = new Set<Promise<Run>>();
   /** Facts seen after the end of runs whose summary is being computed (noteRemoved), joined to it when it comes back. */
-  private readonly lateFacts = new Map<string, RunSpanFacts>();
+  private readonly lateFacts = new Map<string, RunFacts>();
   private readonly summariser: Summariser;
 
   constructor(
     private readonly store: Store,
     readonly settings: RunSettings,
     private readonly onFinished: (run: Run) => void = () => {},
-    /** A counter of a live run could not be read (flagged once per run and text); cleared when it ends. */
-    private readonly onUnreadable: (run: Run, flag: string | null) => void = () => {},
+    /** A counter of a live run could not be read (told once per run and text: `<path>: <errno>`); cleared when it ends. */
+    private readonly onUnreadable: (run: Run, text: string | null) => void = () => {},
     /** GPU counters read at the run's start and end (accounting peak, energy, sharing: docs/gpu-accounting.md). */
     private readonly gpuHooks: GpuRunHooks | null = null,
     /** Where summaries are computed (the daemon: a thread, off the sampler's loop); default here. */
@@ -116,6 +118,7 @@ export class RunManager {
       limitTimer: null,
       lastPartialMonoNs: spec.startedMonoNs,
       flags: new Set(spec.flags ?? []),
+      facts: { ...spec.facts },
       droppedSamples: 0,
     };
     this.active.set(id, a);
@@ -153,7 +156,7 @@ export class RunManager {
     return this.active.get(runId)?.limitFired ?? false;
   }
 
-  /** The store's full queue dropped n of this run's samples (counted in its flag samples-dropped:N). */
+  /** The store's full queue dropped n of this run's samples (its fact samplesDropped, flagged). */
   noteDropped(runId: string, n: number): void {
     const a = this.active.get(runId);
     if (a) a.droppedSamples += n;
@@ -167,8 +170,12 @@ export class RunManager {
     return [...this.active.values()].map((a) => a.run);
   }
 
-  addFlag(runId: string, flag: string): void {
-    this.active.get(runId)?.flags.add(flag);
+  /** A flag (and the facts behind it) for a running run, e.g. from enforcement. */
+  addFlag(runId: string, flag: RunFlag, facts: RunFacts = {}): void {
+    const a = this.active.get(runId);
+    if (!a) return;
+    a.flags.add(flag);
+    a.facts = mergeFacts(a.facts, facts);
   }
 
   /** Samples every active run now. gpu: per key shares, or null when no GPU source is active. */
@@ -199,7 +206,7 @@ export class RunManager {
     const a = due;
     const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
     this.partialInFlight = true;
-    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu, spanFacts: a.spec.spanFacts };
+    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu, facts: this.factsOf(a) };
     void this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: null, verdict })
       .then((summary) => {
@@ -212,10 +219,28 @@ export class RunManager {
       });
   }
 
-  private flagsOf(a: ActiveRun): string[] {
+  private flagsOf(a: ActiveRun): RunFlag[] {
     const flags = [...a.flags];
-    if (a.droppedSamples > 0) flags.push(`samples-dropped:${a.droppedSamples}`);
+    if (a.droppedSamples > 0) flags.push('samples-dropped');
     return flags;
+  }
+
+  private factsOf(a: ActiveRun): RunFacts {
+    return a.droppedSamples > 0 ? { ...a.facts, samplesDropped: a.droppedSamples } : a.facts;
+  }
+
+  /**
+   * A counter that failed while the run lives: flagged, its text kept as a fact, the health told once
+   * per text (not at the final read: the run's health entry is cleared right after).
+   */
+  private noteUnreadable(a: ActiveRun, texts: readonly string[] | undefined, tell = true): void {
+    for (const text of texts ?? []) {
+      const known = a.facts.countersUnreadable ?? [];
+      if (known.includes(text)) continue;
+      if (tell) this.onUnreadable(a.run, text);
+      a.flags.add('counter-unreadable');
+      a.facts = { ...a.facts, countersUnreadable: addToFactList(known, text) };
+    }
   }
 
   /** Samples one run immediately (e.g. on cgroup.events "populated 0", or just before a kill). */
@@ -229,10 +254,7 @@ export class RunManager {
     const monoNs = monoNowNs();
     if (reading.gone) return; // target ended: nothing to record
     // A counter that failed while the target lives is unknown (null in the sample), flagged, never 0.
-    for (const flag of reading.unreadable ?? []) {
-      if (!a.flags.has(flag)) this.onUnreadable(a.run, flag);
-      a.flags.add(flag);
-    }
+    this.noteUnreadable(a, reading.unreadable);
     if (reading.cpuSeconds === null && reading.ramMiB === null && !reading.unreadable) return; // no counters (nullReader)
     let gpuMiB: number | null = null;
     if (gpu && a.spec.gpuKey !== null) {
@@ -268,7 +290,7 @@ export class RunManager {
     // Where the cgroup outlives its processes (profile's own cgroup) this read is the exact final counter:
     // it cannot grow after the processes ended, so it is placed at the end.
     const final = a.spec.reader.read();
-    for (const flag of final.unreadable ?? []) a.flags.add(flag);
+    this.noteUnreadable(a, final.unreadable, false);
     const finalCpu = final.cpuSeconds !== null ? { monoNs: Math.max(end.endedMonoNs, lastMono(a)), cpuSeconds: final.cpuSeconds } : undefined;
     if (finalCpu) a.flags.add('final-counter-read');
     a.spec.reader.close();
@@ -293,7 +315,7 @@ export class RunManager {
       finalCpu,
       flags: [...this.flagsOf(a), ...(end.flags ?? [])],
       gpu,
-      spanFacts: a.spec.spanFacts,
+      facts: mergeFacts(this.factsOf(a), end.facts ?? {}),
     };
     this.lateFacts.set(runId, {});
     const done = this.summariser
@@ -303,7 +325,7 @@ export class RunManager {
         throw err;
       })
       .then((measured) => {
-        const late = spanFactsOf(this.lateFacts.get(runId));
+        const late = factsOf(this.lateFacts.get(runId));
         this.lateFacts.delete(runId);
         const summary = { ...measured, ...late };
         this.store.finishRun(runId, { status: summary.status, endedWallMs: end.endedWallMs, endedMonoNs: end.endedMonoNs, summary });

@@ -82,7 +82,7 @@ export async function createSamplingStack(
       partialSummaryEveryMs: 5000,
     },
     onFinished,
-    (run, flag) => (flag === null ? counters.ok('cgroup', run.id) : counters.fail('cgroup', run.id, flag)),
+    (run, text) => (text === null ? counters.ok('cgroup', run.id) : counters.fail('cgroup', run.id, `counter-unreadable: ${text}`)),
     gpuRecorder,
     summariser,
   );

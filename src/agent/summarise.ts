@@ -3,8 +3,9 @@
 // finish (samples held by the run manager) and crash recovery (samples read back from the store) both
 // call it, so a recovered run is summarised exactly as it would have been at its end.
 import type { RunGpuReadings } from '../core/gpu-run.js';
+import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import { summarizeRun } from '../core/summary.js';
-import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES, type NodeSample, type Run, type RunSample, type RunStatus, type RunSpanFacts, type RunSummary, type TerminationReason } from '../core/types.js';
+import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES, type NodeSample, type Run, type RunSample, type RunStatus, type RunSummary, type TerminationReason } from '../core/types.js';
 
 export interface Verdict {
   status: RunStatus;
@@ -16,11 +17,11 @@ export interface Verdict {
   wallSecondsOverride?: number;
   /** The counter read once more after the processes ended (or just before a kill). */
   finalCpu?: { monoNs: number; cpuSeconds: number };
-  flags: string[];
+  flags: RunFlag[];
   /** The run's GPU counters read with the verdict (gpu/run-gpu.ts); null or absent: none. */
   gpu?: RunGpuReadings | null;
-  /** The runtime's facts about the container's life (Docker's create → start, end → removal). */
-  spanFacts?: RunSpanFacts;
+  /** The run's facts (Docker's create → start and end → removal, how late it was attached, …). */
+  facts?: RunFacts;
 }
 
 export function summariseRun(run: Run, samples: RunSample[], nodeSamples: NodeSample[], verdict: Verdict): RunSummary {
@@ -44,6 +45,6 @@ export function summariseRun(run: Run, samples: RunSample[], nodeSamples: NodeSa
     finalCpu: verdict.finalCpu,
     flags,
     gpu: verdict.gpu ?? null,
-    spanFacts: verdict.spanFacts,
+    facts: verdict.facts,
   });
 }

@@ -1,4 +1,5 @@
 // Human-readable run summary for the terminal.
+import { factLines } from '../core/run-facts.js';
 import type { Run } from '../core/types.js';
 
 const fmt = (v: number | null | undefined, digits = 2): string => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -23,6 +24,7 @@ export function formatSummaryTable(run: Run, method?: string): string {
   ];
   if (method) rows.push(['measured by', method]);
   if (s.flags.length) rows.push(['flags', s.flags.join(', ')]);
+  rows.push(...factLines(s));
   const w = Math.max(...rows.map((r) => r[0].length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
 }

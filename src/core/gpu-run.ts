@@ -1,6 +1,7 @@
 // GPU figures a sampler cannot give, per run (docs/gpu-accounting.md): the exact per-process peak from
 // NVML's accounting records, the energy the run's GPUs used, and who else was on them. Pure: the
 // readings come in, the summary fields and flags go out.
+import type { RunFlag } from './run-facts.js';
 import type { RunSummary } from './types.js';
 
 /** What became of one of the run's GPU processes in the driver's accounting buffer. */
@@ -67,16 +68,18 @@ export interface AccountingFigures {
   peakGpuMiBAccounting: number | null;
   gpuSpikeMissed: boolean | null;
   gpuTimeSeconds: number | null;
-  flags: string[];
+  /** Processes whose record was unknown (0 when all were read). */
+  unknownProcesses: number;
+  flags: RunFlag[];
 }
 
 /** Peak, GPU time and flags from the processes' records, against the sampled max. */
 export function accountingFigures(processes: readonly AccountedProcess[], sampledMaxMiB: number | null, marginMiB = SPIKE_MARGIN_MIB): AccountingFigures {
-  const flags: string[] = [];
-  if (processes.length === 0) return { peakGpuMiBAccounting: null, gpuSpikeMissed: null, gpuTimeSeconds: null, flags };
+  const flags: RunFlag[] = [];
+  if (processes.length === 0) return { peakGpuMiBAccounting: null, gpuSpikeMissed: null, gpuTimeSeconds: null, unknownProcesses: 0, flags };
   const known = processes.filter((p) => p.record === 'ok' && p.peakMiB !== null);
   const unknownCount = processes.length - known.length;
-  if (unknownCount > 0) flags.push(`gpu-accounting-incomplete:${unknownCount} of ${processes.length} processes unknown`);
+  if (unknownCount > 0) flags.push('gpu-accounting-incomplete');
   if (processes.length > 1 && unknownCount === 0) flags.push('gpu-accounting-peak-upper-bound');
   const peaks = known.map((p) => p.peakMiB as number);
   const peak = unknownCount > 0 ? null : peaks.reduce((a, b) => a + b, 0);
@@ -88,7 +91,7 @@ export function accountingFigures(processes: readonly AccountedProcess[], sample
   if (spike) flags.push('gpu-spike-missed');
   const times = processes.map((p) => p.gpuTimeSeconds);
   const gpuTimeSeconds = times.every((t): t is number => t !== null) ? times.reduce((a, b) => a + b, 0) : null;
-  return { peakGpuMiBAccounting: peak, gpuSpikeMissed: spike, gpuTimeSeconds, flags };
+  return { peakGpuMiBAccounting: peak, gpuSpikeMissed: spike, gpuTimeSeconds, unknownProcesses: unknownCount, flags };
 }
 
 /** Energy from the driver's counter read at start and end (mJ); null when either is unknown or it went back (driver reload). */
@@ -121,22 +124,24 @@ export function addPowerReading(acc: PowerIntegral, tSeconds: number, powerMw: n
   acc.lastMw = powerMw;
 }
 
-/** The flag naming other processes on the run's GPUs at its start: 'gpu-shared:2 processes, 1536 MiB'. */
-export function sharedAtStartFlag(shared: { processes: number; usedMiB: number | null }): string {
-  const mib = shared.usedMiB === null ? 'unknown MiB' : `${Math.round(shared.usedMiB)} MiB`;
-  return `gpu-shared:${shared.processes} process${shared.processes === 1 ? '' : 'es'}, ${mib}`;
-}
-
 /** The summary with the readings' fields and flags added (the summary itself is not changed). */
 export function withGpuReadings(summary: RunSummary, r: RunGpuReadings): RunSummary {
   // Accounting off or missing: no figures and no 'incomplete' noise; the mode says why.
   const accountingUsable = r.accountingMode !== 'off' && r.accountingMode !== 'unsupported';
   const acc = accountingFigures(accountingUsable ? r.processes : [], summary.maxGpuMiB);
   const flags = new Set(summary.flags);
+  const facts: Pick<RunSummary, 'gpuUnseenProcesses' | 'gpuProcessesUnknown' | 'gpuProcessCount'> = {};
   for (const f of acc.flags) flags.add(f);
+  if (acc.unknownProcesses > 0) {
+    facts.gpuProcessesUnknown = acc.unknownProcesses;
+    facts.gpuProcessCount = r.processes.length;
+  }
   if (r.accountingMode === 'off') flags.add('gpu-accounting-off');
-  if (r.unseenAccountedProcesses > 0) flags.add(`gpu-unseen-processes:${r.unseenAccountedProcesses}`);
-  if (r.sharedAtStart && r.sharedAtStart.processes > 0) flags.add(sharedAtStartFlag(r.sharedAtStart));
+  if (r.unseenAccountedProcesses > 0) {
+    flags.add('gpu-unseen-processes');
+    facts.gpuUnseenProcesses = r.unseenAccountedProcesses;
+  }
+  if (r.sharedAtStart && r.sharedAtStart.processes > 0) flags.add('gpu-shared-at-start');
   if (r.energy?.energyJ !== null && r.energy?.energyJ !== undefined) {
     if (r.sharedDuringRun) flags.add('shared-gpu');
     if (r.energy.method === 'power') flags.add('energy-from-power');
@@ -151,5 +156,5 @@ export function withGpuReadings(summary: RunSummary, r: RunGpuReadings): RunSumm
     gpuEnergyMethod: r.energy?.energyJ === null || r.energy === null ? null : r.energy.method,
     gpuSharedAtStart: r.sharedAtStart,
   };
-  return { ...summary, ...fields, flags: [...flags] };
+  return { ...summary, ...fields, ...facts, flags: [...flags] };
 }

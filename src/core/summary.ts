@@ -2,7 +2,7 @@
 // at the run's end and periodically while it runs. Pure: no clock, no I/O.
 import { curveFigures, type CurvePoint } from './auc.js';
 import { withGpuReadings, type RunGpuReadings } from './gpu-run.js';
-import { spanFactsOf } from './span-facts.js';
+import { factsOf, type RunFacts, type RunFlag } from './run-facts.js';
 import { exceedsTimeLimit } from './limit.js';
 import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
 import { officialBlock } from './official.js';
@@ -16,7 +16,6 @@ import type {
   RunSummary,
   ScoringBlock,
   TerminationReason,
-  RunSpanFacts,
 } from './types.js';
 
 export interface SummaryInput {
@@ -49,14 +48,14 @@ export interface SummaryInput {
    */
   finalCpu?: { monoNs: number; cpuSeconds: number };
   /** Caveats from the adapters, passed through first (e.g. 'attached-late', 'gpu-unavailable'). */
-  flags?: string[];
+  flags?: RunFlag[];
   /**
    * The GPU counters read for the run (accounting, energy, sharing: gpu/run-gpu.ts), when a GPU source
    * has them: their fields and flags join the summary here, so a summary is made in one call.
    */
   gpu?: RunGpuReadings | null;
-  /** The runtime's facts about the container's life (carried into the summary as they are). */
-  spanFacts?: RunSpanFacts;
+  /** The run's facts (core/run-facts.ts), carried into the summary as they are. */
+  facts?: RunFacts;
 }
 
 /**
@@ -65,9 +64,9 @@ export interface SummaryInput {
  * exceededTimeLimit plus the penalised scoring already say it is over. An 'interrupted' run turned
  * 'timeout' gets the flag 'interrupted', so its partial data stays marked.
  */
-export const INTERRUPTED_PAST_LIMIT_FLAG = 'interrupted';
+export const INTERRUPTED_PAST_LIMIT_FLAG: RunFlag = 'interrupted';
 
-export function resolveStatus(observed: RunStatus, exceededTimeLimit: boolean): { status: RunStatus; flags: string[] } {
+export function resolveStatus(observed: RunStatus, exceededTimeLimit: boolean): { status: RunStatus; flags: RunFlag[] } {
   if (!exceededTimeLimit || observed === 'running') return { status: observed, flags: [] };
   return { status: 'timeout', flags: observed === 'interrupted' ? [INTERRUPTED_PAST_LIMIT_FLAG] : [] };
 }
@@ -146,7 +145,7 @@ function assertInput(input: SummaryInput): void {
  * whenever the last tick read the counter, larger (and honest) when it did not.
  */
 export function summarizeRun(input: SummaryInput): RunSummary {
-  const measured = { ...summarizeSamples(input), ...spanFactsOf(input.spanFacts) };
+  const measured = { ...summarizeSamples(input), ...factsOf(input.facts) };
   return input.gpu ? withGpuReadings(measured, input.gpu) : measured;
 }
 
@@ -177,7 +176,7 @@ function summarizeSamples(input: SummaryInput): RunSummary {
   const cpuUnknown = measured.length - cpuKnown;
 
   const { status, flags: statusFlags } = resolveStatus(input.status, exceededTimeLimit);
-  const flags = new Set<string>(input.flags ?? []);
+  const flags = new Set<RunFlag>(input.flags ?? []);
   const partial = (f: { knownCount: number; unknownCount: number }): boolean => f.knownCount > 0 && f.unknownCount > 0;
   if (partial(gpu) || partial(gpuDevice)) flags.add('gpu-unavailable');
   if (partial(ram)) flags.add('ram-unavailable');

@@ -1,6 +1,7 @@
 // The measurement contract shared by every part of the agent (docs/measurement.md; README "HTTP API").
 // Pure data: no I/O here. Every number carries its unit in its name.
 import type { GpuCounterFields } from './gpu-run.js';
+import type { RunFacts, RunFlag } from './run-facts.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'oom' | 'timeout' | 'interrupted';
 
@@ -168,20 +169,9 @@ export interface ScoringBlock {
 /**
  * The per-run summary the scoring pipeline reads (docs/measurement.md §2 names). The GPU counter fields
  * (accounting peak, energy, sharing; src/core/gpu-run.ts) are optional: only an NVML agent adds them.
+ * Its facts (core/run-facts.ts) are typed fields too; its flags are words for humans.
  */
-/**
- * Facts about a container's life that the runtime records and the official span model reads
- * (docs/scoring.md), in seconds on the runtime's own clock (Docker: ns precision, kept to the µs).
- * Absent on a run whose runtime did not say (containerd, a process), or on older summaries.
- */
-export interface RunSpanFacts {
-  /** Docker's Created → StartedAt (s). */
-  createdBeforeStartSeconds?: number;
-  /** Docker's FinishedAt → the container's removal (`destroy`, `--rm` or `docker rm`) (s): seen after the end. */
-  removedAfterEndSeconds?: number;
-}
-
-export interface RunSummary extends Partial<GpuCounterFields>, RunSpanFacts {
+export interface RunSummary extends Partial<GpuCounterFields>, RunFacts {
   status: RunStatus;
   terminationReason: TerminationReason | null;
   exitCode: number | null;
@@ -219,8 +209,8 @@ export interface RunSummary extends Partial<GpuCounterFields>, RunSpanFacts {
   exceededTimeLimit: boolean;
   scoring: ScoringBlock;
   official: OfficialBlock;
-  /** Human-readable caveats: 'gpu-unavailable', 'attached-late', 'cpu-counter-reset', … */
-  flags: string[];
+  /** Caveats for humans, words from one closed list (RUN_FLAGS): 'gpu-unavailable', 'attached-late', … */
+  flags: RunFlag[];
 }
 
 /**

@@ -70,6 +70,9 @@ export const RUN_CSV_COLUMNS = [
   // GPU counters (docs/gpu-accounting.md); empty where the agent had no NVML.
   'peakGpuMiBAccounting', 'gpuSpikeMissed', 'gpuTimeSeconds', 'gpuEnergyJ', 'gpuEnergyMethod',
   'gpuSharedAtStart.processes', 'gpuSharedAtStart.usedMiB', 'flags',
+  // The run's figure-like facts (core/run-facts.ts); empty where they do not apply.
+  'createdBeforeStartSeconds', 'removedAfterEndSeconds', 'attachedLateSeconds', 'samplesDropped', 'oomNamedBy',
+  'gpuUnseenProcesses', 'gpuProcessesUnknown', 'gpuProcessCount',
 ] as const;
 
 function pick(obj: Record<string, unknown>, path: string): string | number | null {

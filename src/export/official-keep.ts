@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { OfficialFigures } from '../core/official-figures.js';
 import type { Run } from '../core/types.js';
-import { spanFactsOf } from '../core/span-facts.js';
+import { factsOf } from '../core/run-facts.js';
 import type { ChallengeProfile } from '../scoring/profile.js';
 import type { StoredOfficial } from '../store/official-table.js';
 import type { Store } from '../store/types.js';
@@ -40,7 +40,7 @@ export function profileKeyOf(profile: ChallengeProfile): string {
 export function officialStampOf(run: Run): string {
   const base = `${run.startedMonoNs}|${run.endedMonoNs}|${run.status}|${(run.summary?.flags ?? []).join('\u0000')}`;
   // The span facts, where known (a run without them keeps the stamp it had before they were fields).
-  const { createdBeforeStartSeconds: created, removedAfterEndSeconds: removed } = spanFactsOf(run.summary);
+  const { createdBeforeStartSeconds: created, removedAfterEndSeconds: removed } = factsOf(run.summary);
   return created === undefined && removed === undefined ? base : `${base}|c${created ?? ''}|r${removed ?? ''}`;
 }
 

@@ -1,6 +1,7 @@
 // The API's run object (README "HTTP API": identity + the summary fields of docs/measurement.md §2 by name, flat), and its inverse
 // for `collect`, which rebuilds a stored Run from what another agent served. Pure.
 import type { Run, RunKind, RunPlacement, RunStatus, RunSummary } from '../core/types.js';
+import { isRunFlag, malformedFact } from '../core/run-facts.js';
 
 /** Every RunSummary key; the type check below fails the build if the interface grows a key not listed. */
 const SUMMARY_KEYS = [
@@ -41,9 +42,25 @@ const SUMMARY_KEYS = [
   'gpuEnergyJ',
   'gpuEnergyMethod',
   'gpuSharedAtStart',
-  // The runtime's facts about the container's life (RunSpanFacts): absent where it did not say.
+  // The run's facts (core/run-facts.ts): absent where they do not apply or were not known.
   'createdBeforeStartSeconds',
   'removedAfterEndSeconds',
+  'attachedLateSeconds',
+  'samplesDropped',
+  'oomNamedBy',
+  'cgroupMethod',
+  'countersUnreadable',
+  'caseInputFiles',
+  'labelsFromImage',
+  'labelsFromImageCount',
+  'gpuRequestsUnresolved',
+  'killDenied',
+  'killedThroughCgroup',
+  'spawnError',
+  'gpuUnseenProcesses',
+  'gpuProcessesUnknown',
+  'gpuProcessCount',
+  'legacyFlags',
 ] as const satisfies readonly (keyof RunSummary)[];
 type MissingSummaryKey = Exclude<keyof RunSummary, (typeof SUMMARY_KEYS)[number]>;
 const allSummaryKeysListed: MissingSummaryKey extends never ? true : never = true;
@@ -121,6 +138,10 @@ export function runFromJson(json: unknown): Run {
     const s: Record<string, unknown> = { status };
     for (const key of SUMMARY_KEYS) if (key !== 'status' && json[key] !== undefined) s[key] = json[key];
     if (!isObj(s.scoring) || !isObj(s.official) || !Array.isArray(s.flags)) throw new Error('run: malformed summary');
+    const bad = malformedFact(s);
+    if (bad !== null) throw new Error(`run: malformed fact ${bad}`);
+    // Words this build does not know (a newer agent's) are left out: flags are for humans, never figures.
+    s.flags = s.flags.filter(isRunFlag);
     summary = s as unknown as RunSummary;
   }
   return {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import type { AgentConfig } from '../config.js';
 import type { Run, RunStatus, TerminationReason } from '../core/types.js';
+import { factText, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import { CgroupReader } from '../sources/cgroup.js';
 import type { Store } from '../store/types.js';
 import { createSamplingStack, noEvents } from '../agent/stack.js';
@@ -105,7 +106,8 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
     const endedWallMs = Date.now();
     stack.sampler.stop();
 
-    const flags: string[] = [];
+    const flags: RunFlag[] = [];
+    const facts: RunFacts = {};
     if (cgroup && cgroup.pids().length > 0) {
       // Processes the command left behind would otherwise run on unmeasured: end them with the run.
       flags.push('killed-leftover-processes');
@@ -118,8 +120,9 @@ export async function runProfile(config: AgentConfig, store: Store, opts: Profil
     else if (signal) reason = 'killed externally';
     if (error) {
       status = 'failed';
-      flags.push(`spawn-error: ${error.message}`);
+      flags.push('spawn-error');
+      facts.spawnError = factText(error.message);
     }
-    return { run: await stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags }), exitCode: error ? 127 : exitCode };
+    return { run: await stack.runs.finish(run.id, { status, terminationReason: reason, exitCode, endedWallMs, endedMonoNs, flags, facts }), exitCode: error ? 127 : exitCode };
   }
 }

@@ -5,6 +5,7 @@
 // adapter and one line in registry.ts (as cAdvisor registers a ContainerHandlerFactory).
 import type { Settler } from '../agent/recover.js';
 import type { WallWindow } from '../core/lives.js';
+import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { ContainerRuntime, RunIdentity } from '../core/types.js';
 import type { KillSignal } from './kill.js';
 import type { SelectionFacts } from './select.js';
@@ -27,7 +28,9 @@ export interface ContainerWho {
   identity: RunIdentity;
   /** From a trusted label, at most the --time-limit ceiling; null: none. */
   timeLimitSeconds: number | null;
-  flags: string[];
+  flags: RunFlag[];
+  /** What identifying it found out (image labels ignored, inputs counted, GPU ids unresolved). */
+  facts?: RunFacts;
 }
 
 /** How a container's life ended, as its runtime recorded it. */
@@ -44,7 +47,7 @@ export interface ContainerEnd {
    * unless the agent sent it, someone else killed it.
    */
   bySignal: boolean;
-  flags: string[];
+  flags: RunFlag[];
   /**
    * The runtime's record could not be read (Docker shutting down at `die`): the end is the event's.
    * The watcher asks again after the next reconnect and corrects the run.
@@ -65,7 +68,7 @@ export interface ContainerFacts {
   /** Never a run (a pod's sandbox): ignored until removed. */
   neverRun: boolean;
   /** Flags from the runtime's record. */
-  flags: string[];
+  flags: RunFlag[];
   /** Docker's Created → StartedAt (s, to the µs), for the official span; null where the runtime does not say. */
   createdBeforeStartSeconds: number | null;
   /** A container that has ended: its end. */

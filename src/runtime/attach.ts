@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { AgentContext } from '../agent/agent.js';
 import { guarded } from '../agent/errors.js';
 import { monoNowNs } from '../sampler/ticker.js';
+import { addToFactList, factText, type RunFacts } from '../core/run-facts.js';
 import { pickCgroup } from '../sources/cgroup-mounts.js';
 import { CgroupReader } from '../sources/cgroup.js';
 import { OomKillCount } from '../sources/oom-count.js';
@@ -66,19 +67,25 @@ export async function startRun(
   });
   const clock = { wallMs: Date.now(), monoNs: monoNowNs() };
   const flags = [...who.flags];
+  const runFacts: RunFacts = { ...who.facts };
+  if (facts.createdBeforeStartSeconds !== null) runFacts.createdBeforeStartSeconds = facts.createdBeforeStartSeconds;
   if (pick && 'paths' in pick) {
-    flags.push(`method: cgroup ${pick.method}`);
+    runFacts.cgroupMethod = factText(pick.method);
     ctx.stack.cgroupLayout.lastPicked = pick.method;
   }
   const noCgroupWhy = pick && 'reason' in pick ? pick.reason : null;
   if (!paths) flags.push(facts.running && proc.procText !== null && proc.alive() ? 'no-cgroup' : 'exited-before-attach');
-  if (noCgroupWhy && proc.alive()) flags.push(`counter-unreadable: ${noCgroupWhy}`);
+  if (noCgroupWhy && proc.alive()) {
+    flags.push('counter-unreadable');
+    runFacts.countersUnreadable = addToFactList(undefined, noCgroupWhy);
+  }
   // A runtime that gives no start time (containerd's listing): the run starts when it is seen.
   const startedAtNs = facts.startedAtNs ?? BigInt(clock.wallMs) * 1_000_000n;
   const startedMonoNs = epochNsToMonoNs(startedAtNs, clock);
   if (mode.how === 'late') {
     flags.push('attached-late');
-    if (facts.startedAtNs !== null) flags.push(`attached-late:${((clock.monoNs - startedMonoNs) / 1e9).toFixed(3)}s`);
+    // To the ms, as the flag text once carried it (the mono clock's start is derived from the runtime's).
+    if (facts.startedAtNs !== null) runFacts.attachedLateSeconds = Math.round((clock.monoNs - startedMonoNs) / 1e6) / 1e3;
   }
   if (facts.startedAtNs === null) flags.push('start-time-unknown');
   flags.push(...facts.flags);
@@ -92,7 +99,7 @@ export async function startRun(
     timeLimitSeconds: who.timeLimitSeconds,
     previousRunId,
     flags,
-    spanFacts: facts.createdBeforeStartSeconds === null ? {} : { createdBeforeStartSeconds: facts.createdBeforeStartSeconds },
+    facts: runFacts,
     // The run manager's deadline calls this once, after its last read of the counters.
     enforce: opts.enforce,
   });

@@ -15,10 +15,9 @@
 // read as "the container has ended".
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CgroupKillHow } from '../core/run-facts.js';
 
 const PROCS_PASSES = 3;
-
-export type CgroupKillHow = 'cgroup.kill' | 'cgroup.procs';
 
 /** killed: how; denied: processes are left and every way was refused (the errors, e.g. `cgroup.kill: EROFS`). */
 export type CgroupKillResult = { killed: CgroupKillHow } | { denied: string };

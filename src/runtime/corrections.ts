@@ -1,7 +1,8 @@
 // Runs closed with an end the runtime could not confirm (its record unreadable at the exit: Docker
 // shutting down between `die` and the inspect, so the end is the event's time, ~20 ms off). After the
 // next reconnect the runtime's record is read again and the run's verdict is written from it, through
-// the same path recovery uses (agent/recover.ts writeSettled), flagged `end-corrected-from-<runtime>-record`.
+// the same path recovery uses (agent/recover.ts writeSettled), flagged `end-corrected-from-runtime-record`
+// (an OOM named by the record instead: the fact oomNamedBy). One store write: the corrected verdict.
 import { writeSettled } from '../agent/recover.js';
 import { rememberBounded } from '../core/bounded-map.js';
 import type { ContainerRuntime } from '../core/types.js';
@@ -58,7 +59,8 @@ export class ProvisionalEnds {
       endedMonoNs: run.startedMonoNs + Number(spanNs),
       endedWallMs: Number(end.finishedAtNs! / 1_000_000n),
       wallSecondsOverride: Number(spanNs) / 1e9,
-      flags: p.why === 'oom' ? [`oom-named-by:${end.oomNamedBy ?? 'runtime-record'}`] : [`end-corrected-from-${this.runtime}-record`],
+      flags: p.why === 'oom' ? [] : ['end-corrected-from-runtime-record'],
+      facts: p.why === 'oom' ? { oomNamedBy: end.oomNamedBy ?? 'runtime-record' } : {},
     }, run.summary.flags.filter((f) => f !== 'finished-at-from-event'));
     this.log.warn('run end corrected from the runtime\'s record', { runtime: this.runtime, runId: run.id, containerId, wallSecondsBefore: before, wallSeconds: corrected.summary?.wallSeconds, status: corrected.status });
   }

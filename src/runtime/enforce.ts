@@ -8,10 +8,11 @@ import type { AgentContext } from '../agent/agent.js';
 import type { RuntimeAdapter } from './adapter.js';
 import { holdsProcesses, killThroughCgroup } from './cgroup-kill.js';
 import { signalWithGrace, type KillSignal } from './kill.js';
+import { factText, type RunFlag } from '../core/run-facts.js';
 import type { TrackedRun } from './tracked.js';
 
 /** The flag of a run past its limit that nothing could kill: the runtime refused, the cgroup kill was denied. */
-export const KILL_IMPOSSIBLE_FLAG = 'kill-impossible';
+export const KILL_IMPOSSIBLE_FLAG: RunFlag = 'kill-impossible';
 
 /** A kill that could not be sent (the runtime away) is sent again after this, doubling to the bound. */
 const KILL_RETRY_MS = { first: 500, max: 5000 };
@@ -108,12 +109,12 @@ export class Enforcer {
     if ('denied' in r) {
       if (t.killImpossible) return;
       t.killImpossible = true;
-      this.ctx.stack.runs.addFlag(t.runId, `${KILL_IMPOSSIBLE_FLAG}:${r.denied}`);
+      this.ctx.stack.runs.addFlag(t.runId, KILL_IMPOSSIBLE_FLAG, { killDenied: factText(r.denied) });
       this.ctx.errors.note('kill', new Error(`time limit not enforced: the runtime did not take the kill (${refused.message}) and the agent may not kill through the cgroup (${r.denied})`), { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId });
       return;
     }
     t.killedThroughCgroup = true;
-    this.ctx.stack.runs.addFlag(t.runId, `killed-through-cgroup:${r.killed}`);
+    this.ctx.stack.runs.addFlag(t.runId, 'killed-through-cgroup', { killedThroughCgroup: r.killed });
     this.ctx.log.warn('the runtime did not take the kill: container killed through its cgroup', { runtime: this.adapter.name, runId: t.runId, containerId: t.containerId, how: r.killed, refused: refused.message });
   }
 }

@@ -1,6 +1,7 @@
 // The organiser's labels on a container (Docker) or pod (Kubernetes), the same for every runtime: their
 // keys, how untrusted label text is cleaned and bounded, and how a time-limit label is read. Pure.
 import { isDecimal, stripUnsafe } from '../core/text.js';
+import type { RunFlag } from '../core/run-facts.js';
 
 export const MAX_LABEL_CHARS = 200;
 export const INPUTS_MOUNT = '/workspace/inputs';
@@ -29,7 +30,7 @@ export function parseTimeLimit(raw: string): number | null {
  * The time limit a `flare.time_limit_s` label sets: a decimal within the option's range and never above
  * the --time-limit ceiling (the organiser's node-wide bound); otherwise the ceiling, with a flag saying why.
  */
-export function labelTimeLimit(raw: string, ceilingSeconds: number | null, flags: string[]): number | null {
+export function labelTimeLimit(raw: string, ceilingSeconds: number | null, flags: RunFlag[]): number | null {
   const limit = parseTimeLimit(raw);
   if (limit === null) {
     flags.push('invalid-time-limit-label');

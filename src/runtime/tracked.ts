@@ -3,6 +3,7 @@
 import type { CounterReader } from '../agent/run-spec.js';
 import type { RunManager } from '../agent/runs.js';
 import type { Cancel } from './kill.js';
+import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { EndVerdict } from './end.js';
 import type { PopulatedWatch } from './populated.js';
 import type { Logger } from '../log.js';
@@ -83,7 +84,7 @@ export function releaseTracked(t: TrackedRun): void {
  * Closes the run. With the runtime's end time the end sits on the monotonic clock at exactly
  * start + (end − start), and the wall time is the runtime's own (Docker: ns precision).
  */
-export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdict, finishedAtNs: bigint | null, flags: string[], log: Logger): Promise<void> {
+export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdict, finishedAtNs: bigint | null, flags: RunFlag[], facts: RunFacts, log: Logger): Promise<void> {
   releaseTracked(t);
   let endedMonoNs: number;
   let endedWallMs: number;
@@ -99,7 +100,7 @@ export function finishTracked(runs: RunManager, t: TrackedRun, verdict: EndVerdi
     endedWallMs = runs.samplesOf(t.runId)?.at(-1)?.wallMs ?? Number(t.startedAtNs / 1_000_000n);
   }
   // Never rejects: the attachment's per-container queue goes on; a verdict that cannot be written is logged.
-  return runs.finish(t.runId, { ...verdict, endedMonoNs, endedWallMs, wallSecondsOverride, flags }).then(
+  return runs.finish(t.runId, { ...verdict, endedMonoNs, endedWallMs, wallSecondsOverride, flags, facts }).then(
     () => undefined,
     (err: Error) => log.error('run verdict could not be recorded', { runId: t.runId, containerId: t.containerId, error: err.message }),
   );

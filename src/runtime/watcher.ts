@@ -17,6 +17,7 @@ import { isSelected, parseSelector, type Selector } from './select.js';
 import { kernelOom, needsOomGrace, OOM_RECHECK_MS, oomCountUnreadAtEnd, oomEventGrace, readOomCountAtEnd } from './oom.js';
 import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
 import { rememberBounded } from '../core/bounded-map.js';
+import type { RunFacts, RunFlag } from '../core/run-facts.js';
 
 /** Finished containers remembered until their removal. */
 const MAX_ENDED = 512;
@@ -192,7 +193,7 @@ export class RuntimeWatcher implements Attachment {
       mode = { how: 'missed' };
     }
     const proc = early ?? readProc(facts.running ? facts.pid : 0);
-    if (mode.how === 'missed') facts = { ...facts, flags: [`created-from-${this.name}-record`, ...facts.flags] };
+    if (mode.how === 'missed') facts = { ...facts, flags: ['created-from-runtime-record', ...facts.flags] };
     const { tracked: t, firstSampleLatencyMs } = await startRun(this.ctx, facts, mode, proc, {
       previousRunId: (startedWallMs) => this.previousRunOf(id, startedWallMs, mode.how === 'late'),
       enforce: this.ctx.config.enforceTimeLimit ? () => this.enforcer.enforce(id) : undefined,
@@ -237,16 +238,17 @@ export class RuntimeWatcher implements Attachment {
       killedExternally: t.killedExternally || (end.bySignal && !t.killedByAgent),
     });
     const flags = [...end.flags];
+    const facts: RunFacts = {};
     if (t.emptiedMonoNs !== null) flags.push('read-at-cgroup-empty');
     // Which source named the OOM kill (docs/measurement.md): the runtime's record, its event, or the kernel's count.
     if (verdict.status === 'failed' && end.exitCode === 137 && !t.killedExternally && oomCountUnreadAtEnd(t)) flags.push('oom-count-unread-at-end');
-    if (verdict.status === 'oom') flags.push(`oom-named-by:${end.oomKilled ? (end.oomNamedBy ?? 'runtime-record') : t.sawOom ? 'runtime-event' : 'kernel-oom-kill-count'}`);
+    if (verdict.status === 'oom') facts.oomNamedBy = end.oomKilled ? (end.oomNamedBy ?? 'runtime-record') : t.sawOom ? 'runtime-event' : 'kernel-oom-kill-count';
     this.tracked.delete(t.containerId);
     if (end.finishedAtNs !== null && this.adapter.traits.removalAfterEndFlag) {
       this.ended.set(t.containerId, { runId: t.runId, finishedAtNs: end.finishedAtNs });
       if (this.ended.size > MAX_ENDED) this.ended.delete(this.ended.keys().next().value!);
     }
-    const written = finishTracked(this.ctx.stack.runs, t, verdict, end.finishedAtNs, flags, this.ctx.log);
+    const written = finishTracked(this.ctx.stack.runs, t, verdict, end.finishedAtNs, flags, facts, this.ctx.log);
     if (end.provisional) this.provisional.remember(t.containerId, { runId: t.runId, startedAtNs: t.startedAtNs, written, why: 'end-time' });
     else if (verdict.status === 'failed' && end.exitCode === 137 && !t.killedExternally) {
       // An OOM event later than the grace (under load) is still in the runtime's record: asked again.
@@ -274,9 +276,9 @@ export class RuntimeWatcher implements Attachment {
   }
 
   /** Closes a run whose container went away without an exit we saw: interrupted, with what was measured. */
-  private finishVanished(t: TrackedRun, flag: string): void {
+  private finishVanished(t: TrackedRun, flag: RunFlag): void {
     this.tracked.delete(t.containerId);
-    void finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag], this.ctx.log);
+    void finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag], {}, this.ctx.log);
     this.ctx.log.warn('run closed without an exit event', { runtime: this.name, runId: t.runId, containerId: t.containerId, reason: flag });
   }
 

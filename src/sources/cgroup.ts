@@ -13,9 +13,9 @@ export interface ReadFailure {
   code: string;
 }
 
-/** The run flag for a counter that could not be read while its target was alive (docs/cgroups.md §4). */
-export function unreadableFlag(f: ReadFailure): string {
-  return `counter-unreadable: ${f.path}: ${f.code}`;
+/** A counter that could not be read while its target was alive, in words: `<path>: <errno>` (docs/cgroups.md §4). */
+export function unreadableText(f: ReadFailure): string {
+  return `${f.path}: ${f.code}`;
 }
 
 /**
@@ -125,7 +125,7 @@ export class CgroupReader {
     if (failures.length === 0) return { cpuSeconds, ramMiB };
     // Asked only after a failure, so a healthy tick costs no extra syscall.
     if (!this.alive()) return { cpuSeconds: null, ramMiB: null, gone: true };
-    return { cpuSeconds, ramMiB, unreadable: failures.map(unreadableFlag) };
+    return { cpuSeconds, ramMiB, unreadable: failures.map(unreadableText) };
   }
 
   close(): void {

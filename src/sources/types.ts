@@ -25,7 +25,7 @@ export interface CgroupReading {
   ramMiB: number | null;
   /** The target has ended (its counters went away with it): nothing to record. */
   gone?: boolean;
-  /** `counter-unreadable: <path>: <errno>` for each counter that failed while the target lived. */
+  /** `<path>: <errno>` for each counter that failed while the target lived (the run's fact countersUnreadable). */
   unreadable?: string[];
 }
 

@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { SchemaVersionError } from './errors.js';
 import { packNodeChunks } from './node-compaction.js';
 import { figureIndexes } from './run-order.js';
-import { moveSpanFlagsToFields } from './span-facts-migration.js';
+import { moveFlagsToFacts, moveSpanFlagsToFields } from './flag-migrations.js';
 
 export interface Migration {
   /** Version the database has after this step. */
@@ -195,10 +195,18 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     // Docker's create → start and end → removal times: from flag text to summary fields
-    // (span-facts-migration.ts), read as the official model's parser read them.
+    // (flag-migrations.ts), read as the official model's parser read them.
     version: 12,
     up(db) {
       moveSpanFlagsToFields(db);
+    },
+  },
+  {
+    // Every other value a flag carried as text (attached-late:<s>s, samples-dropped:<n>, …) to its typed
+    // fact, and flags to words from one closed list (core/run-facts.ts; flag-migrations.ts).
+    version: 13,
+    up(db) {
+      moveFlagsToFacts(db);
     },
   },
 ];

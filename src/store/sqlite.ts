@@ -25,7 +25,7 @@ import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from '
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
-import { spanFactsOf } from '../core/span-facts.js';
+import { factsOf, mergeFacts, uniqueFlags } from '../core/run-facts.js';
 import { countQuery, RUN_ORDERS, sortedRowsQuery, type SortedPageQuery, type Sql } from './run-order.js';
 import { applyRetention, type DeletedRun, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
@@ -258,9 +258,9 @@ export class SqliteStore implements Store {
     this.writable('addRunFacts');
     const rid = this.ridOf(runId);
     const flags = facts.flags ?? [];
-    const span = spanFactsOf(facts);
-    if (rid === undefined || (flags.length === 0 && Object.keys(span).length === 0)) return;
-    const withFacts = (summary: RunSummary): RunSummary => ({ ...summary, ...span, flags: [...summary.flags, ...flags] });
+    const late = factsOf(facts);
+    if (rid === undefined || (flags.length === 0 && Object.keys(late).length === 0)) return;
+    const withFacts = (summary: RunSummary): RunSummary => ({ ...summary, ...mergeFacts(factsOf(summary), late), flags: uniqueFlags(summary.flags, flags) });
     const pending = this.verdicts.get(rid);
     if (pending) {
       if (pending.summary) pending.summary = withFacts(pending.summary);

@@ -1,5 +1,6 @@
 // What the rest of the agent needs from storage. SQLite (better-sqlite3) implements it in sqlite.ts.
 import type { NodeSample, Run, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
+import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { AgentLife } from '../core/lives.js';
 import type { OfficialFigures } from '../core/official-figures.js';
 import type { StoredOfficial } from './official-table.js';
@@ -29,10 +30,9 @@ export interface RunFilter {
   untilWallMs?: number;
 }
 
-/** What may be learnt of a run after its end: the removal time, and flags for humans. */
-export interface RunLateFacts {
-  removedAfterEndSeconds?: number;
-  flags?: string[];
+/** What may be learnt of a run after its end: facts (Docker's removal time), and flags for humans. */
+export interface RunLateFacts extends RunFacts {
+  flags?: RunFlag[];
 }
 
 export interface RunPage {

@@ -2,7 +2,7 @@
 // runtime's settler (rows older than schema 8 record none and go to Docker), and containerd's task
 // record settles a run whose task stopped after it started.
 import { describe, expect, it } from 'vitest';
-import { settleByRuntime, settledFlag, type Settler } from '../../src/agent/recover.js';
+import { settleByRuntime, SETTLED_FLAG, type Settler } from '../../src/agent/recover.js';
 import { containerdSettler, settleFromTask } from '../../src/runtime/containerd/settle.js';
 import { TASK_RUNNING } from '../../src/runtime/containerd/proto.js';
 import type { Run } from '../../src/core/types.js';
@@ -34,7 +34,7 @@ describe('settleFromTask (containerd)', () => {
     const r = run();
     const exitedAtNs = BigInt(r.startedWallMs) * 1_000_000n + 2_500_000_000n;
     const s = settleFromTask(r, { containerId: 'c1', pid: 0, status: STOPPED, exitStatus: 3, exitedAtNs });
-    expect(s).toMatchObject({ status: 'failed', exitCode: 3, endedMonoNs: r.startedMonoNs + 2.5e9, endedWallMs: r.startedWallMs + 2500, wallSecondsOverride: 2.5, flags: [settledFlag('containerd')] });
+    expect(s).toMatchObject({ status: 'failed', exitCode: 3, endedMonoNs: r.startedMonoNs + 2.5e9, endedWallMs: r.startedWallMs + 2500, wallSecondsOverride: 2.5, flags: [SETTLED_FLAG] });
     expect(settleFromTask(r, { containerId: 'c1', pid: 0, status: STOPPED, exitStatus: 0, exitedAtNs })?.status).toBe('completed');
     expect(settleFromTask(r, { containerId: 'c1', pid: 9, status: TASK_RUNNING, exitStatus: 0, exitedAtNs: null })).toBeNull();
     expect(settleFromTask(r, { containerId: 'c1', pid: 0, status: STOPPED, exitStatus: 0, exitedAtNs: BigInt(r.startedWallMs - 1000) * 1_000_000n })).toBeNull();
@@ -55,9 +55,10 @@ describe('settleFromEventLog (Docker, a --rm container already removed)', () => 
     const die = (ms: number, exitCode: number) => ({ kind: 'exit' as const, containerId: c, timeNs: at(r, ms), exitCode, exitedAtNs: null });
     const plain = settleFromEventLog(r, [die(-5000, 1), die(2500, 0)]); // a die of an earlier life is not this run's
     expect(plain).toMatchObject({ status: 'completed', exitCode: 0, terminationReason: 'exited', endedWallMs: r.startedWallMs + 2500, endedMonoNs: r.startedMonoNs + 2.5e9, wallSecondsOverride: 2.5 });
-    expect(plain!.flags).toEqual([settledFlag('docker'), EVENT_LOG_FLAG]);
+    expect(plain!.flags).toEqual([SETTLED_FLAG, EVENT_LOG_FLAG]);
+    expect(plain!.facts).toBeUndefined();
     const oom = settleFromEventLog(r, [die(1000, 137), { kind: 'oom', containerId: c }]);
-    expect([oom!.status, oom!.flags]).toEqual(['oom', [settledFlag('docker'), EVENT_LOG_FLAG, 'oom-named-by:runtime-event-log']]);
+    expect([oom!.status, oom!.flags, oom!.facts]).toEqual(['oom', [SETTLED_FLAG, EVENT_LOG_FLAG], { oomNamedBy: 'runtime-event-log' }]);
     expect(settleFromEventLog(r, [{ kind: 'kill', containerId: c }, die(1000, 137)])?.terminationReason).toBe('killed externally');
     expect(settleFromEventLog(r, [{ kind: 'oom', containerId: c }])).toBeNull();
   });

@@ -68,7 +68,7 @@ describe.skipIf(!available)('a containerd run left running by a killed agent', (
     console.log('settled from containerd', { status: run.status, exitCode: s.exitCode, wallSeconds: s.wallSeconds, flags: s.flags });
     expect(run.runtime).toBe('containerd');
     expect([run.team, run.case, run.status, s.exitCode]).toEqual(['gamma', 'left-running', 'failed', 3]);
-    expect(s.flags).toContain('settled-from-containerd-after-agent-stop');
+    expect(s.flags).toContain('settled-from-runtime-after-agent-stop');
     expect(s.flags).not.toContain('recovered-after-agent-stop');
     // containerd's exit time: the workload slept 2 s after its start event.
     expect(s.wallSeconds).toBeGreaterThan(1.9);

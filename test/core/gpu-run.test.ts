@@ -6,7 +6,6 @@ import {
   addPowerReading,
   emptyPowerIntegral,
   type PowerIntegral,
-  sharedAtStartFlag,
   withGpuReadings,
   type AccountedProcess,
   type RunGpuReadings,
@@ -20,7 +19,7 @@ const proc = (pid: number, peakMiB: number | null, gpuTimeSeconds: number | null
 
 describe('accountingFigures', () => {
   it('one process: its peak; above the sampled max it is a missed spike', () => {
-    expect(accountingFigures([proc(1, 9000, 1.04)], 3000)).toEqual({ peakGpuMiBAccounting: 9000, gpuSpikeMissed: true, gpuTimeSeconds: 1.04, flags: ['gpu-spike-missed'] });
+    expect(accountingFigures([proc(1, 9000, 1.04)], 3000)).toEqual({ peakGpuMiBAccounting: 9000, gpuSpikeMissed: true, gpuTimeSeconds: 1.04, unknownProcesses: 0, flags: ['gpu-spike-missed'] });
     expect(accountingFigures([proc(1, 3000)], 3000).gpuSpikeMissed).toBe(false);
     // Within the rounding margin: no spike.
     expect(accountingFigures([proc(1, 3000.5)], 3000).gpuSpikeMissed).toBe(false);
@@ -30,7 +29,7 @@ describe('accountingFigures', () => {
 
   it('several processes: the sum is an upper bound (flagged); the spike needs one process above the sampled max', () => {
     const f = accountingFigures([proc(1, 2000, 1), proc(2, 2000, 2)], 3000);
-    expect(f).toEqual({ peakGpuMiBAccounting: 4000, gpuSpikeMissed: false, gpuTimeSeconds: 3, flags: ['gpu-accounting-peak-upper-bound'] });
+    expect(f).toEqual({ peakGpuMiBAccounting: 4000, gpuSpikeMissed: false, gpuTimeSeconds: 3, unknownProcesses: 0, flags: ['gpu-accounting-peak-upper-bound'] });
   });
 
   it('an unknown record (out of the buffer, or NA): peak and time unknown, never 0; a known spike still counts', () => {
@@ -38,9 +37,10 @@ describe('accountingFigures', () => {
     expect(f.peakGpuMiBAccounting).toBeNull();
     expect(f.gpuTimeSeconds).toBeNull();
     expect(f.gpuSpikeMissed).toBe(true);
-    expect(f.flags).toContain('gpu-accounting-incomplete:1 of 2 processes unknown');
+    expect(f.flags).toContain('gpu-accounting-incomplete');
+    expect(f.unknownProcesses).toBe(1);
     expect(accountingFigures([proc(1, null, null, 'not-in-buffer')], 3000).gpuSpikeMissed).toBeNull();
-    expect(accountingFigures([], 3000)).toEqual({ peakGpuMiBAccounting: null, gpuSpikeMissed: null, gpuTimeSeconds: null, flags: [] });
+    expect(accountingFigures([], 3000)).toEqual({ peakGpuMiBAccounting: null, gpuSpikeMissed: null, gpuTimeSeconds: null, unknownProcesses: 0, flags: [] });
   });
 });
 
@@ -101,7 +101,7 @@ describe('withGpuReadings', () => {
 
   it('shared GPU, energy from power, gpu-shared at start', () => {
     const s = withGpuReadings(summary, readings({ sharedDuringRun: true, energy: { energyJ: 12, method: 'power', coveredSeconds: 1 }, sharedAtStart: { processes: 2, usedMiB: 1536.4 } }));
-    expect(s.flags).toEqual(expect.arrayContaining(['shared-gpu', 'energy-from-power', 'gpu-shared:2 processes, 1536 MiB']));
+    expect(s.flags).toEqual(expect.arrayContaining(['shared-gpu', 'energy-from-power', 'gpu-shared-at-start']));
     expect(s.gpuSharedAtStart).toEqual({ processes: 2, usedMiB: 1536.4 });
   });
 
@@ -112,7 +112,11 @@ describe('withGpuReadings', () => {
     expect(s.flags.some((f) => f.startsWith('gpu-accounting-incomplete'))).toBe(false);
   });
 
-  it('the flag text', () => {
-    expect(sharedAtStartFlag({ processes: 1, usedMiB: null })).toBe('gpu-shared:1 process, unknown MiB');
+  it('counts as facts, words as flags: unknown records of how many, unseen processes', () => {
+    const s = withGpuReadings(summary, readings({ processes: [proc(1, null, null, 'not-in-buffer'), proc(2, 500, 1)], unseenAccountedProcesses: 3 }));
+    expect(s.flags).toEqual(expect.arrayContaining(['gpu-accounting-incomplete', 'gpu-unseen-processes']));
+    expect([s.gpuProcessesUnknown, s.gpuProcessCount, s.gpuUnseenProcesses]).toEqual([1, 2, 3]);
+    const none = withGpuReadings(summary, readings({}));
+    expect([none.gpuProcessesUnknown, none.gpuProcessCount, none.gpuUnseenProcesses]).toEqual([undefined, undefined, undefined]);
   });
 });

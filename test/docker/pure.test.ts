@@ -66,7 +66,8 @@ describe('identity', () => {
     const odd = { ...base, HostConfig: { CpusetCpus: '0-3;rm -rf', Memory: 0 } };
     const who = containerIdentity(odd, 'n', null, fromImage, () => null);
     expect(who.identity.placement).toEqual({ slot: null, cpusetCpus: null, cpusetMems: null, numaNode: 1, memoryLimitMiB: null, shmSizeMiB: null, gpuIndices: null });
-    expect(who.flags).toContain('label-from-image:flare.slot');
+    expect(who.flags).toContain('label-from-image');
+    expect(who.facts.labelsFromImage).toContain('flare.slot');
   });
   it('resolves the device request on the node\'s GPUs: device=1,3 exactly, --gpus 2 as GPUs 0 and 1, unknown ids flagged', () => {
     const gpus = [0, 1, 2, 3].map((index) => ({ index, uuid: `GPU-${index}` }));
@@ -79,10 +80,10 @@ describe('identity', () => {
     expect(count.identity.placement?.gpuIndices).toEqual([0, 1]); // what Docker gave
     const odd = containerIdentity(req([{ Driver: 'nvidia', DeviceIDs: ['GPU-3', 'GPU-9'], Capabilities: [['gpu']] }]), 'n', null, ORG, () => null, gpus);
     expect(odd.identity.placement?.gpuIndices).toEqual([3]);
-    expect(odd.flags).toEqual(['gpu-request-unresolved:GPU-9']);
+    expect([odd.flags, odd.facts]).toEqual([['gpu-request-unresolved'], { gpuRequestsUnresolved: ['GPU-9'] }]);
     // Without a GPU source nothing resolves, and nothing is flagged for it.
     const blind = containerIdentity(req([{ Driver: 'nvidia', DeviceIDs: ['1'], Capabilities: [['gpu']] }]), 'n', null, ORG, () => null);
-    expect([blind.identity.placement?.gpuIndices, blind.flags]).toEqual([null, []]);
+    expect([blind.identity.placement?.gpuIndices, blind.flags, blind.facts]).toEqual([null, [], {}]);
   });
   it('falls back to the container name, and to the input file of the /workspace/inputs bind mount', () => {
     const listed: string[] = [];
@@ -95,7 +96,7 @@ describe('identity', () => {
     expect(none.identity.case).toBe('team-blue');
     const several = containerIdentity(inspect({ Mounts: mounts }), 'n', null, ORG, () => ['b.nii.gz', 'a_0000.nii.gz']);
     expect(several.identity.case).toBe('a');
-    expect(several.flags).toEqual(['case-ambiguous:2-inputs']);
+    expect([several.flags, several.facts]).toEqual([['case-ambiguous'], { caseInputFiles: 2 }]);
   });
   it('strips control characters, limits length, and ignores blank labels', () => {
     expect(cleanText('a\u0000b\nc\u009bd<e>')).toBe('abcd<e>');
@@ -125,7 +126,8 @@ describe('identity', () => {
     expect(who.identity.team).toBe('team-blue');
     expect(who.identity.case).toBe('c1');
     expect(who.timeLimitSeconds).toBe(2);
-    expect(who.flags).toEqual(['label-from-image:flare.team', 'label-from-image:flare.time_limit_s']);
+    expect(who.flags).toEqual(['label-from-image']);
+    expect(who.facts).toEqual({ labelsFromImage: ['flare.team', 'flare.time_limit_s'], labelsFromImageCount: 2 });
     // The organiser overriding the image's value at `docker run` is trusted.
     const overridden = containerIdentity(inspect({}, { ...image, 'flare.team': 'blue' }), 'n', 2, { imageLabels: image, trustImageLabels: false }, () => null);
     expect(overridden.identity.team).toBe('blue');

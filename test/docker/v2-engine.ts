@@ -65,6 +65,9 @@ export interface ApiRun {
   sampleCount: number;
   exceededTimeLimit: boolean;
   flags: string[];
+  cgroupMethod?: string;
+  countersUnreadable?: string[];
+  killedThroughCgroup?: string;
 }
 
 /** `flare-agent start` as a child: in the engine's mount namespace (nsenter), or in this one. */

@@ -59,7 +59,8 @@ describe('profile with NVML accounting (stub)', () => {
     expect(json.gpuTimeSeconds).toBeCloseTo(1.04, 6);
     expect(json.flags).toContain('gpu-spike-missed');
     // The 30 ms process that lived between two ticks has a record but was never attributed: said, not hidden.
-    expect(json.flags).toContain('gpu-unseen-processes:1');
+    expect(json.flags).toContain('gpu-unseen-processes');
+    expect(json.gpuUnseenProcesses).toBe(1);
     const procs = json.gpuProcesses as { pid: number; record: string; peakMiB: number; gpuUtilPct: number }[];
     expect(procs).toHaveLength(1);
     expect(procs[0]).toMatchObject({ gpuIndex: 0, record: 'ok', peakMiB: 9000, gpuTimeSeconds: 1.04, gpuUtilPct: 40 });
@@ -73,7 +74,8 @@ describe('profile with NVML accounting (stub)', () => {
     expect(json.peakGpuMiBAccounting).toBeNull();
     expect(json.gpuSpikeMissed).toBeNull();
     expect(json.gpuTimeSeconds).toBeNull();
-    expect(json.flags).toContain('gpu-accounting-incomplete:1 of 1 processes unknown');
+    expect(json.flags).toContain('gpu-accounting-incomplete');
+    expect([json.gpuProcessesUnknown, json.gpuProcessCount]).toEqual([1, 1]);
     expect((json.gpuProcesses as { record: string; peakMiB: null }[])[0]).toMatchObject({ record: 'not-in-buffer', peakMiB: null });
   });
 

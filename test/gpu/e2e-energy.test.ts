@@ -84,19 +84,20 @@ describe('energy per run (stub ramp)', () => {
     expect(json.gpuEnergyJ as number).toBeGreaterThan(truth - unsampledJ - slackJ(t0, run.endedWallMs));
   });
 
-  it('another process on the GPU: shared-gpu and gpu-shared:1 process, 1536 MiB (JSON and CSV)', async () => {
+  it('another process on the GPU: shared-gpu, gpu-shared-at-start and its 1 process, 1536 MiB (JSON and CSV)', async () => {
     const t0 = Date.now();
     // pid 4000077 is nobody's: a host process as far as attribution goes.
     const { json, csv } = await profileSleep('shared', {
       processes: [{ gpu: 0, pid: 4000077, usedBytes: 1536 * MiB }],
       ramps: [{ gpu: 0, t0EpochMs: t0, p0Mw: P0_W * 1000, slopeMwPerS: 0, e0Mj: 0 }],
     }, t0, 0);
-    expect(json.flags).toEqual(expect.arrayContaining(['shared-gpu', 'gpu-shared:1 process, 1536 MiB']));
+    expect(json.flags).toEqual(expect.arrayContaining(['shared-gpu', 'gpu-shared-at-start']));
     expect(json.gpuSharedAtStart).toEqual({ processes: 1, usedMiB: 1536 });
     const head = csv[0].split(',');
     const row = csv[1].split(',');
     expect(row[head.indexOf('gpuSharedAtStart.usedMiB')]).toBe('1536');
-    expect(csv[1]).toContain('gpu-shared:1 process');
+    expect(row[head.indexOf('gpuSharedAtStart.processes')]).toBe('1');
+    expect(csv[1]).toContain('gpu-shared-at-start');
   });
 
   it('/metrics: a joules counter per GPU from the energy counter', async () => {

@@ -64,7 +64,8 @@ describe('generic watcher (fake runtime)', () => {
     fake.start('refused-cg', { timeLimitSeconds: 0.5, cgroupUnder: V2_MOUNT });
     const run = await finishedRun(a.agent, 'refused-cg');
     expect([run.status, run.summary!.terminationReason, run.summary!.exitCode]).toEqual(['timeout', 'killed at time limit', 137]);
-    expect(run.summary!.flags.filter((f) => f.startsWith('killed-through-cgroup:'))).toEqual([expect.stringMatching(/^killed-through-cgroup:cgroup\.(kill|procs)$/)]);
+    expect(run.summary!.flags.filter((f) => f === 'killed-through-cgroup')).toHaveLength(1);
+    expect(run.summary!.killedThroughCgroup).toMatch(/^cgroup\.(kill|procs)$/);
     expect(fake.kills[0]).toEqual({ id: 'refused-cg', signal: 'SIGKILL', ok: false });
     expect(run.summary!.wallSeconds).toBeGreaterThanOrEqual(0.5);
     expect(run.summary!.wallSeconds).toBeLessThan(0.9);
@@ -77,7 +78,7 @@ describe('generic watcher (fake runtime)', () => {
     fake.start('hung', { timeLimitSeconds: 0.5, cgroupUnder: V2_MOUNT });
     const run = await finishedRun(a.agent, 'hung');
     expect([run.status, run.summary!.exitCode]).toEqual(['timeout', 137]);
-    expect(run.summary!.flags.some((f) => f.startsWith('killed-through-cgroup:'))).toBe(true);
+    expect(run.summary!.flags).toContain('killed-through-cgroup');
     expect(run.summary!.wallSeconds).toBeGreaterThanOrEqual(0.5 + KILL_ANSWER_MS / 1000);
     expect(run.summary!.wallSeconds).toBeLessThan(0.5 + KILL_ANSWER_MS / 1000 + 0.6);
   });
@@ -97,7 +98,7 @@ describe('generic watcher (fake runtime)', () => {
     fake.resume();
     const run = await finishedRun(a.agent, 'hung-daemon');
     expect([run.status, run.summary!.exitCode]).toEqual(['timeout', 137]);
-    expect(run.summary!.flags.some((f) => f.startsWith('killed-through-cgroup:'))).toBe(true);
+    expect(run.summary!.flags).toContain('killed-through-cgroup');
     // The end is the runtime's record of it (the process's death), not the daemon's return.
     expect(run.endedWallMs! - diedAtMs).toBeLessThan(50);
   });
@@ -109,7 +110,7 @@ describe('generic watcher (fake runtime)', () => {
     await runThenSignal(fake, 'late-oom', 'SIGKILL');
     const run = await finishedRun(a.agent, 'late-oom');
     expect([run.status, run.summary!.terminationReason, run.summary!.exitCode]).toEqual(['oom', 'oom', 137]);
-    expect(run.summary!.flags).toContain('oom-named-by:runtime-event');
+    expect(run.summary!.oomNamedBy).toBe('runtime-event');
   });
 
   it('an OOM event later than the grace: the run reads failed, then oom once the runtime\'s record is asked again', async () => {
@@ -125,7 +126,7 @@ describe('generic watcher (fake runtime)', () => {
     }
     const run = a.agent.store.getRun(first.id)!;
     expect([run.summary!.terminationReason, run.summary!.exitCode, run.summary!.wallSeconds]).toEqual(['oom', 137, first.summary!.wallSeconds]);
-    expect(run.summary!.flags).toContain('oom-named-by:runtime-event-log');
+    expect(run.summary!.oomNamedBy).toBe('runtime-event-log');
   }, 15_000);
 
   it('a SIGKILL nobody names is not an OOM: killed externally is not claimed, the exit stands', async () => {
@@ -134,7 +135,7 @@ describe('generic watcher (fake runtime)', () => {
     await runThenSignal(fake, 'plain-kill', 'SIGKILL');
     const run = await finishedRun(a.agent, 'plain-kill');
     expect([run.status, run.summary!.exitCode]).toEqual(['failed', 137]);
-    expect(run.summary!.flags.some((f) => f.startsWith('oom-named-by'))).toBe(false);
+    expect(run.summary!.oomNamedBy).toBeUndefined();
   });
 
   it('an end the runtime could not confirm (event time) is corrected from its record after the reconnect', async () => {
@@ -156,7 +157,7 @@ describe('generic watcher (fake runtime)', () => {
     const corrected = a.agent.store.getRun(provisional.id)!;
     expect(corrected.summary!.wallSeconds).toBeCloseTo(trueWallSeconds, 6);
     expect([corrected.status, corrected.summary!.exitCode]).toEqual([provisional.status, provisional.summary!.exitCode]);
-    expect(corrected.summary!.flags).toContain('end-corrected-from-docker-record');
+    expect(corrected.summary!.flags).toContain('end-corrected-from-runtime-record');
     expect(corrected.summary!.flags).not.toContain('finished-at-from-event');
   });
 });

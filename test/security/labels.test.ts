@@ -21,7 +21,7 @@ const LIMIT_S = 2;
 
 interface RunJson {
   id: string; team: string; case: string; container: string; status: string; timeLimitSeconds: number | null;
-  exceededTimeLimit: boolean | null; terminationReason: string | null; flags: string[];
+  exceededTimeLimit: boolean | null; terminationReason: string | null; flags: string[]; labelsFromImage?: string[];
   scoring: { timeSeconds: number; aucGpuMiBs: number; aucCpuPctS: number; penalised: boolean } | null;
 }
 
@@ -83,11 +83,13 @@ describe.skipIf(!engineUp && !requireServices())('label trust policy (real image
     console.log('spoofed-image run (organiser labels), as stored:', JSON.stringify(o, null, 2));
     expect(o.team).toBe('organiser-team');
     expect(o.case).toBe('case-1');
-    expect(o.flags).toContain('label-from-image:flare.time_limit_s');
+    expect(o.flags).toContain('label-from-image');
+    expect(o.labelsFromImage).toContain('flare.time_limit_s');
     const f = runs.get(fallback)!;
     console.log('spoofed-image run (no organiser labels), as stored:', JSON.stringify(f, null, 2));
     expect(f.team).toBe(fallback);
-    expect(f.flags).toEqual(expect.arrayContaining(['label-from-image:flare.team', 'label-from-image:flare.time_limit_s']));
+    expect(f.flags).toContain('label-from-image');
+    expect(f.labelsFromImage).toEqual(expect.arrayContaining(['flare.team', 'flare.time_limit_s']));
     expect(runs.get(above)!.flags).toContain('time-limit-label-above-ceiling');
     expect(runs.get(huge)!.flags).toContain('invalid-time-limit-label');
     for (const r of runs.values()) {
@@ -105,7 +107,8 @@ describe.skipIf(!engineUp && !requireServices())('label trust policy (real image
     await run(name, {});
     const r = (await finishedRuns(unsafe.port, [name])).get(name)!;
     expect(r.team).toBe('victim');
-    expect(r.flags).toEqual(expect.arrayContaining(['label-from-image:flare.team', 'unsafe-trust-image-labels']));
+    expect(r.flags).toEqual(expect.arrayContaining(['label-from-image', 'unsafe-trust-image-labels']));
+    expect(r.labelsFromImage).toContain('flare.team');
     expect(r.timeLimitSeconds).toBe(LIMIT_S);
     expect(r.status).toBe('timeout');
     expect(r.scoring).toMatchObject({ penalised: true });

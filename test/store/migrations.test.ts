@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import type { RunFlag } from '../../src/core/run-facts.js';
 import { encodeRunChunk } from '../../src/store/codec.js';
 import { openStore, openStoreReadOnly, SchemaVersionError } from '../../src/store/index.js';
 import { INSERT_RUN_SQL, runToRow } from '../../src/store/rows.js';
@@ -66,9 +67,11 @@ describe('schema migrations', () => {
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     migrate(db, path, 11);
-    const flagged = makeRun('flagged', { status: 'completed', summary: makeSummary({ flags: ['attached-late', 'created-before-start:0.123456s', 'removed-after-end:2.500000s', 'removed-after-end:9s'] }) });
+    // Flag text as schema 12 stored it (no longer a RunFlag).
+    const text = (flags: string[]): RunFlag[] => flags as RunFlag[];
+    const flagged = makeRun('flagged', { status: 'completed', summary: makeSummary({ flags: text(['attached-late', 'created-before-start:0.123456s', 'removed-after-end:2.500000s', 'removed-after-end:9s']) }) });
     const plain = makeRun('plain', { status: 'completed', summary: makeSummary({ flags: ['attached-late'] }) });
-    const hour = makeRun('hour', { status: 'completed', summary: makeSummary({ flags: ['created-before-start:4000.000000s', 'removed-after-end:bad'] }) });
+    const hour = makeRun('hour', { status: 'completed', summary: makeSummary({ flags: text(['created-before-start:4000.000000s', 'removed-after-end:bad']) }) });
     for (const r of [flagged, plain, hour]) db.prepare(INSERT_RUN_SQL).run(runToRow(r));
     const plainText = db.prepare("SELECT summary FROM runs WHERE id = 'plain'").pluck().get();
     db.close();

@@ -76,7 +76,25 @@ function method(r) {
     ...(r.gpuTimeSeconds === undefined ? [] : [['GPU time (accounting)', `${fmt(r.gpuTimeSeconds, 3)} s`]]),
     ['official nominal interval', `${fmt(r.official?.nominalIntervalSeconds, 3)} s, ${r.official?.sampleCount ?? '—'} ticks`],
     ['flags', r.flags && r.flags.length ? r.flags.join(', ') : 'none'],
+    ...facts(r),
   ]);
+}
+
+// The run's facts (src/core/run-facts.ts FACT_KEYS order), each under its own name: the values that
+// flags only name. Values are set as text (el), never as HTML: some hold names from the image.
+const FACT_KEYS = [
+  'createdBeforeStartSeconds', 'removedAfterEndSeconds', 'attachedLateSeconds', 'samplesDropped', 'oomNamedBy',
+  'cgroupMethod', 'countersUnreadable', 'caseInputFiles', 'labelsFromImage', 'labelsFromImageCount',
+  'gpuRequestsUnresolved', 'killDenied', 'killedThroughCgroup', 'spawnError', 'gpuUnseenProcesses',
+  'gpuProcessesUnknown', 'legacyFlags',
+];
+
+function facts(r) {
+  return FACT_KEYS.filter((k) => r[k] !== undefined && r[k] !== null).map((k) => {
+    const v = r[k];
+    if (k === 'gpuProcessesUnknown') return [k, `${v} of ${r.gpuProcessCount ?? '?'}`];
+    return [k, Array.isArray(v) ? v.join('; ') : String(v)];
+  });
 }
 
 function downloads(r) {

@@ -5,6 +5,7 @@
 // workload container may have been written by the team and is never used for identity. The same
 // policy as for Docker: the organiser's word only, untrusted text cleaned and bounded. Pure.
 import type { RunIdentity } from '../../core/types.js';
+import type { RunFlag } from '../../core/run-facts.js';
 import { cleanText, LABEL_CASE, LABEL_TEAM, LABEL_TIME_LIMIT, labelTimeLimit } from '../labels.js';
 
 export const K8S_POD_NAME = 'io.kubernetes.pod.name';
@@ -25,7 +26,7 @@ export interface CtrFacts {
 export interface PodIdentity {
   identity: RunIdentity;
   timeLimitSeconds: number | null;
-  flags: string[];
+  flags: RunFlag[];
   /** The labels selection looks at: the pod's (organiser's) labels. */
   selectionLabels: Record<string, string>;
   name: string;
@@ -55,7 +56,7 @@ export function podName(c: CtrFacts): string {
  * kubelet) the container has no organiser labels: team and case fall back to its name, flagged.
  */
 export function podIdentity(c: CtrFacts, sandbox: CtrFacts | null, node: string, ceilingSeconds: number | null): PodIdentity {
-  const flags: string[] = [];
+  const flags: RunFlag[] = [];
   const podLabels = sandbox?.labels ?? {};
   if (!sandbox) flags.push('no-pod-sandbox');
   const label = (key: string): string | null => {

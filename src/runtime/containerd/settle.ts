@@ -1,7 +1,7 @@
 // Settles a container run an earlier agent process left 'running' from containerd's own record of the
 // container's init task (Tasks.Get): a task that has stopped since the run started gives its exit
 // status and exit time, as the agent would have written them at the /tasks/exit event.
-import { settledFlag, within, type Settlement, type Settler } from '../../agent/recover.js';
+import { SETTLED_FLAG, within, type Settlement, type Settler } from '../../agent/recover.js';
 import type { Run } from '../../core/types.js';
 import { endVerdict } from '../end.js';
 import type { ContainerdClient, CtrTask } from './client.js';
@@ -26,7 +26,7 @@ export function settleFromTask(run: Run, task: CtrTask): Settlement | null {
     endedMonoNs: run.startedMonoNs + spanNs,
     endedWallMs: Number(task.exitedAtNs / 1_000_000n),
     wallSecondsOverride: spanNs / 1e9,
-    flags: [settledFlag('containerd')],
+    flags: [SETTLED_FLAG],
   };
 }
 

@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { AgentContext } from '../../agent/agent.js';
 import { rememberBounded } from '../../core/bounded-map.js';
 import { toMicroseconds } from '../../core/official-model.js';
+import type { RunFlag } from '../../core/run-facts.js';
 import type { Logger } from '../../log.js';
 import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, MissedQuery, RuntimeAdapter } from '../adapter.js';
 import type { KillSignal } from '../kill.js';
@@ -72,7 +73,7 @@ export class DockerAdapter implements RuntimeAdapter {
   private factsOf(info: InspectFacts, prefetch: Promise<ImageFacts | null> | null): ContainerFacts {
     const startedAtNs = parseDockerTimeNs(info.State.StartedAt);
     const createdNs = parseDockerTimeNs(info.Created);
-    const flags: string[] = [];
+    const flags: RunFlag[] = [];
     // Docker's create → start, for the official span (docs/scoring.md); Docker's own clock, ns, kept to the µs.
     const createdBeforeStartSeconds = createdNs !== null && startedAtNs !== null && startedAtNs >= createdNs ? toMicroseconds(startedAtNs - createdNs) : null;
     return {
@@ -94,7 +95,7 @@ export class DockerAdapter implements RuntimeAdapter {
 
   /** The end from Docker's final state, or from the `die` event when the container is gone or already restarted. */
   private endFrom(info: InspectFacts | null, die: (LifecycleEvent & { kind: 'exit' }) | null): ContainerEnd {
-    const flags: string[] = [];
+    const flags: RunFlag[] = [];
     let finishedAtNs = parseDockerTimeNs(info?.State.FinishedAt);
     if ((finishedAtNs === null || (info?.State.Running ?? false)) && die) {
       finishedAtNs = die.timeNs;

@@ -6,6 +6,7 @@
 // image (Docker merges the image's labels into every container's Config.Labels). The time limit from
 // a label is bounded by the option's range and never above the --time-limit ceiling.
 import { resolveGpuRequest } from '../../core/gpu-request.js';
+import { MAX_FACT_LIST, type RunFacts, type RunFlag } from '../../core/run-facts.js';
 import type { RunIdentity, RunPlacement } from '../../core/types.js';
 import { cleanText, INPUTS_MOUNT, LABEL_CASE, LABEL_NUMA_NODE, LABEL_SLOT, LABEL_TEAM, LABEL_TIME_LIMIT, labelTimeLimit } from '../labels.js';
 
@@ -30,8 +31,6 @@ export interface InspectFacts {
   };
 }
 
-/** At most this many `label-from-image:<key>` flags per run; the rest are counted in one flag. */
-const MAX_IMAGE_LABEL_FLAGS = 8;
 
 export interface LabelTrust {
   /** The labels of the container's image (`docker image inspect` Config.Labels); null: unknown. */
@@ -44,7 +43,8 @@ export interface ContainerIdentity {
   identity: RunIdentity;
   /** From a trusted flare.time_limit_s at most the --time-limit ceiling, else the ceiling (null: none). */
   timeLimitSeconds: number | null;
-  flags: string[];
+  flags: RunFlag[];
+  facts: RunFacts;
 }
 
 /** The case name of an image file: FLARETs_0001_0000.nii.gz → FLARETs_0001. */
@@ -104,20 +104,24 @@ export function placementOf(inspect: InspectFacts, trusted: Record<string, strin
  * The case from the inputs mount: the *.nii.gz files on the host side of the bind mount at
  * /workspace/inputs (first by name when several, flagged).
  */
-function caseFromInputs(inspect: InspectFacts, listDir: (hostDir: string) => string[] | null, flags: string[]): string | null {
+function caseFromInputs(inspect: InspectFacts, listDir: (hostDir: string) => string[] | null, flags: RunFlag[], facts: RunFacts): string | null {
   const mount = (inspect.Mounts ?? []).find((m) => m.Destination === INPUTS_MOUNT || m.Destination === INPUTS_MOUNT + '/');
   if (!mount) return null;
   const files = (listDir(mount.Source) ?? []).filter((f) => f.endsWith('.nii.gz')).sort();
   if (files.length === 0) return null;
-  if (files.length > 1) flags.push(`case-ambiguous:${files.length}-inputs`);
+  if (files.length > 1) {
+    flags.push('case-ambiguous');
+    facts.caseInputFiles = files.length;
+  }
   return cleanText(caseFromFileName(files[0]));
 }
 
 /**
- * The `flare.*` labels the organiser set, and flags for those that came from the image. Without the
- * image's labels (image removed, inspect failed) no `flare.*` label can be told apart, so none counts.
+ * The `flare.*` labels the organiser set; a flag and the facts name those that came from the image
+ * (the first MAX_FACT_LIST keys, cleaned; their count). Without the image's labels (image removed,
+ * inspect failed) no `flare.*` label can be told apart, so none counts.
  */
-export function trustedLabels(labels: Record<string, string>, trust: LabelTrust, flags: string[]): Record<string, string> {
+export function trustedLabels(labels: Record<string, string>, trust: LabelTrust, flags: RunFlag[], facts: RunFacts): Record<string, string> {
   const out: Record<string, string> = {};
   const fromImage: string[] = [];
   for (const [key, value] of Object.entries(labels)) {
@@ -131,8 +135,9 @@ export function trustedLabels(labels: Record<string, string>, trust: LabelTrust,
   if (trust.imageLabels === null) flags.push('image-labels-unknown');
   else {
     fromImage.sort();
-    for (const key of fromImage.slice(0, MAX_IMAGE_LABEL_FLAGS)) flags.push(`label-from-image:${cleanText(key).slice(0, 64)}`);
-    if (fromImage.length > MAX_IMAGE_LABEL_FLAGS) flags.push(`label-from-image-more:${fromImage.length - MAX_IMAGE_LABEL_FLAGS}`);
+    flags.push('label-from-image');
+    facts.labelsFromImage = fromImage.slice(0, MAX_FACT_LIST).map((key) => cleanText(key).slice(0, 64));
+    facts.labelsFromImageCount = fromImage.length;
   }
   if (trust.trustImageLabels) flags.push('unsafe-trust-image-labels');
   return out;
@@ -149,8 +154,9 @@ export function containerIdentity(
   /** The node's MIG devices, so a request naming one resolves to it. */
   migs: readonly { uuid: string; parentIndex: number }[] = [],
 ): ContainerIdentity {
-  const flags: string[] = [];
-  const labels = trustedLabels(inspect.Config.Labels ?? {}, trust, flags);
+  const flags: RunFlag[] = [];
+  const facts: RunFacts = {};
+  const labels = trustedLabels(inspect.Config.Labels ?? {}, trust, flags, facts);
   const name = containerName(inspect);
   const label = (key: string): string | null => {
     const v = labels[key];
@@ -159,7 +165,7 @@ export function containerIdentity(
     return clean.trim() === '' ? null : clean;
   };
   const team = label(LABEL_TEAM) ?? name;
-  const caseName = label(LABEL_CASE) ?? caseFromInputs(inspect, listDir, flags) ?? name;
+  const caseName = label(LABEL_CASE) ?? caseFromInputs(inspect, listDir, flags, facts) ?? name;
   let timeLimitSeconds = ceilingSeconds;
   if (labels[LABEL_TIME_LIMIT] !== undefined) {
     timeLimitSeconds = labelTimeLimit(labels[LABEL_TIME_LIMIT], ceilingSeconds, flags);
@@ -167,7 +173,10 @@ export function containerIdentity(
   const requested = requestedGpus(inspect);
   const given = resolveGpuRequest(requested, gpus, migs);
   // Only with a GPU source: without one every request would look unresolved.
-  if (gpus.length > 0) for (const id of given.unresolved.slice(0, 4)) flags.push(`gpu-request-unresolved:${id.slice(0, 64)}`);
+  if (gpus.length > 0 && given.unresolved.length > 0) {
+    flags.push('gpu-request-unresolved');
+    facts.gpuRequestsUnresolved = given.unresolved.slice(0, 4).map((id) => cleanText(id).slice(0, 64));
+  }
   return {
     identity: {
       kind: 'container',
@@ -184,5 +193,6 @@ export function containerIdentity(
     },
     timeLimitSeconds,
     flags,
+    facts,
   };
 }

@@ -4,7 +4,7 @@
 // start) and the agent died before it could be, or when Docker's event stream was down for the
 // container's whole life. Docker still knows how it ran: the watcher creates its run from that
 // record (identity, StartedAt, FinishedAt, exit code, OOMKilled), with no samples and the flag
-// `created-from-docker-record`.
+// `created-from-runtime-record`.
 import type Docker from 'dockerode';
 import { inWindows } from '../../core/lives.js';
 import type { MissedQuery } from '../adapter.js';

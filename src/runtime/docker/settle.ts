@@ -5,7 +5,8 @@
 // removed at its end) is settled from Docker's event log instead: its `die` event holds the exit
 // code and the time of the end (settleFromEventLog).
 import type Docker from 'dockerode';
-import { settledFlag, within, type Settlement, type Settler } from '../../agent/recover.js';
+import { SETTLED_FLAG, within, type Settlement, type Settler } from '../../agent/recover.js';
+import type { RunFlag } from '../../core/run-facts.js';
 import type { Run } from '../../core/types.js';
 import { endVerdict } from '../end.js';
 import type { InspectFacts } from './identity.js';
@@ -29,12 +30,13 @@ export function settleFromInspect(run: Run, info: InspectFacts): Settlement | nu
     endedMonoNs: run.startedMonoNs + Number(spanNs),
     endedWallMs: Number(finishedAtNs / 1_000_000n),
     wallSecondsOverride: Number(spanNs) / 1e9,
-    flags: [settledFlag('docker')],
+    flags: [SETTLED_FLAG],
+    ...(verdict.status === 'oom' ? { facts: { oomNamedBy: 'runtime-record' as const } } : {}),
   };
 }
 
 /** The flag of a verdict taken from Docker's event log (the container was removed: no inspect). */
-export const EVENT_LOG_FLAG = 'end-from-docker-event-log';
+export const EVENT_LOG_FLAG: RunFlag = 'end-from-docker-event-log';
 
 /**
  * A run's end from its container's past events (pastEvents, since the run's start): the first `die`
@@ -58,7 +60,8 @@ export function settleFromEventLog(run: Run, events: readonly LifecycleEvent[]):
     endedMonoNs: run.startedMonoNs + spanNs,
     endedWallMs: Number(die.timeNs / 1_000_000n),
     wallSecondsOverride: spanNs / 1e9,
-    flags: [settledFlag('docker'), EVENT_LOG_FLAG, ...(sawOom ? ['oom-named-by:runtime-event-log'] : [])],
+    flags: [SETTLED_FLAG, EVENT_LOG_FLAG],
+    ...(sawOom ? { facts: { oomNamedBy: 'runtime-event-log' as const } } : {}),
   };
 }
 
@@ -80,7 +83,7 @@ export function dockerSettler(docker: Docker): Settler {
       const settled = settleFromInspect(run, info);
       // Died by SIGKILL with OOMKilled unset (Docker on cgroup v1, now and then): its event log may name the OOM.
       if (settled?.status === 'failed' && settled.exitCode === 137 && (await oomInEventLog(docker, run.containerId, parseDockerTimeNs(info.State.StartedAt), parseDockerTimeNs(info.State.FinishedAt)))) {
-        return { ...settled, status: 'oom', terminationReason: 'oom', flags: [...settled.flags, 'oom-named-by:runtime-event-log'] };
+        return { ...settled, status: 'oom', terminationReason: 'oom', facts: { oomNamedBy: 'runtime-event-log' } };
       }
       return settled;
     } catch {
