@@ -88,6 +88,6 @@ describe.skipIf(!available)('containerd attachment: what Docker\'s already did',
     expect(run.summary!.cpuSeconds).toBeNull();
     expect(run.summary!.flags).toContain('no-cgroup');
     expect(run.summary!.flags).toContain('counter-unreadable');
-    expect(run.summary!.countersUnreadable).toEqual([expect.stringMatching(/does not hold the target|no cgroup/)]);
+    expect(run.summary!.countersUnreadable).toEqual([expect.stringMatching(/cgroup|cpuacct|cpu\.stat/)]); // why, in words (cgroup-mounts.ts)
   });
 });

@@ -9,7 +9,10 @@ import { gpuEnvironment, waitForIdleGpu } from '../../src/gpu/idle-guard.js';
 import { openNvmlSource } from '../../src/gpu/nvml.js';
 import { MiB, buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js';
 import { requireServices, runCli, tempDir } from '../helpers.js';
-import { TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
+import { buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
+
+/** This file's own tag (team-image.ts): evaluate.test.ts's --resume must see the image it measured. */
+const TEAM_IMAGE = 'flare-test/teamalpha-idle:latest';
 
 const dev = (usedMiB: number | null) => ({ index: 0, uuid: 'GPU-x', usedMiB, totalMiB: 81559, utilPct: 0 });
 
@@ -75,7 +78,7 @@ describe.skipIf(!available)('evaluate with a foreign process on the GPU (built C
   const state = join(dir, 'state');
   let lib: string;
   beforeAll(() => {
-    buildTeamImage();
+    buildTeamImage(TEAM_IMAGE);
     makeCases(join(dir, 'cases'), ['case_a', 'case_b']);
     lib = buildStub(dir, 'default');
   });

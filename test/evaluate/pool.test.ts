@@ -11,7 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStoreReadOnly } from '../../src/store/index.js';
 import { CLI, requireServices, runCli, tempDir } from '../helpers.js';
 import { MiB, buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js';
-import { TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
+import { buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
+
+/** This file's own tag: its --resume must see the image it measured (team-image.ts). */
+const TEAM_IMAGE = 'flare-test/teamalpha-pool:latest';
 
 const available = dockerAvailable();
 if (!available && requireServices()) throw new Error('Docker Engine is required (FLARE_TEST_REQUIRE_SERVICES) but `docker info` fails');
@@ -26,7 +29,7 @@ describe.skipIf(!available || !twoCores)('evaluate --gpus (real engine, NVML stu
   const NAMES = ['case_1', 'case_2', 'case_3', 'case_4'];
 
   beforeAll(() => {
-    buildTeamImage();
+    buildTeamImage(TEAM_IMAGE);
     writeFileSync(tarball, gzipSync(execFileSync('docker', ['save', TEAM_IMAGE], { maxBuffer: 256 * 1024 * 1024 })));
     makeCases(cases, NAMES);
     lib = buildStub(dir, 'default');

@@ -34,7 +34,12 @@ export function dockerAvailable(): boolean {
   }
 }
 
-export function buildTeamImage(): void {
+/**
+ * Builds the image under `tag`. `docker import` gives each build a new image id, and --resume starts
+ * over when the image id changed: a test file that resumes builds a tag of its own, so another file's
+ * build running beside it cannot change its image between two runs.
+ */
+export function buildTeamImage(tag = TEAM_IMAGE): void {
   const root = mkdtempSync(join(tmpdir(), 'flare-team-'));
   try {
     for (const d of ['bin', 'tmp', 'workspace/inputs', 'workspace/outputs']) mkdirSync(join(root, d), { recursive: true });
@@ -43,7 +48,7 @@ export function buildTeamImage(): void {
     for (const a of APPLETS) symlinkSync('busybox', join(root, 'bin', a));
     writeFileSync(join(root, 'workspace/predict.sh'), PREDICT_SH, { mode: 0o755 });
     const tar = execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });
-    execFileSync('docker', ['import', '--change', 'WORKDIR /workspace', '-', TEAM_IMAGE], { input: tar, stdio: ['pipe', 'ignore', 'inherit'] });
+    execFileSync('docker', ['import', '--change', 'WORKDIR /workspace', '-', tag], { input: tar, stdio: ['pipe', 'ignore', 'inherit'] });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
