@@ -20,7 +20,7 @@ export function formatSummaryTable(run: Run, method?: string): string {
     ['samples', `${s.sampleCount} every ${s.intervalMs} ms, covered ${fmt(s.coveredSeconds, 3)} s, unsampled head ${fmt(s.unsampledHeadSeconds, 3)} s / tail ${fmt(s.unsampledTailSeconds, 3)} s`],
     ['time limit', s.timeLimitSeconds === null ? 'none' : `${s.timeLimitSeconds} s${s.exceededTimeLimit ? ' — EXCEEDED' : ''}`],
     ['scoring (time / AUC GPU / AUC CPU)', `${fmt(s.scoring.timeSeconds, 3)} / ${fmt(s.scoring.aucGpuMiBs, 1)} / ${fmt(s.scoring.aucCpuPctS, 1)}${s.scoring.penalised ? '  (penalties)' : ''}`],
-    ['FLARE22 formulas over the run span: AUC GPU / CPU / RAM', `${fmt(s.official.aucGpuMiBs, 1)} / ${fmt(s.official.aucCpuPctS, 1)} / ${fmt(s.official.aucRamMiBs, 1)}`],
+    ['FLARE22 formulas over the run span: AUC GPU / CPU / RAM', `${fmt(s.flareFormulas.aucGpuMiBs, 1)} / ${fmt(s.flareFormulas.aucCpuPctS, 1)} / ${fmt(s.flareFormulas.aucRamMiBs, 1)}`],
   ];
   if (method) rows.push(['measured by', method]);
   if (s.flags.length) rows.push(['flags', s.flags.join(', ')]);

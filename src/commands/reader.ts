@@ -99,9 +99,9 @@ export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process
     // Loaded here, not at start-up: `runs` never needs the official model (~20 ms of module loading).
     async officialCsv(f, profile, _arg, withTeam) {
       const [{ officialRowsOfFilter }, { officialCsv }, { OfficialKeep }] = await Promise.all([
-        import('../export/official.js'),
-        import('../export/official-csv.js'),
-        import('../export/official-keep.js'),
+        import('../official/runs.js'),
+        import('../official/csv.js'),
+        import('../official/keep.js'),
       ]);
       return officialCsv(officialRowsOfFilter(store, f, store, profile, new OfficialKeep(store, () => {})), profile, withTeam);
     },

@@ -1,8 +1,9 @@
-// FLARE's own efficiency figures recomputed from our stored trace (docs/scoring.md), so a
-// published number can be reproduced and its distance from the exact one shown. Pure.
+// FLARE's own formulas (its Efficiency.py's sums, maxima and host CPU %) over our stored trace of one
+// run (docs/scoring.md), so a FLARE-style number can be set beside the exact one. The official figures
+// build on the same formulas with the organisers' span and loop modelled (src/official/). Pure.
 import { isKnown } from './auc.js';
 import { maxOrNull, stableMax, sum } from './stats.js';
-import type { HostCpuTimes, NodeSample, OfficialBlock, RunSample } from './types.js';
+import type { HostCpuTimes, NodeSample, FlareFormulasBlock, RunSample } from './types.js';
 
 /** The constant FLARE's Efficiency.py adds to the denominator (seconds of CPU time). */
 export const FLARE_CPU_DENOMINATOR_PAD_SECONDS = 0.1;
@@ -44,18 +45,18 @@ function officialCurve(values: readonly number[], nominalIntervalSeconds: number
 }
 
 /**
- * The official-compatible block. GPU: the run's device-level used memory (NVML total − free, as
+ * FLARE22's formulas over the run's own span. GPU: the run's device-level used memory (NVML total − free, as
  * FLARE read it), summed raw: FLARE's AUC_GPU_Time has no tolerance subtracted. CPU and RAM are
  * host-wide, from the node samples given (the caller picks those over the run's span).
  * Not cut at the time limit: FLARE's monitor ran until the container ended.
  * sampleCount is the number of ticks in the official trace: run and node samples come from the
  * same ticks, so it is the larger of the two counts (they differ only when a source was down).
  */
-export function officialBlock(
+export function flareFormulasBlock(
   samples: readonly RunSample[],
   nodeSamples: readonly NodeSample[],
   intervalMs: number,
-): OfficialBlock {
+): FlareFormulasBlock {
   const nominalIntervalSeconds = intervalMs / 1000;
   const gpu = officialCurve(
     samples.map((s) => s.gpuDeviceMiB).filter(isKnown),

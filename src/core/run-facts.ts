@@ -189,6 +189,14 @@ export function mergeFacts(earlier: RunFacts, later: RunFacts): RunFacts {
   return out;
 }
 
+/**
+ * A runtime's span (ns) in seconds, kept to the microsecond: the value the official model (src/official/) has always
+ * read (it was carried as `<s>s` text with 6 decimals), so the figures stay the same to the bit.
+ */
+export function toMicroseconds(ns: bigint): number {
+  return Number((Number(ns) / 1e9).toFixed(6));
+}
+
 /** A list of flags, each once, in the order first given. */
 export const uniqueFlags = (...lists: readonly (readonly RunFlag[])[]): RunFlag[] => [...new Set(lists.flat())];
 

@@ -5,7 +5,7 @@ import { withGpuReadings, type RunGpuReadings } from './gpu-run.js';
 import { factsOf, type RunFacts, type RunFlag } from './run-facts.js';
 import { exceedsTimeLimit } from './limit.js';
 import { correctCounterResets, counterAtSeconds, intervalCorePct, type CounterPoint } from './cpu.js';
-import { officialBlock } from './official.js';
+import { flareFormulasBlock } from './flare-formulas.js';
 import { maxOrNull } from './stats.js';
 import { cutRowsAt, toRows, type SampleRow } from './timeline.js';
 import type {
@@ -219,7 +219,7 @@ function summarizeSamples(input: SummaryInput): RunSummary {
     timeLimitSeconds,
     exceededTimeLimit,
     scoring: scoringBlock(exceededTimeLimit, input.penalties, wallSeconds, gpu.area, aucCpuPctS),
-    official: officialBlock(input.samples, input.nodeSamples, input.intervalMs),
+    flareFormulas: flareFormulasBlock(input.samples, input.nodeSamples, input.intervalMs),
     flags: [...flags],
   };
 }

@@ -139,9 +139,13 @@ export const FLARE22_PENALTIES: Penalties = {
 
 export const DEFAULT_GPU_TOLERANCE_MIB = 2048;
 
-/** Figures as FLARE's own scripts would have computed them from the same trace. */
-export interface OfficialBlock {
-  /** The nominal interval the official sums are multiplied by (s). */
+/**
+ * FLARE22's formulas (sums × the nominal interval, the stable max) over this run's own span and ticks.
+ * Not the official figures: those come from the challenge profile's model of the organisers' monitor
+ * (src/official/, docs/scoring.md), whose span, loop and host differ.
+ */
+export interface FlareFormulasBlock {
+  /** The nominal interval the sums are multiplied by (s). */
   nominalIntervalSeconds: number;
   sampleCount: number;
   aucGpuMiBs: number | null;
@@ -155,6 +159,27 @@ export interface OfficialBlock {
   aucRamMiBs: number | null;
   maxRamStableMiB: number | null;
   maxRamMiB: number | null;
+}
+
+/** Where an official span came from: the harness's own times, Docker's events, or the profile's model. */
+export type OfficialSpanSource = 'harness' | 'docker-events' | 'modelled';
+
+/**
+ * A run's official figures: the organisers' monitor modelled over it under a challenge profile
+ * (src/official/). Here because the store keeps them (official_figures) below the model.
+ */
+export interface OfficialFigures {
+  timeSeconds: number;
+  maxGpuMiB: number | null;
+  aucGpuMiBs: number | null;
+  maxCpuPct: number | null;
+  aucCpuPctS: number | null;
+  maxRamMiB: number | null;
+  aucRamMiBs: number | null;
+  /** Modelled samples per list, and the modelled real period (s). */
+  sampleCount: number;
+  periodSeconds: number;
+  spanSource: OfficialSpanSource;
 }
 
 /** The values a ranking uses: measured ones, or the penalties for a run over its limit. */
@@ -208,7 +233,7 @@ export interface RunSummary extends Partial<GpuCounterFields>, RunFacts {
   timeLimitSeconds: number | null;
   exceededTimeLimit: boolean;
   scoring: ScoringBlock;
-  official: OfficialBlock;
+  flareFormulas: FlareFormulasBlock;
   /** Caveats for humans, words from one closed list (RUN_FLAGS): 'gpu-unavailable', 'attached-late', … */
   flags: RunFlag[];
 }

@@ -9,7 +9,7 @@ import { dockerAttachment } from '../runtime/docker/adapter.js';
 import { AgentClient } from '../http/client.js';
 import { runFromJson } from '../http/run-json.js';
 import type { Logger } from '../log.js';
-import { officialCsvOfRuns, type HarnessSpan, type TraceSource } from '../export/official.js';
+import { officialCsvOfRuns, type HarnessSpan, type TraceSource } from '../official/runs.js';
 import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
 
 /** No traces: the header-only CSV of an evaluation that measured nothing. */

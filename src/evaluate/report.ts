@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Run } from '../core/types.js';
 import { csvLine, formatNumber } from '../export/csv.js';
 import { flareCsv, flareFileName } from '../export/flare-csv.js';
-import type { HarnessSpan } from '../export/official.js';
+import type { HarnessSpan } from '../official/runs.js';
 import { safeName } from '../export/file-names.js';
 import type { CaseRecord } from './record.js';
 import { maskUnsafe } from '../core/text.js';

@@ -9,7 +9,7 @@ import type { RunFilter, Store } from '../store/types.js';
 export type FlareLayout = 'flare22' | 'flare24';
 /**
  * exact: our per-container figures, penalties for runs over the limit (this file); official: the
- * organisers' monitor modelled under a challenge profile (export/official.ts, official-csv.ts).
+ * organisers' monitor modelled under a challenge profile (src/official/).
  */
 export type FlareFigures = 'exact' | 'official';
 

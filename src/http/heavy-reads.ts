@@ -13,9 +13,9 @@ import { loadProfile } from '../scoring/profile-load.js';
 import type { Ranking } from '../scoring/rank.js';
 import type { Store } from '../store/types.js';
 import { flareCsvOfFilter, type FlareLayout } from '../export/flare-csv.js';
-import { officialCsv } from '../export/official-csv.js';
-import { officialRowsOfFilter } from '../export/official.js';
-import { OfficialKeep } from '../export/official-keep.js';
+import { officialCsv } from '../official/csv.js';
+import { officialRowsOfFilter } from '../official/runs.js';
+import { OfficialKeep } from '../official/keep.js';
 import type { StoredOfficial } from '../store/official-table.js';
 import { parseExport, parseRunFilter, QueryError, RUN_FILTER_PARAMS, type RawQuery } from './query.js';
 
@@ -90,7 +90,7 @@ export function answerHeavyRead(ctx: HeavyContext, read: HeavyRead): HeavyAnswer
   }
   if (read.route === 'official.csv' || q.figures === 'official') {
     // Official figures are modelled from the traces under a challenge profile (docs/scoring.md), once per
-    // run: read from the store where final ones are stored (export/official-keep.ts).
+    // run: read from the store where final ones are stored (official/keep.ts).
     const layout: FlareLayout = read.route === 'flare24.csv' ? 'flare24' : 'flare22';
     const profile = loadProfile(read.route === 'official.csv' ? q.profile : q.profile ?? layout);
     return { status: 200, type: 'csv', body: officialCsv(officialRowsOfFilter(ctx.store, q.filter, ctx.store, profile, new OfficialKeep(ctx.store, ctx.keepOfficial)), profile, q.withTeam) };

@@ -31,7 +31,7 @@ export type ToOwner =
   | { t: 'listening'; port: number }
   | { t: 'listen-error'; message: string }
   | { t: 'tail?'; id: number; runId: string; fromIndex: number }
-  /** Official figures a heavy read found final (export/official-keep.ts): the owner's store writes them. */
+  /** Official figures a heavy read found final (official/keep.ts): the owner's store writes them. */
   | { t: 'official'; rows: StoredOfficial[] }
   | { t: 'closed' };
 

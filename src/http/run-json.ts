@@ -31,7 +31,7 @@ const SUMMARY_KEYS = [
   'timeLimitSeconds',
   'exceededTimeLimit',
   'scoring',
-  'official',
+  'flareFormulas',
   'flags',
   // GPU counters (src/core/gpu-run.ts, docs/gpu-accounting.md): absent from summaries without them.
   'gpuAccountingMode',
@@ -137,7 +137,7 @@ export function runFromJson(json: unknown): Run {
   if (json.hasSummary === true) {
     const s: Record<string, unknown> = { status };
     for (const key of SUMMARY_KEYS) if (key !== 'status' && json[key] !== undefined) s[key] = json[key];
-    if (!isObj(s.scoring) || !isObj(s.official) || !Array.isArray(s.flags)) throw new Error('run: malformed summary');
+    if (!isObj(s.scoring) || !isObj(s.flareFormulas) || !Array.isArray(s.flags)) throw new Error('run: malformed summary');
     const bad = malformedFact(s);
     if (bad !== null) throw new Error(`run: malformed fact ${bad}`);
     // Words this build does not know (a newer agent's) are left out: flags are for humans, never figures.

@@ -1,7 +1,7 @@
 // The official efficiency CSV in a profile's columns (docs/scoring.md). Pure: figures come in.
-import type { OfficialFigures } from '../core/official-figures.js';
-import { csvLine, formatNumber } from './csv.js';
-import { COLUMN_KEYS, type ChallengeProfile, type ColumnKey } from '../scoring/profile.js';
+import type { OfficialFigures } from '../core/types.js';
+import { csvLine, formatNumber } from '../export/csv.js';
+import { COLUMN_KEYS, type ColumnKey, type OfficialProfile } from './profile.js';
 
 export interface OfficialRow {
   team: string;
@@ -12,7 +12,7 @@ export interface OfficialRow {
 /** Enough decimals that numpy-rounded values print as they are (unrounded FLARE21 values keep 6). */
 const fmt = (v: number | null, decimals: number | null): string => formatNumber(v, decimals ?? 6);
 
-function cell(key: ColumnKey, r: OfficialRow, p: ChallengeProfile): string {
+function cell(key: ColumnKey, r: OfficialRow, p: OfficialProfile): string {
   const f = r.figures;
   const d = p.rounding;
   switch (key) {
@@ -28,12 +28,12 @@ function cell(key: ColumnKey, r: OfficialRow, p: ChallengeProfile): string {
 }
 
 /** The header in the profile's column names, with a leading Team column when several teams share the file. */
-export function officialHeader(p: ChallengeProfile, withTeam: boolean): string[] {
+export function officialHeader(p: OfficialProfile, withTeam: boolean): string[] {
   const cols = COLUMN_KEYS.filter((k) => p.columns[k] !== undefined).map((k) => p.columns[k] as string);
   return withTeam ? ['Team', ...cols] : cols;
 }
 
-export function officialCsv(rows: readonly OfficialRow[], p: ChallengeProfile, withTeam: boolean): string {
+export function officialCsv(rows: readonly OfficialRow[], p: OfficialProfile, withTeam: boolean): string {
   const keys = COLUMN_KEYS.filter((k) => p.columns[k] !== undefined);
   let out = csvLine(officialHeader(p, withTeam));
   for (const r of rows) {

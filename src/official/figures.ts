@@ -1,6 +1,7 @@
 // The official CSV's numbers from the modelled monitor lists: sums × the nominal interval, the max
 // rule per column and numpy's rounding, per challenge year (docs/scoring.md). Pure.
-import type { OfficialSpan, OfficialTrace } from './official-model.js';
+import type { OfficialFigures } from '../core/types.js';
+import type { OfficialSpan, OfficialTrace } from './model.js';
 
 /** 'max': the plain maximum. 'stable': the largest value present in more than `stableMinShare` of the samples. */
 export type MaxRule = 'max' | 'stable';
@@ -25,19 +26,6 @@ export interface OfficialRules {
   nominalIntervalSeconds: number;
 }
 
-export interface OfficialFigures {
-  timeSeconds: number;
-  maxGpuMiB: number | null;
-  aucGpuMiBs: number | null;
-  maxCpuPct: number | null;
-  aucCpuPctS: number | null;
-  maxRamMiB: number | null;
-  aucRamMiBs: number | null;
-  /** Modelled samples per list, and the modelled real period (s). */
-  sampleCount: number;
-  periodSeconds: number;
-  spanSource: OfficialSpan['source'];
-}
 
 /** Round half to even, as C's rint (numpy's rint and round use it). */
 export function rint(x: number): number {

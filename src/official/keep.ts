@@ -8,10 +8,9 @@
 // removal time, moves the span) is the one they were computed from. The same rows serve the agent's
 // API and `export --db`, so the two cannot disagree.
 import { createHash } from 'node:crypto';
-import type { OfficialFigures } from '../core/official-figures.js';
-import type { Run } from '../core/types.js';
+import type { OfficialFigures, Run } from '../core/types.js';
 import { factsOf } from '../core/run-facts.js';
-import type { ChallengeProfile } from '../scoring/profile.js';
+import type { OfficialProfile } from './profile.js';
 import type { StoredOfficial } from '../store/official-table.js';
 import type { Store } from '../store/types.js';
 
@@ -24,10 +23,10 @@ export interface ComputedOfficial {
 /** How far past the modelled span a committed host sample must lie before figures are final (ms). */
 export const FINAL_MARGIN_MS = 1000;
 
-const profileKeys = new WeakMap<ChallengeProfile, string>();
+const profileKeys = new WeakMap<OfficialProfile, string>();
 
 /** A profile's whole content, hashed: an edited profile file is another profile. */
-export function profileKeyOf(profile: ChallengeProfile): string {
+export function profileKeyOf(profile: OfficialProfile): string {
   let key = profileKeys.get(profile);
   if (key === undefined) {
     key = createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 16);
@@ -57,7 +56,7 @@ export class OfficialKeep {
     private readonly persist: (rows: StoredOfficial[]) => void,
   ) {}
 
-  figures(run: Run, profile: ChallengeProfile, compute: () => ComputedOfficial): OfficialFigures {
+  figures(run: Run, profile: OfficialProfile, compute: () => ComputedOfficial): OfficialFigures {
     if (run.status === 'running') return compute().figures;
     const profileKey = profileKeyOf(profile);
     const stamp = officialStampOf(run);

@@ -1,8 +1,8 @@
 // FLARE's efficiency figures as the organisers' monitor script would have produced them for the same
 // container, modelled from our stored traces (docs/scoring.md, "How each official column is formed").
 // Pure: the caller gathers the run's samples, the host samples over the span and the span facts.
-import { FLARE_CPU_DENOMINATOR_PAD_SECONDS } from './official.js';
-import type { HostCpuTimes, NodeSample, RunSample } from './types.js';
+import { FLARE_CPU_DENOMINATOR_PAD_SECONDS } from '../core/flare-formulas.js';
+import type { HostCpuTimes, NodeSample, OfficialSpanSource, RunSample } from '../core/types.js';
 
 /** The monitor loop (`sample; sleep(nominal)`): its real period is nominal + samplingCost. */
 export interface LoopModel {
@@ -36,14 +36,6 @@ export interface SpanModel {
   resultWritePerSampleSeconds: number;
 }
 
-/**
- * A runtime's span (ns) in seconds, kept to the microsecond: the value the official model has always
- * read (it was carried as `<s>s` text with 6 decimals), so the figures stay the same to the bit.
- */
-export function toMicroseconds(ns: bigint): number {
-  return Number((Number(ns) / 1e9).toFixed(6));
-}
-
 /** What is known about the container's life on CLOCK_MONOTONIC (ns). */
 export interface SpanFacts {
   startedMonoNs: number;
@@ -62,7 +54,7 @@ export interface OfficialSpan {
   monitorEndMonoNs: number;
   /** The clock read after the JSON was written: Time = timeEnd − timeStart. */
   timeEndMonoNs: number;
-  source: 'harness' | 'docker-events' | 'modelled';
+  source: OfficialSpanSource;
 }
 
 const NS_PER_S = 1e9;

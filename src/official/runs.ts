@@ -1,13 +1,13 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
-// span, then the pure model (src/core/official-model.ts) and rules (official-figures.ts).
-import { officialFigures, type OfficialFigures } from '../core/official-figures.js';
-import { officialSpan, officialTrace, withResultWrite, type SpanFacts } from '../core/official-model.js';
-import type { NodeSample, Run, RunSample } from '../core/types.js';
-import { byStart, flareRuns } from './flare-csv.js';
+// span, then the pure model (model.ts) and rules (figures.ts).
+import type { NodeSample, OfficialFigures, Run, RunSample } from '../core/types.js';
+import { byStart, flareRuns } from '../export/flare-csv.js';
 import { eachRunPage } from '../store/all-runs.js';
-import { officialRulesOf, type ChallengeProfile } from '../scoring/profile.js';
-import { officialCsv, type OfficialRow } from './official-csv.js';
-import type { ComputedOfficial, OfficialKeep } from './official-keep.js';
+import { officialCsv, type OfficialRow } from './csv.js';
+import { officialFigures } from './figures.js';
+import type { ComputedOfficial, OfficialKeep } from './keep.js';
+import { officialSpan, officialTrace, withResultWrite, type SpanFacts } from './model.js';
+import { officialRulesOf, type OfficialProfile } from './profile.js';
 import type { RunFilter, Store } from '../store/types.js';
 
 /** Where the traces come from: a Store (or an embedded agent's store) fits. */
@@ -28,12 +28,12 @@ const plausibleSeconds = (s: number | undefined): number | null => (s !== undefi
 /** Host samples this far around the run are read, enough for every span model term (ms). */
 const NODE_MARGIN_MS = 5000;
 
-export function officialFiguresOfRun(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): OfficialFigures {
+export function officialFiguresOfRun(run: Run, src: TraceSource, profile: OfficialProfile, harness?: HarnessSpan | null): OfficialFigures {
   return computeOfficial(run, src, profile, harness).figures;
 }
 
 /** The figures, and the wall time the monitor's modelled span ends at (the host samples they need end there). */
-function computeOfficial(run: Run, src: TraceSource, profile: ChallengeProfile, harness?: HarnessSpan | null): ComputedOfficial {
+function computeOfficial(run: Run, src: TraceSource, profile: OfficialProfile, harness?: HarnessSpan | null): ComputedOfficial {
   const endedMonoNs = run.endedMonoNs ?? run.startedMonoNs;
   const createdSeconds = plausibleSeconds(run.summary?.createdBeforeStartSeconds);
   // The run ends at Docker's FinishedAt (on the monotonic clock), which the removal time counts from.
@@ -62,7 +62,7 @@ function computeOfficial(run: Run, src: TraceSource, profile: ChallengeProfile, 
 }
 
 /** Official rows for the finished runs among `runs`, oldest first (as the exact CSV orders them). */
-export function officialRows(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, harness?: ReadonlyMap<string, HarnessSpan>, keep?: OfficialKeep): OfficialRow[] {
+export function officialRows(runs: readonly Run[], src: TraceSource, profile: OfficialProfile, harness?: ReadonlyMap<string, HarnessSpan>, keep?: OfficialKeep): OfficialRow[] {
   return flareRuns([...runs]).map((run) => {
     const compute = (): ComputedOfficial => computeOfficial(run, src, profile, harness?.get(run.id));
     // A harness's own timing is per request (evaluate): only the stored runs' own figures are kept.
@@ -75,7 +75,7 @@ export function officialRows(runs: readonly Run[], src: TraceSource, profile: Ch
  * officialRows over every run matching a filter, read a page at a time: only one page of runs is held
  * at once (a season's 10 000 runs as objects were most of an export's memory), in the same order.
  */
-export function officialRowsOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, src: TraceSource, profile: ChallengeProfile, keep?: OfficialKeep, perPage?: number): OfficialRow[] {
+export function officialRowsOfFilter(store: Pick<Store, 'listRuns'>, filter: RunFilter, src: TraceSource, profile: OfficialProfile, keep?: OfficialKeep, perPage?: number): OfficialRow[] {
   const rows: (OfficialRow & { startedWallMs: number; id: string })[] = [];
   const nodes = windowedNodeSamples(src);
   const onePage = (runs: Run[]): void => {
@@ -119,6 +119,6 @@ export function windowedNodeSamples(src: TraceSource): TraceSource {
 }
 
 /** The official CSV of stored runs under a profile. */
-export function officialCsvOfRuns(runs: readonly Run[], src: TraceSource, profile: ChallengeProfile, withTeam: boolean, harness?: ReadonlyMap<string, HarnessSpan>): string {
+export function officialCsvOfRuns(runs: readonly Run[], src: TraceSource, profile: OfficialProfile, withTeam: boolean, harness?: ReadonlyMap<string, HarnessSpan>): string {
   return officialCsv(officialRows(runs, src, profile, harness), profile, withTeam);
 }

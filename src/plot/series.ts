@@ -22,7 +22,7 @@ export interface Panel {
   lines: Line[];
   /** Horizontal line with the area of the first line above it shaded (GPU tolerance). */
   threshold: { value: number; label: string } | null;
-  /** Legend rows: "exact AUC …", "official AUC …". */
+  /** Legend rows: "exact AUC …", "FLARE22 formulas AUC …". */
   legend: string[];
 }
 
@@ -81,7 +81,7 @@ export function runPlot(run: Run, samples: readonly RunSample[]): RunPlot {
     threshold: { value: tolerance, label: `tolerance ${fmt(tolerance)} MiB` },
     legend: [
       `exact AUC above tolerance: ${fmt(s?.aucGpuMiBs)} MiB·s, max ${fmt(s?.maxGpuMiB)} MiB`,
-      `official AUC (device, sum × ${fmt(s?.official.nominalIntervalSeconds, 2)} s): ${fmt(s?.official.aucGpuMiBs)} MiB·s`,
+      `FLARE22 formulas AUC (device, sum × ${fmt(s?.flareFormulas.nominalIntervalSeconds, 2)} s): ${fmt(s?.flareFormulas.aucGpuMiBs)} MiB·s`,
     ],
   };
   const nCpu = run.nCpu;
@@ -94,7 +94,7 @@ export function runPlot(run: Run, samples: readonly RunSample[]): RunPlot {
     threshold: null,
     legend: [
       `exact AUC: ${fmt(s?.aucCpuPctS)} %·s (cpu ${fmt(s?.cpuSeconds, 2)} s), max ${fmt(s?.maxCpuPct, 1)} %`,
-      `official AUC (host-wide): ${fmt(s?.official.aucCpuPctS)} %·s`,
+      `FLARE22 formulas AUC (host-wide): ${fmt(s?.flareFormulas.aucCpuPctS)} %·s`,
     ],
   };
   const ram: Panel = {
@@ -106,7 +106,7 @@ export function runPlot(run: Run, samples: readonly RunSample[]): RunPlot {
     threshold: null,
     legend: [
       `exact AUC: ${fmt(s?.aucRamMiBs)} MiB·s, max ${fmt(s?.maxRamMiB, 1)} MiB`,
-      `official AUC (host-wide): ${fmt(s?.official.aucRamMiBs)} MiB·s`,
+      `FLARE22 formulas AUC (host-wide): ${fmt(s?.flareFormulas.aucRamMiBs)} MiB·s`,
     ],
   };
   return {

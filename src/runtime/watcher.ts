@@ -9,7 +9,6 @@ import type { AgentContext, Attachment } from '../agent/agent.js';
 import type { ContainerEnd, ContainerFacts, LifecycleEvent, RuntimeAdapter } from './adapter.js';
 import { readProc, startRun, type AttachMode } from './attach.js';
 import { ProvisionalEnds } from './corrections.js';
-import { toMicroseconds } from '../core/official-model.js';
 import { endVerdict } from './end.js';
 import { Enforcer } from './enforce.js';
 import { Reconnector, type Backoff } from './reconnect.js';
@@ -17,7 +16,7 @@ import { isSelected, parseSelector, type Selector } from './select.js';
 import { kernelOom, needsOomGrace, OOM_RECHECK_MS, oomCountUnreadAtEnd, oomEventGrace, readOomCountAtEnd } from './oom.js';
 import { finishTracked, releaseTracked, type TrackedRun } from './tracked.js';
 import { rememberBounded } from '../core/bounded-map.js';
-import type { RunFacts, RunFlag } from '../core/run-facts.js';
+import { toMicroseconds, type RunFacts, type RunFlag } from '../core/run-facts.js';
 
 /** Finished containers remembered until their removal. */
 const MAX_ENDED = 512;

@@ -1,16 +1,12 @@
 // A challenge profile: everything that differs between challenge years, as data (docs/scoring.md,
 // "Challenge profiles"). This file holds the type and its validator; pure, no I/O. Profiles come
 // from organisers' files, so every field is checked and an error names the field.
-import type { LoopModel, SpanModel } from '../core/official-model.js';
-import type { MaxRule, OfficialDecimals, OfficialRules } from '../core/official-figures.js';
+import type { MaxRule } from '../official/figures.js';
+import { COLUMN_KEYS, type ColumnKey, type OfficialProfile } from '../official/profile.js';
 
 /** The profiles shipped in the package's profiles/ folder; flare22 is the default. */
 export const BUILTIN_PROFILES = ['flare21', 'flare22', 'flare22-2022', 'flare23', 'flare24', 'generic'] as const;
 export const DEFAULT_PROFILE = 'flare22';
-
-/** The official CSV's columns, in this order; a column left out is not written. */
-export const COLUMN_KEYS = ['name', 'time', 'gpuMax', 'gpuAuc', 'cpuMax', 'cpuAuc', 'ramMax', 'ramAuc'] as const;
-export type ColumnKey = (typeof COLUMN_KEYS)[number];
 
 export interface RankedMetric {
   /** The metric's name as it appears in the accuracy CSV (DSC, NSD) or an efficiency key (time, aucGpu, aucCpu). */
@@ -26,17 +22,10 @@ export interface RankedMetric {
   range?: [number, number];
 }
 
-export interface ChallengeProfile {
+/** A challenge profile: the official figures' part (src/official/profile.ts) and the scoring's. */
+export interface ChallengeProfile extends OfficialProfile {
   name: string;
   description: string;
-  columns: Partial<Record<ColumnKey, string>>;
-  /** Appended to the case name in the Name column (FLARE22: the input file's ".nii.gz"). */
-  nameSuffix: string;
-  maxRule: OfficialRules['maxRule'];
-  stableMinShare: number;
-  rounding: OfficialDecimals;
-  loop: LoopModel;
-  span: SpanModel;
   gpuToleranceMiB: number;
   timeLimitSeconds: number | null;
   penalties: { timeSeconds: number; aucGpuMiBs: number; aucCpuPctS: number };
@@ -202,9 +191,4 @@ export function validateProfile(raw: unknown): ChallengeProfile {
     },
     ...(o.accuracy === undefined ? {} : { accuracy: accuracyProfile(o.accuracy) }),
   };
-}
-
-/** The rules the official figures take from a profile. */
-export function officialRulesOf(p: ChallengeProfile): OfficialRules {
-  return { maxRule: p.maxRule, stableMinShare: p.stableMinShare, decimals: p.rounding, nominalIntervalSeconds: p.loop.nominalIntervalSeconds };
 }

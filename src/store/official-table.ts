@@ -1,12 +1,12 @@
 // The official figures of finished runs, stored with them (table official_figures, schema 9): one row
 // per run and challenge profile, with the stamp of the run's inputs it was computed from. Modelling
 // one run takes ~5 ms, so a season's export from nothing took 19 s; kept only in a reader's memory it
-// was lost at every start. Rows are written here only for figures that are final (export/official-
+// was lost at every start. Rows are written here only for figures that are final (src/official/
 // keep.ts decides: the host samples past the run's modelled span are on disk), in small batches at
 // the store's background flush, off the tick path. They are recomputable, so a write that fails is
 // dropped rather than retried, and a read-only store (the CLI) never writes.
 import type Database from 'better-sqlite3';
-import type { OfficialFigures } from '../core/official-figures.js';
+import type { OfficialFigures } from '../core/types.js';
 
 export interface StoredOfficial {
   runId: string;

@@ -27,10 +27,10 @@ export const RUN_ORDERS = {
   aucRamMiBs: figure('aucRamMiBs'),
   'scoring.aucGpuMiBs': figure('scoring.aucGpuMiBs'),
   'scoring.aucCpuPctS': figure('scoring.aucCpuPctS'),
-  'official.aucGpuMiBs': figure('official.aucGpuMiBs'),
-  'official.maxGpuStableMiB': figure('official.maxGpuStableMiB'),
-  'official.aucCpuPctS': figure('official.aucCpuPctS'),
-  'official.aucRamMiBs': figure('official.aucRamMiBs'),
+  'flareFormulas.aucGpuMiBs': figure('flareFormulas.aucGpuMiBs'),
+  'flareFormulas.maxGpuStableMiB': figure('flareFormulas.maxGpuStableMiB'),
+  'flareFormulas.aucCpuPctS': figure('flareFormulas.aucCpuPctS'),
+  'flareFormulas.aucRamMiBs': figure('flareFormulas.aucRamMiBs'),
 } as const satisfies Record<string, OrderSpec>;
 
 export type RunOrderKey = keyof typeof RUN_ORDERS;

@@ -209,6 +209,18 @@ export const MIGRATIONS: readonly Migration[] = [
       moveFlagsToFacts(db);
     },
   },
+  {
+    // summary.official (FLARE22's formulas over the run's own span) is named flareFormulas: "official"
+    // is the profile model's figure alone (src/official/). Its sort indexes follow the key. The JSON is
+    // rewritten by SQLite's own functions, which keep each number's text as it was.
+    version: 14,
+    up(db) {
+      for (const key of ['aucGpuMiBs', 'maxGpuStableMiB', 'aucCpuPctS', 'aucRamMiBs']) db.exec(`DROP INDEX IF EXISTS runs_by_official_${key}`);
+      db.exec(`UPDATE runs SET summary = json_set(json_remove(summary, '$.official'), '$.flareFormulas', json(summary -> '$.official'))
+               WHERE summary IS NOT NULL AND json_type(summary, '$.official') = 'object'`);
+      for (const { name, sql } of figureIndexes()) db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON runs (${sql})`);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

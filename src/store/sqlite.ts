@@ -15,8 +15,7 @@
 // Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
 // loses at most the samples queued since the last flush.
 import type Database from 'better-sqlite3';
-import type { NodeSample, Run, RunSample, RunSummary, ScoringRun } from '../core/types.js';
-import type { OfficialFigures } from '../core/official-figures.js';
+import type { NodeSample, OfficialFigures, Run, RunSample, RunSummary, ScoringRun } from '../core/types.js';
 import { OfficialTable, type StoredOfficial } from './official-table.js';
 import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
 import { Compactor } from './compaction.js';

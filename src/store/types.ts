@@ -1,8 +1,7 @@
 // What the rest of the agent needs from storage. SQLite (better-sqlite3) implements it in sqlite.ts.
-import type { NodeSample, Run, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
+import type { NodeSample, OfficialFigures, Run, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
 import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { AgentLife } from '../core/lives.js';
-import type { OfficialFigures } from '../core/official-figures.js';
 import type { StoredOfficial } from './official-table.js';
 import type { SortedPageQuery } from './run-order.js';
 

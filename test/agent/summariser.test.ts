@@ -65,7 +65,7 @@ describe('summariser', () => {
   it('the in-process channel gives exactly the calling thread\'s summary, with unknowns kept unknown', async () => {
     const s = samples();
     const expected = await inlineSummariser(store).summarise(job(s));
-    expect(expected.official.aucCpuPctS).not.toBeNull(); // the node samples of the span were read
+    expect(expected.flareFormulas.aucCpuPctS).not.toBeNull(); // the node samples of the span were read
     const channel = threadSummariser(db, inlineSummariser(store));
     try {
       expect(channel.where).toBe('in-process channel');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostCpuUsedPct, hostCpuUsedPctSeries, officialBlock } from '../../src/core/official.js';
+import { flareFormulasBlock, hostCpuUsedPct, hostCpuUsedPctSeries } from '../../src/core/flare-formulas.js';
 import { cpuTimes, nodeSample, runSamples } from './fixtures.js';
 
 describe('hostCpuUsedPct (FLARE formula 100 − 100·Δidle/(Δuser+Δsystem+Δidle+0.1))', () => {
@@ -24,7 +24,7 @@ describe('hostCpuUsedPct (FLARE formula 100 − 100·Δidle/(Δuser+Δsystem+Δi
   });
 });
 
-describe('officialBlock', () => {
+describe('flareFormulasBlock', () => {
   // GPU device memory, 100 ticks: 91 × 3000, 3 × 4000, 2 × 9000 (a spike), 1 × 5000, 3 unknown.
   const gpuTicks = [
     ...Array(91).fill(3000),
@@ -48,7 +48,7 @@ describe('officialBlock', () => {
   ];
 
   it('gives sums × nominal interval, stable max and plain max', () => {
-    const block = officialBlock(runSamples(gpuTicks), nodes, 100);
+    const block = flareFormulasBlock(runSamples(gpuTicks), nodes, 100);
     // GPU: 91·3000 + 3·4000 + 2·9000 + 5000 = 273000 + 12000 + 18000 + 5000 = 308000 MiB → × 0.1 s = 30800 MiB·s.
     // 97 known values: 2 % of 97 = 1.94, so 9000 (count 2) passes too: stable max = 9000 here.
     expect(block.nominalIntervalSeconds).toBe(0.1);
@@ -69,14 +69,14 @@ describe('officialBlock', () => {
   it('drops a 2 % spike from the stable max once the trace is long enough', () => {
     // Replace the 3 unknown ticks by 3000: 100 known values, 9000 has count 2 = 2 % (not more) → stable max 4000
     const full = gpuTicks.map((k) => ({ ...k, dev: k.dev ?? 3000 }));
-    const block = officialBlock(runSamples(full), [], 100);
+    const block = flareFormulasBlock(runSamples(full), [], 100);
     expect(block.maxGpuStableMiB).toBe(4000);
     expect(block.maxGpuMiB).toBe(9000);
     expect(block.aucGpuMiBs).toBeCloseTo((308000 + 9000) * 0.1, 6);
   });
 
   it('is null where there is no data', () => {
-    const block = officialBlock([], [], 100);
+    const block = flareFormulasBlock([], [], 100);
     expect(block).toEqual({
       nominalIntervalSeconds: 0.1,
       sampleCount: 0,
@@ -91,7 +91,7 @@ describe('officialBlock', () => {
       maxRamMiB: null,
     });
     // One node sample: RAM exists, but no CPU pair yet.
-    const one = officialBlock([], [nodes[0]], 100);
+    const one = flareFormulasBlock([], [nodes[0]], 100);
     expect(one.aucCpuPctS).toBeNull();
     expect(one.aucRamMiBs).toBeCloseTo(100.04, 9);
   });

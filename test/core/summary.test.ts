@@ -223,7 +223,7 @@ describe('summarizeRun: degenerate runs', () => {
       flags: [],
     });
     expect(s.scoring).toEqual({ timeSeconds: 2, aucGpuMiBs: null, aucCpuPctS: null, penalised: false });
-    expect(s.official.aucGpuMiBs).toBeNull();
+    expect(s.flareFormulas.aucGpuMiBs).toBeNull();
   });
 
   it('summarises an empty running run at time zero, no NaN anywhere', () => {
@@ -309,12 +309,12 @@ describe('summarizeRun: wall time and the official block', () => {
         nodeSamples: [nodeSample(0, cpuTimes(1, 1, 10), 100), nodeSample(0.1, cpuTimes(1, 1, 10.2), 300)],
       }),
     );
-    expect(s.official.aucGpuMiBs).toBeCloseTo(1500, 9);
-    expect(s.official.maxGpuMiB).toBe(7000);
-    expect(s.official.aucCpuPctS).toBeCloseTo(10 / 3, 9);
-    expect(s.official.maxCpuStablePct).toBe(33);
-    expect(s.official.aucRamMiBs).toBeCloseTo(40, 9);
-    expect(s.official.sampleCount).toBe(3);
+    expect(s.flareFormulas.aucGpuMiBs).toBeCloseTo(1500, 9);
+    expect(s.flareFormulas.maxGpuMiB).toBe(7000);
+    expect(s.flareFormulas.aucCpuPctS).toBeCloseTo(10 / 3, 9);
+    expect(s.flareFormulas.maxCpuStablePct).toBe(33);
+    expect(s.flareFormulas.aucRamMiBs).toBeCloseTo(40, 9);
+    expect(s.flareFormulas.sampleCount).toBe(3);
     // The exact figure is cut at the limit: excess 952, 2952, then 3952 interpolated at 0.15 s
     // → (952+2952)/2×0.1 + (2952+3952)/2×0.05 = 195.2 + 172.6 = 367.8
     expect(s.aucGpuDeviceMiBs).toBeCloseTo(367.8, 9);

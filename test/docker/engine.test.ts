@@ -47,7 +47,7 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     const dockerWall = dockerWallSeconds(info);
     console.log('2-s burner', JSON.stringify({
       exact: { cpuSeconds: s.cpuSeconds, wallSeconds: s.wallSeconds, dockerWallSeconds: dockerWall, aucCpuPctS: s.aucCpuPctS, aucCpuCorePctS: s.aucCpuCorePctS, maxCpuCorePct: s.maxCpuCorePct, aucRamMiBs: s.aucRamMiBs, sampleCount: s.sampleCount, unsampledHeadSeconds: s.unsampledHeadSeconds, unsampledTailSeconds: s.unsampledTailSeconds, tailCpuBoundSeconds: s.tailCpuBoundSeconds, nCpu: s.nCpu, flags: s.flags },
-      official: s.official,
+      flareFormulas: s.flareFormulas,
       firstSampleLatencyMs: t.watcher.stats().firstSampleLatencyMs.at(-1),
     }, null, 1));
     expect(run.status).toBe('completed');
@@ -131,7 +131,7 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThan(10);
     // The official span now ends at Docker's own destroy, not at a modelled removal time.
-    const { officialFiguresOfRun } = await import('../../src/export/official.js');
+    const { officialFiguresOfRun } = await import('../../src/official/runs.js');
     const { loadProfile } = await import('../../src/scoring/profile-load.js');
     const figures = officialFiguresOfRun(run, t.agent.store, loadProfile('flare22'));
     expect(figures.spanSource).toBe('docker-events');

@@ -105,7 +105,7 @@ describe('one run', () => {
   it('serves the run and 404 for an unknown one', async () => {
     const ok = await get('/api/v1/runs/r-a1');
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ id: 'r-a1', aucGpuMiBs: 1000.5, official: { maxGpuStableMiB: 3400 } });
+    expect(await ok.json()).toMatchObject({ id: 'r-a1', aucGpuMiBs: 1000.5, flareFormulas: { maxGpuStableMiB: 3400 } });
     const missing = await get('/api/v1/runs/nope');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: 'run not found: nope' });

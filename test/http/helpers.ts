@@ -34,7 +34,7 @@ export function summary(over: Partial<RunSummary> = {}): RunSummary {
     timeLimitSeconds: null,
     exceededTimeLimit: false,
     scoring: { timeSeconds: 12.5, aucGpuMiBs: 1000.5, aucCpuPctS: 500, penalised: false },
-    official: {
+    flareFormulas: {
       nominalIntervalSeconds: 0.1,
       sampleCount: 125,
       aucGpuMiBs: 40000,

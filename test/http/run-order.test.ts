@@ -15,7 +15,7 @@ const STATUSES = ['completed', 'failed', 'timeout', 'oom'] as const;
 function runs(): Run[] {
   const out: Run[] = [];
   for (let i = 0; i < 60; i++) {
-    const unknownOfficial = i % 5 === 0;
+    const unknownFormulas = i % 5 === 0;
     const s = summary({
       status: STATUSES[i % 4],
       wallSeconds: 10 + (i % 7), // ties
@@ -23,8 +23,8 @@ function runs(): Run[] {
       aucRamMiBs: (i * 7919) % 1000,
       scoring: { timeSeconds: 10 + (i % 7), aucGpuMiBs: (i * 104_729) % 5000, aucCpuPctS: (i % 9) * 100, penalised: false },
     });
-    if (s.official) {
-      s.official = { ...s.official, aucGpuMiBs: unknownOfficial ? null : (i * 31) % 17, maxGpuStableMiB: unknownOfficial ? null : 500 + (i % 4), aucCpuPctS: null, aucRamMiBs: i % 2 ? 3 : null };
+    if (s.flareFormulas) {
+      s.flareFormulas = { ...s.flareFormulas, aucGpuMiBs: unknownFormulas ? null : (i * 31) % 17, maxGpuStableMiB: unknownFormulas ? null : 500 + (i % 4), aucCpuPctS: null, aucRamMiBs: i % 2 ? 3 : null };
     }
     out.push(run(`r${String(i).padStart(2, '0')}`, { team: TEAMS[i % 4], case: `case_${String(i % 13).padStart(3, '0')}`, node: `node-${i % 3}`, status: STATUSES[i % 4], startedWallMs: T0 + Math.floor(i / 2) * 1000, summary: s }));
   }

@@ -1,4 +1,4 @@
-// The official figures stored with their runs (export/official-keep.ts, store/official-table.ts):
+// The official figures stored with their runs (official/keep.ts, store/official-table.ts):
 // the stored figures are the recomputed ones, a store opened again (an agent restart, `export --db`)
 // reads them instead of computing, figures from a host trace still in the writer's queue are never
 // stored, a flag added after the run's end computes them again, and each profile has its own.
@@ -7,9 +7,9 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSeason } from '../../bench/season-db.js';
-import { FINAL_MARGIN_MS, OfficialKeep, officialStampOf, profileKeyOf } from '../../src/export/official-keep.js';
+import { FINAL_MARGIN_MS, OfficialKeep, officialStampOf, profileKeyOf } from '../../src/official/keep.js';
 import { flareCsv, flareCsvOfFilter } from '../../src/export/flare-csv.js';
-import { officialFiguresOfRun, officialRows, officialRowsOfFilter } from '../../src/export/official.js';
+import { officialFiguresOfRun, officialRows, officialRowsOfFilter } from '../../src/official/runs.js';
 import { loadProfile } from '../../src/scoring/profile-load.js';
 import { allRuns } from '../../src/store/all-runs.js';
 import { openStore, openStoreReadOnly } from '../../src/store/index.js';

@@ -1,9 +1,9 @@
 // The modelled FLARE monitor against hand-computed traces: one test per fact of docs/scoring.md
 // (span, loop period, first CPU sample, max rules per year, numpy rounding).
 import { describe, expect, it } from 'vitest';
-import { npRound, officialFigures, rint, stableMaxExact, type OfficialRules } from '../../src/core/official-figures.js';
-import { officialSpan, officialTicks, officialTrace, withResultWrite, type LoopModel, type SpanModel } from '../../src/core/official-model.js';
-import { atNs, cpuTimes, nodeSample, runSamples, START_NS } from './fixtures.js';
+import { npRound, officialFigures, rint, stableMaxExact, type OfficialRules } from '../../src/official/figures.js';
+import { officialSpan, officialTicks, officialTrace, withResultWrite, type LoopModel, type SpanModel } from '../../src/official/model.js';
+import { atNs, cpuTimes, nodeSample, runSamples, START_NS } from '../core/fixtures.js';
 
 const NO_SPAN: SpanModel = { cliStartSeconds: 0, createToStartSeconds: 0, stopToRemovedSeconds: 0, cliExitSeconds: 0, resultWriteSeconds: 0, resultWritePerSampleSeconds: 0 };
 const PLAIN_LOOP: LoopModel = { nominalIntervalSeconds: 0.1, samplingCostSeconds: 0, samplingCpuSeconds: 0, firstTickDelaySeconds: 0, firstCpuIntervalSeconds: 0.1, firstCpuBusyCores: 0 };

@@ -37,7 +37,7 @@ describe('plot drawing', () => {
     expect(svg.match(/class="auc-area"/g)).toHaveLength(1);
     expect(svg).toContain('class="time-limit"');
     expect(svg).toContain('exact AUC above tolerance: 11,264 MiB·s, max 4,096 MiB');
-    expect(svg).toContain('official AUC (device, sum × 0.50 s): 31,822 MiB·s');
+    expect(svg).toContain('FLARE22 formulas AUC (device, sum × 0.50 s): 31,822 MiB·s');
   });
 
   it('CPU panel: 25 % of a 2-CPU host from the counter; legend has the exact AUC', () => {

@@ -15,7 +15,7 @@ interface ProfileJson {
   exceededTimeLimit: boolean;
   unsampledTailSeconds: number;
   scoring: { timeSeconds: number; aucGpuMiBs: number | null; aucCpuPctS: number; penalised: boolean };
-  official: { aucCpuPctS: number | null };
+  flareFormulas: { aucCpuPctS: number | null };
   flags: string[];
   method: string;
   team: string;
@@ -56,16 +56,16 @@ describe('flare-agent profile', () => {
     expect(json.flags).toContain('final-counter-read');
   });
 
-  it('an idle command reads ~0 CPU, where the official formula reads a busy host', async () => {
+  it('an idle command reads ~0 CPU, where FLARE22\'s formula reads a busy host', async () => {
     const { code, json } = await profile([], ['sleep', '2']);
-    console.log(`profile sleep 2: cpuSeconds=${json.cpuSeconds.toFixed(4)} aucCpuPctS=${json.aucCpuPctS.toFixed(2)} official aucCpuPctS=${json.official.aucCpuPctS?.toFixed(1)}`);
+    console.log(`profile sleep 2: cpuSeconds=${json.cpuSeconds.toFixed(4)} aucCpuPctS=${json.aucCpuPctS.toFixed(2)} flareFormulas aucCpuPctS=${json.flareFormulas.aucCpuPctS?.toFixed(1)}`);
     expect(code).toBe(0);
     expect(json.cpuSeconds).toBeLessThan(0.02);
     expect(json.wallSeconds).toBeGreaterThan(1.99);
     expect(json.wallSeconds).toBeLessThan(2.5);
     expect(json.sampleCount).toBeGreaterThanOrEqual(18);
     // The +0.1 in FLARE's denominator alone makes an idle host read several %·s per second.
-    expect(json.official.aucCpuPctS!).toBeGreaterThan(json.aucCpuPctS + 5);
+    expect(json.flareFormulas.aucCpuPctS!).toBeGreaterThan(json.aucCpuPctS + 5);
   });
 
   it('--time-limit kills the whole group at the limit: status timeout, penalties', async () => {

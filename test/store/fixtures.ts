@@ -62,7 +62,7 @@ export function makeSummary(over: Partial<RunSummary> = {}): RunSummary {
     timeLimitSeconds: 600,
     exceededTimeLimit: false,
     scoring: { timeSeconds: 12.5, aucGpuMiBs: 1234.5, aucCpuPctS: 188.27, penalised: false },
-    official: {
+    flareFormulas: {
       nominalIntervalSeconds: 0.1,
       sampleCount: 125,
       aucGpuMiBs: 2000,

@@ -1,6 +1,7 @@
-// Schema 13 on a file written by the agent of eb9de28 (fixtures/v12-flags.db, made by
+// Schemas 13 and 14 on a file written by the agent of eb9de28 (fixtures/v12-flags.db, made by
 // fixtures/make-v12-flags.mjs with that build's own flag writers): every value its flags carried as
-// text becomes a typed fact, every flag a word from the closed list, and nothing else changes.
+// text becomes a typed fact, every flag a word from the closed list, `official` is named
+// `flareFormulas` with its sort indexes, and nothing else changes.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { FACT_KEYS, isRunFlag, type RunFacts } from '../../src/core/run-facts.js
 import type { RunSummary } from '../../src/core/types.js';
 import { flagsToFacts } from '../../src/store/flag-migrations.js';
 import { openStore } from '../../src/store/index.js';
-import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { migrate, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { tempDbPath } from './fixtures.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'v12-flags.db');
@@ -26,6 +27,10 @@ function rawSummaries(path: string): Map<string, Record<string, unknown>> {
 function figures(summary: Record<string, unknown>): Record<string, unknown> {
   const out = { ...summary };
   delete out.flags;
+  if ('official' in out) {
+    out.flareFormulas = out.official; // schema 14's name
+    delete out.official;
+  }
   for (const key of FACT_KEYS) if (key !== 'createdBeforeStartSeconds' && key !== 'removedAfterEndSeconds') delete out[key];
   return out;
 }
@@ -36,6 +41,11 @@ describe('schema 13: flags to facts', () => {
     mkdirSync(dirname(path), { recursive: true });
     copyFileSync(FIXTURE, path);
     const before = rawSummaries(path);
+    const to13 = new Database(path);
+    migrate(to13, path, 13);
+    const plain = to13.prepare("SELECT summary FROM runs WHERE id = 'plain'").pluck().get() as string;
+    to13.close();
+    expect(plain).toBe(JSON.stringify(before.get('plain'))); // nothing to move: the row is not rewritten
     const store = openStore(path);
     const get = (id: string): RunSummary => store.getRun(id)!.summary!;
     const facts = (id: string): RunFacts => Object.fromEntries(FACT_KEYS.filter((k) => get(id)[k] !== undefined).map((k) => [k, get(id)[k]]));
@@ -63,10 +73,29 @@ describe('schema 13: flags to facts', () => {
     const after = rawSummaries(path);
     for (const [id, summary] of before) expect(figures(after.get(id)!), id).toEqual(figures(summary));
     const db = new Database(path, { readonly: true });
-    const plain = db.prepare("SELECT summary FROM runs WHERE id = 'plain'").pluck().get() as string;
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
-    expect(plain).toBe(JSON.stringify(before.get('plain'))); // nothing to move: the row is not rewritten
+  });
+
+  it('names FLARE22\'s formulas flareFormulas, to the bit, and sorts by them through their new indexes', () => {
+    const path = tempDbPath();
+    mkdirSync(dirname(path), { recursive: true });
+    copyFileSync(FIXTURE, path);
+    const before = rawSummaries(path);
+    openStore(path).close();
+    const after = rawSummaries(path);
+    for (const [id, summary] of before) {
+      expect(summary.official, id).toBeTypeOf('object');
+      expect(after.get(id)!.flareFormulas, id).toStrictEqual(summary.official);
+      expect(after.get(id)!.official, id).toBeUndefined();
+    }
+    const db = new Database(path, { readonly: true });
+    const indexes = db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'runs_by_%'").pluck().all();
+    expect(indexes.filter((n) => n.startsWith('runs_by_official_'))).toEqual([]);
+    expect(indexes.filter((n) => n.startsWith('runs_by_flareFormulas_')).sort()).toEqual(['runs_by_flareFormulas_aucCpuPctS', 'runs_by_flareFormulas_aucGpuMiBs', 'runs_by_flareFormulas_aucRamMiBs', 'runs_by_flareFormulas_maxGpuStableMiB']);
+    const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM runs ORDER BY (summary ->> '$.flareFormulas.aucGpuMiBs') DESC, rid DESC LIMIT 5").all() as { detail: string }[];
+    db.close();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/INDEX runs_by_flareFormulas_aucGpuMiBs/);
   });
 
   it('reads each text only as its writer made it: malformed values are kept for humans, never guessed', () => {

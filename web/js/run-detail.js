@@ -1,4 +1,4 @@
-// Run detail: identity, charts, the summary (exact and official side by side) and how it was
+// Run detail: identity, charts, the summary (exact and FLARE22's formulas side by side) and how it was
 // measured (interval, covered span, unsampled head and tail, flags). Refreshes while the run runs.
 import { getJson, runPath } from './api.js';
 import { drawRunCharts } from './charts.js';
@@ -27,7 +27,7 @@ function identity(r) {
 
 function figures(r) {
   if (!r.hasSummary) return el('p', { class: 'muted' }, 'No summary yet.');
-  const o = r.official ?? {};
+  const o = r.flareFormulas ?? {};
   const s = r.scoring ?? {};
   const row = (name, exact, official, unit) => el('tr', {}, el('td', {}, name), el('td', { class: 'num' }, exact), el('td', { class: 'num' }, official), el('td', { class: 'muted' }, unit));
   return el(
@@ -74,7 +74,7 @@ function method(r) {
     ['GPU tolerance', `${r.gpuToleranceMiB} MiB`],
     ...(r.gpuSharedAtStart === undefined ? [] : [['other GPU processes at start', r.gpuSharedAtStart === null ? 'unknown' : `${r.gpuSharedAtStart.processes}, ${fmt(r.gpuSharedAtStart.usedMiB, 0)} MiB`]]),
     ...(r.gpuTimeSeconds === undefined ? [] : [['GPU time (accounting)', `${fmt(r.gpuTimeSeconds, 3)} s`]]),
-    ['official nominal interval', `${fmt(r.official?.nominalIntervalSeconds, 3)} s, ${r.official?.sampleCount ?? '—'} ticks`],
+    ['FLARE22 formulas: nominal interval', `${fmt(r.flareFormulas?.nominalIntervalSeconds, 3)} s, ${r.flareFormulas?.sampleCount ?? '—'} ticks`],
     ['flags', r.flags && r.flags.length ? r.flags.join(', ') : 'none'],
     ...facts(r),
   ]);

@@ -1,6 +1,6 @@
 // Runs view: filters (team, case, status, node), the sort and the page in the URL; the agent sorts and
 // pages (GET api/v1/runs?sort=&offset=&total=1), so a page costs one page of runs at any season size.
-// Exact and official-compatible figures side by side, download links.
+// Exact figures and FLARE22's formulas over each run's own span side by side, download links.
 import { runPath, runsPage } from './api.js';
 import { clear, el, fmt, fmtTime, statusCell } from './dom.js';
 
@@ -21,10 +21,10 @@ const COLUMNS = [
   ['maxGpuMiB', 'max GPU MiB', 'exact', 0],
   ['scoring.aucCpuPctS', 'AUC CPU %·s', 'exact', 0],
   ['aucRamMiBs', 'AUC RAM MiB·s', 'exact', 0],
-  ['official.aucGpuMiBs', 'AUC GPU MiB·s', 'official', 0],
-  ['official.maxGpuStableMiB', 'max GPU MiB', 'official', 0],
-  ['official.aucCpuPctS', 'AUC CPU %·s', 'official', 0],
-  ['official.aucRamMiBs', 'AUC RAM MiB·s', 'official', 0],
+  ['flareFormulas.aucGpuMiBs', 'AUC GPU MiB·s', 'flareFormulas', 0],
+  ['flareFormulas.maxGpuStableMiB', 'max GPU MiB', 'flareFormulas', 0],
+  ['flareFormulas.aucCpuPctS', 'AUC CPU %·s', 'flareFormulas', 0],
+  ['flareFormulas.aucRamMiBs', 'AUC RAM MiB·s', 'flareFormulas', 0],
 ];
 
 function setHash(params) {

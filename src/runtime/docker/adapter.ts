@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { AgentContext } from '../../agent/agent.js';
 import { rememberBounded } from '../../core/bounded-map.js';
-import { toMicroseconds } from '../../core/official-model.js';
+import { toMicroseconds } from '../../core/run-facts.js';
 import type { RunFlag } from '../../core/run-facts.js';
 import type { Logger } from '../../log.js';
 import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, MissedQuery, RuntimeAdapter } from '../adapter.js';
