@@ -12,7 +12,7 @@ import { requireServices, runCli, tempDir } from '../helpers.js';
 import { buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
 
 /** This file's own tag (team-image.ts): evaluate.test.ts's --resume must see the image it measured. */
-const TEAM_IMAGE = 'flare-test/teamalpha-idle:latest';
+const TEAM_IMAGE = 'flare-test-idle/teamalpha:latest'; // the team is the name part: teamalpha
 
 const dev = (usedMiB: number | null) => ({ index: 0, uuid: 'GPU-x', usedMiB, totalMiB: 81559, utilPct: 0 });
 

@@ -14,7 +14,7 @@ import { MiB, buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js'
 import { buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
 
 /** This file's own tag: its --resume must see the image it measured (team-image.ts). */
-const TEAM_IMAGE = 'flare-test/teamalpha-pool:latest';
+const TEAM_IMAGE = 'flare-test-pool/teamalpha:latest'; // the team is the name part: teamalpha
 
 const available = dockerAvailable();
 if (!available && requireServices()) throw new Error('Docker Engine is required (FLARE_TEST_REQUIRE_SERVICES) but `docker info` fails');
