@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSamplingStack, noEvents } from '../src/agent/stack.js';
-import { DEFAULTS } from '../src/config.js';
+import { DEFAULTS } from '../src/agent/config.js';
 import { monoNowNs } from '../src/sampler/ticker.js';
 import { CgroupReader } from '../src/sources/cgroup.js';
 import { detectCgroupMounts } from '../src/sources/cgroup-mounts.js';

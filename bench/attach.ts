@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { startAgent } from '../src/agent/agent.js';
-import { DEFAULTS } from '../src/config.js';
+import { startAgent } from '../src/daemon/agent.js';
+import { DEFAULTS } from '../src/agent/config.js';
 import { silentLogger } from '../src/log.js';
 import { dockerAttachment } from '../src/runtime/docker/adapter.js';
 

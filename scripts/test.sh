@@ -28,6 +28,7 @@ fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
 npm run typecheck --silent  # tests, benchmarks and the dashboard generator are strict TypeScript too
+npm run lint:imports --silent  # layers point one way, no cycle (.dependency-cruiser.cjs, docs/architecture.md)
 start_dockerd
 build_test_image
 # The pure cgroup v2 engine (test/docker/engine-v2.test.ts). Not fatal here: when dockerd refuses to

@@ -1,7 +1,7 @@
-// Agent configuration: one table of options, read from flags, FLARE_AGENT_<OPTION> variables and a JSON
+// Agent configuration: one table of options (the AgentConfig of agent/config.ts), read from flags, FLARE_AGENT_<OPTION> variables and a JSON
 // file (in that order of precedence), validated into a typed object. Bad input → ConfigError (exit 2).
 import { readOrganiserFile } from './organiser-file.js';
-import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES } from './core/types.js';
+import { DEFAULTS, type AgentConfig } from './agent/config.js';
 import { isDecimal } from './core/text.js';
 import { compilePattern } from './runtime/select.js';
 import { checkListenGuard, checkToken } from './http/guard.js';
@@ -22,75 +22,9 @@ interface OptionDef {
   max?: number;
 }
 
-export interface AgentConfig {
-  db: string;
-  listen: string;
-  intervalMs: number;
-  select: string;
-  timeLimit: number | null;
-  enforceTimeLimit: boolean;
-  killGraceSeconds: number;
-  gpuToleranceMib: number;
-  gpuSource: 'auto' | 'nvml' | 'nvidia-smi' | 'none';
-  nvmlLib: string;
-  dockerHost: string | null;
-  /** Container runtime(s) to attach to: docker, containerd, or auto (each whose socket exists). */
-  runtime: 'docker' | 'containerd' | 'auto';
-  containerdAddress: string;
-  containerdNamespace: string;
-  token: string | null;
-  tokenFile: string | null;
-  metricsOpen: boolean;
-  /** The organiser's accuracy CSV that /api/v1/ranking ranks with (null: efficiency only). */
-  accuracyCsv: string | null;
-  unsafeListenWithoutToken: boolean;
-  unsafeTrustImageLabels: boolean;
-  retentionDays: number | null;
-  retentionMaxMib: number | null;
-  penaltyTimeSeconds: number;
-  penaltyAucGpuMibs: number;
-  penaltyAucCpuPcts: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** Cap on samples waiting for a database write; past it the oldest are dropped (and counted). */
-  maxQueuedSamples: number;
-  /** Heap (old generation) the heavy-read thread may use: the ranking and the exports (http/read-pool.ts). */
-  readHeapMib: number;
-}
-
 /** Bounds of the organiser's files (organiser-file.ts): a token is one line, a config a few options. */
 const MAX_TOKEN_FILE_BYTES = 64 * 1024;
 const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
-
-export const DEFAULTS: AgentConfig = {
-  db: './flare-agent.db',
-  listen: '127.0.0.1:9465',
-  intervalMs: 100,
-  select: 'label:flare.team',
-  timeLimit: null,
-  enforceTimeLimit: false,
-  killGraceSeconds: 0,
-  gpuToleranceMib: DEFAULT_GPU_TOLERANCE_MIB,
-  gpuSource: 'auto',
-  nvmlLib: 'libnvidia-ml.so.1',
-  dockerHost: null,
-  runtime: 'docker',
-  containerdAddress: '/run/containerd/containerd.sock',
-  containerdNamespace: 'k8s.io',
-  token: null,
-  tokenFile: null,
-  metricsOpen: false,
-  accuracyCsv: null,
-  unsafeListenWithoutToken: false,
-  unsafeTrustImageLabels: false,
-  retentionDays: null,
-  retentionMaxMib: null,
-  penaltyTimeSeconds: FLARE22_PENALTIES.timeSeconds,
-  penaltyAucGpuMibs: FLARE22_PENALTIES.aucGpuMiBs,
-  penaltyAucCpuPcts: FLARE22_PENALTIES.aucCpuPctS,
-  logLevel: 'info',
-  maxQueuedSamples: 200_000,
-  readHeapMib: 96,
-};
 
 export const OPTIONS: readonly OptionDef[] = [
   { key: 'db', flag: 'db', kind: 'string', help: 'SQLite file holding runs and traces' },

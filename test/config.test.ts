@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULTS, resolveConfig } from '../src/config.js';
+import { ConfigError, resolveConfig } from '../src/config.js';
+import { DEFAULTS } from '../src/agent/config.js';
 import { runCliSync, tempDir } from './helpers.js';
 
 describe('config', () => {

@@ -1,19 +1,10 @@
 // GPU process → run key, per tick: a container id for Docker runs, the cgroup path for profile runs.
-import { containerIdFromProcCgroup, parseProcCgroup, sumGpuByTarget } from '../core/attribution.js';
+import { containerIdFromProcCgroup, parseProcCgroup, profileCgroupOf, sumGpuByTarget } from '../core/attribution.js';
 import { PidTargetCache } from '../gpu/pidmap.js';
 import type { GpuSnapshot } from '../gpu/types.js';
-import { PROFILE_CGROUP_PREFIX } from '../profile/cgroup.js';
 import type { GpuShare } from './run-spec.js';
 
-/** The profile cgroup a path lies in (the path up to its last `/flare-profile-*` component), or null. */
-function profileCgroupOf(path: string): string | null {
-  const at = path.lastIndexOf('/' + PROFILE_CGROUP_PREFIX);
-  if (at < 0) return null;
-  const end = path.indexOf('/', at + 1);
-  return end < 0 ? path : path.slice(0, end);
-}
-
-/** Profile cgroups carry PROFILE_CGROUP_PREFIX; a key only for those, so host processes stay unattributed. */
+/** Profile cgroups carry PROFILE_CGROUP_PREFIX (core/attribution.ts); a key only for those, so host processes stay unattributed. */
 export function gpuTargetKey(procCgroupText: string): string | null {
   const id = containerIdFromProcCgroup(procCgroupText);
   if (id) return id;

@@ -7,7 +7,7 @@
 // (retention-worker.ts); tests that run from TypeScript sources run it in-process.
 import Database from 'better-sqlite3';
 import type { MessagePort } from 'node:worker_threads';
-import { lowerThisThreadPriority } from '../http/thread-priority.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
 import { RetentionPass, sweepDeleted, usedBytes, vacuumStep, type DeletedRun, type RetentionOptions } from '../store/retention.js';
 
 /**

@@ -1,6 +1,6 @@
 // The sampling stack shared by the daemon (`start`) and `profile`: host and GPU sources, run manager, sampler.
 import { hostname } from 'node:os';
-import type { AgentConfig } from '../config.js';
+import type { AgentConfig } from './config.js';
 import type { Penalties } from '../core/types.js';
 import { selectGpuSource } from '../gpu/select.js';
 import { describeMounts, detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';

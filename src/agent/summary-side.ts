@@ -8,7 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
 import type { Store } from '../store/types.js';
-import { lowerThisThreadPriority } from '../http/thread-priority.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
 import { summariseRun, type Verdict } from './summarise.js';
 
 /** Nice value of the summary thread: below the sampler (−10), above the HTTP reader (+10). */

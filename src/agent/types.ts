@@ -1,7 +1,6 @@
 // What the running agent exposes to its readers (HTTP API, /metrics, web page) and what it reports to.
-import type { NodeSample, Run, RunSample } from '../core/types.js';
+import type { GpuDevice, NodeSample, Run, RunSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
-import type { GpuDevice } from '../gpu/types.js';
 
 export type SourceName = 'docker' | 'containerd' | 'gpu' | 'cgroup' | 'host' | 'sqlite';
 

@@ -8,9 +8,10 @@ import type { Command } from 'commander';
 import { FolderError, scoreFolder } from '../accuracy/folder.js';
 import { longRows, longCsv, officialCsv } from '../accuracy/report.js';
 import { accuracyRulesOrUsage } from '../evaluate/accuracy.js';
-import { profileFromOption } from './profile-option.js';
+import { profileFromOption } from '../scoring/profile-option.js';
 import { maskUnsafe } from '../core/text.js';
-import { runAction, UsageError } from './action.js';
+import { runAction } from './action.js';
+import { UsageError } from '../usage-error.js';
 
 export function register(program: Command): void {
   const cmd = program

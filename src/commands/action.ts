@@ -1,9 +1,7 @@
 // How every command reports failure: usage errors exit 2 with one line, other failures exit 1.
 import type { Command } from 'commander';
 import { ForeignDatabaseError } from '../store/errors.js';
-
-/** Bad command-line usage: exit code 2 with a one-line reason. */
-export class UsageError extends Error {}
+import { UsageError } from '../usage-error.js';
 
 /** Runs an action, turning errors into the CLI's exit codes: 2 for usage (one line), 1 for failures. */
 export async function runAction(cmd: Command, fn: () => Promise<void>): Promise<void> {

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { AgentClient, agentsFromPrometheus } from '../http/client.js';
 import { collectFrom } from '../http/collect.js';
-import { runAction, UsageError } from './action.js';
+import { runAction } from './action.js';
+import { UsageError } from '../usage-error.js';
 import { openStore } from '../store/index.js';
 import { repeatable } from './repeat.js';
 

@@ -3,16 +3,15 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, createWriteS
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { Option, type Command } from 'commander';
-import type { Run } from '../core/types.js';
+import type { Run, RunFilter } from '../core/types.js';
 import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
 import { FLARE_FILE_SUFFIX, flareCsv, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
 import { uniqueFileNames } from '../export/file-names.js';
 import { runAction } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader, type RunReader, type SourceOptions } from './reader.js';
-import { UsageError } from './action.js';
+import { UsageError } from '../usage-error.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
-import { profileFromOption } from './profile-option.js';
-import type { RunFilter } from '../store/types.js';
+import { profileFromOption } from '../scoring/profile-option.js';
 import { runToJson } from '../http/run-json.js';
 import { needsTeamColumn } from '../http/query.js';
 

@@ -1,6 +1,7 @@
 // Adds the config table's options to a commander command, so flags, env and JSON file stay one list.
 import { Option, type Command } from 'commander';
-import { OPTIONS, envName, type AgentConfig } from '../config.js';
+import { OPTIONS, envName } from '../config.js';
+import { type AgentConfig } from '../agent/config.js';
 
 export function addConfigOptions(cmd: Command, keys?: readonly (keyof AgentConfig)[]): Command {
   for (const def of OPTIONS) {

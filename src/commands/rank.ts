@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { csvLine, formatNumber } from '../export/csv.js';
 import { longFormatRows, type BootstrapResult } from '../scoring/bootstrap.js';
-import { runAction, UsageError } from './action.js';
+import { runAction } from './action.js';
+import { UsageError } from '../usage-error.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { readAccuracyFile } from '../scoring/accuracy-file.js';
 import { AccuracyFitError, gpuAucFromTrace, rankingBootstrap, rankRuns, runsNeedingTrace, type RankedRuns } from '../scoring/rank-runs.js';
@@ -12,7 +13,7 @@ import { maskUnsafe } from '../core/text.js';
 import { DEFAULT_PROFILE } from '../scoring/profile.js';
 import type { Ranking } from '../scoring/rank.js';
 import { AccuracyTable } from '../scoring/accuracy-table.js';
-import { profileFromOption } from './profile-option.js';
+import { profileFromOption } from '../scoring/profile-option.js';
 
 export function readAccuracy(file: string): AccuracyTable {
   try {

@@ -1,12 +1,11 @@
 // Where `runs` and `export` read from: the local database (read-only) or a running agent's API.
 import type { Command } from 'commander';
-import type { Run, RunSample, ScoringRun } from '../core/types.js';
+import type { Run, RunFilter, RunSample, ScoringRun } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
-import type { RunFilter } from '../store/types.js';
 import { allRuns } from '../store/all-runs.js';
 import { AgentClient, DEFAULT_MAX_BUSY_WAIT_MS } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
-import { UsageError } from './action.js';
+import { UsageError } from '../usage-error.js';
 import { repeatable } from './repeat.js';
 import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
 

@@ -1,7 +1,8 @@
 // `flare-agent runs`: list measured runs from the local database or a running agent.
 import type { Command } from 'commander';
 import { formatNumber, runsCsv } from '../export/csv.js';
-import { runAction, UsageError } from './action.js';
+import { runAction } from './action.js';
+import { UsageError } from '../usage-error.js';
 import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { runToJson } from '../http/run-json.js';
 import type { Run } from '../core/types.js';

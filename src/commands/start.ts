@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ErrorCounter } from '../agent/errors.js';
-import type { RunningAgent } from '../agent/agent.js';
+import type { RunningAgent } from '../daemon/agent.js';
 import { checkServing, resolveConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { addConfigOptions, flagValues } from './options.js';
@@ -65,7 +65,7 @@ export function register(program: Command): void {
     process.on('SIGINT', () => shutdown('SIGINT'));
     try {
       // Loaded here, not at the top: every other command starts without the agent's modules.
-      const [{ startAgent }, { runtimesFor }] = await Promise.all([import('../agent/agent.js'), import('../runtime/registry.js')]);
+      const [{ startAgent }, { runtimesFor }] = await Promise.all([import('../daemon/agent.js'), import('../runtime/registry.js')]);
       const runtimes = runtimesFor(config, existsSync, log);
       agent = await startAgent(config, log, runtimes.attachments, { settle: runtimes.settle, errors });
     } catch (err) {

@@ -1,6 +1,20 @@
 // Attribution of GPU memory to targets (containers, profiled commands). Pure: the caller reads
 // /proc/<pid>/cgroup; this module only parses text and sums numbers.
-import type { GpuProcess } from '../gpu/types.js';
+import type { GpuProcess } from './types.js';
+
+/**
+ * Every cgroup `profile` creates is named with this prefix: GPU attribution keys profile runs by it, and
+ * stale ones (a killed profile's) are found by it.
+ */
+export const PROFILE_CGROUP_PREFIX = 'flare-profile-';
+
+/** The profile cgroup a path lies in (the path up to its last `/flare-profile-*` component), or null. */
+export function profileCgroupOf(path: string): string | null {
+  const at = path.lastIndexOf('/' + PROFILE_CGROUP_PREFIX);
+  if (at < 0) return null;
+  const end = path.indexOf('/', at + 1);
+  return end < 0 ? path : path.slice(0, end);
+}
 
 export interface ProcCgroup {
   /** The unified-hierarchy path from the `0::<path>` line; null when the process has none (pure v1). */

@@ -2,29 +2,7 @@
 // NVML's accounting records, the energy the run's GPUs used, and who else was on them. Pure: the
 // readings come in, the summary fields and flags go out.
 import type { RunFlag } from './run-facts.js';
-import type { RunSummary } from './types.js';
-
-/** What became of one of the run's GPU processes in the driver's accounting buffer. */
-export type AccountingRecordState =
-  /** The record was read. */
-  | 'ok'
-  /** No record: the pid fell out of the circular buffer (or the record is a recycled pid's): unknown, never 0. */
-  | 'not-in-buffer'
-  /** Accounting is off or unsupported on that GPU. */
-  | 'unavailable'
-  | 'error';
-
-export interface AccountedProcess {
-  pid: number;
-  gpuIndex: number;
-  record: AccountingRecordState;
-  /** Most memory the process ever had allocated (MiB); null: unknown. */
-  peakMiB: number | null;
-  /** Lifetime of its GPU context (s); null: unknown. */
-  gpuTimeSeconds: number | null;
-  /** Average SM utilisation over its life (%); null: unknown. */
-  gpuUtilPct: number | null;
-}
+import type { AccountedProcess, GpuCounterFields, RunSummary } from './types.js';
 
 /** The readings of one run, gathered by the GPU recorder (src/gpu/run-gpu.ts). */
 export interface RunGpuReadings {
@@ -38,26 +16,6 @@ export interface RunGpuReadings {
   sharedDuringRun: boolean;
   /** Other processes holding memory on the run's GPUs at its start. */
   sharedAtStart: { processes: number; usedMiB: number | null } | null;
-}
-
-/** The summary fields this module adds (all optional on RunSummary: older summaries lack them). */
-export interface GpuCounterFields {
-  /** Accounting mode on the run's GPUs ('on' | 'off' | 'unsupported' | 'unknown'). */
-  gpuAccountingMode: string;
-  /**
-   * Exact peak from the driver's accounting: one process → its peak; several → the sum of their peaks,
-   * an upper bound (flag 'gpu-accounting-peak-upper-bound'); null when any process's record is unknown.
-   */
-  peakGpuMiBAccounting: number | null;
-  /** A process's accounting peak exceeds the sampled maxGpuMiB: a spike between two ticks. */
-  gpuSpikeMissed: boolean | null;
-  /** Sum of the processes' GPU context lifetimes (s); null when any is unknown. */
-  gpuTimeSeconds: number | null;
-  /** Per-process accounting records (at most MAX_ACCOUNTED_PROCESSES). */
-  gpuProcesses: AccountedProcess[];
-  gpuEnergyJ: number | null;
-  gpuEnergyMethod: 'counter' | 'power' | null;
-  gpuSharedAtStart: { processes: number; usedMiB: number | null } | null;
 }
 
 export const MAX_ACCOUNTED_PROCESSES = 64;

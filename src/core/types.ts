@@ -1,6 +1,5 @@
 // The measurement contract shared by every part of the agent (docs/measurement.md; README "HTTP API").
 // Pure data: no I/O here. Every number carries its unit in its name.
-import type { GpuCounterFields } from './gpu-run.js';
 import type { RunFacts, RunFlag } from './run-facts.js';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'oom' | 'timeout' | 'interrupted';
@@ -159,6 +158,90 @@ export interface FlareFormulasBlock {
   aucRamMiBs: number | null;
   maxRamStableMiB: number | null;
   maxRamMiB: number | null;
+}
+
+/** A GPU of the node as its source reports it. */
+export interface GpuDevice {
+  index: number;
+  uuid: string;
+  name: string;
+  totalMiB: number;
+}
+
+/** A process holding memory on a GPU (one row of the driver's process list). */
+export interface GpuProcess {
+  pid: number;
+  gpuIndex: number;
+  usedMiB: number | null;
+  /** The MIG device it runs in; absent with MIG off, null in a MIG instance the agent does not know. */
+  migUuid?: string | null;
+}
+
+/** What the agent records about its node at start (GPUs, CPU, memory, OS). */
+export interface NodeInventory {
+  node: string;
+  cpuModel: string;
+  cpuCores: number;
+  memTotalMiB: number;
+  os: string;
+  kernel: string;
+  gpus: GpuDevice[];
+  agentVersion: string;
+  recordedWallMs: number;
+}
+
+/** What became of one of the run's GPU processes in the driver's accounting buffer. */
+export type AccountingRecordState =
+  /** The record was read. */
+  | 'ok'
+  /** No record: the pid fell out of the circular buffer (or the record is a recycled pid's): unknown, never 0. */
+  | 'not-in-buffer'
+  /** Accounting is off or unsupported on that GPU. */
+  | 'unavailable'
+  | 'error';
+
+export interface AccountedProcess {
+  pid: number;
+  gpuIndex: number;
+  record: AccountingRecordState;
+  /** Most memory the process ever had allocated (MiB); null: unknown. */
+  peakMiB: number | null;
+  /** Lifetime of its GPU context (s); null: unknown. */
+  gpuTimeSeconds: number | null;
+  /** Average SM utilisation over its life (%); null: unknown. */
+  gpuUtilPct: number | null;
+}
+
+/** The summary fields the GPU counters add (core/gpu-run.ts; all optional on RunSummary: older summaries lack them). */
+export interface GpuCounterFields {
+  /** Accounting mode on the run's GPUs ('on' | 'off' | 'unsupported' | 'unknown'). */
+  gpuAccountingMode: string;
+  /**
+   * Exact peak from the driver's accounting: one process → its peak; several → the sum of their peaks,
+   * an upper bound (flag 'gpu-accounting-peak-upper-bound'); null when any process's record is unknown.
+   */
+  peakGpuMiBAccounting: number | null;
+  /** A process's accounting peak exceeds the sampled maxGpuMiB: a spike between two ticks. */
+  gpuSpikeMissed: boolean | null;
+  /** Sum of the processes' GPU context lifetimes (s); null when any is unknown. */
+  gpuTimeSeconds: number | null;
+  /** Per-process accounting records (at most MAX_ACCOUNTED_PROCESSES). */
+  gpuProcesses: AccountedProcess[];
+  gpuEnergyJ: number | null;
+  gpuEnergyMethod: 'counter' | 'power' | null;
+  gpuSharedAtStart: { processes: number; usedMiB: number | null } | null;
+}
+
+/** Each list matches any of its values (a repeated --team, or ?team=a&team=b); the fields combine with AND. */
+export interface RunFilter {
+  team?: string[];
+  case?: string[];
+  status?: RunStatus[];
+  node?: string[];
+  /** Runs started at or after this wall time (ms). */
+  sinceWallMs?: number;
+  /** Runs started before this wall time (ms). */
+  untilWallMs?: number;
 }
 
 /** Where an official span came from: the harness's own times, Docker's events, or the profile's model. */

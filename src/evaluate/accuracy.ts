@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { scoreFolder } from '../accuracy/folder.js';
 import { longCsv, longRows, officialCsv } from '../accuracy/report.js';
 import { accuracyRulesOf, NoAccuracyRulesError, type AccuracyRules } from '../accuracy/rules.js';
-import { UsageError } from '../commands/action.js';
+import { UsageError } from '../usage-error.js';
 import type { ChallengeProfile } from '../scoring/profile.js';
 import { splitCsvLine } from '../scoring/accuracy-table.js';
 import { safeName } from '../export/file-names.js';

@@ -2,8 +2,8 @@
 // in this process, over a database in the output folder) or the node's agent (--agent <url>), which
 // attached to the container itself. Either way the run is found by its container id.
 import { join } from 'node:path';
-import { startAgent, type RunningAgent } from '../agent/agent.js';
-import { DEFAULTS, type AgentConfig } from '../config.js';
+import { startAgent, type RunningAgent } from '../daemon/agent.js';
+import { DEFAULTS, type AgentConfig } from '../agent/config.js';
 import type { Run, RunSample } from '../core/types.js';
 import { dockerAttachment } from '../runtime/docker/adapter.js';
 import { AgentClient } from '../http/client.js';

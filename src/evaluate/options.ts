@@ -1,5 +1,5 @@
 // `flare-agent evaluate` options, validated into one typed object. Pure; bad input → UsageError (exit 2).
-import { UsageError } from '../commands/action.js';
+import { UsageError } from '../usage-error.js';
 import { hasUnsafe, isDecimal } from '../core/text.js';
 import { parseGpuList } from './topology.js';
 

@@ -1,10 +1,10 @@
 // The FLARE efficiency CSVs in the organisers' column layouts (docs/scoring.md). Pure.
 // Memory figures are MiB (the official scripts divide bytes by 1024² but label it "MB").
-import type { Run, RunSummary } from '../core/types.js';
+import type { Run, RunFilter, RunSummary } from '../core/types.js';
 import { csvLine } from './csv.js';
 import { fileNamePart } from './file-names.js';
 import { eachRunPage } from '../store/all-runs.js';
-import type { RunFilter, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 
 export type FlareLayout = 'flare22' | 'flare24';
 /**

@@ -1,6 +1,7 @@
 // The source used when no GPU source works (or --gpu-source none): no devices, nothing to attribute.
+import type { GpuDevice } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
-import type { GpuDevice, GpuSnapshot, GpuSource } from './types.js';
+import type { GpuSnapshot, GpuSource } from './types.js';
 
 const DOWN: SourceStatus = { up: false, reason: 'no GPU source' };
 

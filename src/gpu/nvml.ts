@@ -1,8 +1,8 @@
 // GPU memory through NVML: one NVML session for the agent's life, per-device buffers allocated once,
 // a synchronous sample() of a few native calls per GPU (no process spawned, nothing parsed).
-import type { GpuDeviceSample, MigDeviceSample } from '../core/types.js';
+import type { GpuDevice, GpuDeviceSample, GpuProcess, MigDeviceSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
-import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource, MigDevice } from './types.js';
+import type { GpuSnapshot, GpuSource, MigDevice } from './types.js';
 import { discoverMig, migKey, NO_MIG_INSTANCE, type MigState } from './nvml-mig.js';
 import {
   NVML_ERROR_ARGUMENT_VERSION_MISMATCH,

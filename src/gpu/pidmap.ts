@@ -1,8 +1,8 @@
 // pid → target key cache for GPU attribution. NVML reports host pids; each new pid costs one read of
 // /proc/<pid>/cgroup, then stays cached while the pid remains in NVML's process list (pids die and are
 // recycled, so an entry is dropped as soon as its pid leaves the list).
+import type { GpuProcess } from '../core/types.js';
 import { readFileSync } from 'node:fs';
-import type { GpuProcess } from './types.js';
 
 export interface PidTargetCacheOptions {
   /** Maps /proc/<pid>/cgroup text to a target key (a container id, a cgroup path) or null (not ours). */

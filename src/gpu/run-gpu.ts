@@ -2,16 +2,16 @@
 // its GPUs; on every tick, which pids are the run's and which are not (and power, only where there is
 // no energy counter); at its end, the accounting record of each of its processes and the energy used.
 // The run manager calls the three hooks; the figures are made by the pure src/core/gpu-run.ts.
+import type { AccountedProcess, GpuProcess } from '../core/types.js';
 import { resolveGpuRequest } from '../core/gpu-request.js';
 import {
   addPowerReading,
   emptyPowerIntegral,
   energyFromCounterJ,
-  type AccountedProcess,
   type PowerIntegral,
   type RunGpuReadings,
 } from '../core/gpu-run.js';
-import type { GpuProcess, GpuSnapshot, GpuSource } from './types.js';
+import type { GpuSnapshot, GpuSource } from './types.js';
 import type { AccountingMode, GpuCounters } from './counters.js';
 
 /** The run manager's view of this module (a hook at start, at each summary, at the end). */
@@ -233,7 +233,6 @@ export class RunGpuRecorder implements GpuRunHooks {
     return { energyJ: powerJ, method: 'power', coveredSeconds: covered };
   }
 }
-
 
 function combineModes(modes: AccountingMode[]): RunGpuReadings['accountingMode'] {
   if (modes.length === 0) return 'unknown';

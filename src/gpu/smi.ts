@@ -2,9 +2,9 @@
 // parsed line by line; sample() only returns the latest snapshot, so it stays cheap and synchronous.
 // Children are spawned with an argument array (no shell) and restarted with backoff when they die.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import type { GpuDeviceSample } from '../core/types.js';
+import type { GpuDevice, GpuDeviceSample, GpuProcess } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
-import type { GpuDevice, GpuProcess, GpuSnapshot, GpuSource } from './types.js';
+import type { GpuSnapshot, GpuSource } from './types.js';
 import { LineBatcher } from './smi-batch.js';
 import { LineSplitter, parseComputeAppLine, parseGpuLine, parseInventoryLine, type SmiAppRow, type SmiGpuRow } from './smi-parse.js';
 

@@ -1,14 +1,7 @@
 // The one interface every GPU source (NVML, nvidia-smi, none) sits behind. The sampler only sees this.
-import type { GpuDeviceSample, MigDeviceSample } from '../core/types.js';
+import type { GpuDevice, GpuDeviceSample, GpuProcess, MigDeviceSample } from '../core/types.js';
 import type { SourceStatus } from '../sources/types.js';
 import type { GpuCounters } from './counters.js';
-
-export interface GpuDevice {
-  index: number;
-  uuid: string;
-  name: string;
-  totalMiB: number;
-}
 
 /** A MIG device (docs/gpu-accounting.md): a slice of GPU parentIndex with its own UUID (MIG-…) and memory. */
 export interface MigDevice {
@@ -20,14 +13,6 @@ export interface MigDevice {
 }
 
 /** One compute process on one GPU. usedMiB null = the driver said "not available" (not zero). */
-export interface GpuProcess {
-  pid: number;
-  gpuIndex: number;
-  usedMiB: number | null;
-  /** The MIG device it runs in; absent with MIG off, null in a MIG instance the agent does not know. */
-  migUuid?: string | null;
-}
-
 export interface GpuSnapshot {
   devices: GpuDeviceSample[];
   processes: GpuProcess[];

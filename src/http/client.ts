@@ -1,6 +1,5 @@
 // Client side of the agent API, for `runs`/`export --url` and `collect`.
-import type { Run, RunSample } from '../core/types.js';
-import type { RunFilter } from '../store/types.js';
+import type { Run, RunFilter, RunSample } from '../core/types.js';
 import { runFromJson } from './run-json.js';
 
 const TIMEOUT_MS = 60_000;

@@ -3,9 +3,8 @@
 // reader ever runs on the sampler's event loop or waits for it.
 import type { StoredOfficial } from '../store/official-table.js';
 import type { Health, LiveRun, LiveView, SourceName } from '../agent/types.js';
-import type { NodeSample, Run, RunSample } from '../core/types.js';
+import type { GpuDevice, NodeSample, Run, RunSample } from '../core/types.js';
 import { monoNowNs } from '../sampler/ticker.js';
-import type { GpuDevice } from '../gpu/types.js';
 
 /** What the owner posts: the live state, and the metric events since its last post. */
 export interface Snapshot {

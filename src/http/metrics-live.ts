@@ -1,9 +1,8 @@
 // The live series: computed from the LiveView inside prom-client collect() callbacks, i.e. only when
 // Prometheus scrapes. Each one is reset before it is refilled, so a container's series vanish when it ends.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { NodeSample, Run } from '../core/types.js';
+import type { GpuDevice, NodeSample, Run } from '../core/types.js';
 import type { Health, LiveRun } from '../agent/types.js';
-import type { GpuDevice } from '../gpu/types.js';
 
 const MIB = 1024 * 1024;
 /** Label values come from untrusted container labels/names: keep them short. */

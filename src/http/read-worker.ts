@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStoreReadOnly } from '../store/index.js';
 import { answerHeavyRead, heavyContext, type HeavyAnswer, type HeavyRead } from './heavy-reads.js';
-import { HEAVY_READ_NICE, lowerThisThreadPriority } from './thread-priority.js';
+import { HEAVY_READ_NICE, lowerThisThreadPriority } from '../agent/thread-priority.js';
 
 export interface ReadWorkerData {
   db: string;

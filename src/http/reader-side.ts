@@ -12,7 +12,7 @@ import { openStoreReadOnly } from '../store/index.js';
 import { LiveCache, type Snapshot, type ToOwner, type ToReader } from './live-cache.js';
 import { AgentMetrics } from './metrics.js';
 import { createApp, listen } from './server.js';
-import { lowerThisThreadPriority } from './thread-priority.js';
+import { lowerThisThreadPriority } from '../agent/thread-priority.js';
 import { inProcessReads, ReadPool } from './read-pool.js';
 import type { ReadWorkerData } from './read-worker.js';
 

@@ -1,6 +1,6 @@
 // The official figures of stored runs: gathers each run's samples and the host samples around its
 // span, then the pure model (model.ts) and rules (figures.ts).
-import type { NodeSample, OfficialFigures, Run, RunSample } from '../core/types.js';
+import type { NodeSample, OfficialFigures, Run, RunFilter, RunSample } from '../core/types.js';
 import { byStart, flareRuns } from '../export/flare-csv.js';
 import { eachRunPage } from '../store/all-runs.js';
 import { officialCsv, type OfficialRow } from './csv.js';
@@ -8,7 +8,7 @@ import { officialFigures } from './figures.js';
 import type { ComputedOfficial, OfficialKeep } from './keep.js';
 import { officialSpan, officialTrace, withResultWrite, type SpanFacts } from './model.js';
 import { officialRulesOf, type OfficialProfile } from './profile.js';
-import type { RunFilter, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
 
 /** Where the traces come from: a Store (or an embedded agent's store) fits. */
 export interface TraceSource {

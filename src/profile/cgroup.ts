@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { dirname, join } from 'node:path';
 import type { CgroupMounts } from '../sources/cgroup-mounts.js';
 import type { CgroupPaths } from '../sources/types.js';
-import { parseProcCgroup } from '../core/attribution.js';
+import { parseProcCgroup, PROFILE_CGROUP_PREFIX } from '../core/attribution.js';
 
 export interface ProfileCgroup {
   paths: CgroupPaths;
@@ -31,12 +31,6 @@ function ownPath(controller: string | null): string {
   const parsed = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
   return (controller === null ? parsed.v2Path : parsed.v1[controller]) ?? '/';
 }
-
-/**
- * Every cgroup `profile` creates is named with this prefix: GPU attribution keys profile runs by it, and
- * stale ones (a killed profile's) are found by it.
- */
-export const PROFILE_CGROUP_PREFIX = 'flare-profile-';
 
 /**
  * Removes empty `flare-profile-*` cgroups that a killed profile left behind. rmdir of a cgroup succeeds

@@ -2,7 +2,7 @@
 // store the run, return its summary. The participant's self-check, and the ground-truth tool of the tests.
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
-import type { AgentConfig } from '../config.js';
+import type { AgentConfig } from '../agent/config.js';
 import type { Run, RunStatus, TerminationReason } from '../core/types.js';
 import { factText, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import { CgroupReader } from '../sources/cgroup.js';

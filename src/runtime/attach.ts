@@ -2,7 +2,7 @@
 // cgroup its init process lives in (any layout: Docker's, kubepods v1 or v2, ctr's), who it is, when it
 // started, and how it was found. The same for every runtime; the runtime's part came in `facts`.
 import { readFileSync } from 'node:fs';
-import type { AgentContext } from '../agent/agent.js';
+import type { AgentContext } from '../agent/context.js';
 import { guarded } from '../agent/errors.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { addToFactList, factText, type RunFacts } from '../core/run-facts.js';

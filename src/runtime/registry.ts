@@ -1,9 +1,9 @@
 // --runtime docker|containerd|auto: which attachments `start` runs. auto attaches to each runtime whose
 // socket exists (a node may have both: Docker's containers live in containerd namespace "moby", the
 // kubelet's in "k8s.io", so nothing is attached twice). The choice is pure; the socket test is passed in.
-import type { AttachmentFactory } from '../agent/agent.js';
+import type { AttachmentFactory } from '../agent/context.js';
 import { settleByRuntime, type Settler } from '../agent/recover.js';
-import type { AgentConfig } from '../config.js';
+import type { AgentConfig } from '../agent/config.js';
 import type { ContainerRuntime } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { RuntimeAdapter } from './adapter.js';

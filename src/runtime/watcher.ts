@@ -5,7 +5,7 @@
 // confirm (corrections.ts) and asks for what it missed entirely. Each
 // container's events are handled in order on its own queue; the runtime is asked once per attach and
 // once at the end, never per sample. What talking to a runtime means is its adapter's (adapter.ts).
-import type { AgentContext, Attachment } from '../agent/agent.js';
+import type { AgentContext, Attachment } from '../agent/context.js';
 import type { ContainerEnd, ContainerFacts, LifecycleEvent, RuntimeAdapter } from './adapter.js';
 import { readProc, startRun, type AttachMode } from './attach.js';
 import { ProvisionalEnds } from './corrections.js';

@@ -2,11 +2,10 @@
 // efficiency values from the stored runs, under a profile. Pure.
 import { curveFigures } from '../core/auc.js';
 import { pairKey, rankedAttempts, runPairKey } from './attempts.js';
-import type { RunSample, ScoringRun } from '../core/types.js';
+import type { RunFilter, RunSample, ScoringRun } from '../core/types.js';
 import type { ChallengeProfile } from './profile.js';
 import { feedOf, joinFeeds, type MetricValue, type ValueFeed } from './rank.js';
 import { AccuracyCsvError, AccuracyTable } from './accuracy-table.js';
-import type { RunFilter } from '../store/types.js';
 
 export { AccuracyCsvError, EFFICIENCY_METRICS, parseAccuracyCsv, splitCsvLine, type AccuracyRow } from './accuracy-table.js';
 

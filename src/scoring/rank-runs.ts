@@ -2,8 +2,7 @@
 // the FLARE ranking, what its bootstraps draw from, and the warnings out. The CLI's `rank` and the
 // API's /api/v1/ranking both call it, so they cannot rank differently: the CLI only parses options and
 // prints, the HTTP side only parses the query and keeps answers (http/heavy-reads.ts).
-import type { RunSample, ScoringRun } from '../core/types.js';
-import type { RunFilter } from '../store/types.js';
+import type { RunFilter, RunSample, ScoringRun } from '../core/types.js';
 import type { AccuracyTable } from './accuracy-table.js';
 import { bootstrapFrom, bootstrapInputOfTable, type BootstrapInput, type BootstrapResult } from './bootstrap.js';
 import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from './inputs.js';

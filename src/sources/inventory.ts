@@ -1,8 +1,7 @@
 // The node's static inventory, recorded once per agent start (systeminformation is too slow for the tick path).
+import type { GpuDevice, NodeInventory } from '../core/types.js';
 import { hostname } from 'node:os';
 import si from 'systeminformation';
-import type { NodeInventory } from '../store/types.js';
-import type { GpuDevice } from '../gpu/types.js';
 
 export async function readInventory(agentVersion: string, gpus: GpuDevice[]): Promise<NodeInventory> {
   const [cpu, mem, os] = await Promise.all([si.cpu(), si.mem(), si.osInfo()]);

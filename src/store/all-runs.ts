@@ -1,6 +1,6 @@
 // Every run matching a filter, following the store's cursor page by page (newest first).
-import type { Run } from '../core/types.js';
-import type { RunFilter, Store } from './types.js';
+import type { Run, RunFilter } from '../core/types.js';
+import type { Store } from './types.js';
 
 /** The store's largest page: one query per 1 000 runs. */
 const PAGE = 1000;

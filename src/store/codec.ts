@@ -5,6 +5,11 @@ import type { GpuDeviceSample, HostCpuTimes, NodeSample, RunSample } from '../co
 import { ByteReader, ByteWriter } from './bytes.js';
 import { type ColumnSpec, DecodedColumn, decodeColumn, encodeColumn, valueAt } from './columns.js';
 
+/** Bounds a chunk's BLOB (~100 KiB) when a backlog accumulates. */
+export const MAX_CHUNK_SAMPLES = 4096;
+/** Node chunks span at most this much wall time, so a time-range query can bound its index scan. */
+export const MAX_NODE_CHUNK_SPAN_MS = 60_000;
+
 const FORMAT_V1 = 1;
 /**
  * A merged chunk (compaction.ts, node-compaction.ts): the format byte, then a whole FORMAT_V1 chunk

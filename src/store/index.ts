@@ -2,4 +2,4 @@
 export { openStore, openStoreReadOnly } from './open.js';
 export type { StoreOptions } from './sqlite.js';
 export { InvalidCursorError, ReadOnlyStoreError, SchemaVersionError, UnknownRunError, ForeignDatabaseError } from './errors.js';
-export type { NodeInventory, RunEnd, RunFilter, RunPage, Store } from './types.js';
+export type { RunEnd, RunPage, Store } from './types.js';

@@ -7,8 +7,7 @@
 // or the merged one.
 import type Database from 'better-sqlite3';
 import type { NodeSample } from '../core/types.js';
-import { decodeNodeChunk, encodePackedNodeChunk } from './codec.js';
-import { MAX_CHUNK_SAMPLES, MAX_NODE_CHUNK_SPAN_MS } from './queue.js';
+import { decodeNodeChunk, encodePackedNodeChunk, MAX_CHUNK_SAMPLES, MAX_NODE_CHUNK_SPAN_MS } from './codec.js';
 
 /** Unpacked chunks read per query: bounds memory when a migration packs a whole season. */
 const PAGE_ROWS = 2000;

@@ -13,14 +13,10 @@
 //   their samples, queued under a placeholder rowid, land in the same commit as their row.
 import type Database from 'better-sqlite3';
 import type { NodeSample, RunSample, RunSummary } from '../core/types.js';
-import { encodeNodeChunk, encodeRunChunk } from './codec.js';
+import { encodeNodeChunk, encodeRunChunk, MAX_CHUNK_SAMPLES, MAX_NODE_CHUNK_SPAN_MS } from './codec.js';
 import type { Compactor } from './compaction.js';
 import type { PendingRuns } from './pending-runs.js';
 
-/** Bounds a chunk's BLOB (~100 KiB) when a backlog accumulates. */
-export const MAX_CHUNK_SAMPLES = 4096;
-/** Node chunks span at most this much wall time, so a time-range query can bound its index scan. */
-export const MAX_NODE_CHUNK_SPAN_MS = 60_000;
 /**
  * Default cap on waiting samples: 200 000 is ~33 min of backlog at 10 Hz × 10 targets, ~5 MB once
  * sealed (≈ 20 bytes per encoded sample) plus at most one second of unsealed objects.

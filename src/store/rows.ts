@@ -1,7 +1,6 @@
 // Mapping between `Run` and its row in `runs`, the listRuns query and its opaque cursor.
-import type { Run, RunPlacement, RunSettingsStored, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
+import type { Run, RunFilter, RunPlacement, RunSettingsStored, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
 import { InvalidCursorError } from './errors.js';
-import type { RunFilter } from './types.js';
 
 export interface RunRow {
   rid: number;

@@ -3,8 +3,8 @@
 // the text columns by their filter indexes (column, started_wall_ms, id), the summary's figures by
 // expression indexes (schema 11). SQLite uses an expression index only for the very same expression
 // text, so the SQL below is the one the migration indexed.
+import type { RunFilter } from '../core/types.js';
 import { filterClause, RUN_COLUMNS, whereOf } from './rows.js';
-import type { RunFilter } from './types.js';
 
 interface OrderSpec {
   /** The SQL expression ordered by (the index's). */

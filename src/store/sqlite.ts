@@ -15,12 +15,12 @@
 // Samples are queued in memory and written at least every flushIntervalMs (default 1 s), so a crash
 // loses at most the samples queued since the last flush.
 import type Database from 'better-sqlite3';
-import type { NodeSample, OfficialFigures, Run, RunSample, RunSummary, ScoringRun } from '../core/types.js';
+import type { NodeInventory, NodeSample, OfficialFigures, Run, RunFilter, RunSample, RunSummary, ScoringRun } from '../core/types.js';
 import { OfficialTable, type StoredOfficial } from './official-table.js';
-import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto } from './codec.js';
+import { decodeNodeChunk, decodeRunChunk, decodeRunChunkInto, MAX_NODE_CHUNK_SPAN_MS } from './codec.js';
 import { Compactor } from './compaction.js';
 import { isTransientWriteError, ReadOnlyStoreError, UnknownRunError } from './errors.js';
-import { DEFAULT_MAX_QUEUED_SAMPLES, MAX_NODE_CHUNK_SPAN_MS, WriteQueue } from './queue.js';
+import { DEFAULT_MAX_QUEUED_SAMPLES, WriteQueue } from './queue.js';
 import { PendingRuns } from './pending-runs.js';
 import { containerRunSince, endLife, livesSince, recordLife } from './lives.js';
 import type { AgentLife } from '../core/lives.js';
@@ -28,7 +28,7 @@ import { factsOf, mergeFacts, uniqueFlags } from '../core/run-facts.js';
 import { countQuery, RUN_ORDERS, sortedRowsQuery, type SortedPageQuery, type Sql } from './run-order.js';
 import { applyRetention, type DeletedRun, type RetentionOptions } from './retention.js';
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
-import type { NodeInventory, RunEnd, RunFilter, RunLateFacts, RunPage, Store } from './types.js';
+import type { RunEnd, RunLateFacts, RunPage, Store } from './types.js';
 import { thisWriter } from '../sources/writer.js';
 
 export interface StoreOptions {
@@ -270,7 +270,6 @@ export class SqliteStore implements Store {
     this.verdicts.set(rid, { status: run.status, endedWallMs: run.endedWallMs, endedMonoNs: run.endedMonoNs, summary: withFacts(run.summary) });
     this.writeVerdicts();
   }
-
 
   /** Verdicts waiting for a write (a failing disk). */
   pendingVerdicts(): number {

@@ -1,33 +1,10 @@
 // What the rest of the agent needs from storage. SQLite (better-sqlite3) implements it in sqlite.ts.
-import type { NodeSample, OfficialFigures, Run, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
+import type { NodeInventory, NodeSample, OfficialFigures, Run, RunFilter, RunSample, RunStatus, RunSummary, ScoringRun } from '../core/types.js';
 import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { AgentLife } from '../core/lives.js';
 import type { StoredOfficial } from './official-table.js';
 import type { SortedPageQuery } from './run-order.js';
 
-export interface NodeInventory {
-  node: string;
-  cpuModel: string;
-  cpuCores: number;
-  memTotalMiB: number;
-  os: string;
-  kernel: string;
-  gpus: { index: number; uuid: string; name: string; totalMiB: number }[];
-  agentVersion: string;
-  recordedWallMs: number;
-}
-
-/** Each list matches any of its values (a repeated --team, or ?team=a&team=b); the fields combine with AND. */
-export interface RunFilter {
-  team?: string[];
-  case?: string[];
-  status?: RunStatus[];
-  node?: string[];
-  /** Runs started at or after this wall time (ms). */
-  sinceWallMs?: number;
-  /** Runs started before this wall time (ms). */
-  untilWallMs?: number;
-}
 
 /** What may be learnt of a run after its end: facts (Docker's removal time), and flags for humans. */
 export interface RunLateFacts extends RunFacts {

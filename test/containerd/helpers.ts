@@ -6,8 +6,8 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
-import { DEFAULTS, type AgentConfig } from '../../src/config.js';
+import { startAgent, type RunningAgent } from '../../src/daemon/agent.js';
+import { DEFAULTS, type AgentConfig } from '../../src/agent/config.js';
 import { containerdAttachment } from '../../src/runtime/containerd/adapter.js';
 import { silentLogger } from '../../src/log.js';
 import { tempDir } from '../helpers.js';

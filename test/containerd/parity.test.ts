@@ -5,8 +5,8 @@
 // - a task killed by someone else is `killed externally` (Docker's `kill` event said so).
 // A run an earlier agent left unfinished is linked as previousRunId: test/containerd/recovery.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent.js';
-import type { AgentConfig } from '../../src/config.js';
+import type { RunningAgent } from '../../src/daemon/agent.js';
+import type { AgentConfig } from '../../src/agent/config.js';
 import type { Run } from '../../src/core/types.js';
 import { requireServices, sleep, tempDir } from '../helpers.js';
 import { finished } from '../runtime/contract.js';

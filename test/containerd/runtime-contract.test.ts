@@ -1,6 +1,6 @@
 // The shared runtime contract (test/runtime/contract.ts) on the containerd attachment, against a real,
 // standalone containerd 1.6 and pods made as kubelet makes them (test/containerd/helpers.ts).
-import type { AgentConfig } from '../../src/config.js';
+import type { AgentConfig } from '../../src/agent/config.js';
 import { ContainerdAdapter } from '../../src/runtime/containerd/adapter.js';
 import { ContainerdClient } from '../../src/runtime/containerd/client.js';
 import { requireServices } from '../helpers.js';

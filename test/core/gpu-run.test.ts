@@ -7,10 +7,10 @@ import {
   emptyPowerIntegral,
   type PowerIntegral,
   withGpuReadings,
-  type AccountedProcess,
   type RunGpuReadings,
 } from '../../src/core/gpu-run.js';
 import { summarizeRun } from '../../src/core/summary.js';
+import type { AccountedProcess } from '../../src/core/types.js';
 import { input, runSamples } from './fixtures.js';
 
 const proc = (pid: number, peakMiB: number | null, gpuTimeSeconds: number | null = 1, record: AccountedProcess['record'] = 'ok'): AccountedProcess => ({

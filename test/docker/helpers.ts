@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
-import { DEFAULTS, type AgentConfig } from '../../src/config.js';
+import { startAgent, type RunningAgent } from '../../src/daemon/agent.js';
+import { DEFAULTS, type AgentConfig } from '../../src/agent/config.js';
 import type { Run } from '../../src/core/types.js';
 import { dockerSettler } from '../../src/runtime/docker/settle.js';
 import { dockerAttachment } from '../../src/runtime/docker/adapter.js';

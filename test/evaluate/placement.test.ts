@@ -8,7 +8,7 @@ import { planPool, slotLabel } from '../../src/evaluate/harness.js';
 import { parseEvaluateOptions } from '../../src/evaluate/options.js';
 import { discoverPool, parseGpuList, pciLocality, sysfsBusId } from '../../src/evaluate/topology.js';
 import { readNvmlPci } from '../../src/gpu/nvml-pci.js';
-import { UsageError } from '../../src/commands/action.js';
+import { UsageError } from '../../src/usage-error.js';
 import { tempDir } from '../helpers.js';
 import { buildStub, stubDevice, writeStubState } from '../gpu/stub/stub.js';
 

@@ -5,7 +5,7 @@ import { parseEvaluateOptions, parseSize, teamFromImage } from '../../src/evalua
 import { barLine, createProgress, etaSeconds } from '../../src/evaluate/progress.js';
 import { everyCaseRan, resumableCases, totalsOf, type CaseRecord, type EvaluationSummary } from '../../src/evaluate/record.js';
 import { containerConfig } from '../../src/evaluate/container.js';
-import { UsageError } from '../../src/commands/action.js';
+import { UsageError } from '../../src/usage-error.js';
 
 const rec = (name: string, over: Partial<CaseRecord> = {}): CaseRecord => ({ name, state: 'done', runId: `r-${name}`, containerId: 'c', end: 'exited', exitCode: 0, oomKilled: false, outputPresent: true, harnessWallSeconds: 1, status: 'completed', exceededTimeLimit: false, error: null, ...over });
 

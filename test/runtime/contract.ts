@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../src/agent/agent.js';
-import type { AgentConfig } from '../../src/config.js';
+import type { RunningAgent } from '../../src/daemon/agent.js';
+import type { AgentConfig } from '../../src/agent/config.js';
 import type { Run } from '../../src/core/types.js';
 import type { LifecycleEvent, RuntimeAdapter } from '../../src/runtime/adapter.js';
 

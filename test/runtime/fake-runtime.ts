@@ -5,8 +5,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAgent, type RunningAgent } from '../../src/agent/agent.js';
-import { DEFAULTS, type AgentConfig } from '../../src/config.js';
+import { startAgent, type RunningAgent } from '../../src/daemon/agent.js';
+import { DEFAULTS, type AgentConfig } from '../../src/agent/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, RuntimeAdapter } from '../../src/runtime/adapter.js';
 import type { KillSignal } from '../../src/runtime/kill.js';

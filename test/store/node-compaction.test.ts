@@ -2,10 +2,9 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { encodeNodeChunk } from '../../src/store/codec.js';
+import { encodeNodeChunk, MAX_NODE_CHUNK_SPAN_MS } from '../../src/store/codec.js';
 import { openStore, openStoreReadOnly } from '../../src/store/index.js';
 import { packNodeChunks } from '../../src/store/node-compaction.js';
-import { MAX_NODE_CHUNK_SPAN_MS } from '../../src/store/queue.js';
 import { migrate, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { makeNodeTrace, tempDbPath } from './fixtures.js';
 

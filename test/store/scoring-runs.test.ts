@@ -4,10 +4,9 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSeason } from '../../bench/season-db.js';
-import type { Run, ScoringRun } from '../../src/core/types.js';
+import type { Run, RunFilter, ScoringRun } from '../../src/core/types.js';
 import { allRuns } from '../../src/store/all-runs.js';
 import { openStore } from '../../src/store/index.js';
-import type { RunFilter } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';
 
 const asScoring = (r: Run): ScoringRun => ({

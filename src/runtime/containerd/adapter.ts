@@ -3,7 +3,7 @@
 // task (only the start event has one), reports no signals as events (a kill shows in the exit status,
 // 128 + n), and keeps a task's cgroup until the task is deleted, so the counters are read at the exit.
 // Identity comes from the pod's sandbox labels (identity.ts); a sandbox itself is never a run.
-import type { AgentContext } from '../../agent/agent.js';
+import type { AgentContext } from '../../agent/context.js';
 import type { ContainerEnd, ContainerFacts, GapOutcome, LifecycleEvent, RuntimeAdapter } from '../adapter.js';
 import type { KillSignal } from '../kill.js';
 import type { Backoff } from '../reconnect.js';

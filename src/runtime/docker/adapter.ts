@@ -4,7 +4,7 @@
 // image's, which is why the image is inspected too (identity.ts, docs/security.md).
 import { readdirSync } from 'node:fs';
 import type Docker from 'dockerode';
-import type { AgentContext } from '../../agent/agent.js';
+import type { AgentContext } from '../../agent/context.js';
 import { rememberBounded } from '../../core/bounded-map.js';
 import { toMicroseconds } from '../../core/run-facts.js';
 import type { RunFlag } from '../../core/run-facts.js';

@@ -1,60 +1,30 @@
 // The daemon: storage, the sampling stack, the exporter, HTTP, and the runtime watchers, wired together.
 // Without Docker or a GPU it still starts, samples the node, serves /healthz and /metrics, and says what is missing.
 import { hostname } from 'node:os';
-import type { AgentConfig } from '../config.js';
+import type { AgentConfig } from '../agent/config.js';
 import type { Run } from '../core/types.js';
 import { watchedWindows, type WallWindow } from '../core/lives.js';
 import type { Logger } from '../log.js';
-import { MissedTicksLog } from './missed-ticks-log.js';
+import { MissedTicksLog } from '../agent/missed-ticks-log.js';
 import { monoNowNs } from '../sampler/ticker.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { openStore } from '../store/index.js';
 import { acquireDbLock, DbLinkError, DbLockedError } from '../store/lock.js';
-import { ErrorCounter } from './errors.js';
-import { StartError, Unwinder } from './unwind.js';
+import { ErrorCounter } from '../agent/errors.js';
+import { StartError, Unwinder } from '../agent/unwind.js';
 import { writerPid } from '../sources/writer.js';
 import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
-import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../http/thread-priority.js';
+import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../agent/thread-priority.js';
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
-import { recoverLeftRuns, settleStoppedRuns, type Settler } from './recover.js';
-import { createSamplingStack, type SamplingStack } from './stack.js';
-import { inlineSummariser, threadSummariser } from './summariser.js';
-import { RetentionThread } from './retention-thread.js';
-import type { AgentEvents, Health, LiveView, SourceName } from './types.js';
-
-/** What an attachment (a runtime watcher: src/runtime/watcher.ts) gets from the agent. */
-export interface AgentContext {
-  config: AgentConfig;
-  log: Logger;
-  store: Store;
-  stack: SamplingStack;
-  events: AgentEvents;
-  setSource(name: SourceName, status: SourceStatus): void;
-  /**
-   * Container runs an earlier agent process on this node left unfinished (closed as interrupted at its
-   * stop, or just now after a crash), newest first: a container still running continues in a new run
-   * linked to its earlier one.
-   */
-  interruptedAtStart: Run[];
-  /** Where an error in a callback is logged and counted instead of crashing the agent. */
-  errors: ErrorCounter;
-  /**
-   * The spans some agent watched this node (core/lives.ts), this life included: a selected container
-   * that ran in one and has no run is created from Docker's record (its row never landed, or the
-   * event stream was down for its whole life).
-   */
-  watched: WallWindow[];
-}
-
-/** Something the agent starts after its sampler (a runtime watcher); stopped before the sampler. */
-export interface Attachment {
-  stop(): Promise<void>;
-}
-
-export type AttachmentFactory = (ctx: AgentContext) => Promise<Attachment | null>;
+import { recoverLeftRuns, settleStoppedRuns, type Settler } from '../agent/recover.js';
+import { createSamplingStack, type SamplingStack } from '../agent/stack.js';
+import { inlineSummariser, threadSummariser } from '../agent/summariser.js';
+import { RetentionThread } from '../agent/retention-thread.js';
+import type { AgentEvents, Health, LiveView, SourceName } from '../agent/types.js';
+import type { AgentContext, AttachmentFactory } from '../agent/context.js';
 
 export interface RunningAgent {
   port: number;

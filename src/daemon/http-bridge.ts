@@ -9,7 +9,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Run } from '../core/types.js';
 import type { AgentEvent, Snapshot, ToOwner, ToReader } from '../http/live-cache.js';
 import { runReaderSide, type ReaderConfig } from '../http/reader-side.js';
-import type { AgentEvents, LiveView, SourceName } from './types.js';
+import type { AgentEvents, LiveView, SourceName } from '../agent/types.js';
 
 /** Snapshots go out at most this often (ms): /metrics and /api/v1/live are this fresh. */
 const SNAPSHOT_EVERY_MS = 100;
