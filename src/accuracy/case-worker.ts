@@ -9,5 +9,6 @@ if (!parentPort) throw new Error('accuracy/case-worker.js runs as a worker threa
 const port = parentPort;
 const scratch = new Scratch();
 port.on('message', (job: CaseJob) => {
+  // A rejection ends the worker with its error, which the pool reports for the case (accuracy/pool.ts).
   void scoreOneCase(job, scratch).then((result) => port.postMessage(result));
 });

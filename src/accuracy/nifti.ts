@@ -57,7 +57,15 @@ function typedView(datatypeCode: number, buf: Buffer, count: number): ArrayLike<
   return new make(buf.buffer as ArrayBuffer, buf.byteOffset, count);
 }
 
-const TYPED: Record<number, Int8ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor | Float64ArrayConstructor> = {
+type TypedArrayConstructor =
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor;
+const TYPED: Record<number, TypedArrayConstructor> = {
   256: Int8Array,
   4: Int16Array,
   512: Uint16Array,
@@ -198,7 +206,7 @@ export async function readLabelVolume(path: string, labelsFor: (voxels: number) 
             take(d);
           } catch (err) {
             raw.destroy();
-            reject(err);
+            reject(err instanceof Error ? err : new Error(String(err)));
           }
         });
         stream.on('end', () => resolve());

@@ -6,7 +6,6 @@
 // one step, and the WAL holds a step's pages. In the daemon this runs in a worker thread
 // (retention-worker.ts); tests that run from TypeScript sources run it in-process.
 import Database from 'better-sqlite3';
-import type { MessagePort } from 'node:worker_threads';
 import { lowerThisThreadPriority } from './thread-priority.js';
 import { RetentionPass, sweepDeleted, usedBytes, vacuumStep, type DeletedRun, type RetentionOptions } from '../store/retention.js';
 

@@ -207,6 +207,7 @@ export class RunManager {
     const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
     this.partialInFlight = true;
     const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu, facts: this.factsOf(a) };
+    // Partial figures are best effort and off the tick: the chain below handles every outcome.
     void this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: null, verdict })
       .then((summary) => {
@@ -334,6 +335,7 @@ export class RunManager {
         return run;
       });
     this.finishing.add(done);
+    // Only bookkeeping: the caller has `done` itself, and drain() waits on `finishing`.
     void done.finally(() => this.finishing.delete(done)).catch(() => undefined);
     return done;
   }
@@ -378,6 +380,7 @@ export class RunManager {
     const nowMono = monoNowNs();
     const nowWall = Date.now();
     for (const id of [...this.active.keys()]) {
+      // Each verdict lands in `finishing`; drain() below waits for all of them.
       void this.finish(id, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null, endedWallMs: nowWall, endedMonoNs: nowMono });
     }
     await this.drain();

@@ -70,6 +70,7 @@ export function threadSummariser(db: string, fallback: Summariser, log: Logger =
     if (pending.size === 0) port.unref();
     return p;
   };
+  // The pending job's own resolve/reject carry the outcome to whoever waits for it.
   const viaFallback = (p: Pending): void => void fallback.summarise(p.job).then(p.resolve, p.reject);
   const breakDown = (why: string): void => {
     if (broken) return;

@@ -39,7 +39,7 @@ export function packSamples(samples: readonly RunSample[]): Float64Array {
 export function unpackSamples(packed: Float64Array): RunSample[] {
   const n = packed.length / COLUMNS;
   const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
-  const out: RunSample[] = new Array(n);
+  const out = new Array<RunSample>(n);
   for (let i = 0; i < n; i++) {
     out[i] = {
       monoNs: packed[i],

@@ -8,8 +8,7 @@ import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export
 import { FLARE_FILE_SUFFIX, flareCsv, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
 import { uniqueFileNames } from '../export/file-names.js';
 import { runAction } from './action.js';
-import { addSourceOptions, filterFromOptions, openReader, type RunReader, type SourceOptions } from './reader.js';
-import { UsageError } from '../usage-error.js';
+import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
 import { profileFromOption } from '../scoring/profile-option.js';
 import { runToJson } from '../http/run-json.js';
@@ -110,7 +109,7 @@ export function register(program: Command): void {
       const profileArg = (opts.profile as string | undefined) ?? (flare ? format : DEFAULT_PROFILE);
       const profile = profileFromOption(profileArg);
       const choice: FlareChoice | null = flare ? { layout: format, figures, profile, profileArg } : null;
-      const reader = openReader(opts as SourceOptions);
+      const reader = openReader(opts);
       try {
         // Only finished runs have final figures; the runs table keeps running ones too.
         const runs = (await reader.runs(filter)).sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : 1));

@@ -8,7 +8,7 @@ export function addConfigOptions(cmd: Command, keys?: readonly (keyof AgentConfi
     if (keys && !keys.includes(def.key)) continue;
     const spec = def.kind === 'bool' ? `--${def.flag} [bool]` : `--${def.flag} <value>`;
     const opt = new Option(spec, `${def.help} (env ${envName(def.flag)})`);
-    if (def.choices) opt.choices(def.choices as string[]);
+    if (def.choices) opt.choices(def.choices);
     cmd.addOption(opt);
   }
   cmd.option('--config <file.json>', `JSON file with any of the options above, by camelCase name (env ${envName('config')})`);

@@ -59,7 +59,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
       const accuracy = opts.accuracy === undefined ? AccuracyTable.empty() : readAccuracy(opts.accuracy as string);
       const filter = filterFromOptions(opts);
-      const reader = openReader(opts as { db?: string; url?: string; token?: string });
+      const reader = openReader(opts);
       try {
         const runs = await reader.scoringRuns(filter);
         const repeats = opts.repeats === true;

@@ -44,7 +44,7 @@ export function register(program: Command): void {
       if (opts.json && opts.csv) throw new UsageError('give --json or --csv, not both');
       const filter = filterFromOptions(opts);
       const limit = limitOf(opts.limit as string | undefined);
-      const reader = openReader(opts as { db?: string; url?: string; token?: string });
+      const reader = openReader(opts);
       try {
         const runs = await reader.runs(filter, limit);
         if (opts.json) process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');

@@ -32,7 +32,10 @@ export function resolveGpuRequest(
     if (id === 'all') continue;
     const count = /^count:([0-9]{1,4})$/.exec(id);
     if (count) {
-      for (let i = 0; i < Number(count[1]); i++) (known.has(i) ? out.add(i) : unresolved.push(String(i)));
+      for (let i = 0; i < Number(count[1]); i++) {
+        if (known.has(i)) out.add(i);
+        else unresolved.push(String(i));
+      }
       continue;
     }
     const mig = migByUuid.get(id.toLowerCase());

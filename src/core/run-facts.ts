@@ -157,7 +157,7 @@ export function factsOf(from: RunFacts | null | undefined): RunFacts {
     const v = from[key];
     if (v !== undefined && FACT_CHECKS[key](v)) out[key] = v;
   }
-  return out as RunFacts;
+  return out;
 }
 
 /** The first fact that is present but malformed, for a reader's validation; null when all are fine. */
@@ -207,7 +207,7 @@ export function factLines(from: RunFacts): [keyof RunFacts, string][] {
   for (const key of FACT_KEYS) {
     const v = facts[key];
     if (v === undefined || key === 'gpuProcessCount') continue;
-    if (key === 'gpuProcessesUnknown') out.push([key, `${v} of ${facts.gpuProcessCount ?? '?'}`]);
+    if (key === 'gpuProcessesUnknown') out.push([key, `${String(facts.gpuProcessesUnknown)} of ${facts.gpuProcessCount ?? '?'}`]);
     else out.push([key, Array.isArray(v) ? v.join('; ') : String(v)]);
   }
   return out;

@@ -166,7 +166,10 @@ function summarizeSamples(input: SummaryInput): RunSummary {
   const measured = cut?.interpolatedAtCut ? used.slice(0, -1) : used;
   const effectiveEndSeconds = cutSeconds === null ? endSeconds : Math.min(endSeconds, cutSeconds);
 
-  const cpuRows = input.finalCpu ? [...rows, ...toRows([{ monoNs: input.finalCpu.monoNs, wallMs: 0, cpuSeconds: input.finalCpu.cpuSeconds, ramMiB: null, gpuMiB: null, gpuDeviceMiB: null }], input.startedMonoNs)] : rows;
+  const finalCpuSample = input.finalCpu
+    ? { monoNs: input.finalCpu.monoNs, wallMs: 0, cpuSeconds: input.finalCpu.cpuSeconds, ramMiB: null, gpuMiB: null, gpuDeviceMiB: null }
+    : null;
+  const cpuRows = finalCpuSample ? [...rows, ...toRows([finalCpuSample], input.startedMonoNs)] : rows;
   const cpu = cpuFigures(cpuRows, cutSeconds);
   const gpu = curveFigures(curve(used, (r) => r.gpuMiB), gpuToleranceMiB);
   const gpuDevice = curveFigures(curve(used, (r) => r.gpuDeviceMiB), gpuToleranceMiB);

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../agent/config.js';
 import type { Run } from '../core/types.js';
-import { watchedWindows, type WallWindow } from '../core/lives.js';
+import { watchedWindows } from '../core/lives.js';
 import type { Logger } from '../log.js';
 import { MissedTicksLog } from '../agent/missed-ticks-log.js';
 import { monoNowNs } from '../sampler/ticker.js';
@@ -202,7 +202,16 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
     live,
     samplesFrom: (runId, fromIndex) => s.runs.samplesOf(runId)?.slice(fromIndex) ?? null,
     keepOfficial: (rows) => store.saveOfficialFigures(rows),
-    config: { db: config.db, listen: config.listen, token: config.token, metricsOpen: config.metricsOpen, accuracyCsv: config.accuracyCsv, readHeapMib: config.readHeapMib, webDir: WEB_DIR, lowerPriority: true },
+    config: {
+      db: config.db,
+      listen: config.listen,
+      token: config.token,
+      metricsOpen: config.metricsOpen,
+      accuracyCsv: config.accuracyCsv,
+      readHeapMib: config.readHeapMib,
+      webDir: WEB_DIR,
+      lowerPriority: true,
+    },
   });
   bridge = http;
   undo.push('close the HTTP server', async () => {

@@ -50,6 +50,7 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
   } else {
     const channel = new MessageChannel();
     port = channel.port1;
+    // In-process reader (no worker thread): it lives as long as the agent and reports through the channel.
     void runReaderSide(channel.port2, { ...config, lowerPriority: false });
   }
   const post = (m: ToReader): void => port.postMessage(m);

@@ -33,7 +33,10 @@ export interface TeamAccuracy {
   missing: string[];
 }
 
-export async function scoreTeamOutputs(o: { gtDir: string; outputsDir: string; rules: AccuracyRules; team: string; outDir: string; mergeInto: string | null }, log: (line: string) => void): Promise<TeamAccuracy> {
+export async function scoreTeamOutputs(
+  o: { gtDir: string; outputsDir: string; rules: AccuracyRules; team: string; outDir: string; mergeInto: string | null },
+  log: (line: string) => void,
+): Promise<TeamAccuracy> {
   const rules = o.rules;
   const { scored, failed, missing } = await scoreFolder(o.gtDir, o.outputsDir, rules, availableParallelism(), (r, done, total) =>
     log(`accuracy ${done}/${total} ${r.file} ${'error' in r ? `error: ${r.error}` : `${r.seconds.toFixed(2)} s`}`),

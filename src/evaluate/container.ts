@@ -105,7 +105,15 @@ export async function runCaseContainer(docker: Docker, spec: CaseRunSpec, signal
     const state = (await container.inspect()).State;
     await removeQuietly(container);
     const afterRemoveMonoNs = monoNowNs();
-    return { containerId: container.id, end, exitCode: result.StatusCode ?? state.ExitCode ?? null, oomKilled: state.OOMKilled === true, harnessWallSeconds, beforeCreateMonoNs: t0, afterRemoveMonoNs };
+    return {
+      containerId: container.id,
+      end,
+      exitCode: result.StatusCode ?? state.ExitCode ?? null,
+      oomKilled: state.OOMKilled === true,
+      harnessWallSeconds,
+      beforeCreateMonoNs: t0,
+      afterRemoveMonoNs,
+    };
   } finally {
     if (timer) clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);

@@ -59,10 +59,21 @@ export interface Slot {
 /** Where a case ran (or was refused): its slot's placement as the case record states it. */
 function placementOf(slot: Slot, o: EvaluateOptions): CaseRecord['placement'] {
   const p = slot.placement;
-  return p ? { slot: p.slot, gpu: p.gpu, gpuUuid: p.uuid, numaNode: p.numaNode, cpuset: p.cpuset, memoryBytes: o.memoryBytes, shmSizeBytes: o.shmSizeBytes, deviceRequest: o.deviceRequest } : undefined;
+  if (!p) return undefined;
+  return { slot: p.slot, gpu: p.gpu, gpuUuid: p.uuid, numaNode: p.numaNode, cpuset: p.cpuset, memoryBytes: o.memoryBytes, shmSizeBytes: o.shmSizeBytes, deviceRequest: o.deviceRequest };
 }
 
-async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, team: string, imageRef: string, c: CaseFile, slot: Slot, teamOutputs: string, signal: AbortSignal): Promise<{ record: CaseRecord; run: Run | null }> {
+async function runOne(
+  docker: Docker,
+  measurer: Measurer,
+  o: EvaluateOptions,
+  team: string,
+  imageRef: string,
+  c: CaseFile,
+  slot: Slot,
+  teamOutputs: string,
+  signal: AbortSignal,
+): Promise<{ record: CaseRecord; run: Run | null }> {
   const record = emptyRecord(c.name);
   const { dirs, placement: p } = slot;
   if (p) record.placement = placementOf(slot, o);
@@ -90,7 +101,8 @@ async function runOne(docker: Docker, measurer: Measurer, o: EvaluateOptions, te
       },
       signal,
     );
-    Object.assign(record, { containerId: exec.containerId, end: exec.end, exitCode: exec.exitCode, oomKilled: exec.oomKilled, harnessWallSeconds: exec.harnessWallSeconds, beforeCreateMonoNs: exec.beforeCreateMonoNs, afterRemoveMonoNs: exec.afterRemoveMonoNs });
+    const { containerId, end, exitCode, oomKilled, harnessWallSeconds, beforeCreateMonoNs, afterRemoveMonoNs } = exec;
+    Object.assign(record, { containerId, end, exitCode, oomKilled, harnessWallSeconds, beforeCreateMonoNs, afterRemoveMonoNs });
     record.outputPresent = outputPresent(dirs.outputs, c);
     if (p) moveOutputs(dirs.outputs, teamOutputs);
     const measured = await measurer.finishedRun(exec.containerId, sinceWallMs);
@@ -187,7 +199,7 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   progress.note(`team ${team}, image ${image.ref} (${image.imageId.slice(0, 19)}), ${cases.length} cases; measured by ${o.agentUrl ? `the agent at ${measurer.url}` : `the embedded agent (live page: ${measurer.url})`}`);
   // Each (case, repeat) once; above one repeat the order is shuffled with --seed.
   const schedule = repeatSchedule(cases, o.repeat, o.seed);
-  const byIndex: (CaseRecord | undefined)[] = new Array(schedule.length);
+  const byIndex = new Array<CaseRecord | undefined>(schedule.length);
   const records = (): CaseRecord[] => byIndex.filter((r): r is CaseRecord => r !== undefined);
   const runs = new Map<string, Run>();
   const summary: EvaluationSummary = {
@@ -282,7 +294,10 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   writeCsvs(files, [...runs.values()], summary.cases, officialText);
   if (o.repeat > 1) writeFileSync(files.repeats, repeatsCsv(runsByCase(summary.cases, runs)));
   writeFileSync(files.summary, JSON.stringify(summary, null, 2) + '\n');
-  const accuracy = o.gtDir && accuracyRules ? await scoreTeamOutputs({ gtDir: o.gtDir, outputsDir: dirs.outputs, rules: accuracyRules, team, outDir, mergeInto: o.accuracyCsv }, (line) => log.info(line)) : null;
+  const accuracy =
+    o.gtDir && accuracyRules
+      ? await scoreTeamOutputs({ gtDir: o.gtDir, outputsDir: dirs.outputs, rules: accuracyRules, team, outDir, mergeInto: o.accuracyCsv }, (line) => log.info(line))
+      : null;
   const table = finalTable(summary.cases, runs) + (o.repeat > 1 ? `\nrepeats (median [min–max] CV):\n${repeatsTable(runsByCase(summary.cases, runs), terminalText)}` : '');
   const accuracyText = accuracy ? `\naccuracy: ${accuracy.scored} case(s) scored, ${accuracy.failed.length} failed${accuracy.failed.length ? ` (${accuracy.failed.join(', ')})` : ''}, ${accuracy.missing.length} without output → ${accuracy.officialCsv}, ${accuracy.longCsv}\n` : '';
   return { summary, table: table + accuracyText, ok: everyCaseRan(summary.totals) && (accuracy === null || accuracy.failed.length === 0) };

@@ -77,7 +77,8 @@ export function parseEvaluateOptions(o: Record<string, unknown>): EvaluateOption
   if (gpuRaw !== 'none' && !/^\d{1,3}$/.test(gpuRaw)) throw new UsageError(`--gpu: expected a GPU index or none, got ${JSON.stringify(gpuRaw)}`);
   let timeLimitSeconds: number | null = null;
   if (o.timeLimit !== undefined) {
-    timeLimitSeconds = isDecimal(String(o.timeLimit)) ? Number(o.timeLimit) : NaN;
+    const given = typeof o.timeLimit === 'string' || typeof o.timeLimit === 'number' ? String(o.timeLimit) : '';
+    timeLimitSeconds = isDecimal(given) ? Number(given) : NaN;
     if (!Number.isFinite(timeLimitSeconds) || timeLimitSeconds <= 0 || timeLimitSeconds > 604800) throw new UsageError(`--time-limit: expected seconds in (0, 604800], got ${JSON.stringify(o.timeLimit)}`);
   }
   const intervalMs = o.intervalMs === undefined ? 100 : Number(o.intervalMs);

@@ -59,14 +59,14 @@ class SmiStream {
     child.on('spawn', () => {
       if (this.child === child) this.problem = null;
     });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const nowMs = performance.now();
       for (const line of splitter.push(chunk)) this.onLine(line, nowMs);
       this.lastLineMs = nowMs;
       this.problem = null;
       this.delayMs = this.initialDelayMs; // it works again: next failure starts the backoff afresh
     });
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       lastStderr = chunk.trim().split('\n').pop()?.slice(0, 200) ?? lastStderr;
     });
     child.on('error', (err) => this.died(child, err.message));

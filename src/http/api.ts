@@ -8,6 +8,7 @@ import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
 import { parseRunList, parseSampleFormat, QueryError } from './query.js';
 import { runToJson } from './run-json.js';
 import { streamLines } from './stream.js';
+import { handled } from './handled.js';
 
 const MAX_ID_CHARS = 200;
 
@@ -76,7 +77,7 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
     if (run) res.json(runToJson(run));
   });
 
-  r.get('/runs/:id/samples', async (req, res, next) => {
+  r.get('/runs/:id/samples', handled(async (req, res, next) => {
     let format;
     try {
       format = parseSampleFormat(req.query);
@@ -102,7 +103,7 @@ export function apiRouter(store: Store, tail?: SampleTail): Router {
     } catch (err) {
       next(err);
     }
-  });
+  }));
 
   return r;
 }

@@ -4,12 +4,13 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { HeavyRead } from './heavy-reads.js';
 import { ReadsBusyError, ReadsOutOfMemoryError, type HeavyReads } from './read-pool.js';
+import { handled } from './handled.js';
 
 export function heavyRouter(reads: HeavyReads): Router {
   const r = Router();
   const route = (name: HeavyRead['route']) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const a = await reads.answer({ route: name, query: req.query as HeavyRead['query'] });
+      const a = await reads.answer({ route: name, query: req.query });
       res.status(a.status).type(a.type === 'csv' ? 'text/csv; charset=utf-8' : 'application/json').send(a.body);
     } catch (err) {
       if (err instanceof ReadsOutOfMemoryError) return void res.status(503).json({ error: err.message });
@@ -17,10 +18,10 @@ export function heavyRouter(reads: HeavyReads): Router {
       res.set('Retry-After', String(err.retryAfterSeconds)).status(503).json({ error: err.message });
     }
   };
-  r.get('/ranking', route('ranking'));
-  r.get('/export/flare22.csv', route('flare22.csv'));
-  r.get('/export/flare24.csv', route('flare24.csv'));
+  r.get('/ranking', handled(route('ranking')));
+  r.get('/export/flare22.csv', handled(route('flare22.csv')));
+  r.get('/export/flare24.csv', handled(route('flare24.csv')));
   // Any shipped profile's official columns: /export/official.csv?profile=flare23
-  r.get('/export/official.csv', route('official.csv'));
+  r.get('/export/official.csv', handled(route('official.csv')));
   return r;
 }

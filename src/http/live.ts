@@ -3,11 +3,12 @@
 import { Router } from 'express';
 import type { LiveView } from '../agent/types.js';
 import type { HostCpuTimes } from '../core/types.js';
-import { runPlot, PANEL_KINDS, type PanelKind } from '../plot/series.js';
+import { runPlot, PANEL_KINDS } from '../plot/series.js';
 import { panelSvg } from '../plot/svg.js';
 import { safeName } from '../export/file-names.js';
 import type { Store } from '../store/types.js';
 import { runSamples, type SampleTail } from './api.js';
+import { handled } from './handled.js';
 
 const MAX_ID_CHARS = 200;
 /** Host CPU is computed over the node samples of this last window. */
@@ -62,7 +63,7 @@ export function liveRouter(store: Store, live: LiveView | null, tail?: SampleTai
     });
   });
 
-  r.get('/runs/:id/plot.svg', async (req, res) => {
+  r.get('/runs/:id/plot.svg', handled(async (req, res) => {
     const id = req.params.id ?? '';
     const raw = req.query.panel ?? 'gpu';
     const panelKind = PANEL_KINDS.find((k) => k === raw);
@@ -70,14 +71,14 @@ export function liveRouter(store: Store, live: LiveView | null, tail?: SampleTai
     const run = id.length > 0 && id.length <= MAX_ID_CHARS ? store.getRun(id) : undefined;
     if (!run) return void res.status(404).json({ error: `run not found: ${id.slice(0, MAX_ID_CHARS)}` });
     const plot = runPlot(run, [...(await runSamples(store, run, tail))]);
-    const panel = plot.panels.find((p) => p.kind === (panelKind as PanelKind));
+    const panel = plot.panels.find((p) => p.kind === (panelKind));
     if (!panel) return void res.status(500).json({ error: 'internal error' });
     res.type('image/svg+xml');
     res.set('Content-Disposition', `inline; filename="${safeName(run.case)}_${safeName(run.id)}_${panelKind.toUpperCase()}.svg"`);
     // A served SVG runs scripts when opened directly: ours has none, and this forbids any.
     res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
     res.send(panelSvg(plot, panel));
-  });
+  }));
 
   return r;
 }

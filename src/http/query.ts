@@ -132,7 +132,7 @@ export function parseRunList(query: RawQuery): RunListQuery {
   const rawTotal = text(query, 'total');
   if (rawTotal !== undefined && rawTotal !== '0' && rawTotal !== '1') throw new QueryError('total', 'expected 0 or 1');
   const total = rawTotal === '1';
-  if (rawSort === undefined && rawOffset === undefined) return { filter, limit, cursor: cursor as string | undefined, total };
+  if (rawSort === undefined && rawOffset === undefined) return { filter, limit, cursor: cursor, total };
   if (cursor !== undefined) throw new QueryError('cursor', 'pages the default order only: give offset with sort');
   let offset = 0;
   if (rawOffset !== undefined) {

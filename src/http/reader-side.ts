@@ -50,7 +50,12 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
   const keepOfficial = (rows: StoredOfficial[]): void => post({ t: 'official', rows });
   // The ranking and the exports get a thread of their own (compiled builds; tests from sources answer them here).
   const heavy = existsSync(READ_WORKER_JS)
-    ? new ReadPool({ script: pathToFileURL(READ_WORKER_JS), workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData, heapMib: cfg.readHeapMib, onKeep: keepOfficial })
+    ? new ReadPool({
+        script: pathToFileURL(READ_WORKER_JS),
+        workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData,
+        heapMib: cfg.readHeapMib,
+        onKeep: keepOfficial,
+      })
     : inProcessReads(store, cfg.accuracyCsv ?? undefined, keepOfficial);
   const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail, heavy });
   let http;
@@ -79,6 +84,7 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
     } else {
       for (const resolve of waiting.values()) resolve(null);
       waiting.clear();
+      // Closing on the owner's request: the exit below follows whatever the closes do.
       void Promise.allSettled([server.close(), heavy.close()]).finally(() => {
         store.close();
         post({ t: 'closed' });

@@ -120,7 +120,15 @@ function placementFromJson(v: unknown): RunPlacement | undefined {
   if (!isObj(v)) return undefined;
   const text = (x: unknown): string | null => (typeof x === 'string' ? x : null);
   const gpuIndices = Array.isArray(v.gpuIndices) ? v.gpuIndices.filter((i): i is number => Number.isInteger(i)) : null;
-  return { slot: num(v.slot), cpusetCpus: text(v.cpusetCpus), cpusetMems: text(v.cpusetMems), numaNode: num(v.numaNode), memoryLimitMiB: num(v.memoryLimitMiB), shmSizeMiB: num(v.shmSizeMiB), gpuIndices };
+  return {
+    slot: num(v.slot),
+    cpusetCpus: text(v.cpusetCpus),
+    cpusetMems: text(v.cpusetMems),
+    numaNode: num(v.numaNode),
+    memoryLimitMiB: num(v.memoryLimitMiB),
+    shmSizeMiB: num(v.shmSizeMiB),
+    gpuIndices,
+  };
 }
 
 /** Rebuilds a Run from a RunJson served by another agent; throws with the offending field otherwise. */

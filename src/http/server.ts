@@ -10,6 +10,7 @@ import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
 import { parseListen } from './guard.js';
 import type { AgentMetrics } from './metrics.js';
+import { handled } from './handled.js';
 
 /** Moved to guard.ts (the start-time check needs it without express); kept here for callers. */
 export { parseListen };
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   const metricsHandlers: express.RequestHandler[] = [];
   if (guard && deps.metricsOpen !== true) metricsHandlers.push(guard);
-  app.get('/metrics', ...metricsHandlers, async (_req, res, next) => {
+  app.get('/metrics', ...metricsHandlers, handled(async (_req, res, next) => {
     if (!deps.metrics) return void res.status(404).json({ error: 'no agent running here: metrics are not available' });
     try {
       const body = await deps.metrics.registry.metrics();
@@ -74,7 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
     } catch (err) {
       next(err);
     }
-  });
+  }));
 
   // Open even with a token: it reveals only source states, and probes need it without secrets.
   app.get('/healthz', (_req, res) => {

@@ -11,6 +11,8 @@ const FONT = 'DejaVu Sans, Arial, sans-serif';
 
 /** Text from labels and names is untrusted: escaped for XML text and attribute values. */
 export function escapeXml(s: string): string {
+  // The control characters XML 1.0 forbids are dropped on purpose: matching them is the point.
+  // eslint-disable-next-line no-control-regex -- these are the characters removed
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
 }
 

@@ -67,6 +67,7 @@ export class Enforcer {
     if (this.adapter.traits.killEvents) t.ownKillsPending++;
     const sent = this.adapter.kill(t.containerId, signal);
     t.killsInFlight++;
+    // Only the in-flight count: the kill's outcome is read from the runtime's events and the retry timer below.
     void sent.catch(() => undefined).finally(() => t.killsInFlight--);
     let timer: NodeJS.Timeout | undefined;
     const unanswered = new Promise<never>((_, reject) => {

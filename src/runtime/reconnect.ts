@@ -28,6 +28,7 @@ export class Reconnector {
   }
 
   start(): void {
+    // connect() catches a failed open itself: it reports the source down and schedules the next try.
     void this.connect();
   }
 
@@ -75,6 +76,7 @@ export class Reconnector {
     this.delayMs = Math.min(this.backoff.maxMs, this.delayMs * 2);
     this.timer = setTimeout(() => {
       this.timer = null;
+      // connect() catches a failed open itself: it reports the source down and schedules the next try.
       void this.connect();
     }, delay);
     this.timer.unref();

@@ -102,6 +102,7 @@ export class RuntimeWatcher implements Attachment {
     const prev = this.queues.get(containerId) ?? Promise.resolve();
     const next = prev.then(work).catch((e: Error) => this.ctx.errors.note(this.name, e, { containerId }));
     this.queues.set(containerId, next);
+    // Only clears the queue's slot: `next` already catches every error (errors.note above).
     void next.finally(() => {
       if (this.queues.get(containerId) === next) this.queues.delete(containerId);
     });
@@ -112,9 +113,11 @@ export class RuntimeWatcher implements Attachment {
     const id = e.containerId;
     switch (e.kind) {
       case 'start':
+        // enqueue's chain catches and counts every error; events of one container stay in order.
         void this.enqueue(id, () => this.attach(id, { how: 'event', start: e }));
         break;
       case 'exit':
+        // enqueue's chain catches and counts every error; events of one container stay in order.
         void this.enqueue(id, async () => {
           const t = this.tracked.get(id);
           if (!t) return;
@@ -133,6 +136,7 @@ export class RuntimeWatcher implements Attachment {
         break;
       }
       case 'kill':
+        // enqueue's chain catches and counts every error; events of one container stay in order.
         void this.enqueue(id, () => {
           const t = this.tracked.get(id);
           if (!t) return;
@@ -141,6 +145,7 @@ export class RuntimeWatcher implements Attachment {
         });
         break;
       case 'remove':
+        // enqueue's chain catches and counts every error; events of one container stay in order.
         void this.enqueue(id, () => {
           this.ignored.delete(id);
           this.pendingOom.delete(id);
@@ -255,6 +260,7 @@ export class RuntimeWatcher implements Attachment {
       this.provisional.remember(id, { runId: t.runId, startedAtNs: t.startedAtNs, written, why: 'oom' });
       const timer = setTimeout(() => {
         this.rechecks.delete(timer);
+        // enqueue's chain catches and counts every error; a timer has no one to wait for it.
         void this.enqueue(id, () => this.provisional.correct(id, (c, startedAtNs) => this.adapter.afterGap(c, startedAtNs)));
       }, OOM_RECHECK_MS);
       timer.unref();
@@ -277,6 +283,7 @@ export class RuntimeWatcher implements Attachment {
   /** Closes a run whose container went away without an exit we saw: interrupted, with what was measured. */
   private finishVanished(t: TrackedRun, flag: RunFlag): void {
     this.tracked.delete(t.containerId);
+    // finishTracked never rejects: a verdict it cannot write is logged.
     void finishTracked(this.ctx.stack.runs, t, { status: 'interrupted', terminationReason: 'agent interrupted', exitCode: null }, null, [flag], {}, this.ctx.log);
     this.ctx.log.warn('run closed without an exit event', { runtime: this.name, runId: t.runId, containerId: t.containerId, reason: flag });
   }

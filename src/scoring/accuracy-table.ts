@@ -119,7 +119,16 @@ export class AccuracyTable {
       idx.forEach((i, j) => (out[j] = a[i]));
       return out;
     };
-    return new AccuracyTable(this.teams, this.cases, this.metrics, pick(this.team, (n) => new Uint32Array(n)), pick(this.case_, (n) => new Uint32Array(n)), pick(this.metric, (n) => new Uint16Array(n)), pick(this.value, (n) => new Float64Array(n)), pick(this.line, (n) => new Uint32Array(n)));
+    return new AccuracyTable(
+      this.teams,
+      this.cases,
+      this.metrics,
+      pick(this.team, (n) => new Uint32Array(n)),
+      pick(this.case_, (n) => new Uint32Array(n)),
+      pick(this.metric, (n) => new Uint16Array(n)),
+      pick(this.value, (n) => new Float64Array(n)),
+      pick(this.line, (n) => new Uint32Array(n)),
+    );
   }
 
   /** The values as a feed for valueTable, each marked failed where `failed(team, case)` says so. */
@@ -253,7 +262,8 @@ export function parseAccuracyBytes(bytes: Uint8Array): AccuracyTable {
   const dup = firstDuplicate(cols, names);
   if (dup) throw dup;
   const n = cols.n;
-  return new AccuracyTable(names.teams.list, names.cases.list, names.metrics.list, cols.team.slice(0, n), cols.case_.slice(0, n), cols.metric.slice(0, n), cols.value.slice(0, n), cols.line.slice(0, n));
+  const { teams, cases, metrics } = names;
+  return new AccuracyTable(teams.list, cases.list, metrics.list, cols.team.slice(0, n), cols.case_.slice(0, n), cols.metric.slice(0, n), cols.value.slice(0, n), cols.line.slice(0, n));
 }
 
 /** parseAccuracyBytes of a string, as rows (small files and tests). */

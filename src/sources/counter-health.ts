@@ -14,7 +14,7 @@ export class CounterHealth {
 
   fail(source: CounterSourceName, key: string, flag: string): void {
     let m = this.failing.get(source);
-    if (!m) this.failing.set(source, (m = new Map()));
+    if (!m) this.failing.set(source, (m = new Map<string, string>()));
     if (m.has(key)) return;
     m.set(key, flag);
     this.onNew(source, key, flag);

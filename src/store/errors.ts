@@ -53,6 +53,7 @@ export class ForeignDatabaseError extends Error {
  * a missing permission or a corrupt one will not get better by waiting.
  */
 export function isTransientWriteError(err: unknown): boolean {
-  const code = String((err as { code?: unknown }).code ?? '');
+  const raw = (err as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' ? raw : '';
   return code === 'SQLITE_FULL' || code === 'SQLITE_PROTOCOL' || /^SQLITE_(IOERR|BUSY|LOCKED)/.test(code);
 }

@@ -85,7 +85,7 @@ export class ContainerdClient {
 
   async listTasks(): Promise<CtrTask[]> {
     const res = await this.unary<{ tasks: Parameters<typeof ContainerdClient.task>[0][] }>(`${TASKS}List`, P.ListTasksRequest, P.ListTasksResponse, {});
-    return res.tasks.map(ContainerdClient.task);
+    return res.tasks.map((t) => ContainerdClient.task(t));
   }
 
   /** Signals every process of the container's task (all: the whole cgroup, as `ctr task kill -a`). */
@@ -96,7 +96,8 @@ export class ContainerdClient {
   /** The namespace's task and container events; `onEnd` once the stream ends or fails. */
   subscribe(onEvent: (e: CtrEvent) => void, onEnd: (err: Error | null) => void): () => void {
     const filters = ['topic=="/tasks/start"', 'topic=="/tasks/exit"', 'topic=="/tasks/oom"', 'topic=="/containers/delete"'].map((f) => `namespace==${this.namespace},${f}`);
-    const call = this.client.makeServerStreamRequest(EVENTS, ser(P.SubscribeRequest), de<{ timestamp: P.TimestampValue | null; namespace: string; topic: string; event: { typeUrl: string; value: Buffer } | null }>(P.Envelope), { filters }, this.meta);
+    type Envelope = { timestamp: P.TimestampValue | null; namespace: string; topic: string; event: { typeUrl: string; value: Buffer } | null };
+    const call = this.client.makeServerStreamRequest(EVENTS, ser(P.SubscribeRequest), de<Envelope>(P.Envelope), { filters }, this.meta);
     let ended = false;
     const end = (err: Error | null): void => {
       if (ended) return;

@@ -56,7 +56,7 @@ export class DockerAdapter implements RuntimeAdapter {
 
   private async inspectRaw(id: string): Promise<InspectFacts | null> {
     try {
-      return (await this.docker.getContainer(id).inspect()) as unknown as InspectFacts;
+      return await this.docker.getContainer(id).inspect();
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
       throw e;

@@ -97,7 +97,7 @@ export async function pastEvents(docker: Docker, containerId: string, sinceNs: b
   const until = Math.min(Number(untilNs / 1_000_000_000n) + 5, Math.ceil(Date.now() / 1000));
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
-    stream = (await docker.getEvents({ since, until, filters: { type: ['container'], container: [containerId], event: [...actions] } })) as typeof stream;
+    stream = (await docker.getEvents({ since, until, filters: { type: ['container'], container: [containerId], event: [...actions] } }));
   } catch {
     return out;
   }

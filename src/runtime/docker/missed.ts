@@ -31,7 +31,7 @@ export async function missedContainers(docker: Docker, q: MissedQuery): Promise<
     if (q.hasRunSince(c.Id, c.Created * 1000)) continue;
     let info: InspectFacts;
     try {
-      info = (await docker.getContainer(c.Id).inspect()) as unknown as InspectFacts;
+      info = await docker.getContainer(c.Id).inspect();
     } catch {
       continue; // removed meanwhile: nothing left to settle it from
     }

@@ -73,7 +73,7 @@ export function dockerSettler(docker: Docker): Settler {
     try {
       let info: InspectFacts;
       try {
-        info = (await within(INSPECT_TIMEOUT_MS, 'docker inspect', docker.getContainer(run.containerId).inspect())) as unknown as InspectFacts;
+        info = await within(INSPECT_TIMEOUT_MS, 'docker inspect', docker.getContainer(run.containerId).inspect());
       } catch (err) {
         if (!isNotFound(err)) throw err;
         // Removed (`--rm`): the engine's event log still holds its end while dockerd has not restarted.
