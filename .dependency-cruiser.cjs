@@ -4,7 +4,7 @@
 /** Lowest first. A name is a folder of src/ or a file at its top (config.ts, log.ts, …). */
 const LAYERS = [
   ['core'],
-  ['log', 'paths', 'version', 'organiser-file', 'usage-error', 'sampler'],
+  ['log', 'paths', 'version', 'organiser-file', 'usage-error', 'clock'],
   ['sources'],
   ['gpu'],
   ['store'],
@@ -13,7 +13,7 @@ const LAYERS = [
   ['scoring'],
   ['accuracy'],
   ['agent'],
-  ['profile', 'runtime'],
+  ['profiler', 'runtime'],
   ['http'],
   ['daemon'],
   ['evaluate'],

@@ -1,6 +1,6 @@
 // Drift check: the ticker at 10 Hz for N seconds (default 600). Served due times (ticks + missed) must equal
 // elapsed / interval ± 1; prints JSON. Usage: node dist/bench/drift.js [seconds] [intervalMs]
-import { monoNowNs, Ticker } from '../src/sampler/ticker.js';
+import { monoNowNs, Ticker } from '../src/clock/ticker.js';
 
 const seconds = Number(process.argv[2] ?? 600);
 const intervalMs = Number(process.argv[3] ?? 100);

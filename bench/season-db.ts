@@ -1,12 +1,12 @@
 // A season's database, written through the store's own API as the agent writes it: a node with four
 // GPUs runs four cases at a time; every 100-ms tick appends one sample per running run and one node
 // sample, the queue is flushed once a simulated second, a running run's partial summary is updated
-// every 10 s, and each run ends through the agent's summarise path (agent/summarise.ts) with its
+// every 10 s, and each run ends through the agent's summarise path (agent/verdict.ts) with its
 // verdict. Teams × cases runs: a realistic mix of durations (most 20–60 s, a tail to 5 min), ~3 %
 // over a 300-s limit (timeout, the container killed at the limit) and ~2 % failed (exit 1).
 // Also writes the organiser's long-form accuracy CSV (DSC and NSD per team and case).
 import { writeFileSync } from 'node:fs';
-import { summariseRun, type Verdict } from '../src/agent/summarise.js';
+import { summariseRun, type Verdict } from '../src/agent/verdict.js';
 import { DEFAULT_GPU_TOLERANCE_MIB, FLARE22_PENALTIES, type NodeSample, type Run, type RunSample, type RunStatus } from '../src/core/types.js';
 import { openStore } from '../src/store/index.js';
 

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inlineSummariser, threadSummariser } from '../src/agent/summariser.js';
+import { inlineSummariser, threadSummariser } from '../src/agent/summary-thread.js';
 import { summarizeRun } from '../src/core/summary.js';
 import { FLARE22_PENALTIES, type NodeSample, type Run, type RunSample } from '../src/core/types.js';
 import { openStore } from '../src/store/index.js';

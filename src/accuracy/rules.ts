@@ -1,6 +1,6 @@
 // The accuracy rules a challenge profile carries (its `accuracy` block: the organs and the version of
 // the official script), in the form the scoring takes them.
-import type { ChallengeProfile } from '../scoring/profile.js';
+import type { ChallengeProfile } from '../scoring/challenge-profile.js';
 import type { Organ } from './overlap.js';
 import type { AccuracyRuleVersion } from './score.js';
 

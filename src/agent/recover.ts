@@ -8,7 +8,7 @@ import type { ContainerRuntime, Run, RunStatus, TerminationReason } from '../cor
 import type { Store } from '../store/types.js';
 import { INTERRUPTED_PAST_LIMIT_FLAG } from '../core/summary.js';
 import { factsOf, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
-import { summariseRun } from './summarise.js';
+import { summariseRun } from './verdict.js';
 import { thisWriter, writerAlive } from '../sources/writer.js';
 
 /** How a target's own record says a run ended (e.g. Docker's inspect of its container). */

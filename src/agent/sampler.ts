@@ -5,7 +5,7 @@ import type { Store } from '../store/types.js';
 import type { GpuSnapshot, GpuSource } from '../gpu/types.js';
 import type { CounterHealth } from '../sources/counter-health.js';
 import type { HostSource } from '../sources/host.js';
-import { Ticker, type Tick } from '../sampler/ticker.js';
+import { Ticker, type Tick } from '../clock/ticker.js';
 import type { GpuShare } from './run-spec.js';
 import type { RunManager } from './runs.js';
 import type { AgentEvents } from './types.js';

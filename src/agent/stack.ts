@@ -11,7 +11,7 @@ import type { GpuSource } from '../gpu/types.js';
 import type { Store } from '../store/types.js';
 import { createGpuAttributor } from './gpu-attribution.js';
 import { RunManager } from './runs.js';
-import { inlineSummariser, type Summariser } from './summariser.js';
+import { inlineSummariser, type Summariser } from './summary-thread.js';
 import { Sampler } from './sampler.js';
 import type { AgentEvents } from './types.js';
 import type { ErrorSink } from './errors.js';

@@ -1,4 +1,4 @@
-// The summary side: computes run summaries (the one summarise path, summarise.ts) away from the
+// The summary side: computes run summaries (the one summarise path, verdict.ts) away from the
 // sampler's event loop. A summary is O(samples): ~3 µs per sample here, so closing a one-hour 10 Hz
 // run (36 000 samples) took ~100 ms, a whole missed tick at 10 Hz, when it ran on the tick's loop.
 // In the daemon this runs in a worker thread (summary-worker.ts) with its OWN read-only SQLite
@@ -9,7 +9,7 @@ import type { Run, RunSample, RunSummary } from '../core/types.js';
 import { openStoreReadOnly } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { lowerThisThreadPriority } from './thread-priority.js';
-import { summariseRun, type Verdict } from './summarise.js';
+import { summariseRun, type Verdict } from './verdict.js';
 
 /** Nice value of the summary thread: below the sampler (−10), above the HTTP reader (+10). */
 export const SUMMARY_NICE = 0;

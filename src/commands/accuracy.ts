@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { FolderError, scoreFolder } from '../accuracy/folder.js';
 import { longRows, longCsv, officialCsv } from '../accuracy/report.js';
 import { accuracyRulesOrUsage } from '../evaluate/accuracy.js';
-import { profileFromOption } from '../scoring/profile-option.js';
+import { profileFromOption } from '../scoring/challenge-profile-option.js';
 import { maskUnsafe } from '../core/text.js';
 import { runAction } from './action.js';
 import { UsageError } from '../usage-error.js';

@@ -9,8 +9,8 @@ import { FLARE_FILE_SUFFIX, flareCsv, type FlareFigures, type FlareLayout } from
 import { uniqueFileNames } from '../export/file-names.js';
 import { runAction } from './action.js';
 import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
-import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/profile.js';
-import { profileFromOption } from '../scoring/profile-option.js';
+import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/challenge-profile.js';
+import { profileFromOption } from '../scoring/challenge-profile-option.js';
 import { runToJson } from '../http/run-json.js';
 import { needsTeamColumn } from '../http/query.js';
 

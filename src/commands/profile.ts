@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { runProfile } from '../profile/run-profile.js';
+import { runProfile } from '../profiler/run-profile.js';
 import { openStore } from '../store/index.js';
 import { formatSummaryTable } from './format.js';
 import { stripUnsafe } from '../core/text.js';

@@ -10,10 +10,10 @@ import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
 import { readAccuracyFile } from '../scoring/accuracy-file.js';
 import { AccuracyFitError, gpuAucFromTrace, rankingBootstrap, rankRuns, runsNeedingTrace, type RankedRuns } from '../scoring/rank-runs.js';
 import { maskUnsafe } from '../core/text.js';
-import { DEFAULT_PROFILE } from '../scoring/profile.js';
+import { DEFAULT_PROFILE } from '../scoring/challenge-profile.js';
 import type { Ranking } from '../scoring/rank.js';
 import { AccuracyTable } from '../scoring/accuracy-table.js';
-import { profileFromOption } from '../scoring/profile-option.js';
+import { profileFromOption } from '../scoring/challenge-profile-option.js';
 
 export function readAccuracy(file: string): AccuracyTable {
   try {

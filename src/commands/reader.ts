@@ -7,7 +7,7 @@ import { AgentClient, DEFAULT_MAX_BUSY_WAIT_MS } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from '../usage-error.js';
 import { repeatable } from './repeat.js';
-import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
+import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/challenge-profile.js';
 
 export const DEFAULT_DB = './flare-agent.db';
 

@@ -6,7 +6,7 @@ import type { Run } from '../core/types.js';
 import { watchedWindows } from '../core/lives.js';
 import type { Logger } from '../log.js';
 import { MissedTicksLog } from '../agent/missed-ticks-log.js';
-import { monoNowNs } from '../sampler/ticker.js';
+import { monoNowNs } from '../clock/ticker.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { openStore } from '../store/index.js';
@@ -21,7 +21,7 @@ import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../agent/thread-pr
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, settleStoppedRuns, type Settler } from '../agent/recover.js';
 import { createSamplingStack, type SamplingStack } from '../agent/stack.js';
-import { inlineSummariser, threadSummariser } from '../agent/summariser.js';
+import { inlineSummariser, threadSummariser } from '../agent/summary-thread.js';
 import { RetentionThread } from '../agent/retention-thread.js';
 import type { AgentEvents, Health, LiveView, SourceName } from '../agent/types.js';
 import type { AgentContext, AttachmentFactory } from '../agent/context.js';

@@ -11,7 +11,7 @@ import { scoreFolder } from '../accuracy/folder.js';
 import { longCsv, longRows, officialCsv } from '../accuracy/report.js';
 import { accuracyRulesOf, NoAccuracyRulesError, type AccuracyRules } from '../accuracy/rules.js';
 import { UsageError } from '../usage-error.js';
-import type { ChallengeProfile } from '../scoring/profile.js';
+import type { ChallengeProfile } from '../scoring/challenge-profile.js';
 import { splitCsvLine } from '../scoring/accuracy-table.js';
 import { safeName } from '../export/file-names.js';
 

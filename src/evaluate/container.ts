@@ -3,7 +3,7 @@
 // removes the container. The command never goes through a shell on our side: it is an argv.
 import type Docker from 'dockerode';
 import { LABEL_CASE, LABEL_NUMA_NODE, LABEL_SLOT, LABEL_TEAM, LABEL_TIME_LIMIT } from '../runtime/labels.js';
-import { monoNowNs } from '../sampler/ticker.js';
+import { monoNowNs } from '../clock/ticker.js';
 
 export interface CaseRunSpec {
   imageRef: string;

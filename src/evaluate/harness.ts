@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import { PlacementError, placeSlots, type SlotPlacement } from '../core/placement.js';
 import type { Run } from '../core/types.js';
 import { UsageError } from '../usage-error.js';
-import { profileFromOption } from '../scoring/profile-option.js';
+import { profileFromOption } from '../scoring/challenge-profile-option.js';
 import { maskUnsafe } from '../core/text.js';
 import { createDockerClient } from '../runtime/docker/client.js';
 import type { Logger } from '../log.js';

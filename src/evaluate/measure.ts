@@ -10,7 +10,7 @@ import { AgentClient } from '../http/client.js';
 import { runFromJson } from '../http/run-json.js';
 import type { Logger } from '../log.js';
 import { officialCsvOfRuns, type HarnessSpan, type TraceSource } from '../official/runs.js';
-import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/profile.js';
+import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/challenge-profile.js';
 
 /** No traces: the header-only CSV of an evaluation that measured nothing. */
 const agent0: TraceSource = { getRunSamples: () => [], getNodeSamples: () => [] };

@@ -4,7 +4,7 @@
 import type { StoredOfficial } from '../store/official-table.js';
 import type { Health, LiveRun, LiveView, SourceName } from '../agent/types.js';
 import type { GpuDevice, NodeSample, Run, RunSample } from '../core/types.js';
-import { monoNowNs } from '../sampler/ticker.js';
+import { monoNowNs } from '../clock/ticker.js';
 
 /** What the owner posts: the live state, and the metric events since its last post. */
 export interface Snapshot {

@@ -1,7 +1,7 @@
 // Validation of client-supplied query parameters. Pure: returns a value or the reason, naming the
 // parameter, so every bad input becomes a 400 and never reaches the store.
 import type { RunFilter, RunStatus } from '../core/types.js';
-import { BUILTIN_PROFILES } from '../scoring/profile.js';
+import { BUILTIN_PROFILES } from '../scoring/challenge-profile.js';
 import type { FlareFigures } from '../export/flare-csv.js';
 import { RUN_STATUSES } from './run-json.js';
 import { DEFAULT_RUN_ORDER, RUN_ORDER_KEYS, type RunOrder } from '../store/run-order.js';

@@ -1,5 +1,5 @@
 // What a challenge profile says about the official figures (its columns, max rules, rounding, the
-// monitor's loop and span): the part of src/scoring/profile.ts's ChallengeProfile this folder reads,
+// monitor's loop and span): the part of src/scoring/challenge-profile.ts's ChallengeProfile this folder reads,
 // declared here so the official figures need nothing from the scoring layer above them.
 import type { MaxRule, OfficialDecimals, OfficialRules } from './figures.js';
 import type { LoopModel, SpanModel } from './model.js';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { AgentContext } from '../agent/context.js';
 import { guarded } from '../agent/errors.js';
-import { monoNowNs } from '../sampler/ticker.js';
+import { monoNowNs } from '../clock/ticker.js';
 import { addToFactList, factText, type RunFacts } from '../core/run-facts.js';
 import { pickCgroup } from '../sources/cgroup-mounts.js';
 import { CgroupReader } from '../sources/cgroup.js';

@@ -1,6 +1,6 @@
 // How stable a ranking is: a seeded bootstrap over cases, as challengeR does it (docs/scoring.md,
 // "Ranking uncertainty"). Each resample draws the cases with replacement and ranks again. Pure.
-import type { RankedMetric } from './profile.js';
+import type { RankedMetric } from './challenge-profile.js';
 import { caseContributions, rankValues, scoreTeams, valueTable, type MetricValue, type ValueFeed, type ValueTable } from './rank.js';
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1). The same seed gives the same resamples. */

@@ -3,7 +3,7 @@
 import { curveFigures } from '../core/auc.js';
 import { pairKey, rankedAttempts, runPairKey } from './attempts.js';
 import type { RunFilter, RunSample, ScoringRun } from '../core/types.js';
-import type { ChallengeProfile } from './profile.js';
+import type { ChallengeProfile } from './challenge-profile.js';
 import { feedOf, joinFeeds, type MetricValue, type ValueFeed } from './rank.js';
 import { AccuracyCsvError, AccuracyTable } from './accuracy-table.js';
 

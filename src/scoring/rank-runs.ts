@@ -6,7 +6,7 @@ import type { RunFilter, RunSample, ScoringRun } from '../core/types.js';
 import type { AccuracyTable } from './accuracy-table.js';
 import { bootstrapFrom, bootstrapInputOfTable, type BootstrapInput, type BootstrapResult } from './bootstrap.js';
 import { accuracyOfRuns, checkAccuracy, efficiencyValues, filterActive, gpuAucAboveMiBs, needsGpuAuc, rankedRuns, withAccuracy } from './inputs.js';
-import type { ChallengeProfile } from './profile.js';
+import type { ChallengeProfile } from './challenge-profile.js';
 import { rankTable, valueTable, type Ranking, type ValueFeed } from './rank.js';
 
 /** The accuracy file does not fit the profile (a value outside a metric's range): the organiser's to fix. */

@@ -1,6 +1,6 @@
 // FLARE's rank-then-aggregate (docs/scoring.md, "Ranking"): per case and metric the teams are
 // ranked, then each team's ranks are averaged with the profile's metric weights. Pure.
-import type { RankedMetric } from './profile.js';
+import type { RankedMetric } from './challenge-profile.js';
 
 /** One measured value; `failed` marks a case that ran but must score as the worst (failed, no output). */
 export interface MetricValue {

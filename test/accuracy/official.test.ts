@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readLabelVolume } from '../../src/accuracy/nifti.js';
 import { roundLikeNumpy } from '../../src/accuracy/overlap.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 
 const FLARE22_ORGANS = loadProfile('flare22').accuracy!.organs;
 import { CaseShapeError, scoreCase } from '../../src/accuracy/score.js';

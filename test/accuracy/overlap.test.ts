@@ -2,7 +2,7 @@
 // aorta/IVC/esophagus slice range (top slice dropped), numpy's half-to-even rounding.
 import { describe, expect, it } from 'vitest';
 import { countLabels, dice, roundLikeNumpy, scoredSlices, sumSlices } from '../../src/accuracy/overlap.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 
 const FLARE22_ORGANS = loadProfile('flare22').accuracy!.organs;
 

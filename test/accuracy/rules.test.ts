@@ -6,7 +6,7 @@ import type { LabelVolume } from '../../src/accuracy/nifti.js';
 import { officialCsv } from '../../src/accuracy/report.js';
 import { accuracyRulesOf } from '../../src/accuracy/rules.js';
 import { scoreCase } from '../../src/accuracy/score.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 
 const rules = accuracyRulesOf(loadProfile('flare22'));
 

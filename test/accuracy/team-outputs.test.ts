@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeTeamRows, scoreTeamOutputs } from '../../src/evaluate/accuracy.js';
 import { accuracyRulesOf } from '../../src/accuracy/rules.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 import { parseAccuracyCsv } from '../../src/scoring/inputs.js';
 import { tempDir } from '../helpers.js';
 

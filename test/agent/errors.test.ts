@@ -1,7 +1,7 @@
 // An exception inside a tick (or any guarded callback) is logged and counted; the ticks go on.
 import { describe, expect, it } from 'vitest';
 import { ErrorCounter, guarded } from '../../src/agent/errors.js';
-import { Ticker } from '../../src/sampler/ticker.js';
+import { Ticker } from '../../src/clock/ticker.js';
 import { sleep } from '../helpers.js';
 
 describe('errors after start are counted, never fatal', () => {

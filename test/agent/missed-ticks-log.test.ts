@@ -2,7 +2,7 @@
 // most, each line counting every tick missed since the one before; a real stalled loop is reported.
 import { describe, expect, it } from 'vitest';
 import { MissedTicksLog } from '../../src/agent/missed-ticks-log.js';
-import { Ticker } from '../../src/sampler/ticker.js';
+import { Ticker } from '../../src/clock/ticker.js';
 import { sleep } from '../helpers.js';
 
 function capture(): { lines: Array<Record<string, unknown>>; log: ConstructorParameters<typeof MissedTicksLog>[0] } {

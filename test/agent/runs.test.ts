@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CounterReader } from '../../src/agent/run-spec.js';
 import { RunManager } from '../../src/agent/runs.js';
 import { FLARE22_PENALTIES } from '../../src/core/types.js';
-import { monoNowNs } from '../../src/sampler/ticker.js';
+import { monoNowNs } from '../../src/clock/ticker.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { tempDir } from '../helpers.js';

@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type * as SummariserModule from '../../src/agent/summariser.js';
-import { inlineSummariser, threadSummariser } from '../../src/agent/summariser.js';
-import type { Verdict } from '../../src/agent/summarise.js';
+import type * as SummariserModule from '../../src/agent/summary-thread.js';
+import { inlineSummariser, threadSummariser } from '../../src/agent/summary-thread.js';
+import type { Verdict } from '../../src/agent/verdict.js';
 import { FLARE22_PENALTIES, type NodeSample, type Run, type RunSample } from '../../src/core/types.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

@@ -132,7 +132,7 @@ describe.skipIf(!engineUp && !requireServices())('Docker attachment (real engine
     expect(seconds).toBeLessThan(10);
     // The official span now ends at Docker's own destroy, not at a modelled removal time.
     const { officialFiguresOfRun } = await import('../../src/official/runs.js');
-    const { loadProfile } = await import('../../src/scoring/profile-load.js');
+    const { loadProfile } = await import('../../src/scoring/challenge-profile-load.js');
     const figures = officialFiguresOfRun(run, t.agent.store, loadProfile('flare22'));
     expect(figures.spanSource).toBe('docker-events');
   });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, requireServices, runCli, tempDir } from '../helpers.js';
 import { startAgentChild } from '../web/agent-child.js';
 import { repeatSchedule } from '../../src/evaluate/repeats.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 import { BURN_SECONDS, TEAM_IMAGE, buildTeamImage, dockerAvailable, makeCases } from './team-image.js';
 
 const available = dockerAvailable();

@@ -10,7 +10,7 @@ import { buildSeason } from '../../bench/season-db.js';
 import { FINAL_MARGIN_MS, OfficialKeep, officialStampOf, profileKeyOf } from '../../src/official/keep.js';
 import { flareCsv, flareCsvOfFilter } from '../../src/export/flare-csv.js';
 import { officialFiguresOfRun, officialRows, officialRowsOfFilter } from '../../src/official/runs.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 import { allRuns } from '../../src/store/all-runs.js';
 import { openStore, openStoreReadOnly } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';

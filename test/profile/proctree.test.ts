@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStat } from '../../src/profile/proctree.js';
+import { parseProcStat } from '../../src/profiler/proctree.js';
 
 describe('/proc/<pid>/stat parsing', () => {
   it('reads utime+stime+cutime+cstime and rss after a command name holding spaces and parentheses', () => {

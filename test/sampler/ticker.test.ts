@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monoNowNs, Ticker, type Tick } from '../../src/sampler/ticker.js';
+import { monoNowNs, Ticker, type Tick } from '../../src/clock/ticker.js';
 import { sleep } from '../helpers.js';
 
 describe('ticker', () => {

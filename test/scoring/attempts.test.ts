@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/types.js';
 import { attemptsOf, rankedAttempts } from '../../src/scoring/attempts.js';
 import { efficiencyValues, rankedRuns } from '../../src/scoring/inputs.js';
-import { loadProfile } from '../../src/scoring/profile-load.js';
+import { loadProfile } from '../../src/scoring/challenge-profile-load.js';
 import { rankTable, valueTable } from '../../src/scoring/rank.js';
 import { run, summary, T0 } from '../http/helpers.js';
 

@@ -1,7 +1,7 @@
 // The seeded bootstrap over cases against results known by construction, and its helpers by hand.
 import { describe, expect, it } from 'vitest';
 import { bootstrapRanking, kendallTauB, longFormatRows, quantile, seededRandom } from '../../src/scoring/bootstrap.js';
-import type { RankedMetric } from '../../src/scoring/profile.js';
+import type { RankedMetric } from '../../src/scoring/challenge-profile.js';
 import type { MetricValue } from '../../src/scoring/rank.js';
 
 const DSC: RankedMetric = { metric: 'DSC', higherIsBetter: true, weight: 1, worst: 0 };

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_PROFILES, ProfileError, validateProfile } from '../../src/scoring/profile.js';
-import { loadProfile, parseProfile, profilesDir } from '../../src/scoring/profile-load.js';
+import { BUILTIN_PROFILES, ProfileError, validateProfile } from '../../src/scoring/challenge-profile.js';
+import { loadProfile, parseProfile, profilesDir } from '../../src/scoring/challenge-profile-load.js';
 import { runCli } from '../helpers.js';
 
 const flare22Text = (): string => readFileSync(join(profilesDir(), 'flare22.json'), 'utf8');

@@ -1,7 +1,7 @@
 // A fixed dataset for the ranking's golden test: 13 teams × 40 cases × the five FLARE22 metrics, with
 // ties (coarse values), failed cases, missing values and a metric one team never has, from a seeded
 // generator, so that any change to how ranks are computed shows as a different digit.
-import type { RankedMetric } from '../../src/scoring/profile.js';
+import type { RankedMetric } from '../../src/scoring/challenge-profile.js';
 import type { MetricValue } from '../../src/scoring/rank.js';
 
 export const GOLDEN_METRICS: RankedMetric[] = [

@@ -14,7 +14,7 @@ import { DEFAULTS } from '../../src/agent/config.js';
 import { FLARE22_PENALTIES } from '../../src/core/types.js';
 import { noGpuSource } from '../../src/gpu/none.js';
 import { silentLogger } from '../../src/log.js';
-import { monoNowNs } from '../../src/sampler/ticker.js';
+import { monoNowNs } from '../../src/clock/ticker.js';
 import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
 import { CgroupReader } from '../../src/sources/cgroup.js';
 import { CounterHealth } from '../../src/sources/counter-health.js';

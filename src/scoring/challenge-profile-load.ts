@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrganiserFileError, readOrganiserFile } from '../organiser-file.js';
-import { BUILTIN_PROFILES, DEFAULT_PROFILE, ProfileError, validateProfile, type ChallengeProfile } from './profile.js';
+import { BUILTIN_PROFILES, DEFAULT_PROFILE, ProfileError, validateProfile, type ChallengeProfile } from './challenge-profile.js';
 
 export { BUILTIN_PROFILES, DEFAULT_PROFILE };
 const MAX_PROFILE_BYTES = 256 * 1024;

@@ -1,14 +1,14 @@
 // Where run summaries are computed. The sampler's loop must not spend a summary's O(samples) work
 // (closing a one-hour run at 10 Hz costs ~100 ms, a missed tick), so the daemon hands summaries to a
 // thread (summary-side.ts); `profile`, tests and crash recovery (before the sampler starts) compute
-// them where they are. Both run the one summarise path (summarise.ts) on the same inputs.
+// them where they are. Both run the one summarise path (verdict.ts) on the same inputs.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Store } from '../store/types.js';
-import { summariseRun, type Verdict } from './summarise.js';
+import { summariseRun, type Verdict } from './verdict.js';
 import { packSamples, runSummarySide, type SummaryReply, type SummaryRequest } from './summary-side.js';
 
 export interface SummaryJob {

@@ -10,7 +10,7 @@ import type { Store } from '../store/types.js';
 import { createSamplingStack, noEvents } from '../agent/stack.js';
 import { newRunId } from '../agent/runs.js';
 import type { CounterReader } from '../agent/run-spec.js';
-import { monoNowNs } from '../sampler/ticker.js';
+import { monoNowNs } from '../clock/ticker.js';
 import { createProfileCgroup, type ProfileCgroup } from './cgroup.js';
 import { ProcTreeReader } from './proctree.js';
 import type { Logger } from '../log.js';
