@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { requireServices, tempDir } from '../helpers.js';
 
-const DIST = join(process.cwd(), 'dist/src/agent/summariser.js');
+const DIST = join(process.cwd(), 'dist/src/agent/summary-thread.js');
 const N = 36_000; // one hour at 10 Hz
 const T0_WALL_MS = 1.7e12;
 
