@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { migUuidsOfDevices } from '../core/attribution.js';
 import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
 import type { Run, RunSample } from '../core/types.js';
-import { addToFactList, factsOf, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
+import { addToFactList, factsOf, MAX_FACT_LIST, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import type { Store } from '../store/types.js';
 import { monoNowNs } from '../clock/ticker.js';
 import { inlineSummariser, type Summariser } from './summary-thread.js';
@@ -237,7 +237,8 @@ export class RunManager {
   private noteUnreadable(a: ActiveRun, texts: readonly string[] | undefined, tell = true): void {
     for (const text of texts ?? []) {
       const known = a.facts.countersUnreadable ?? [];
-      if (known.includes(text)) continue;
+      // Past the fact's bound a new text is neither kept nor told: telling it at every tick would spam the log.
+      if (known.includes(text) || known.length >= MAX_FACT_LIST) continue;
       if (tell) this.onUnreadable(a.run, text);
       a.flags.add('counter-unreadable');
       a.facts = { ...a.facts, countersUnreadable: addToFactList(known, text) };
