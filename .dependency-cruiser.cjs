@@ -4,7 +4,8 @@
 /** Lowest first. A name is a folder of src/ or a file at its top (config.ts, log.ts, …). */
 const LAYERS = [
   ['core'],
-  ['log', 'paths', 'version', 'organiser-file', 'usage-error', 'clock'],
+  ['log', 'paths', 'version', 'organiser-file', 'usage-error', 'counter-file', 'clock'],
+  ['cgroup'],
   ['sources'],
   ['gpu'],
   ['store'],

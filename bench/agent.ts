@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { createSamplingStack, noEvents } from '../src/agent/stack.js';
 import { DEFAULTS } from '../src/agent/config.js';
 import { monoNowNs } from '../src/clock/ticker.js';
-import { CgroupReader } from '../src/sources/cgroup.js';
-import { detectCgroupMounts } from '../src/sources/cgroup-mounts.js';
-import { createProfileCgroup, type ProfileCgroup } from '../src/profiler/cgroup.js';
+import { CgroupReader } from '../src/cgroup/counters.js';
+import { detectCgroupMounts } from '../src/cgroup/mounts.js';
+import { createProfileCgroup, type ProfileCgroup } from '../src/cgroup/profile-cgroup.js';
 import { openStore } from '../src/store/index.js';
 
 const sleepMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,6 @@
 // GPU process → run key, per tick: a container id for Docker runs, the cgroup path for profile runs.
-import { containerIdFromProcCgroup, parseProcCgroup, profileCgroupOf, sumGpuByTarget } from '../core/attribution.js';
+import { sumGpuByTarget } from '../core/attribution.js';
+import { containerIdFromProcCgroup, parseProcCgroup, profileCgroupOf } from '../cgroup/proc-cgroup.js';
 import { PidTargetCache } from '../gpu/pidmap.js';
 import type { GpuSnapshot } from '../gpu/types.js';
 import type { GpuShare } from './run-spec.js';

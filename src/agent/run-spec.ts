@@ -3,7 +3,7 @@
 import type { TargetGpuUse } from '../core/attribution.js';
 import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { Penalties, Run, RunIdentity, RunStatus, TerminationReason } from '../core/types.js';
-import type { CgroupReading } from '../sources/types.js';
+import type { CgroupReading } from '../cgroup/types.js';
 
 /** Reads one target's counters (a cgroup, or the /proc process-tree fallback). */
 export interface CounterReader {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { AgentConfig } from './config.js';
 import type { Penalties } from '../core/types.js';
 import { selectGpuSource } from '../gpu/select.js';
-import { describeMounts, detectCgroupMounts, type CgroupMounts } from '../sources/cgroup-mounts.js';
+import { describeMounts, detectCgroupMounts, type CgroupMounts } from '../cgroup/mounts.js';
 import { CounterHealth } from '../sources/counter-health.js';
 import { silentLogger, type Logger } from '../log.js';
 import { HostSource } from '../sources/host.js';

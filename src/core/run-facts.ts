@@ -68,7 +68,7 @@ export const isRunFlag = (s: unknown): s is RunFlag => typeof s === 'string' && 
 export const OOM_WITNESSES = ['runtime-record', 'runtime-event-log', 'runtime-event', 'kernel-oom-kill-count'] as const;
 export type OomWitness = (typeof OOM_WITNESSES)[number];
 
-/** How the agent killed through a cgroup when the runtime would not (runtime/cgroup-kill.ts). */
+/** How the agent killed through a cgroup when the runtime would not (src/cgroup/kill.ts). */
 export const CGROUP_KILL_HOWS = ['cgroup.kill', 'cgroup.procs'] as const;
 export type CgroupKillHow = (typeof CGROUP_KILL_HOWS)[number];
 

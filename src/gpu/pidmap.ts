@@ -2,7 +2,7 @@
 // /proc/<pid>/cgroup, then stays cached while the pid remains in NVML's process list (pids die and are
 // recycled, so an entry is dropped as soon as its pid leaves the list).
 import type { GpuProcess } from '../core/types.js';
-import { readFileSync } from 'node:fs';
+import { readProcCgroup } from '../cgroup/proc-cgroup.js';
 
 export interface PidTargetCacheOptions {
   /** Maps /proc/<pid>/cgroup text to a target key (a container id, a cgroup path) or null (not ours). */
@@ -62,7 +62,7 @@ export class PidTargetCache {
     if (cached && (cached.target !== null || now - cached.readAtMs < this.retryUnresolvedMs)) return cached.target;
     let target: string | null = null;
     try {
-      target = this.resolve(readFileSync(`${this.procRoot}/${pid}/cgroup`, 'utf8'));
+      target = this.resolve(readProcCgroup(pid, this.procRoot));
     } catch {
       // Gone already, or a pid from another namespace: unknown, retried later.
     }

@@ -3,7 +3,7 @@
 // and orphans re-parented to init are lost), so runs measured this way carry the flag 'proc-tree-fallback'.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { CounterReader } from '../agent/run-spec.js';
-import type { CgroupReading } from '../sources/types.js';
+import type { CgroupReading } from '../cgroup/types.js';
 
 const CLOCK_TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4096;

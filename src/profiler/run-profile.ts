@@ -5,13 +5,13 @@ import { basename } from 'node:path';
 import type { AgentConfig } from '../agent/config.js';
 import type { Run, RunStatus, TerminationReason } from '../core/types.js';
 import { factText, type RunFacts, type RunFlag } from '../core/run-facts.js';
-import { CgroupReader } from '../sources/cgroup.js';
+import { CgroupReader } from '../cgroup/counters.js';
 import type { Store } from '../store/types.js';
 import { createSamplingStack, noEvents } from '../agent/stack.js';
 import { newRunId } from '../agent/runs.js';
 import type { CounterReader } from '../agent/run-spec.js';
 import { monoNowNs } from '../clock/ticker.js';
-import { createProfileCgroup, type ProfileCgroup } from './cgroup.js';
+import { createProfileCgroup, type ProfileCgroup } from '../cgroup/profile-cgroup.js';
 import { ProcTreeReader } from './proctree.js';
 import type { Logger } from '../log.js';
 

@@ -1,19 +1,19 @@
 // Starting the run of one container the watcher decided to follow, from its runtime's facts: the
 // cgroup its init process lives in (any layout: Docker's, kubepods v1 or v2, ctr's), who it is, when it
 // started, and how it was found. The same for every runtime; the runtime's part came in `facts`.
-import { readFileSync } from 'node:fs';
 import type { AgentContext } from '../agent/context.js';
 import { guarded } from '../agent/errors.js';
 import { monoNowNs } from '../clock/ticker.js';
 import { addToFactList, factText, type RunFacts } from '../core/run-facts.js';
-import { pickCgroup } from '../sources/cgroup-mounts.js';
-import { CgroupReader } from '../sources/cgroup.js';
-import { OomKillCount } from '../sources/oom-count.js';
+import { pickCgroup } from '../cgroup/mounts.js';
+import { CgroupReader } from '../cgroup/counters.js';
+import { OomKillCount } from '../cgroup/oom-count.js';
+import { readProcCgroup } from '../cgroup/proc-cgroup.js';
 import { aliveCheck } from '../sources/proc-alive.js';
 import type { ContainerFacts, LifecycleEvent } from './adapter.js';
 import { epochNsToMonoNs } from './clock.js';
 import { readOomCountAtEnd } from './oom.js';
-import { v2CgroupDir, watchPopulated } from './populated.js';
+import { v2CgroupDir, watchPopulated } from '../cgroup/populated.js';
 import { newTracked, nullReader, type TrackedRun } from './tracked.js';
 
 /** How a container is found: its start event, a listing at a (re)connect (late), or a runtime's record of an ended one (missed). */
@@ -30,7 +30,7 @@ export function readProc(pid: number): ProcRead {
   const alive = aliveCheck(pid);
   if (pid <= 0) return { procText: null, alive };
   try {
-    return { procText: readFileSync(`/proc/${pid}/cgroup`, 'utf8'), alive };
+    return { procText: readProcCgroup(pid), alive };
   } catch {
     return { procText: null, alive }; // exited already
   }

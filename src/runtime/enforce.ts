@@ -3,10 +3,10 @@
 // container whose run may still be being attached (late, after its deadline passed while no agent ran),
 // and sends again a kill the runtime refused (dockerd restarting) until the container is gone. A
 // SIGKILL the runtime refuses, or does not answer in time (a hung daemon), is also sent at once through
-// the container's cgroup (cgroup-kill.ts): a runtime that is away must not stretch a run past its limit.
+// the container's cgroup (src/cgroup/kill.ts): a runtime that is away must not stretch a run past its limit.
 import type { AgentContext } from '../agent/context.js';
 import type { RuntimeAdapter } from './adapter.js';
-import { holdsProcesses, killThroughCgroup } from './cgroup-kill.js';
+import { holdsProcesses, killThroughCgroup } from '../cgroup/kill.js';
 import { signalWithGrace, type KillSignal } from './kill.js';
 import { factText, type RunFlag } from '../core/run-facts.js';
 import type { TrackedRun } from './tracked.js';

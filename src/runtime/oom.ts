@@ -1,7 +1,7 @@
 // Naming an OOM kill at a container's end, for the generic watcher. The runtime's record may miss it:
 // Docker has been seen (cgroup v1, Docker 20.10, under load) to send `die` 137 before its `oom` event,
 // or much later, and to leave State.OOMKilled unset. So an exit by SIGKILL nobody has named waits a
-// little for the event, the kernel's own count is asked (sources/oom-count.ts), and the runtime's record
+// little for the event, the kernel's own count is asked (src/cgroup/oom-count.ts), and the runtime's record
 // is asked again a few seconds on (corrections.ts; Docker's event log).
 import type { ContainerEnd } from './adapter.js';
 import type { TrackedRun } from './tracked.js';

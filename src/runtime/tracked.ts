@@ -5,9 +5,9 @@ import type { RunManager } from '../agent/runs.js';
 import type { Cancel } from './kill.js';
 import type { RunFacts, RunFlag } from '../core/run-facts.js';
 import type { EndVerdict } from './end.js';
-import type { PopulatedWatch } from './populated.js';
+import type { PopulatedWatch } from '../cgroup/populated.js';
 import type { Logger } from '../log.js';
-import type { OomKillCount } from '../sources/oom-count.js';
+import type { OomKillCount } from '../cgroup/oom-count.js';
 
 /** Reader for a container whose cgroup could not be found: the run exists, without counters. */
 export const nullReader: CounterReader = { read: () => ({ cpuSeconds: null, ramMiB: null }), close() {} };

@@ -1,7 +1,7 @@
 // Host-wide counters: /proc/stat CPU times and /proc/meminfo, read every tick for node panels and the
 // official-compatible formulas (which were host-wide).
 import type { HostCpuTimes } from '../core/types.js';
-import { CounterFile, unreadableText, type ReadFailure } from './cgroup.js';
+import { CounterFile, unreadableText, type ReadFailure } from '../counter-file.js';
 import type { HostReading } from './types.js';
 
 /** USER_HZ: /proc/stat counts in 1/100 s on every Linux architecture we run on (sysconf(_SC_CLK_TCK)). */

@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { PROFILE_CGROUP_PREFIX } from '../../src/core/attribution.js';
-import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { PROFILE_CGROUP_PREFIX } from '../../src/cgroup/proc-cgroup.js';
+import { detectCgroupMounts } from '../../src/cgroup/mounts.js';
 import { openStoreReadOnly } from '../../src/store/index.js';
 import { CLI, runCli, sleep, tempDir } from '../helpers.js';
 

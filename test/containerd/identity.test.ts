@@ -7,8 +7,8 @@ import { isSandbox, podIdentity, sandboxOf, type CtrFacts } from '../../src/runt
 import { lifecycleOf } from '../../src/runtime/containerd/adapter.js';
 import { chooseRuntimes, dockerSocketPath } from '../../src/runtime/registry.js';
 import * as P from '../../src/runtime/containerd/proto.js';
-import { pickCgroup, type CgroupMounts, type PickOptions } from '../../src/sources/cgroup-mounts.js';
-import type { CgroupPaths } from '../../src/sources/types.js';
+import { pickCgroup, type CgroupMounts, type PickOptions } from '../../src/cgroup/mounts.js';
+import type { CgroupPaths } from '../../src/cgroup/types.js';
 
 /** The paths pickCgroup finds, without its words; null when no mounted hierarchy holds the process. */
 function cgroupPathsFromProcText(text: string, mounts: CgroupMounts, opts: PickOptions): CgroupPaths | null {

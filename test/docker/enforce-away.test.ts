@@ -1,4 +1,4 @@
-// Enforcement when the runtime cannot take the kill (src/runtime/enforce.ts, cgroup-kill.ts): dockerd
+// Enforcement when the runtime cannot take the kill (src/runtime/enforce.ts, src/cgroup/kill.ts): dockerd
 // is stopped (SIGSTOP) just before a container's deadline, so the agent's kill request gets no answer,
 // as from a hung daemon. The agent kills the container through its cgroup 0.5 s on; once dockerd goes on,
 // Docker records the exit 137 as any other, and the run's verdict and wall time are Docker's.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { containerIdFromProcCgroup, parseProcCgroup, sumGpuByTarget } from '../../src/core/attribution.js';
+import { sumGpuByTarget } from '../../src/core/attribution.js';
+import { containerIdFromProcCgroup, parseProcCgroup } from '../../src/cgroup/proc-cgroup.js';
 
 const ID = 'a'.repeat(8) + '0123456789abcdef'.repeat(3) + 'b'.repeat(8); // 64 hex
 const OUTER = 'c'.repeat(64);

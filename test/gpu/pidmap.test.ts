@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseProcCgroup } from '../../src/core/attribution.js';
+import { parseProcCgroup } from '../../src/cgroup/proc-cgroup.js';
 import { PidTargetCache } from '../../src/gpu/pidmap.js';
 
 const dirs: string[] = [];

@@ -4,8 +4,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FakeRuntime, finishedRun, startFakeAgent } from './fake-runtime.js';
 
-// What killThroughCgroup answers as the systemd unit's dynamic user (measured in cgroup-kill.test.ts).
-vi.mock('../../src/runtime/cgroup-kill.js', () => ({
+// What killThroughCgroup answers as the systemd unit's dynamic user (measured in test/cgroup/kill.test.ts).
+vi.mock('../../src/cgroup/kill.js', () => ({
   killThroughCgroup: () => ({ denied: 'cgroup.kill: EACCES, kill: EPERM' }),
   holdsProcesses: () => true,
 }));

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeMounts, detectCgroupMounts, parseMountinfo, pickCgroup, type CgroupMounts } from '../../src/sources/cgroup-mounts.js';
-import { CgroupReader, parseCpuSeconds, parseWorkingSetMiB, statField } from '../../src/sources/cgroup.js';
-import type { CgroupPaths } from '../../src/sources/types.js';
+import { describeMounts, detectCgroupMounts, parseMountinfo, pickCgroup, type CgroupMounts } from '../../src/cgroup/mounts.js';
+import { CgroupReader, parseCpuSeconds, parseWorkingSetMiB, statField } from '../../src/cgroup/counters.js';
+import type { CgroupPaths } from '../../src/cgroup/types.js';
 import { sleep, tempDir } from '../helpers.js';
 
 const ID = 'a'.repeat(12) + '0123456789abcdef'.repeat(3) + 'b'.repeat(4);

@@ -1,3 +1,6 @@
+// Ending every process of a cgroup, and listing them: the one kill through a cgroup, for the time
+// limit's last resort (src/runtime/enforce.ts) and for the profile command's own cgroup (profile-cgroup.ts).
+//
 // The time limit's last resort: when the runtime refuses a kill (dockerd shutting down or restarting,
 // its socket gone), the agent ends the container's processes itself through the cgroup that holds them,
 // so a limit is enforced at its deadline whether or not the runtime answers. The runtime still learns
@@ -30,7 +33,11 @@ const GONE = new Set(['ENOENT', 'ENODEV', 'ESRCH']);
  * Returns how; `denied` when processes remain and no way was allowed (read-only cgroupfs, no
  * privilege); null when there is nothing to kill (the cgroup is gone or empty: the container has ended).
  */
-export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL')): CgroupKillResult | null {
+export function killThroughCgroup(
+  dirs: readonly string[],
+  sendKill: (pid: number) => void = (pid) => process.kill(pid, 'SIGKILL'),
+  passes = PROCS_PASSES,
+): CgroupKillResult | null {
   const refusals = new Set<string>();
   const refused = (what: string, err: unknown): void => {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
@@ -48,8 +55,8 @@ export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: numbe
   }
   for (const dir of dirs) {
     let killed = false;
-    for (let pass = 0; pass < PROCS_PASSES; pass++) {
-      const pids = readPids(join(dir, 'cgroup.procs'));
+    for (let pass = 0; pass < passes; pass++) {
+      const pids = cgroupPids(dir);
       if (pids === null || pids.length === 0) break;
       for (const pid of pids) {
         try {
@@ -67,13 +74,14 @@ export function killThroughCgroup(dirs: readonly string[], sendKill: (pid: numbe
 
 /** Whether any of `dirs` still lists a process (false when they are all empty or gone). */
 export function holdsProcesses(dirs: readonly string[]): boolean {
-  return dirs.some((dir) => (readPids(join(dir, 'cgroup.procs'))?.length ?? 0) > 0);
+  return dirs.some((dir) => (cgroupPids(dir)?.length ?? 0) > 0);
 }
 
-function readPids(file: string): number[] | null {
+/** The pids of `dir`'s cgroup.procs (its own processes, not its descendants'); null when it cannot be read (gone). */
+export function cgroupPids(dir: string): number[] | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(join(dir, 'cgroup.procs'), 'utf8');
   } catch {
     return null;
   }

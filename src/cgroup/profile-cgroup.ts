@@ -2,9 +2,10 @@
 // forked child is counted, even those that exit early), killed as a whole, removed at the end.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CgroupMounts } from '../sources/cgroup-mounts.js';
-import type { CgroupPaths } from '../sources/types.js';
-import { parseProcCgroup, PROFILE_CGROUP_PREFIX } from '../core/attribution.js';
+import type { CgroupMounts } from './mounts.js';
+import type { CgroupPaths } from './types.js';
+import { cgroupPids, killThroughCgroup } from './kill.js';
+import { parseProcCgroup, PROFILE_CGROUP_PREFIX, readProcCgroup } from './proc-cgroup.js';
 
 export interface ProfileCgroup {
   paths: CgroupPaths;
@@ -18,17 +19,12 @@ export interface ProfileCgroup {
   remove(): void;
 }
 
-function readPids(procsFile: string): number[] {
-  try {
-    return readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
+/** Passes over cgroup.procs when there is no cgroup.kill: a forking command may add processes meanwhile. */
+const KILL_PASSES = 50;
 
 /** Where our own process sits in a hierarchy (null: the v2 line), so the profile cgroup nests under the agent's. */
 function ownPath(controller: string | null): string {
-  const parsed = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
+  const parsed = parseProcCgroup(readProcCgroup('self'));
   return (controller === null ? parsed.v2Path : parsed.v1[controller]) ?? '/';
 }
 
@@ -75,7 +71,7 @@ export function createProfileCgroup(mounts: CgroupMounts, name: string): Profile
       }
     }
     const procsFiles = [join(cpuDir, 'cgroup.procs'), ...(memDir ? [join(memDir, 'cgroup.procs')] : [])];
-    return makeHandle({ cpu: { version: 1, dir: cpuDir }, memory: memDir ? { version: 1, dir: memDir } : null }, cpuRel, procsFiles, null);
+    return makeHandle({ cpu: { version: 1, dir: cpuDir }, memory: memDir ? { version: 1, dir: memDir } : null }, cpuRel, procsFiles);
   }
   if (mounts.v2) {
     const rel = join(ownPath(null), leaf);
@@ -84,7 +80,7 @@ export function createProfileCgroup(mounts: CgroupMounts, name: string): Profile
     enableMemoryBelow(dirname(dir));
     mkdirSync(dir);
     const memory = existsSync(join(dir, 'memory.current')) ? { version: 2 as const, dir } : null;
-    return makeHandle({ cpu: { version: 2, dir }, memory }, rel, [join(dir, 'cgroup.procs')], join(dir, 'cgroup.kill'));
+    return makeHandle({ cpu: { version: 2, dir }, memory }, rel, [join(dir, 'cgroup.procs')]);
   }
   throw new Error('no cgroup hierarchy with cpu accounting is mounted');
 }
@@ -107,31 +103,17 @@ function enableMemoryBelow(parentDir: string): void {
   }
 }
 
-function makeHandle(paths: CgroupPaths, relPath: string, procsFiles: string[], killFile: string | null): ProfileCgroup {
+function makeHandle(paths: CgroupPaths, relPath: string, procsFiles: string[]): ProfileCgroup {
   const dirs = [...new Set([paths.cpu.dir, ...(paths.memory ? [paths.memory.dir] : [])])];
-  const pids = (): number[] => [...new Set(procsFiles.flatMap(readPids))];
+  const pids = (): number[] => [...new Set(dirs.flatMap((dir) => cgroupPids(dir) ?? []))];
   return {
     paths,
     relPath,
     procsFiles,
     pids,
     killAll(): void {
-      if (killFile && existsSync(killFile)) {
-        writeFileSync(killFile, '1');
-        return;
-      }
-      // v1 has no cgroup.kill: SIGKILL members until none is left (a forking process may add more meanwhile).
-      for (let round = 0; round < 50; round++) {
-        const members = pids();
-        if (members.length === 0) return;
-        for (const pid of members) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            /* already gone */
-          }
-        }
-      }
+      // cgroup.kill on v2 (Linux 5.14+), else SIGKILL each member until none is left.
+      killThroughCgroup(dirs, undefined, KILL_PASSES);
     },
     remove(): void {
       for (const dir of dirs) {

@@ -1,54 +1,19 @@
-// cgroup CPU and memory counters for one target, read on every tick.
-// Files are opened once and re-read with pread at offset 0 (kernfs regenerates the content on each read),
-// so a tick costs one syscall per file instead of open/read/close.
-import { closeSync, openSync, readSync } from 'node:fs';
+// A target's CPU and memory counters, read at every tick through counter-file.ts (one pread per file).
+//
+// Kernel facts, per hierarchy (Documentation/admin-guide/cgroup-v1/cpuacct.rst, memory.rst;
+// Documentation/admin-guide/cgroup-v2.rst):
+// - CPU: v1 `cpuacct.usage` is the group's CPU time in ns, its own and its descendants'; v2 `cpu.stat`
+//   `usage_usec` the same in µs, kept for every cgroup whether or not the cpu controller is enabled
+//   (Linux 4.15+; before it, cpu.stat existed only with the controller).
+// - Memory: v1 `memory.usage_in_bytes` (a fuzzed figure, per memory.rst §5.5) and `memory.stat`
+//   `total_inactive_file` (hierarchical); v2 `memory.current` and `memory.stat` `inactive_file`
+//   (Linux 4.5+). The working set is usage minus inactive file cache, as docker stats and cAdvisor
+//   define it.
 import { join } from 'node:path';
+import { CounterFile, unreadableText, type ReadFailure } from '../counter-file.js';
 import type { CgroupPaths, CgroupReading } from './types.js';
 
 const BYTES_PER_MIB = 1024 * 1024;
-
-/** Why a counter file could not be read: the errno code (ENOENT, ENODEV, EACCES, EISDIR…). */
-export interface ReadFailure {
-  path: string;
-  code: string;
-}
-
-/** A counter that could not be read while its target was alive, in words: `<path>: <errno>` (docs/cgroups.md §4). */
-export function unreadableText(f: ReadFailure): string {
-  return `${f.path}: ${f.code}`;
-}
-
-/**
- * A kernel pseudo-file kept open and re-read from the start. A failed read is reported, never taken
- * as zero; the descriptor is dropped and the next read opens the file again.
- */
-export class CounterFile {
-  private fd: number | null = null;
-  constructor(readonly path: string, private readonly buf: Buffer) {}
-
-  /** The file's text (at most `maxBytes`), or why it could not be read. */
-  read(maxBytes = this.buf.length): string | ReadFailure {
-    try {
-      this.fd ??= openSync(this.path, 'r');
-      const n = readSync(this.fd, this.buf, 0, Math.min(maxBytes, this.buf.length), 0);
-      return this.buf.toString('latin1', 0, n);
-    } catch (e) {
-      this.close();
-      return { path: this.path, code: (e as NodeJS.ErrnoException).code ?? String(e) };
-    }
-  }
-
-  close(): void {
-    if (this.fd !== null) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        /* already gone */
-      }
-      this.fd = null;
-    }
-  }
-}
 
 /** Value of `key` in a "key value\n" file (memory.stat, cpu.stat), or null. */
 export function statField(text: string, key: string): number | null {

@@ -3,8 +3,8 @@
 // the counters right then closes most of the gap between the last tick and the end.
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { parseProcCgroup } from '../core/attribution.js';
-import type { CgroupMounts } from '../sources/cgroup-mounts.js';
+import { parseProcCgroup } from './proc-cgroup.js';
+import type { CgroupMounts } from './mounts.js';
 
 export interface PopulatedWatch {
   close(): void;

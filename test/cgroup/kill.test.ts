@@ -1,13 +1,13 @@
-// The time limit's last resort (src/runtime/cgroup-kill.ts): every process of a container's cgroup
+// The time limit's last resort (src/cgroup/kill.ts): every process of a container's cgroup
 // SIGKILLed by the agent itself, through a real cgroup v2 `cgroup.kill`, or pid by pid from `cgroup.procs`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { holdsProcesses, killThroughCgroup } from '../../src/runtime/cgroup-kill.js';
-import { detectCgroupMounts } from '../../src/sources/cgroup-mounts.js';
+import { holdsProcesses, killThroughCgroup } from '../../src/cgroup/kill.js';
+import { detectCgroupMounts } from '../../src/cgroup/mounts.js';
 import { tempDir } from '../helpers.js';
-import { removeCgroupDir } from './fake-runtime.js';
+import { removeCgroupDir } from '../runtime/fake-runtime.js';
 
 const exitOf = (c: ChildProcess): Promise<NodeJS.Signals | null> => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.signalCode) : c.once('exit', (_code, signal) => r(signal))));
 
@@ -85,7 +85,7 @@ describe('killing a container through its cgroup', () => {
     const c = spawn('sleep', ['30']);
     children.push(c);
     writeFileSync(join(dir, 'cgroup.procs'), String(c.pid));
-    const mod = join(import.meta.dirname, '..', '..', 'dist', 'src', 'runtime', 'cgroup-kill.js');
+    const mod = join(import.meta.dirname, '..', '..', 'dist', 'src', 'cgroup', 'kill.js');
     const script = `import(${JSON.stringify(mod)}).then((m) => console.log(JSON.stringify(m.killThroughCgroup([${JSON.stringify(dir)}]))))`;
     // nobody, no groups, no capabilities: what DynamicUser with an empty CapabilityBoundingSet has.
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, '-e', script], { encoding: 'utf8' });

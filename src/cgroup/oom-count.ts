@@ -6,7 +6,8 @@
 // The file is opened at the attach and re-read: once the cgroup is removed a read fails (kernfs answers
 // ENODEV) and the count is unknown, never 0.
 import { join } from 'node:path';
-import { CounterFile, statField } from './cgroup.js';
+import { statField } from './counters.js';
+import { CounterFile } from '../counter-file.js';
 import type { CgroupDir } from './types.js';
 
 export class OomKillCount {

@@ -3,7 +3,7 @@
 // never hard-coded; the process's cgroup from /proc/<pid>/cgroup, never guessed from a container id.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseProcCgroup } from '../core/attribution.js';
+import { parseProcCgroup } from './proc-cgroup.js';
 import type { CgroupDir, CgroupPaths } from './types.js';
 
 export interface CgroupMounts {
