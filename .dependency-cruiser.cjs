@@ -56,6 +56,13 @@ module.exports = {
       from: { path: '^src/' },
       to: { path: '^(test|bench)/' },
     },
+    {
+      name: 'store-through-its-index',
+      comment: 'outside src/store/, the store is used through src/store/index.ts, its one entry',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/store/' },
+      to: { path: '^src/store/', pathNot: '^src/store/index\\.ts$' },
+    },
     ...upward,
   ],
   options: {

@@ -34,7 +34,7 @@ for (const stream of [process.stdout, process.stderr]) {
 
 /** Errors that are bad usage (exit 2): their modules loaded only when something failed, not for every start. */
 async function isUsageError(e: unknown): Promise<boolean> {
-  const [{ ConfigError }, { ForeignDatabaseError }, { DbLinkError, DbLockedError }] = await Promise.all([import('./config.js'), import('./store/errors.js'), import('./store/lock.js')]);
+  const [{ ConfigError }, { ForeignDatabaseError, DbLinkError, DbLockedError }] = await Promise.all([import('./config.js'), import('./store/index.js')]);
   return e instanceof ConfigError || e instanceof ForeignDatabaseError || e instanceof DbLockedError || e instanceof DbLinkError;
 }
 

@@ -34,7 +34,7 @@ export interface AgentConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** Cap on samples waiting for a database write; past it the oldest are dropped (and counted). */
   maxQueuedSamples: number;
-  /** Heap (old generation) the heavy-read thread may use: the ranking and the exports (http/read-pool.ts). */
+  /** Heap (old generation) the heavy-read thread may use: the ranking and the exports (http/heavy-read-thread.ts). */
   readHeapMib: number;
 }
 

@@ -5,7 +5,7 @@ import type { WallWindow } from '../core/lives.js';
 import type { Run } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { SourceStatus } from '../sources/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import type { AgentConfig } from './config.js';
 import type { ErrorCounter } from './errors.js';
 import type { SamplingStack } from './stack.js';

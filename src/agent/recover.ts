@@ -5,7 +5,7 @@
 // only when nothing knows how it ended.
 // Only runs whose writer process is gone are settled: a `profile --db` that still runs owns its run.
 import type { ContainerRuntime, Run, RunStatus, TerminationReason } from '../core/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { INTERRUPTED_PAST_LIMIT_FLAG } from '../core/summary.js';
 import { factsOf, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import { summariseRun } from './verdict.js';

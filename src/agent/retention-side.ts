@@ -7,7 +7,7 @@
 // (retention-worker.ts); tests that run from TypeScript sources run it in-process.
 import Database from 'better-sqlite3';
 import { lowerThisThreadPriority } from './thread-priority.js';
-import { RetentionPass, sweepDeleted, usedBytes, vacuumStep, type DeletedRun, type RetentionOptions } from '../store/retention.js';
+import { RetentionPass, sweepDeleted, usedBytes, vacuumStep, type DeletedRun, type RetentionOptions } from '../store/index.js';
 
 /**
  * Nice value of the retention thread: 0, not the heavy reads' +19. It holds SQLite's write lock for its

@@ -5,8 +5,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { RetentionOptions } from '../store/retention.js';
-import type { Store } from '../store/types.js';
+import type { RetentionOptions, Store } from '../store/index.js';
 import { runRetentionPass, type RetentionMessage, type RetentionRequest, type RetentionResult } from './retention-side.js';
 
 const WORKER_JS = fileURLToPath(new URL('./retention-worker.js', import.meta.url));

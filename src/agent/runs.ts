@@ -7,7 +7,7 @@ import { migUuidsOfDevices } from '../core/attribution.js';
 import { enforceAtMonoNs, exceededAtMonoNs } from '../core/limit.js';
 import type { Run, RunSample } from '../core/types.js';
 import { addToFactList, factsOf, MAX_FACT_LIST, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { monoNowNs } from '../clock/ticker.js';
 import { inlineSummariser, type Summariser } from './summary-thread.js';
 import type { GpuShare, RunEndSpec, RunSettings, RunStartSpec } from './run-spec.js';

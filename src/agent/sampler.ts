@@ -1,7 +1,7 @@
 // One sampler loop per node: on every tick, read the host, the GPUs, then every active run.
 // Nothing here waits on I/O other than local pseudo-files and NVML; storage is queued (flushed off the tick path).
 import type { NodeSample } from '../core/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import type { GpuSnapshot, GpuSource } from '../gpu/types.js';
 import type { CounterHealth } from '../sources/counter-health.js';
 import type { HostSource } from '../sources/host.js';

@@ -8,7 +8,7 @@ import { CounterHealth } from '../sources/counter-health.js';
 import { silentLogger, type Logger } from '../log.js';
 import { HostSource } from '../sources/host.js';
 import type { GpuSource } from '../gpu/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { createGpuAttributor } from './gpu-attribution.js';
 import { RunManager } from './runs.js';
 import { inlineSummariser, type Summariser } from './summary-thread.js';

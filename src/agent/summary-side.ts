@@ -6,12 +6,11 @@
 // code in-process over a MessageChannel.
 import type { MessagePort } from 'node:worker_threads';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
-import { openStoreReadOnly } from '../store/index.js';
-import type { Store } from '../store/types.js';
+import { openStoreReadOnly, type Store } from '../store/index.js';
 import { lowerThisThreadPriority } from './thread-priority.js';
 import { summariseRun, type Verdict } from './verdict.js';
 
-/** Nice value of the summary thread: below the sampler (−10), above the HTTP reader (+10). */
+/** Nice value of the summary thread: below the sampler (−10), above the HTTP thread (+10). */
 export const SUMMARY_NICE = 0;
 
 const COLUMNS = 6;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { summariseRun, type Verdict } from './verdict.js';
 import { packSamples, runSummarySide, type SummaryReply, type SummaryRequest } from './summary-side.js';
 

@@ -1,6 +1,14 @@
-// Where the cgroup hierarchies are mounted, and which cgroup a process is in.
-// Mount points come from /proc/self/mountinfo (v1 controllers are often co-mounted as cpu,cpuacct),
-// never hard-coded; the process's cgroup from /proc/<pid>/cgroup, never guessed from a container id.
+// Where the cgroup hierarchies are mounted, and which of them holds a target's counters.
+// Mount points come from /proc/self/mountinfo, never hard-coded; the process's cgroup from
+// /proc/<pid>/cgroup (proc-cgroup.ts), never guessed from a container id.
+//
+// Kernel facts: a mountinfo line (proc(5), Linux 2.6.26+) has the mount point as its 5th field, with
+// space, tab, newline and backslash written as octal escapes (`\040`), and after the ` - ` separator
+// the filesystem type, the source and the superblock options. A v1 hierarchy is type `cgroup` and
+// names its controllers in those options, often co-mounted (`cpu,cpuacct`); the unified hierarchy is
+// type `cgroup2` (Linux 4.5+) and lists the controllers it holds in its root's `cgroup.controllers`.
+// A controller is bound to one hierarchy at a time: on a hybrid host (systemd's hybrid layout, Ubuntu's
+// default until 21.10) cpu and memory are v1's and the unified mount holds none.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcCgroup } from './proc-cgroup.js';

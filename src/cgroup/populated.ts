@@ -1,6 +1,11 @@
 // cgroup v2 `cgroup.events` watch: the kernel flips `populated 1` → `0` the moment the container's
 // last process exits, before Docker removes the cgroup (~10 ms before `die`, docs/measurement.md §4). Reading
 // the counters right then closes most of the gap between the last tick and the end.
+//
+// Kernel facts (Documentation/admin-guide/cgroup-v2.rst): `cgroup.events` exists in every non-root v2
+// cgroup (Linux 4.5+; `frozen` joined `populated` in 5.2) and a change of its values generates a file
+// modified event (kernfs_notify), which inotify, and so fs.watch, delivers. v1 has no such file: there
+// the end is seen at the next tick or the runtime's event.
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { parseProcCgroup } from './proc-cgroup.js';

@@ -8,7 +8,7 @@ import { runsCsv, SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export
 import { FLARE_FILE_SUFFIX, flareCsv, type FlareFigures, type FlareLayout } from '../export/flare-csv.js';
 import { uniqueFileNames } from '../export/file-names.js';
 import { runAction } from './action.js';
-import { addSourceOptions, filterFromOptions, openReader, type RunReader } from './reader.js';
+import { addSourceOptions, filterFromOptions, openRunSource, type RunSource } from './run-source.js';
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/challenge-profile.js';
 import { profileFromOption } from '../scoring/challenge-profile-option.js';
 import { runToJson } from '../http/run-json.js';
@@ -51,7 +51,7 @@ async function staged(out: string, write: (dir: string) => Promise<string[]>): P
 }
 
 /** One file per team in the official naming (<team>_Efficiency.csv), each created once (names relative to `out`). */
-async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunReader, filter: RunFilter): Promise<string[]> {
+async function writeFlare(out: string, runs: Run[], c: FlareChoice, source: RunSource, filter: RunFilter): Promise<string[]> {
   const byTeam = new Map<string, Run[]>();
   for (const r of runs) byTeam.set(r.team, [...(byTeam.get(r.team) ?? []), r]);
   // Distinct names for distinct teams, even where sanitising would merge them (a/b and a_b).
@@ -59,7 +59,7 @@ async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunR
   const files: string[] = [];
   for (const [team, teamRuns] of [...byTeam].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const file = names.get(team)!;
-    const csv = c.figures === 'official' ? await reader.officialCsv({ ...filter, team: [team] }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, false);
+    const csv = c.figures === 'official' ? await source.officialCsv({ ...filter, team: [team] }, c.profile, c.profileArg, false) : flareCsv(teamRuns, c.layout, false);
     writeFileSync(join(out, file), csv, EXCLUSIVE);
     files.push(file);
   }
@@ -67,7 +67,7 @@ async function writeFlare(out: string, runs: Run[], c: FlareChoice, reader: RunR
 }
 
 /** The runs table plus every run's samples (samples/<id>.csv|json), each streamed to its file (names relative to `out`). */
-async function writeRunsWithSamples(out: string, runs: Run[], reader: RunReader, format: 'csv' | 'json'): Promise<string[]> {
+async function writeRunsWithSamples(out: string, runs: Run[], source: RunSource, format: 'csv' | 'json'): Promise<string[]> {
   const files: string[] = [];
   const table = `runs.${format}`;
   writeFileSync(join(out, table), format === 'csv' ? runsCsv(runs.map(runToJson)) : JSON.stringify(runs.map(runToJson), null, 2) + '\n', EXCLUSIVE);
@@ -83,7 +83,7 @@ async function writeRunsWithSamples(out: string, runs: Run[], reader: RunReader,
     };
     let i = 0;
     await write(format === 'csv' ? SAMPLE_CSV_HEADER : `{"runId":${JSON.stringify(run.id)},"samples":[`);
-    for (const s of await reader.samples(run)) {
+    for (const s of await source.samples(run)) {
       await write(format === 'csv' ? sampleCsvLine(run, s) : (i++ > 0 ? ',' : '') + JSON.stringify(sampleJson(run, s)));
     }
     if (format === 'json') await write(']}\n');
@@ -109,24 +109,24 @@ export function register(program: Command): void {
       const profileArg = (opts.profile as string | undefined) ?? (flare ? format : DEFAULT_PROFILE);
       const profile = profileFromOption(profileArg);
       const choice: FlareChoice | null = flare ? { layout: format, figures, profile, profileArg } : null;
-      const reader = openReader(opts);
+      const source = openRunSource(opts);
       try {
         // Only finished runs have final figures; the runs table keeps running ones too.
-        const runs = (await reader.runs(filter)).sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : 1));
+        const runs = (await source.runs(filter)).sort((a, b) => a.startedWallMs - b.startedWallMs || (a.id < b.id ? -1 : 1));
         const out = opts.out as string | undefined;
         if (out === undefined) {
           if (choice) {
             const withTeam = needsTeamColumn(filter);
-            process.stdout.write(figures === 'official' ? await reader.officialCsv(filter, profile, profileArg, withTeam) : flareCsv(runs, format as FlareLayout, withTeam));
+            process.stdout.write(figures === 'official' ? await source.officialCsv(filter, profile, profileArg, withTeam) : flareCsv(runs, format as FlareLayout, withTeam));
           }
           else if (format === 'csv') process.stdout.write(runsCsv(runs.map(runToJson)));
           else process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
           return;
         }
-        const files = await staged(out, (dir) => (choice ? writeFlare(dir, runs, choice, reader, filter) : writeRunsWithSamples(dir, runs, reader, format as 'csv' | 'json')));
+        const files = await staged(out, (dir) => (choice ? writeFlare(dir, runs, choice, source, filter) : writeRunsWithSamples(dir, runs, source, format as 'csv' | 'json')));
         process.stderr.write(`flare-agent export: wrote ${files.length} file(s) to ${out}\n`);
       } finally {
-        reader.close();
+        source.close();
       }
     }),
   );

@@ -5,7 +5,7 @@ import type { Run, RunSample } from '../core/types.js';
 import { AgentClient } from '../http/client.js';
 import { runAction } from './action.js';
 import { UsageError } from '../usage-error.js';
-import { DEFAULT_DB } from './reader.js';
+import { DEFAULT_DB } from './run-source.js';
 import { runFromJson } from '../http/run-json.js';
 import { writeRunPlots, type PlotFormat } from '../plot/files.js';
 import { openStoreReadOnly } from '../store/index.js';

@@ -6,7 +6,7 @@ import { csvLine, formatNumber } from '../export/csv.js';
 import { longFormatRows, type BootstrapResult } from '../scoring/bootstrap.js';
 import { runAction } from './action.js';
 import { UsageError } from '../usage-error.js';
-import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
+import { addSourceOptions, filterFromOptions, openRunSource } from './run-source.js';
 import { readAccuracyFile } from '../scoring/accuracy-file.js';
 import { AccuracyFitError, gpuAucFromTrace, rankingBootstrap, rankRuns, runsNeedingTrace, type RankedRuns } from '../scoring/rank-runs.js';
 import { maskUnsafe } from '../core/text.js';
@@ -59,13 +59,13 @@ export function register(program: Command): void {
       if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError('--seed: expected an integer 0 to 4294967295');
       const accuracy = opts.accuracy === undefined ? AccuracyTable.empty() : readAccuracy(opts.accuracy as string);
       const filter = filterFromOptions(opts);
-      const reader = openReader(opts);
+      const source = openRunSource(opts);
       try {
-        const runs = await reader.scoringRuns(filter);
+        const runs = await source.scoringRuns(filter);
         const repeats = opts.repeats === true;
         // Runs measured with another GPU tolerance than the profile's: integrated again from their trace.
         const gpuAucByRun = new Map<string, number | null>();
-        for (const r of runsNeedingTrace(runs, profile, repeats)) gpuAucByRun.set(r.id, gpuAucFromTrace(await reader.samples(r), profile));
+        for (const r of runsNeedingTrace(runs, profile, repeats)) gpuAucByRun.set(r.id, gpuAucFromTrace(await source.samples(r), profile));
         let ranked: RankedRuns;
         try {
           ranked = rankRuns({ runs, filter, profile, accuracy, repeats, gpuAucByRun });
@@ -84,7 +84,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(opts.json ? JSON.stringify({ profile: profile.name, ...ranking, bootstrap: boot, warnings }, null, 2) + '\n' : rankingTable(ranking, boot));
       } finally {
-        reader.close();
+        source.close();
       }
     }),
   );

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { formatNumber, runsCsv } from '../export/csv.js';
 import { runAction } from './action.js';
 import { UsageError } from '../usage-error.js';
-import { addSourceOptions, filterFromOptions, openReader } from './reader.js';
+import { addSourceOptions, filterFromOptions, openRunSource } from './run-source.js';
 import { runToJson } from '../http/run-json.js';
 import type { Run } from '../core/types.js';
 import { maskUnsafe } from '../core/text.js';
@@ -44,14 +44,14 @@ export function register(program: Command): void {
       if (opts.json && opts.csv) throw new UsageError('give --json or --csv, not both');
       const filter = filterFromOptions(opts);
       const limit = limitOf(opts.limit as string | undefined);
-      const reader = openReader(opts);
+      const source = openRunSource(opts);
       try {
-        const runs = await reader.runs(filter, limit);
+        const runs = await source.runs(filter, limit);
         if (opts.json) process.stdout.write(JSON.stringify(runs.map(runToJson), null, 2) + '\n');
         else if (opts.csv) process.stdout.write(runsCsv(runs.map(runToJson)));
         else process.stdout.write(table(runs));
       } finally {
-        reader.close();
+        source.close();
       }
     }),
   );

@@ -9,15 +9,13 @@ import { MissedTicksLog } from '../agent/missed-ticks-log.js';
 import { monoNowNs } from '../clock/ticker.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
-import { openStore } from '../store/index.js';
-import { acquireDbLock, DbLinkError, DbLockedError } from '../store/lock.js';
+import { acquireDbLock, DbLinkError, DbLockedError, openStore, type Store } from '../store/index.js';
 import { ErrorCounter } from '../agent/errors.js';
 import { StartError, Unwinder } from '../agent/unwind.js';
 import { writerPid } from '../sources/writer.js';
-import type { Store } from '../store/types.js';
 import { WEB_DIR } from '../paths.js';
 import { VERSION } from '../version.js';
-import { READER_NICE, SAMPLER_NICE, setThisThreadNice } from '../agent/thread-priority.js';
+import { HTTP_THREAD_NICE, SAMPLER_NICE, setThisThreadNice } from '../agent/thread-priority.js';
 import { startHttpBridge, type HttpBridge } from './http-bridge.js';
 import { recoverLeftRuns, settleStoppedRuns, type Settler } from '../agent/recover.js';
 import { createSamplingStack, type SamplingStack } from '../agent/stack.js';
@@ -115,8 +113,8 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
       errors: errors.snapshot(),
     }),
   };
-  // Metric events go to the reader thread's registry with the next snapshot; the few before the
-  // reader is up (store open, recovery) wait here.
+  // Metric events go to the HTTP thread's registry with the next snapshot; the few before the
+  // HTTP thread is up (store open, recovery) wait here.
   let bridge: HttpBridge | null = null;
   const early: ((to: AgentEvents) => void)[] = [];
   const send = (f: (to: AgentEvents) => void): void => void (bridge ? f(bridge) : early.push(f));
@@ -185,7 +183,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   at.step = `write to the database ${config.db}`;
   lifeId = store.beginAgentLife(hostname(), startedWallMs); // a file that refuses every write throws here
 
-  // The sampler's thread first (threads created later inherit it; the reader lowers itself to +10).
+  // The sampler's thread first (threads created later inherit it; the HTTP thread lowers itself to +10).
   const samplerNice = setThisThreadNice(SAMPLER_NICE) ? SAMPLER_NICE : 0;
   at.step = `start the sampling stack (GPU source ${config.gpuSource})`;
   stack = await createSamplingStack(config, store, metrics, (run) => {
@@ -219,7 +217,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
     await http.close();
   });
   for (const f of early.splice(0)) f(http);
-  log.info('listening', { listen: config.listen, port: http.port, thread: 'reader worker', samplerNice, readerNice: READER_NICE });
+  log.info('listening', { listen: config.listen, port: http.port, thread: 'http worker', samplerNice, httpThreadNice: HTTP_THREAD_NICE });
 
   at.step = 'start the sampler';
   sources.host = { up: true };

@@ -1,14 +1,14 @@
-// The owner's side of the reader thread: starts the HTTP server in a worker thread (or, when the agent
+// The owner's side of the HTTP thread: starts the HTTP server in a worker thread (or, when the agent
 // runs from TypeScript sources as in tests, in-process over a MessageChannel: the same messages), posts
 // the live snapshot and the metric events after the ticks, and answers "the samples of running run X
 // from index N" from the RunManager, which alone holds what is not committed yet.
-import type { StoredOfficial } from '../store/official-table.js';
+import type { StoredOfficial } from '../store/index.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Run } from '../core/types.js';
-import type { AgentEvent, Snapshot, ToOwner, ToReader } from '../http/live-cache.js';
-import { runReaderSide, type ReaderConfig } from '../http/reader-side.js';
+import type { AgentEvent, Snapshot, ToOwner, ToHttpThread } from '../http/live-cache.js';
+import { runHttpThread, type HttpThreadConfig } from '../http/http-thread.js';
 import type { AgentEvents, LiveView, SourceName } from '../agent/types.js';
 
 /** Snapshots go out at most this often (ms): /metrics and /api/v1/live are this fresh. */
@@ -25,12 +25,12 @@ export interface BridgeDeps {
   live: LiveView;
   /** A running run's samples from index fromIndex on (null: not running here). */
   samplesFrom(runId: string, fromIndex: number): import('../core/types.js').RunSample[] | null;
-  config: Omit<ReaderConfig, 'initial'>;
-  /** Official figures the reader thread found final: stored with their runs by the store's owner. */
+  config: Omit<HttpThreadConfig, 'initial'>;
+  /** Official figures the HTTP thread found final: stored with their runs by the store's owner. */
   keepOfficial(rows: StoredOfficial[]): void;
 }
 
-const WORKER_JS = fileURLToPath(new URL('../http/worker.js', import.meta.url));
+const WORKER_JS = fileURLToPath(new URL('../http/http-worker.js', import.meta.url));
 
 export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
   let events: AgentEvent[] = [];
@@ -41,7 +41,7 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
     return s;
   };
   const initial = snapshot();
-  const config: ReaderConfig = { ...deps.config, initial };
+  const config: HttpThreadConfig = { ...deps.config, initial };
   let port: MessagePort | Worker;
   let worker: Worker | null = null;
   if (existsSync(WORKER_JS)) {
@@ -50,10 +50,10 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
   } else {
     const channel = new MessageChannel();
     port = channel.port1;
-    // In-process reader (no worker thread): it lives as long as the agent and reports through the channel.
-    void runReaderSide(channel.port2, { ...config, lowerPriority: false });
+    // In-process HTTP thread (no worker thread): it lives as long as the agent and reports through the channel.
+    void runHttpThread(channel.port2, { ...config, lowerPriority: false });
   }
-  const post = (m: ToReader): void => port.postMessage(m);
+  const post = (m: ToHttpThread): void => port.postMessage(m);
   let onClosed: (() => void) | null = null;
   const listening = new Promise<number>((resolve, reject) => {
     worker?.once('error', reject);

@@ -3,8 +3,7 @@
 import type { Run, RunFilter, RunSummary } from '../core/types.js';
 import { csvLine } from './csv.js';
 import { fileNamePart } from './file-names.js';
-import { eachRunPage } from '../store/all-runs.js';
-import type { Store } from '../store/types.js';
+import { eachRunPage, type Store } from '../store/index.js';
 
 export type FlareLayout = 'flare22' | 'flare24';
 /**

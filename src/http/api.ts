@@ -2,8 +2,7 @@
 // the CSV exports are heavy reads, served by heavy-routes.ts off this thread).
 import { Router, type Request, type Response } from 'express';
 import type { Run, RunSample } from '../core/types.js';
-import { InvalidCursorError } from '../store/errors.js';
-import type { Store } from '../store/types.js';
+import { InvalidCursorError, type Store } from '../store/index.js';
 import { SAMPLE_CSV_HEADER, sampleCsvLine, sampleJson } from '../export/csv.js';
 import { parseRunList, parseSampleFormat, QueryError } from './query.js';
 import { runToJson } from './run-json.js';

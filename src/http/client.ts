@@ -6,7 +6,7 @@ const TIMEOUT_MS = 60_000;
 
 /**
  * How long one request may spend waiting on the agent's "busy" answers (503 with Retry-After: its
- * heavy-read thread has a bounded queue, read-pool.ts) before the reader gives up, in total.
+ * heavy-read thread has a bounded queue, heavy-read-thread.ts) before the client gives up, in total.
  */
 export const DEFAULT_MAX_BUSY_WAIT_MS = 300_000;
 /** One Retry-After is believed up to this long (a broken header must not stall the CLI for hours). */

@@ -1,7 +1,7 @@
 // Pulls runs and their samples from agents into one store, idempotently: finished runs already
 // present are skipped; runs stored as running get the samples they lack and their end once known.
 import type { Run } from '../core/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import type { AgentClient } from './client.js';
 
 export interface CollectReport {

@@ -1,6 +1,6 @@
 // The heavy reads of /api/v1: the ranking (with its bootstrap) and the FLARE and official CSV exports.
 // Each reads every matching run and can take seconds at season size (docs/performance.md), so they run
-// where they cannot hold up /healthz and /metrics: the read pool's worker thread (read-pool.ts). Each
+// where they cannot hold up /healthz and /metrics: the read pool's worker thread (heavy-read-thread.ts). Each
 // takes the request's query and answers a whole response (status, type, body), so the same function
 // runs in that thread or, where no compiled worker exists (tests from sources), in-process.
 import { rememberBounded } from '../core/bounded-map.js';
@@ -11,12 +11,11 @@ import { AccuracyFitError, gpuAucFromTrace, rankingBootstrap, rankRuns, runsNeed
 import { BUILTIN_PROFILES, DEFAULT_PROFILE, type ChallengeProfile } from '../scoring/challenge-profile.js';
 import { loadProfile } from '../scoring/challenge-profile-load.js';
 import type { Ranking } from '../scoring/rank.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoredOfficial } from '../store/index.js';
 import { flareCsvOfFilter, type FlareLayout } from '../export/flare-csv.js';
 import { officialCsv } from '../official/csv.js';
 import { officialRowsOfFilter } from '../official/runs.js';
 import { OfficialKeep } from '../official/keep.js';
-import type { StoredOfficial } from '../store/official-table.js';
 import { parseExport, parseRunFilter, QueryError, RUN_FILTER_PARAMS, type RawQuery } from './query.js';
 
 /** One heavy read: which route, and the request's query as express parsed it (strings, string lists). */

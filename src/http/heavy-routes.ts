@@ -1,9 +1,9 @@
 // The routes of the heavy reads (heavy-reads.ts): /api/v1/ranking and the CSV exports. Each hands the
-// request's query to the heavy reads' thread (read-pool.ts) and sends its answer; past the pool's
+// request's query to the heavy reads' thread (heavy-read-thread.ts) and sends its answer; past the pool's
 // bound it answers 503 with Retry-After at once.
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { HeavyRead } from './heavy-reads.js';
-import { ReadsBusyError, ReadsOutOfMemoryError, type HeavyReads } from './read-pool.js';
+import { ReadsBusyError, ReadsOutOfMemoryError, type HeavyReads } from './heavy-read-thread.js';
 import { handled } from './handled.js';
 
 export function heavyRouter(reads: HeavyReads): Router {

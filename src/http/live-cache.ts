@@ -1,7 +1,7 @@
-// The reader thread's copy of the agent's live state: the owner (main thread) posts a compact snapshot
+// The HTTP thread's copy of the agent's live state: the owner (main thread) posts a compact snapshot
 // after its ticks, the HTTP handlers read this cache (cAdvisor's handler → cache → readers), so no
 // reader ever runs on the sampler's event loop or waits for it.
-import type { StoredOfficial } from '../store/official-table.js';
+import type { StoredOfficial } from '../store/index.js';
 import type { Health, LiveRun, LiveView, SourceName } from '../agent/types.js';
 import type { GpuDevice, NodeSample, Run, RunSample } from '../core/types.js';
 import { monoNowNs } from '../clock/ticker.js';
@@ -15,7 +15,7 @@ export interface Snapshot {
   events: AgentEvent[];
 }
 
-/** Metric events, in the order they happened (replayed into the reader's prom-client registry). */
+/** Metric events, in the order they happened (replayed into the HTTP thread's prom-client registry). */
 export type AgentEvent =
   | ['tick', number, number]
   | ['db', number, number]
@@ -23,9 +23,9 @@ export type AgentEvent =
   | ['fin', Run]
   | ['drop', number];
 
-/** owner → reader */
-export type ToReader = { t: 'snap'; snap: Snapshot } | { t: 'tail'; id: number; samples: RunSample[] | null } | { t: 'close' };
-/** reader → owner */
+/** owner → HTTP thread */
+export type ToHttpThread = { t: 'snap'; snap: Snapshot } | { t: 'tail'; id: number; samples: RunSample[] | null } | { t: 'close' };
+/** HTTP thread → owner */
 export type ToOwner =
   | { t: 'listening'; port: number }
   | { t: 'listen-error'; message: string }

@@ -6,7 +6,7 @@ import type { HostCpuTimes } from '../core/types.js';
 import { runPlot, PANEL_KINDS } from '../plot/series.js';
 import { panelSvg } from '../plot/svg.js';
 import { safeName } from '../export/file-names.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { runSamples, type SampleTail } from './api.js';
 import { handled } from './handled.js';
 

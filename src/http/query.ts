@@ -4,7 +4,7 @@ import type { RunFilter, RunStatus } from '../core/types.js';
 import { BUILTIN_PROFILES } from '../scoring/challenge-profile.js';
 import type { FlareFigures } from '../export/flare-csv.js';
 import { RUN_STATUSES } from './run-json.js';
-import { DEFAULT_RUN_ORDER, RUN_ORDER_KEYS, type RunOrder } from '../store/run-order.js';
+import { DEFAULT_RUN_ORDER, RUN_ORDER_KEYS, type RunOrder } from '../store/index.js';
 
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 100;

@@ -2,10 +2,10 @@
 import http from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { LiveView } from '../agent/types.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { apiRouter, type SampleTail } from './api.js';
 import { heavyRouter } from './heavy-routes.js';
-import { inProcessReads, type HeavyReads } from './read-pool.js';
+import { inProcessReads, type HeavyReads } from './heavy-read-thread.js';
 import { liveRouter } from './live.js';
 import { requireToken } from './auth.js';
 import { parseListen } from './guard.js';

@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import type { OfficialFigures, Run } from '../core/types.js';
 import { factsOf } from '../core/run-facts.js';
 import type { OfficialProfile } from './profile.js';
-import type { StoredOfficial } from '../store/official-table.js';
-import type { Store } from '../store/types.js';
+import type { Store, StoredOfficial } from '../store/index.js';
 
 /** Figures with the wall time (ms) from which on the host samples they read are all on disk. */
 export interface ComputedOfficial {

@@ -2,13 +2,12 @@
 // span, then the pure model (model.ts) and rules (figures.ts).
 import type { NodeSample, OfficialFigures, Run, RunFilter, RunSample } from '../core/types.js';
 import { byStart, flareRuns } from '../export/flare-csv.js';
-import { eachRunPage } from '../store/all-runs.js';
+import { eachRunPage, type Store } from '../store/index.js';
 import { officialCsv, type OfficialRow } from './csv.js';
 import { officialFigures } from './figures.js';
 import type { ComputedOfficial, OfficialKeep } from './keep.js';
 import { officialSpan, officialTrace, withResultWrite, type SpanFacts } from './model.js';
 import { officialRulesOf, type OfficialProfile } from './profile.js';
-import type { Store } from '../store/types.js';
 
 /** Where the traces come from: a Store (or an embedded agent's store) fits. */
 export interface TraceSource {

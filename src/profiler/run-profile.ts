@@ -6,7 +6,7 @@ import type { AgentConfig } from '../agent/config.js';
 import type { Run, RunStatus, TerminationReason } from '../core/types.js';
 import { factText, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import { CgroupReader } from '../cgroup/counters.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import { createSamplingStack, noEvents } from '../agent/stack.js';
 import { newRunId } from '../agent/runs.js';
 import type { CounterReader } from '../agent/run-spec.js';

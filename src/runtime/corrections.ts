@@ -7,7 +7,7 @@ import { writeSettled } from '../agent/recover.js';
 import { rememberBounded } from '../core/bounded-map.js';
 import type { ContainerRuntime } from '../core/types.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/types.js';
+import type { Store } from '../store/index.js';
 import type { Run } from '../core/types.js';
 import type { GapOutcome } from './adapter.js';
 import { endVerdict, type EndVerdict } from './end.js';

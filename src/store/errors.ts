@@ -1,4 +1,5 @@
 // Errors the store throws on purpose, so callers (API, CLI) can tell bad input from failures.
+import { UsageError } from '../usage-error.js';
 
 /** A database file written by a newer agent, or (read-only open) one that needs an upgrade first. */
 export class SchemaVersionError extends Error {
@@ -36,8 +37,11 @@ export class UnknownRunError extends Error {
   }
 }
 
-/** A file that is not a flare-agent database (another program's, or unrecognised): refused unchanged. */
-export class ForeignDatabaseError extends Error {
+/**
+ * A file that is not a flare-agent database (another program's, or unrecognised): refused unchanged.
+ * The user named the wrong file: bad usage, so a command exits 2 with this one line (commands/action.ts).
+ */
+export class ForeignDatabaseError extends UsageError {
   constructor(
     readonly path: string,
     readonly reason: string,

@@ -3,7 +3,7 @@
 // and a thread that dies fails its reads (500) and is started again for the next one.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentMetrics } from '../../src/http/metrics.js';
-import { ReadPool } from '../../src/http/read-pool.js';
+import { HeavyReadThread } from '../../src/http/heavy-read-thread.js';
 import { createApp, listen, type Listening } from '../../src/http/server.js';
 import { DataLiveView } from './helpers.js';
 import { tempStore } from './store-helpers.js';
@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function serve(pool: ReadPool): Promise<string> {
+async function serve(pool: HeavyReadThread): Promise<string> {
   const db = tempStore();
   const live = new DataLiveView();
   const open: Listening = await listen(createApp({ store: db.store, live, metrics: new AgentMetrics({ live }), heavy: pool }), '127.0.0.1:0');
@@ -32,7 +32,7 @@ async function timed(url: string): Promise<{ ms: number; status: number }> {
 describe('heavy reads on their own thread', () => {
   it('/healthz and /metrics answer within 100 ms while a ranking is held open; the ranking then answers', async () => {
     const gate = new Int32Array(new SharedArrayBuffer(4));
-    const base = await serve(new ReadPool({ script: HELD_WORKER, workerData: { gate } }));
+    const base = await serve(new HeavyReadThread({ script: HELD_WORKER, workerData: { gate } }));
     const held = fetch(`${base}/api/v1/ranking?bootstrap=1000`);
     await new Promise((r) => setTimeout(r, 200));
     const slowest = { healthz: 0, metrics: 0 };
@@ -57,7 +57,7 @@ describe('heavy reads on their own thread', () => {
 
   it('past the bound a read is refused at once with 503 and Retry-After; the waiting ones are answered in turn', async () => {
     const gate = new Int32Array(new SharedArrayBuffer(4));
-    const base = await serve(new ReadPool({ script: HELD_WORKER, workerData: { gate }, maxInFlight: 2 }));
+    const base = await serve(new HeavyReadThread({ script: HELD_WORKER, workerData: { gate }, maxInFlight: 2 }));
     const first = fetch(`${base}/api/v1/export/flare22.csv?figures=official`);
     const second = fetch(`${base}/api/v1/ranking`);
     await new Promise((r) => setTimeout(r, 200));
@@ -79,7 +79,7 @@ describe('heavy reads on their own thread', () => {
     const gate = new Int32Array(new SharedArrayBuffer(4));
     Atomics.store(gate, 0, 1);
     const workerData: { gate: Int32Array; crash: boolean } = { gate, crash: true };
-    const pool = new ReadPool({ script: HELD_WORKER, workerData });
+    const pool = new HeavyReadThread({ script: HELD_WORKER, workerData });
     const base = await serve(pool);
     expect((await fetch(`${base}/api/v1/ranking`)).status).toBe(500);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -93,7 +93,7 @@ describe('heavy reads on their own thread', () => {
 describe('the heavy-read thread heap bound', () => {
   it('a read past it is refused (503, naming the bound and --read-heap-mib); one queued behind it is told to retry; the next read gets a new thread', async () => {
     const gate = new Int32Array(new SharedArrayBuffer(4));
-    const base = await serve(new ReadPool({ script: HELD_WORKER, workerData: { gate }, heapMib: 32 }));
+    const base = await serve(new HeavyReadThread({ script: HELD_WORKER, workerData: { gate }, heapMib: 32 }));
     const hog = fetch(`${base}/api/v1/ranking?hog=1`);
     await new Promise((r) => setTimeout(r, 100));
     const behind = fetch(`${base}/api/v1/ranking`);

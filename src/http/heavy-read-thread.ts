@@ -5,8 +5,7 @@
 // waiting; past that a read is refused at once (503 with Retry-After) rather than queued without end.
 import { Worker } from 'node:worker_threads';
 import { answerHeavyRead, heavyContext, type HeavyAnswer, type HeavyContext, type HeavyRead } from './heavy-reads.js';
-import type { Store } from '../store/types.js';
-import type { StoredOfficial } from '../store/official-table.js';
+import type { Store, StoredOfficial } from '../store/index.js';
 
 export interface HeavyReads {
   /** Rejects with ReadsBusyError when the bound is reached. */
@@ -55,8 +54,8 @@ export function inProcessReads(store: Store, accuracyCsv: string | undefined, ke
 type ToWorker = { t: 'read'; id: number; read: HeavyRead };
 type FromWorker = { t: 'answer'; id: number; answer: HeavyAnswer } | { t: 'keep'; rows: StoredOfficial[] };
 
-export interface ReadPoolOptions {
-  /** The worker's script (read-worker.js; tests give one of their own). */
+export interface HeavyReadThreadOptions {
+  /** The worker's script (heavy-read-worker.js; tests give one of their own). */
   script: URL;
   workerData: unknown;
   maxInFlight?: number;
@@ -67,7 +66,7 @@ export interface ReadPoolOptions {
 }
 
 /** The reads' thread, started on first use and again after it dies. */
-export class ReadPool implements HeavyReads {
+export class HeavyReadThread implements HeavyReads {
   private worker: Worker | null = null;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (a: HeavyAnswer) => void; reject: (e: Error) => void; startMs: number }>();
@@ -77,7 +76,7 @@ export class ReadPool implements HeavyReads {
   private lastAnswerMs = 0;
   private closed = false;
 
-  constructor(private readonly opts: ReadPoolOptions) {}
+  constructor(private readonly opts: HeavyReadThreadOptions) {}
 
   get inFlight(): number {
     return this.waiting.size;

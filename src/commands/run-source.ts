@@ -1,8 +1,7 @@
-// Where `runs` and `export` read from: the local database (read-only) or a running agent's API.
+// Where `runs`, `export` and `rank` read runs from (a run source): the local database (read-only) or a running agent's API.
 import type { Command } from 'commander';
 import type { Run, RunFilter, RunSample, ScoringRun } from '../core/types.js';
-import { openStoreReadOnly } from '../store/index.js';
-import { allRuns } from '../store/all-runs.js';
+import { allRuns, openStoreReadOnly } from '../store/index.js';
 import { AgentClient, DEFAULT_MAX_BUSY_WAIT_MS } from '../http/client.js';
 import { parseRunFilter, QueryError, RUN_FILTER_PARAMS } from '../http/query.js';
 import { UsageError } from '../usage-error.js';
@@ -11,7 +10,7 @@ import { BUILTIN_PROFILES, type ChallengeProfile } from '../scoring/challenge-pr
 
 export const DEFAULT_DB = './flare-agent.db';
 
-export interface RunReader {
+export interface RunSource {
   /** Matching runs, newest first: all of them, or the newest `limit`. */
   runs(filter: RunFilter, limit?: number): Promise<Run[]>;
   /** What a ranking reads (identity, status, scoring figures); from a database without the rest of each run. */
@@ -63,7 +62,7 @@ export function filterFromOptions(opts: Record<string, unknown>): RunFilter {
   }
 }
 
-export function openReader(opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): RunReader {
+export function openRunSource(opts: SourceOptions, env: NodeJS.ProcessEnv = process.env): RunSource {
   if (opts.db !== undefined && opts.url !== undefined) throw new UsageError('give --db or --url, not both');
   const token = opts.token ?? env.FLARE_AGENT_TOKEN;
   if (opts.url !== undefined) {

@@ -1,24 +1,23 @@
-// The reader side of the agent: the whole HTTP server (/api/v1, /metrics, /healthz, the web page) with
+// The HTTP thread of the agent: the whole HTTP server (/api/v1, /metrics, /healthz, the web page) with
 // its OWN read-only SQLite connection, fed with live state by the owner's messages. It never touches
-// the writer connection or the write queue. In the daemon it runs in a worker thread (worker.ts); the
+// the writer connection or the write queue. In the daemon it runs in a worker thread (http-worker.ts); the
 // in-process variant (tests that start the agent from TypeScript sources) runs the same code over a
 // MessageChannel.
-import type { StoredOfficial } from '../store/official-table.js';
+import { openStoreReadOnly, type StoredOfficial } from '../store/index.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import type { RunSample } from '../core/types.js';
-import { openStoreReadOnly } from '../store/index.js';
-import { LiveCache, type Snapshot, type ToOwner, type ToReader } from './live-cache.js';
+import { LiveCache, type Snapshot, type ToOwner, type ToHttpThread } from './live-cache.js';
 import { AgentMetrics } from './metrics.js';
 import { createApp, listen } from './server.js';
 import { lowerThisThreadPriority } from '../agent/thread-priority.js';
-import { inProcessReads, ReadPool } from './read-pool.js';
-import type { ReadWorkerData } from './read-worker.js';
+import { inProcessReads, HeavyReadThread } from './heavy-read-thread.js';
+import type { HeavyReadWorkerData } from './heavy-read-worker.js';
 
-const READ_WORKER_JS = fileURLToPath(new URL('./read-worker.js', import.meta.url));
+const HEAVY_READ_WORKER_JS = fileURLToPath(new URL('./heavy-read-worker.js', import.meta.url));
 
-export interface ReaderConfig {
+export interface HttpThreadConfig {
   db: string;
   listen: string;
   token: string | null;
@@ -32,7 +31,7 @@ export interface ReaderConfig {
   lowerPriority: boolean;
 }
 
-export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promise<void> {
+export async function runHttpThread(port: MessagePort, cfg: HttpThreadConfig): Promise<void> {
   if (cfg.lowerPriority) lowerThisThreadPriority();
   const store = openStoreReadOnly(cfg.db);
   const cache = new LiveCache(cfg.initial);
@@ -49,10 +48,10 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
   // This thread's store is read-only: final official figures go to the owner's.
   const keepOfficial = (rows: StoredOfficial[]): void => post({ t: 'official', rows });
   // The ranking and the exports get a thread of their own (compiled builds; tests from sources answer them here).
-  const heavy = existsSync(READ_WORKER_JS)
-    ? new ReadPool({
-        script: pathToFileURL(READ_WORKER_JS),
-        workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies ReadWorkerData,
+  const heavy = existsSync(HEAVY_READ_WORKER_JS)
+    ? new HeavyReadThread({
+        script: pathToFileURL(HEAVY_READ_WORKER_JS),
+        workerData: { db: cfg.db, accuracyCsv: cfg.accuracyCsv ?? null, lowerPriority: cfg.lowerPriority } satisfies HeavyReadWorkerData,
         heapMib: cfg.readHeapMib,
         onKeep: keepOfficial,
       })
@@ -68,7 +67,7 @@ export async function runReaderSide(port: MessagePort, cfg: ReaderConfig): Promi
     return;
   }
   const server = http;
-  port.on('message', (m: ToReader) => {
+  port.on('message', (m: ToHttpThread) => {
     if (m.t === 'snap') {
       cache.update(m.snap);
       for (const e of m.snap.events) {
