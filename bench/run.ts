@@ -6,7 +6,7 @@ import { benchSummary, benchSummaryHeld } from './summary.js';
 const quick = process.argv.includes('--quick');
 const seconds = quick ? 3 : 10;
 
-async function optional(name: string, load: () => Promise<Record<string, number>>): Promise<Record<string, number> | { error: string }> {
+async function optional<T>(name: string, load: () => Promise<T>): Promise<T | { error: string }> {
   try {
     return await load();
   } catch (e) {
@@ -16,13 +16,32 @@ async function optional(name: string, load: () => Promise<Record<string, number>
 
 const overhead: Record<string, number>[] = [];
 for (const intervalMs of [100, 10]) {
-  for (const n of [1, 10, 50]) overhead.push(await benchAgentOverhead(intervalMs, n, seconds));
+  for (const n of [0, 1, 10, 50]) overhead.push(await benchAgentOverhead(intervalMs, n, seconds));
+}
+
+/** The built agent as a node sees it (every thread, 10 Hz), idle and with 10 containers, beside the FLARE22 monitor. */
+async function agentProcess(): Promise<Record<string, unknown>> {
+  const { benchAgentProcess, benchFlare22Monitor } = await import('./agent-process.js');
+  const windowSeconds = quick ? 10 : 30;
+  const idle = await benchAgentProcess(0, windowSeconds);
+  const tenTargets = await benchAgentProcess(10, windowSeconds);
+  const monitor = benchFlare22Monitor(20);
+  return {
+    idleCpuPctOfOneCore: idle.agentCpuPctOfOneCore,
+    tenTargetsCpuPctOfOneCore: tenTargets.agentCpuPctOfOneCore,
+    missedTicks: idle.missedTicks + tenTargets.missedTicks,
+    first20sCpuSecondsIdle: idle.first20sCpuSeconds,
+    first20sCpuSecondsTenTargets: tenTargets.first20sCpuSeconds,
+    flare22MonitorCpuSecondsIn20s: monitor?.monitorCpuSeconds ?? 'not measured: needs /usr/bin/time and python3 with psutil and numpy',
+  };
 }
 
 const out = {
   machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
   targets: {
-    agentCpuPctAt10HzX10: '<= 0.3',
+    processTenTargetsCpuPctOfOneCore: '<= 0.5 (the built agent, every thread, 10 Hz x 10 containers)',
+    processIdleCpuPctOfOneCore: '<= 0.3 (no target)',
+    processFirst20sCpuSeconds: '<= flare22MonitorCpuSecondsIn20s',
     lagP99Ms: '<= 2',
     storeIngestSamplesPerSecond: '>= 200000',
     storeBytesPerSample: '<= 40',
@@ -34,6 +53,7 @@ const out = {
     attach: 'reported (real Docker engine; compared before/after a watcher change)',
   },
   overhead,
+  process: await optional('process', agentProcess),
   summary: { ...benchSummary(), ...(await benchSummaryHeld()) },
   store: await optional('store', async () => (await import('./store.js')).benchStore()),
   gpu: await optional('gpu', async () => (await import('./gpu.js')).benchGpu()),

@@ -25,14 +25,27 @@ export class CounterFile {
 
   /** The file's text (at most `maxBytes`), or why it could not be read. */
   read(maxBytes = this.buf.length): string | ReadFailure {
+    const n = this.readBytes(maxBytes);
+    return typeof n === 'number' ? this.buf.toString('latin1', 0, n) : n;
+  }
+
+  /**
+   * Reads the file into `bytes` (at most `maxBytes`) and returns how many bytes it holds, or why it
+   * could not be read. The tick's parsers read numbers from the bytes: no string per read.
+   */
+  readBytes(maxBytes = this.buf.length): number | ReadFailure {
     try {
       this.fd ??= openSync(this.path, 'r');
-      const n = readSync(this.fd, this.buf, 0, Math.min(maxBytes, this.buf.length), 0);
-      return this.buf.toString('latin1', 0, n);
+      return readSync(this.fd, this.buf, 0, Math.min(maxBytes, this.buf.length), 0);
     } catch (e) {
       this.close();
       return { path: this.path, code: (e as NodeJS.ErrnoException).code ?? String(e) };
     }
+  }
+
+  /** The buffer readBytes fills (shared with other files of the same reader: read it before the next read). */
+  get bytes(): Buffer {
+    return this.buf;
   }
 
   close(): void {
@@ -45,4 +58,71 @@ export class CounterFile {
       this.fd = null;
     }
   }
+}
+
+// Numbers from a pseudo-file's bytes, as the string parsers read them. The kernel writes counters as
+// unsigned decimals; the fast paths below take exactly that, and anything else (a sign, spaces
+// inside, more than 15 digits, where a double stops being exact) goes to Number() on the same text,
+// so the result is the same to the bit as parsing the text.
+
+const DIGIT_0 = 48;
+const NEWLINE = 10;
+const SPACE = 32;
+/** Up to 15 decimal digits accumulate exactly in a double (< 2^53). */
+const EXACT_DIGITS = 15;
+
+/** Number(text) of bytes [from, to): the decimal it holds, or what Number() makes of the text. */
+export function numberAt(buf: Buffer, from: number, to: number): number {
+  if (to > from && to - from <= EXACT_DIGITS) {
+    let v = 0;
+    let i = from;
+    for (; i < to; i++) {
+      const d = buf[i] - DIGIT_0;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === to) return v;
+  }
+  return Number(buf.toString('latin1', from, to));
+}
+
+/**
+ * Number(text.trim()) of a file holding one number (`123\n`), and whether the trimmed text is empty
+ * (the callers take an empty file as unreadable, not as 0). Bytes [0, n).
+ */
+export function soleNumber(buf: Buffer, n: number): number | null {
+  const end = n > 0 && buf[n - 1] === NEWLINE ? n - 1 : n;
+  if (end > 0 && end <= EXACT_DIGITS) {
+    let v = 0;
+    let i = 0;
+    for (; i < end; i++) {
+      const d = buf[i] - DIGIT_0;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === end) return v;
+  }
+  const text = buf.toString('latin1', 0, n).trim();
+  return text === '' ? null : Number(text);
+}
+
+/**
+ * The value of `key` in a "key value\n" file (memory.stat, cpu.stat) held in bytes [0, n), as
+ * `Number(<the rest of its line>)`; null when the key is not there. `needle` is
+ * Buffer.from('\n' + key + ' ') (made once by the caller).
+ */
+export function keyedNumber(buf: Buffer, n: number, needle: Buffer): number | null {
+  const keyLength = needle.length - 2;
+  let at: number;
+  if (n >= keyLength + 1 && buf[keyLength] === SPACE && buf.compare(needle, 1, needle.length - 1, 0, keyLength) === 0) {
+    at = 0;
+  } else {
+    const found = buf.subarray(0, n).indexOf(needle);
+    if (found < 0) return null;
+    at = found + 1;
+  }
+  const from = at + keyLength + 1;
+  let end = buf.subarray(0, n).indexOf(NEWLINE, from);
+  if (end < 0) end = n;
+  return numberAt(buf, from, end);
 }

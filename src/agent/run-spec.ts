@@ -55,7 +55,7 @@ export interface RunSettings {
   penalties: Penalties;
   /**
    * Least time between two partial summaries of a running run (ms), so readers see figures while it
-   * runs. It stretches with the trace (1 s per 2000 samples): a summary costs ~1 µs per sample.
+   * runs. It stretches with the trace (partialSummaryInterval, runs.ts): a summary costs ~1 µs per sample.
    */
   partialSummaryEveryMs: number;
 }

@@ -79,7 +79,9 @@ export async function createSamplingStack(
       intervalMs: config.intervalMs,
       gpuToleranceMiB: config.gpuToleranceMib,
       penalties: penaltiesOf(config),
-      partialSummaryEveryMs: 5000,
+      // Stored figures of a running run (the runs list); the live view has each tick's. Every 5 s for
+      // ten runs was 0.2 % of a core on the summary thread at 10 Hz (docs/performance.md).
+      partialSummaryEveryMs: 30_000,
     },
     onFinished,
     (run, text) => (text === null ? counters.ok('cgroup', run.id) : counters.fail('cgroup', run.id, `counter-unreadable: ${text}`)),

@@ -49,25 +49,31 @@ interface Pending {
  * lost verdict.
  */
 export function threadSummariser(db: string, fallback: Summariser, log: Logger = silentLogger): Summariser {
+  const threaded = existsSync(WORKER_JS);
   let worker: Worker | null = null;
-  let port: Worker | MessagePort;
-  if (existsSync(WORKER_JS)) {
-    worker = new Worker(WORKER_JS, { workerData: { db, lowerPriority: true } });
-    port = worker;
-  } else {
-    const channel = new MessageChannel();
-    port = channel.port1;
-    runSummarySide(channel.port2, { db, lowerPriority: false });
-  }
+  // Started at the first summary, not with the agent: an idle node never needs the thread, and a fresh
+  // agent's first seconds of CPU were a third start-up of threads (docs/performance.md).
+  let port: Worker | MessagePort | null = null;
+  const connect = (): Worker | MessagePort => {
+    if (port) return port;
+    if (threaded) {
+      worker = new Worker(WORKER_JS, { workerData: { db, lowerPriority: true } });
+      port = worker;
+    } else {
+      const channel = new MessageChannel();
+      port = channel.port1;
+      runSummarySide(channel.port2, { db, lowerPriority: false });
+    }
+    listen(worker, port);
+    return port;
+  };
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let broken: string | null = null;
-  // Held (ref'd) only while a job is out, so an idle summariser never keeps the process alive.
-  port.unref();
   const settle = (id: number): Pending | undefined => {
     const p = pending.get(id);
     pending.delete(id);
-    if (pending.size === 0) port.unref();
+    if (pending.size === 0) port?.unref();
     return p;
   };
   // The pending job's own resolve/reject carry the outcome to whoever waits for it.
@@ -78,21 +84,26 @@ export function threadSummariser(db: string, fallback: Summariser, log: Logger =
     log.error('summary thread failed: summaries are computed on the sampler thread from now on', { reason: why });
     for (const id of [...pending.keys()]) viaFallback(settle(id)!);
   };
-  port.on('message', (m: SummaryReply) => {
-    const p = settle(m.id);
-    if (!p) return;
-    if (m.t === 'summary') p.resolve(m.summary);
-    else {
-      log.warn('summary thread could not summarise a run; computing it here', { runId: p.job.run.id, reason: m.message });
-      viaFallback(p);
-    }
-  });
-  worker?.on('error', (err) => breakDown(String(err)));
-  worker?.on('exit', (code) => breakDown(`exited with code ${code}`));
+  function listen(w: Worker | null, p: Worker | MessagePort): void {
+    // Held (ref'd) only while a job is out, so an idle summariser never keeps the process alive.
+    p.unref();
+    p.on('message', (m: SummaryReply) => {
+      const job = settle(m.id);
+      if (!job) return;
+      if (m.t === 'summary') job.resolve(m.summary);
+      else {
+        log.warn('summary thread could not summarise a run; computing it here', { runId: job.job.run.id, reason: m.message });
+        viaFallback(job);
+      }
+    });
+    w?.on('error', (err) => breakDown(String(err)));
+    w?.on('exit', (code) => breakDown(`exited with code ${code}`));
+  }
   return {
-    where: worker ? 'summary worker thread' : 'in-process channel',
+    where: threaded ? 'summary worker thread' : 'in-process channel',
     summarise(job: SummaryJob): Promise<RunSummary> {
       if (broken) return fallback.summarise(job);
+      const port = connect();
       return new Promise<RunSummary>((resolve, reject) => {
         const id = nextId++;
         if (pending.size === 0) port.ref();
@@ -105,11 +116,14 @@ export function threadSummariser(db: string, fallback: Summariser, log: Logger =
     async close(): Promise<void> {
       broken ??= 'closed';
       for (const id of [...pending.keys()]) viaFallback(settle(id)!);
-      port.postMessage({ t: 'close' });
-      if (worker) {
-        worker.removeAllListeners('exit');
-        await worker.terminate();
-      } else (port as MessagePort).close();
+      const open: Worker | MessagePort | null = port;
+      if (!open) return; // never started
+      open.postMessage({ t: 'close' });
+      const w: Worker | null = worker;
+      if (w) {
+        w.removeAllListeners('exit');
+        await w.terminate();
+      } else (open as MessagePort).close();
     },
   };
 }

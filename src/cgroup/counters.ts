@@ -10,7 +10,7 @@
 //   (Linux 4.5+). The working set is usage minus inactive file cache, as docker stats and cAdvisor
 //   define it.
 import { join } from 'node:path';
-import { CounterFile, unreadableText, type ReadFailure } from '../counter-file.js';
+import { CounterFile, keyedNumber, soleNumber, unreadableText, type ReadFailure } from '../counter-file.js';
 import type { CgroupPaths, CgroupReading } from './types.js';
 
 const BYTES_PER_MIB = 1024 * 1024;
@@ -19,7 +19,7 @@ const BYTES_PER_MIB = 1024 * 1024;
 export function statField(text: string, key: string): number | null {
   let at = text.startsWith(key + ' ') ? 0 : text.indexOf('\n' + key + ' ');
   if (at < 0) return null;
-  if (at > 0) at += 1;
+  if (!text.startsWith(key + ' ')) at += 1; // past the newline (at 0 too: a text that starts with one)
   const end = text.indexOf('\n', at);
   const v = Number(text.slice(at + key.length + 1, end < 0 ? undefined : end));
   return Number.isFinite(v) ? v : null;
@@ -44,6 +44,29 @@ export function parseWorkingSetMiB(version: 1 | 2, usageText: string, statText: 
   if (usageText.trim() === '' || !Number.isFinite(usage)) return null;
   const inactive = statField(statText, version === 1 ? 'total_inactive_file' : 'inactive_file') ?? 0;
   return Math.max(0, usage - inactive) / BYTES_PER_MIB;
+}
+
+/** The key each file's figure is under, as keyedNumber's needle. */
+const USAGE_USEC = Buffer.from('\nusage_usec ', 'latin1');
+const INACTIVE_FILE: Record<1 | 2, Buffer> = { 1: Buffer.from('\ntotal_inactive_file ', 'latin1'), 2: Buffer.from('\ninactive_file ', 'latin1') };
+
+/** parseCpuSeconds of a counter file's bytes [0, n), to the bit, without a string (the tick's path). */
+export function cpuSecondsOfBytes(version: 1 | 2, buf: Buffer, n: number): number | null {
+  if (version === 1) {
+    const ns = soleNumber(buf, n);
+    return ns !== null && Number.isFinite(ns) ? ns / 1e9 : null;
+  }
+  const usec = keyedNumber(buf, n, USAGE_USEC);
+  return usec === null || !Number.isFinite(usec) ? null : usec / 1e6;
+}
+
+/** parseWorkingSetMiB of the two files' bytes, to the bit, without a string (the tick's path). */
+export function workingSetMiBOfBytes(version: 1 | 2, usage: Buffer, usageBytes: number, stat: Buffer, statBytes: number): number | null {
+  const used = soleNumber(usage, usageBytes);
+  if (used === null || !Number.isFinite(used)) return null;
+  const found = keyedNumber(stat, statBytes, INACTIVE_FILE[version]);
+  const inactive = found !== null && Number.isFinite(found) ? found : 0;
+  return Math.max(0, used - inactive) / BYTES_PER_MIB;
 }
 
 export interface CgroupReaderOptions {
@@ -73,19 +96,19 @@ export class CgroupReader {
 
   read(): CgroupReading {
     const failures: ReadFailure[] = [];
-    const text = (f: CounterFile): string | null => {
-      const r = f.read();
-      if (typeof r === 'string') return r;
+    const bytes = (f: CounterFile): number | null => {
+      const r = f.readBytes();
+      if (typeof r === 'number') return r;
       failures.push(r);
       return null;
     };
-    const cpuText = text(this.cpu);
-    const cpuSeconds = cpuText === null ? null : parseCpuSeconds(this.paths.cpu.version, cpuText);
+    const cpuBytes = bytes(this.cpu);
+    const cpuSeconds = cpuBytes === null ? null : cpuSecondsOfBytes(this.paths.cpu.version, this.cpu.bytes, cpuBytes);
     let ramMiB: number | null = null;
     if (this.paths.memory && this.memUsage && this.memStat) {
-      const usage = text(this.memUsage);
-      const stat = usage === null ? null : text(this.memStat);
-      if (usage !== null && stat !== null) ramMiB = parseWorkingSetMiB(this.paths.memory.version, usage, stat);
+      const usage = bytes(this.memUsage);
+      const stat = usage === null ? null : bytes(this.memStat);
+      if (usage !== null && stat !== null) ramMiB = workingSetMiBOfBytes(this.paths.memory.version, this.memUsage.bytes, usage, this.memStat.bytes, stat);
     }
     if (failures.length === 0) return { cpuSeconds, ramMiB };
     // Asked only after a failure, so a healthy tick costs no extra syscall.

@@ -66,7 +66,7 @@ export function register(program: Command): void {
     try {
       // Loaded here, not at the top: every other command starts without the agent's modules.
       const [{ startAgent }, { runtimesFor }] = await Promise.all([import('../daemon/agent.js'), import('../runtime/registry.js')]);
-      const runtimes = runtimesFor(config, existsSync, log);
+      const runtimes = await runtimesFor(config, existsSync, log);
       agent = await startAgent(config, log, runtimes.attachments, { settle: runtimes.settle, errors });
     } catch (err) {
       // Unwound already: say what failed in one line and exit, whatever handle might still be open.

@@ -225,7 +225,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   gpuAccountingModes = s.gpuRecorder?.accountingModes() ?? { on: [], off: [] };
   if (gpuAccountingNotice) log.warn(gpuAccountingNotice);
   sources.cgroup = s.mountsError ? { up: false, reason: s.mountsError } : { up: true };
-  store.recordInventory(await readInventory(VERSION, s.gpu.devices()));
+  store.recordInventory(readInventory(VERSION, s.gpu.devices()));
   s.sampler.start();
   undo.push('stop the sampler and close the runs in flight', async () => {
     s.sampler.stop();

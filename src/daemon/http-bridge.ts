@@ -11,12 +11,19 @@ import type { AgentEvent, Snapshot, ToOwner, ToHttpThread } from '../http/live-c
 import { runHttpThread, type HttpThreadConfig } from '../http/http-thread.js';
 import type { AgentEvents, LiveView, SourceName } from '../agent/types.js';
 
-/** Snapshots go out at most this often (ms): /metrics and /api/v1/live are this fresh. */
-const SNAPSHOT_EVERY_MS = 100;
+/**
+ * Without a reader asking, a snapshot still goes out this often (ms), so the metric events since the
+ * last one reach the HTTP thread's registry in bounded batches. A reader's request gets a fresh one
+ * (the HTTP thread asks, http-thread.ts): cloning the live state for a thread nobody reads was most
+ * of the agent's cost at 10 Hz (docs/performance.md, "The sampler's own cost").
+ */
+const HEARTBEAT_MS = 10_000;
+/** A snapshot goes out as soon as this many metric events wait (10 Hz ticks: 60 s), whatever the heartbeat. */
+const MAX_WAITING_EVENTS = 600;
 
 export interface HttpBridge extends AgentEvents {
   port: number;
-  /** Called after each tick (and whenever else): posts a snapshot when one is due. */
+  /** Called after each tick (and whenever else): posts a snapshot when one is due, or now with force. */
   publish(force?: boolean): void;
   close(): Promise<void>;
 }
@@ -54,6 +61,10 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
     void runHttpThread(channel.port2, { ...config, lowerPriority: false });
   }
   const post = (m: ToHttpThread): void => port.postMessage(m);
+  const postSnapshot = (): void => {
+    lastPostMs = Date.now();
+    post({ t: 'snap', snap: snapshot() });
+  };
   let onClosed: (() => void) | null = null;
   const listening = new Promise<number>((resolve, reject) => {
     worker?.once('error', reject);
@@ -61,6 +72,7 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
     port.on('message', (m: ToOwner) => {
       if (m.t === 'listening') resolve(m.port);
       else if (m.t === 'listen-error') reject(new Error(m.message));
+      else if (m.t === 'snap?') postSnapshot();
       else if (m.t === 'tail?') post({ t: 'tail', id: m.id, samples: deps.samplesFrom(m.runId, m.fromIndex) });
       else if (m.t === 'official') deps.keepOfficial(m.rows);
       else onClosed?.();
@@ -84,10 +96,7 @@ export async function startHttpBridge(deps: BridgeDeps): Promise<HttpBridge> {
   return {
     port: httpPort,
     publish(force = false): void {
-      const now = Date.now();
-      if (!force && now - lastPostMs < SNAPSHOT_EVERY_MS) return;
-      lastPostMs = now;
-      post({ t: 'snap', snap: snapshot() });
+      if (force || Date.now() - lastPostMs >= HEARTBEAT_MS || events.length >= MAX_WAITING_EVENTS) postSnapshot();
     },
     tick: (lagSeconds, missed) => push(['tick', lagSeconds, missed]),
     dbWrite: (seconds, n) => push(['db', seconds, n]),

@@ -4,7 +4,7 @@
 // restart the agent; Prometheus would lose scrapes). One thread, one read at a time, a few more
 // waiting; past that a read is refused at once (503 with Retry-After) rather than queued without end.
 import { Worker } from 'node:worker_threads';
-import { answerHeavyRead, heavyContext, type HeavyAnswer, type HeavyContext, type HeavyRead } from './heavy-reads.js';
+import type { HeavyAnswer, HeavyContext, HeavyRead } from './heavy-reads.js';
 import type { Store, StoredOfficial } from '../store/index.js';
 
 export interface HeavyReads {
@@ -46,7 +46,12 @@ const YOUNG_GENERATION_MIB = 8;
 export function inProcessReads(store: Store, accuracyCsv: string | undefined, keep: (rows: StoredOfficial[]) => void = (rows) => store.saveOfficialFigures(rows)): HeavyReads {
   let ctx: HeavyContext | null = null;
   return {
-    answer: async (read) => answerHeavyRead((ctx ??= heavyContext(store, accuracyCsv, keep)), read),
+    answer: async (read) => {
+      // Loaded at the first heavy read: the ranking, official and export modules are no part of the HTTP
+      // thread's start (compiled builds answer them on their own thread, which loads them there).
+      const { answerHeavyRead, heavyContext } = await import('./heavy-reads.js');
+      return answerHeavyRead((ctx ??= heavyContext(store, accuracyCsv, keep)), read);
+    },
     close: async () => {},
   };
 }

@@ -34,7 +34,7 @@ export interface HttpThreadConfig {
 export async function runHttpThread(port: MessagePort, cfg: HttpThreadConfig): Promise<void> {
   if (cfg.lowerPriority) lowerThisThreadPriority();
   const store = openStoreReadOnly(cfg.db);
-  const cache = new LiveCache(cfg.initial);
+  const cache = new LiveCache(cfg.initial, () => post({ t: 'snap?' }));
   const metrics = new AgentMetrics({ live: cache, dbPath: cfg.db });
   let nextId = 1;
   const waiting = new Map<number, (samples: RunSample[] | null) => void>();
@@ -56,7 +56,7 @@ export async function runHttpThread(port: MessagePort, cfg: HttpThreadConfig): P
         onKeep: keepOfficial,
       })
     : inProcessReads(store, cfg.accuracyCsv ?? undefined, keepOfficial);
-  const app = createApp({ store, live: cache, metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail, heavy });
+  const app = createApp({ store, live: cache, fresh: () => cache.fresh(), metrics, token: cfg.token ?? undefined, metricsOpen: cfg.metricsOpen, webDir: cfg.webDir, tail, heavy });
   let http;
   try {
     http = await listen(app, cfg.listen);

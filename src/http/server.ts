@@ -35,7 +35,12 @@ export interface AppDeps {
   tail?: SampleTail;
   /** Where the ranking and the exports run (the agent: a thread of their own); default: in this thread. */
   heavy?: HeavyReads;
+  /** Brings `live` up to date before a request that reads it (the agent's HTTP thread asks its owner); absent: it is. */
+  fresh?: () => Promise<void>;
 }
+
+/** The routes that read the live view: a request to one waits (boundedly) for a fresh snapshot first. */
+const READS_LIVE = /^\/(?:metrics|healthz|api\/)/;
 
 /**
  * On every response: no MIME sniffing (a JSON or CSV body holding participants' text is never run as
@@ -63,6 +68,14 @@ export function createApp(deps: AppDeps): express.Express {
   // Plain key=value parsing: no nested objects from query strings.
   app.set('query parser', 'simple');
   app.use(securityHeaders);
+  const fresh = deps.fresh;
+  if (fresh) {
+    app.use((req, _res, next) => {
+      if (!READS_LIVE.test(req.path)) return next();
+      // fresh() never rejects: it resolves with the owner's snapshot or after its bounded wait.
+      void fresh().then(() => next());
+    });
+  }
   const guard = deps.token ? requireToken(deps.token) : null;
 
   const metricsHandlers: express.RequestHandler[] = [];

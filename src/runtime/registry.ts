@@ -7,16 +7,22 @@ import type { AgentConfig } from '../agent/config.js';
 import type { ContainerRuntime } from '../core/types.js';
 import type { Logger } from '../log.js';
 import type { RuntimeAdapter } from './adapter.js';
-import { ContainerdAdapter } from './containerd/adapter.js';
-import { ContainerdClient } from './containerd/client.js';
-import { DockerAdapter } from './docker/adapter.js';
-import { createDockerClient } from './docker/client.js';
 import { watchRuntime } from './watcher.js';
 
-/** Every runtime the agent can attach to: its adapter, made from the agent's options. A new runtime is one line here. */
-const RUNTIMES: Record<ContainerRuntime, (config: AgentConfig, log: Logger) => RuntimeAdapter> = {
-  docker: (config, log) => new DockerAdapter(createDockerClient(config.dockerHost), log),
-  containerd: (config) => new ContainerdAdapter(new ContainerdClient(config.containerdAddress, config.containerdNamespace)),
+/**
+ * Every runtime the agent can attach to: its adapter, made from the agent's options. A new runtime is
+ * one line here. Each is loaded only when chosen: Docker's client library and containerd's gRPC stack
+ * each cost ~100 ms of CPU to load, a large part of a fresh agent's start (docs/performance.md).
+ */
+const RUNTIMES: Record<ContainerRuntime, (config: AgentConfig, log: Logger) => Promise<RuntimeAdapter>> = {
+  docker: async (config, log) => {
+    const [{ DockerAdapter }, { createDockerClient }] = await Promise.all([import('./docker/adapter.js'), import('./docker/client.js')]);
+    return new DockerAdapter(createDockerClient(config.dockerHost), log);
+  },
+  containerd: async (config) => {
+    const [{ ContainerdAdapter }, { ContainerdClient }] = await Promise.all([import('./containerd/adapter.js'), import('./containerd/client.js')]);
+    return new ContainerdAdapter(new ContainerdClient(config.containerdAddress, config.containerdNamespace));
+  },
 };
 
 export type RuntimeName = ContainerRuntime;
@@ -53,8 +59,8 @@ export interface Runtimes {
 }
 
 /** The chosen runtimes' adapters, each shared by its recovery and its watcher (which closes it at stop). */
-export function runtimesFor(config: AgentConfig, exists: (path: string) => boolean, log: Logger, env: NodeJS.ProcessEnv = process.env): Runtimes {
-  const adapters = chosen(config, exists, env).map((n) => RUNTIMES[n](config, log));
+export async function runtimesFor(config: AgentConfig, exists: (path: string) => boolean, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Runtimes> {
+  const adapters = await Promise.all(chosen(config, exists, env).map((n) => RUNTIMES[n](config, log)));
   return {
     attachments: adapters.map((a): AttachmentFactory => async (ctx) => watchRuntime(ctx, a)),
     settle: settleByRuntime(Object.fromEntries(adapters.map((a) => [a.name, a.settler()]))),

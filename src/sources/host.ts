@@ -25,6 +25,73 @@ export function parseProcStatCpu(text: string): HostCpuTimes {
   };
 }
 
+const SPACE = 32;
+const NEWLINE = 10;
+const DIGIT_0 = 48;
+/** Up to 15 decimal digits accumulate exactly in a double (< 2^53). */
+const EXACT_DIGITS = 15;
+const CPU_FIELDS = 8;
+const STAT_PREFIX = Buffer.from('cpu ', 'latin1');
+
+/**
+ * parseProcStatCpu of /proc/stat's bytes [0, n), to the bit, without a string, a regex or a split (the
+ * tick's path): the kernel's `cpu  <n> <n> …\n` line (show_stat, fs/proc/stat.c) is read in place;
+ * anything else is left to the text parser.
+ */
+export function procStatCpuOfBytes(buf: Buffer, n: number): HostCpuTimes {
+  const f = new Float64Array(CPU_FIELDS); // fields the line lacks are 0, as in the text parser
+  let i = STAT_PREFIX.length;
+  let k = 0;
+  if (n < i || buf.compare(STAT_PREFIX, 0, i, 0, i) !== 0) return parseProcStatCpu(buf.toString('latin1', 0, n));
+  for (;;) {
+    while (i < n && buf[i] === SPACE) i++;
+    if (i >= n || buf[i] === NEWLINE) break;
+    let v = 0;
+    let digits = 0;
+    for (; i < n; i++, digits++) {
+      const d = buf[i] - DIGIT_0;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    const next = i < n ? buf[i] : NEWLINE;
+    if (digits === 0 || digits > EXACT_DIGITS || (next !== SPACE && next !== NEWLINE)) return parseProcStatCpu(buf.toString('latin1', 0, n));
+    if (k < CPU_FIELDS) f[k] = v;
+    k++;
+  }
+  const s = (j: number): number => f[j] / CLOCK_TICKS_PER_SECOND;
+  return { userSeconds: s(0), niceSeconds: s(1), systemSeconds: s(2), idleSeconds: s(3), iowaitSeconds: s(4), irqSeconds: s(5), softirqSeconds: s(6), stealSeconds: s(7) };
+}
+
+/** meminfoKiB of /proc/meminfo's bytes [0, n) (`needle`: Buffer of `<key>:`), to the bit, without a string. */
+function meminfoKiBOfBytes(buf: Buffer, n: number, needle: Buffer, key: string): number {
+  const view = buf.subarray(0, n);
+  const at = view.indexOf(needle);
+  if (at < 0) return 0;
+  const lineEnd = view.indexOf(NEWLINE, at);
+  if (lineEnd < 0) return meminfoKiB(buf.toString('latin1', 0, n), key); // the text parser's edge, left to it
+  let i = at + needle.length;
+  while (i < lineEnd && buf[i] === SPACE) i++;
+  let v = 0;
+  let digits = 0;
+  for (; i < lineEnd; i++, digits++) {
+    const d = buf[i] - DIGIT_0;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+  }
+  // The kernel's `Key:  <n> kB`: digits, then a space. Anything else (a sign, a tab) is parseInt's to read.
+  if (digits === 0 || digits > EXACT_DIGITS || (i < lineEnd && buf[i] !== SPACE)) return meminfoKiB(buf.toString('latin1', 0, n), key);
+  return v;
+}
+
+const MEMINFO_KEYS = ['MemTotal', 'MemFree', 'Buffers', 'Cached', 'SReclaimable'] as const;
+const MEMINFO_NEEDLES = Object.fromEntries(MEMINFO_KEYS.map((k) => [k, Buffer.from(`${k}:`, 'latin1')])) as Record<(typeof MEMINFO_KEYS)[number], Buffer>;
+
+/** parseMeminfo of /proc/meminfo's bytes [0, n), to the bit, without a string (the tick's path). */
+export function meminfoOfBytes(buf: Buffer, n: number): { memUsedMiB: number; memTotalMiB: number } {
+  const kib = (key: (typeof MEMINFO_KEYS)[number]): number => meminfoKiBOfBytes(buf, n, MEMINFO_NEEDLES[key], key);
+  return usedAndTotal(kib('MemTotal'), kib('MemFree'), kib('Buffers'), kib('Cached') + kib('SReclaimable'));
+}
+
 /** Online CPUs: the per-CPU "cpuN" lines of /proc/stat (offline CPUs are not listed). */
 export function countOnlineCpus(procStatText: string): number {
   const m = procStatText.match(/^cpu\d+ /gm);
@@ -42,10 +109,11 @@ function meminfoKiB(text: string, key: string): number {
  * used = total − free − buffers − cached, where cached includes SReclaimable; total − free if that is negative.
  */
 export function parseMeminfo(text: string): { memUsedMiB: number; memTotalMiB: number } {
-  const total = meminfoKiB(text, 'MemTotal');
-  const free = meminfoKiB(text, 'MemFree');
-  const cached = meminfoKiB(text, 'Cached') + meminfoKiB(text, 'SReclaimable');
-  let used = total - free - meminfoKiB(text, 'Buffers') - cached;
+  return usedAndTotal(meminfoKiB(text, 'MemTotal'), meminfoKiB(text, 'MemFree'), meminfoKiB(text, 'Buffers'), meminfoKiB(text, 'Cached') + meminfoKiB(text, 'SReclaimable'));
+}
+
+function usedAndTotal(total: number, free: number, buffers: number, cached: number): { memUsedMiB: number; memTotalMiB: number } {
+  let used = total - free - buffers - cached;
   if (used < 0) used = total - free;
   return { memUsedMiB: used / KIB_PER_MIB, memTotalMiB: total / KIB_PER_MIB };
 }
@@ -73,13 +141,14 @@ export class HostSource {
 
   read(): HostReading | null {
     // Only the first line of /proc/stat is needed; a short read keeps the cost flat on many-core hosts.
-    const stat = this.statFile.read(256);
-    if (typeof stat !== 'string') return this.fail(stat);
-    const cpu = parseProcStatCpu(stat);
-    const mem = this.memFile.read();
-    if (typeof mem !== 'string') return this.fail(mem);
+    const stat = this.statFile.readBytes(256);
+    if (typeof stat !== 'number') return this.fail(stat);
+    const cpu = procStatCpuOfBytes(this.buf, stat);
+    const mem = this.memFile.readBytes();
+    if (typeof mem !== 'number') return this.fail(mem);
     this.failure = null;
-    return { cpu, ...parseMeminfo(mem) };
+    const { memUsedMiB, memTotalMiB } = meminfoOfBytes(this.buf, mem);
+    return { cpu, memUsedMiB, memTotalMiB };
   }
 
   private fail(f: ReadFailure): null {

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CounterReader } from '../../src/agent/run-spec.js';
-import { RunManager } from '../../src/agent/runs.js';
+import { partialSummaryIntervalNs, RunManager } from '../../src/agent/runs.js';
 import { FLARE22_PENALTIES } from '../../src/core/types.js';
 import { monoNowNs } from '../../src/clock/ticker.js';
 import { openStore } from '../../src/store/index.js';
@@ -42,6 +42,7 @@ describe('RunManager', () => {
     };
     m.sampleAll(null, new Map(), Date.now());
     expect(withSummary()).toBe(0); // a tick writes no summary
+    await new Promise((r) => setTimeout(r, 20)); // past each run's least interval (1 s per 200 samples: 5 ms for one)
     const landed = (): Promise<void> => new Promise((r) => setImmediate(r)); // the summariser answers asynchronously
     m.refreshOnePartialSummary();
     m.refreshOnePartialSummary(); // one in flight at a time: this one does nothing
@@ -55,6 +56,14 @@ describe('RunManager', () => {
     const s = store!.getRun(runs[0].id)!.summary!;
     expect(s.status).toBe('running');
     expect(s.sampleCount).toBeGreaterThanOrEqual(1);
+  });
+
+  it("spaces a run's partial summaries by its trace, so their cost per second stays flat however long it runs", () => {
+    expect(partialSummaryIntervalNs(30_000, 0)).toBe(30e9);
+    expect(partialSummaryIntervalNs(30_000, 6000)).toBe(30e9); // 10 min at 10 Hz: still the base
+    expect(partialSummaryIntervalNs(30_000, 36_000)).toBe(180e9); // an hour at 10 Hz: every 3 min
+    // ~1 µs of summary per sample: the summary work per second of a run tends to 200 samples' worth.
+    for (const samples of [36_000, 360_000]) expect((samples * 1e3) / partialSummaryIntervalNs(30_000, samples)).toBeCloseTo(0.0002, 6);
   });
 
   it('enforces the time limit once, from its own deadline, after a last counter read', async () => {
