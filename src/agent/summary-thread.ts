@@ -52,7 +52,7 @@ export function threadSummariser(db: string, fallback: Summariser, log: Logger =
   const threaded = existsSync(WORKER_JS);
   let worker: Worker | null = null;
   // Started at the first summary, not with the agent: an idle node never needs the thread, and a fresh
-  // agent's first seconds of CPU were a third start-up of threads (docs/performance.md).
+  // agent's first seconds paid for a third thread's start (docs/performance.md, "The sampler's own cost").
   let port: Worker | MessagePort | null = null;
   const connect = (): Worker | MessagePort => {
     if (port) return port;
