@@ -5,12 +5,12 @@
 // spawn (start-up and JIT included), beside the FLARE22 monitor (bench/flare22_monitor.py) measuring a
 // 20-s command the same way. Needs the Docker engine and the flare-test/busybox image the tests use;
 // the monitor needs /usr/bin/time and python3 with psutil and numpy (left out without them).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { CLI } from './agent-child.js';
+import { listeningPort, spawnBenchAgent, stopChild } from './agent-child.js';
 
 const IMAGE = 'flare-test/busybox:latest';
 const USER_HZ = 100;
@@ -57,20 +57,14 @@ export async function withSleepingContainers<T>(targets: number, fn: (select: st
   }
 }
 
-/** The built agent started on a fresh database, sampling what `select` takes; its output gathered. */
+/** The built agent started on a fresh database, sampling what `select` takes at `intervalMs`; its output gathered. */
 export function spawnAgent(dir: string, select: string, intervalMs: number, nodeFlags: string[] = []): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [...nodeFlags, CLI, 'start', '--db', join(dir, 'agent.db'), '--listen', '127.0.0.1:0', '--gpu-source', 'none', '--interval-ms', String(intervalMs), '--select', select], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
+  return spawnBenchAgent(join(dir, 'agent.db'), ['--interval-ms', String(intervalMs), '--select', select], nodeFlags);
 }
 
 /** The port the agent said it listens on. */
 export function portOf(output: string): number {
-  const port = Number(/"msg":"listening".*?"port":(\d+)/.exec(output)?.[1] ?? 0);
+  const port = listeningPort(output);
   if (!port) throw new Error(`agent did not listen: ${output.slice(-2000)}`);
   return port;
 }
@@ -84,13 +78,6 @@ export async function waitForRuns(port: number, targets: number, withinMs = 20_0
     if (Date.now() - t0 > withinMs) throw new Error(`agent samples ${live.runs?.length ?? 0} runs, not ${targets}`);
     await sleepMs(100);
   }
-}
-
-export async function stopAgent(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
 }
 
 /** One built agent sampling `targets` sleeping containers; CPU over `seconds` after `warmSeconds`. */
@@ -123,7 +110,7 @@ export async function benchAgentProcess(targets: number, seconds: number, warmSe
           missedTicks: (await missedTicks(port)) - missed0,
         };
       } finally {
-        await stopAgent(child);
+        await stopChild(child);
       }
     });
   } finally {

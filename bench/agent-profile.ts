@@ -6,7 +6,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portOf, spawnAgent, stopAgent, waitForRuns, withSleepingContainers } from './agent-process.js';
+import { stopChild } from './agent-child.js';
+import { portOf, spawnAgent, waitForRuns, withSleepingContainers } from './agent-process.js';
 import { inclusiveTime, readCpuProfile, selfTimeByPart } from './cpu-profile.js';
 
 const seconds = Number(process.argv[2] ?? 60);
@@ -37,7 +38,7 @@ try {
       await waitForRuns(portOf(output()), targets);
       await sleepMs((warmSeconds - 3 + seconds) * 1000);
     } finally {
-      await stopAgent(child);
+      await stopChild(child);
     }
   });
   const profiles = readdirSync(profDir)

@@ -66,24 +66,31 @@ export class CounterFile {
 // so the result is the same to the bit as parsing the text.
 
 const DIGIT_0 = 48;
-const NEWLINE = 10;
-const SPACE = 32;
+/** The bytes the kernel separates its counters with. */
+export const NEWLINE = 10;
+export const SPACE = 32;
 /** Up to 15 decimal digits accumulate exactly in a double (< 2^53). */
 const EXACT_DIGITS = 15;
 
+/** Where the run of decimal digits that starts at `from` ends (the first other byte, or `to`). */
+export function digitsEnd(buf: Buffer, from: number, to: number): number {
+  let i = from;
+  while (i < to && buf[i] >= DIGIT_0 && buf[i] <= DIGIT_0 + 9) i++;
+  return i;
+}
+
+/** The value of bytes [from, to) when they are 1 to 15 decimal digits (exact in a double); -1 otherwise. */
+export function exactDecimal(buf: Buffer, from: number, to: number): number {
+  if (to <= from || to - from > EXACT_DIGITS || digitsEnd(buf, from, to) !== to) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) v = v * 10 + (buf[i] - DIGIT_0);
+  return v;
+}
+
 /** Number(text) of bytes [from, to): the decimal it holds, or what Number() makes of the text. */
 export function numberAt(buf: Buffer, from: number, to: number): number {
-  if (to > from && to - from <= EXACT_DIGITS) {
-    let v = 0;
-    let i = from;
-    for (; i < to; i++) {
-      const d = buf[i] - DIGIT_0;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i === to) return v;
-  }
-  return Number(buf.toString('latin1', from, to));
+  const v = exactDecimal(buf, from, to);
+  return v >= 0 ? v : Number(buf.toString('latin1', from, to));
 }
 
 /**
@@ -91,17 +98,8 @@ export function numberAt(buf: Buffer, from: number, to: number): number {
  * (the callers take an empty file as unreadable, not as 0). Bytes [0, n).
  */
 export function soleNumber(buf: Buffer, n: number): number | null {
-  const end = n > 0 && buf[n - 1] === NEWLINE ? n - 1 : n;
-  if (end > 0 && end <= EXACT_DIGITS) {
-    let v = 0;
-    let i = 0;
-    for (; i < end; i++) {
-      const d = buf[i] - DIGIT_0;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i === end) return v;
-  }
+  const v = exactDecimal(buf, 0, n > 0 && buf[n - 1] === NEWLINE ? n - 1 : n);
+  if (v >= 0) return v;
   const text = buf.toString('latin1', 0, n).trim();
   return text === '' ? null : Number(text);
 }
@@ -113,16 +111,17 @@ export function soleNumber(buf: Buffer, n: number): number | null {
  */
 export function keyedNumber(buf: Buffer, n: number, needle: Buffer): number | null {
   const keyLength = needle.length - 2;
+  const view = buf.subarray(0, n); // indexOf has no end: stale bytes past n are not the file's
   let at: number;
   if (n >= keyLength + 1 && buf[keyLength] === SPACE && buf.compare(needle, 1, needle.length - 1, 0, keyLength) === 0) {
     at = 0;
   } else {
-    const found = buf.subarray(0, n).indexOf(needle);
+    const found = view.indexOf(needle);
     if (found < 0) return null;
     at = found + 1;
   }
   const from = at + keyLength + 1;
-  let end = buf.subarray(0, n).indexOf(NEWLINE, from);
+  let end = view.indexOf(NEWLINE, from);
   if (end < 0) end = n;
   return numberAt(buf, from, end);
 }

@@ -1,7 +1,7 @@
 // Host-wide counters: /proc/stat CPU times and /proc/meminfo, read every tick for node panels and the
 // official-compatible formulas (which were host-wide).
 import type { HostCpuTimes } from '../core/types.js';
-import { CounterFile, unreadableText, type ReadFailure } from '../counter-file.js';
+import { CounterFile, digitsEnd, exactDecimal, NEWLINE, SPACE, unreadableText, type ReadFailure } from '../counter-file.js';
 import type { HostReading } from './types.js';
 
 /** USER_HZ: /proc/stat counts in 1/100 s on every Linux architecture we run on (sysconf(_SC_CLK_TCK)). */
@@ -25,13 +25,10 @@ export function parseProcStatCpu(text: string): HostCpuTimes {
   };
 }
 
-const SPACE = 32;
-const NEWLINE = 10;
-const DIGIT_0 = 48;
-/** Up to 15 decimal digits accumulate exactly in a double (< 2^53). */
-const EXACT_DIGITS = 15;
 const CPU_FIELDS = 8;
 const STAT_PREFIX = Buffer.from('cpu ', 'latin1');
+/** The cpu line's fields, reused from tick to tick (the tick's path allocates no array). */
+const cpuFields = new Float64Array(CPU_FIELDS);
 
 /**
  * parseProcStatCpu of /proc/stat's bytes [0, n), to the bit, without a string, a regex or a split (the
@@ -39,47 +36,34 @@ const STAT_PREFIX = Buffer.from('cpu ', 'latin1');
  * anything else is left to the text parser.
  */
 export function procStatCpuOfBytes(buf: Buffer, n: number): HostCpuTimes {
-  const f = new Float64Array(CPU_FIELDS); // fields the line lacks are 0, as in the text parser
+  const f = cpuFields.fill(0); // fields the line lacks are 0, as in the text parser
   let i = STAT_PREFIX.length;
-  let k = 0;
   if (n < i || buf.compare(STAT_PREFIX, 0, i, 0, i) !== 0) return parseProcStatCpu(buf.toString('latin1', 0, n));
-  for (;;) {
+  for (let k = 0; ; k++) {
     while (i < n && buf[i] === SPACE) i++;
     if (i >= n || buf[i] === NEWLINE) break;
-    let v = 0;
-    let digits = 0;
-    for (; i < n; i++, digits++) {
-      const d = buf[i] - DIGIT_0;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    const next = i < n ? buf[i] : NEWLINE;
-    if (digits === 0 || digits > EXACT_DIGITS || (next !== SPACE && next !== NEWLINE)) return parseProcStatCpu(buf.toString('latin1', 0, n));
+    const end = digitsEnd(buf, i, n);
+    const v = exactDecimal(buf, i, end);
+    if (v < 0 || (end < n && buf[end] !== SPACE && buf[end] !== NEWLINE)) return parseProcStatCpu(buf.toString('latin1', 0, n));
     if (k < CPU_FIELDS) f[k] = v;
-    k++;
+    i = end;
   }
   const s = (j: number): number => f[j] / CLOCK_TICKS_PER_SECOND;
   return { userSeconds: s(0), niceSeconds: s(1), systemSeconds: s(2), idleSeconds: s(3), iowaitSeconds: s(4), irqSeconds: s(5), softirqSeconds: s(6), stealSeconds: s(7) };
 }
 
-/** meminfoKiB of /proc/meminfo's bytes [0, n) (`needle`: Buffer of `<key>:`), to the bit, without a string. */
-function meminfoKiBOfBytes(buf: Buffer, n: number, needle: Buffer, key: string): number {
-  const view = buf.subarray(0, n);
+/** meminfoKiB of /proc/meminfo's bytes (`view`: the file's bytes; `needle`: `<key>:`), to the bit, without a string. */
+function meminfoKiBOfBytes(view: Buffer, needle: Buffer, key: string): number {
   const at = view.indexOf(needle);
   if (at < 0) return 0;
   const lineEnd = view.indexOf(NEWLINE, at);
-  if (lineEnd < 0) return meminfoKiB(buf.toString('latin1', 0, n), key); // the text parser's edge, left to it
+  if (lineEnd < 0) return meminfoKiB(view.toString('latin1'), key); // the text parser's edge, left to it
   let i = at + needle.length;
-  while (i < lineEnd && buf[i] === SPACE) i++;
-  let v = 0;
-  let digits = 0;
-  for (; i < lineEnd; i++, digits++) {
-    const d = buf[i] - DIGIT_0;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-  }
+  while (i < lineEnd && view[i] === SPACE) i++;
+  const end = digitsEnd(view, i, lineEnd);
+  const v = exactDecimal(view, i, end);
   // The kernel's `Key:  <n> kB`: digits, then a space. Anything else (a sign, a tab) is parseInt's to read.
-  if (digits === 0 || digits > EXACT_DIGITS || (i < lineEnd && buf[i] !== SPACE)) return meminfoKiB(buf.toString('latin1', 0, n), key);
+  if (v < 0 || (end < lineEnd && view[end] !== SPACE)) return meminfoKiB(view.toString('latin1'), key);
   return v;
 }
 
@@ -88,7 +72,8 @@ const MEMINFO_NEEDLES = Object.fromEntries(MEMINFO_KEYS.map((k) => [k, Buffer.fr
 
 /** parseMeminfo of /proc/meminfo's bytes [0, n), to the bit, without a string (the tick's path). */
 export function meminfoOfBytes(buf: Buffer, n: number): { memUsedMiB: number; memTotalMiB: number } {
-  const kib = (key: (typeof MEMINFO_KEYS)[number]): number => meminfoKiBOfBytes(buf, n, MEMINFO_NEEDLES[key], key);
+  const view = buf.subarray(0, n); // indexOf has no end: stale bytes past n are not the file's
+  const kib = (key: (typeof MEMINFO_KEYS)[number]): number => meminfoKiBOfBytes(view, MEMINFO_NEEDLES[key], key);
   return usedAndTotal(kib('MemTotal'), kib('MemFree'), kib('Buffers'), kib('Cached') + kib('SReclaimable'));
 }
 
