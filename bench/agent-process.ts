@@ -28,14 +28,20 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / USER_HZ;
 }
 
+/** A stretch of the agent's life to measure: from `fromSeconds` after its spawn, for `seconds`. */
+export interface CpuWindow {
+  fromSeconds: number;
+  seconds: number;
+}
+
 export interface AgentProcessFigures {
   targets: number;
   intervalMs: number;
-  /** CPU over the measured window, % of one core (after warmSeconds). */
-  agentCpuPctOfOneCore: number;
+  /** CPU over each window asked for, % of one core, in the order asked. */
+  windows: { fromSeconds: number; seconds: number; agentCpuPctOfOneCore: number }[];
   /** CPU from spawn to 20 s after it, seconds (start-up, attach, JIT and any command it ran included). */
   first20sCpuSeconds: number;
-  windowSeconds: number;
+  /** Ticks missed from the first window's start to the last one's end. */
   missedTicks: number;
 }
 
@@ -80,35 +86,32 @@ export async function waitForRuns(port: number, targets: number, withinMs = 20_0
   }
 }
 
-/** One built agent sampling `targets` sleeping containers; CPU over `seconds` after `warmSeconds`. */
-export async function benchAgentProcess(targets: number, seconds: number, warmSeconds = 20, intervalMs = 100): Promise<AgentProcessFigures> {
+/** One built agent sampling `targets` sleeping containers; its CPU over its first 20 s and over each window (in order, not overlapping). */
+export async function benchAgentProcess(targets: number, windows: CpuWindow[], intervalMs = 100): Promise<AgentProcessFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'flare-bench-process-'));
   try {
     return await withSleepingContainers(targets, async (select) => {
       // The containers run before the agent starts: it finds them at its start, as after an agent restart.
-      const t0 = Date.now();
+      const t0 = performance.now();
+      const untilSecond = (s: number): Promise<void> => sleepMs(Math.max(0, s * 1000 - (performance.now() - t0)));
       const { child, output } = spawnAgent(dir, select, intervalMs);
       const pid = child.pid!;
       try {
-        await sleepMs(Math.max(0, 20_000 - (Date.now() - t0)));
+        await untilSecond(20);
         const first20sCpuSeconds = cpuSecondsOf(pid);
-        await sleepMs(Math.max(0, warmSeconds * 1000 - (Date.now() - t0)));
         const port = portOf(output());
         await waitForRuns(port, targets);
         const missed0 = await missedTicks(port);
-        const cpu0 = cpuSecondsOf(pid);
-        const w0 = performance.now();
-        await sleepMs(seconds * 1000);
-        const cpu = cpuSecondsOf(pid) - cpu0;
-        const windowSeconds = (performance.now() - w0) / 1000;
-        return {
-          targets,
-          intervalMs,
-          agentCpuPctOfOneCore: round((100 * cpu) / windowSeconds),
-          first20sCpuSeconds: round(first20sCpuSeconds, 2),
-          windowSeconds: round(windowSeconds, 1),
-          missedTicks: (await missedTicks(port)) - missed0,
-        };
+        const measured: AgentProcessFigures['windows'] = [];
+        for (const w of windows) {
+          await untilSecond(w.fromSeconds);
+          const cpu0 = cpuSecondsOf(pid);
+          const w0 = performance.now();
+          await untilSecond(w.fromSeconds + w.seconds);
+          const windowSeconds = (performance.now() - w0) / 1000;
+          measured.push({ fromSeconds: w.fromSeconds, seconds: round(windowSeconds, 1), agentCpuPctOfOneCore: round((100 * (cpuSecondsOf(pid) - cpu0)) / windowSeconds) });
+        }
+        return { targets, intervalMs, windows: measured, first20sCpuSeconds: round(first20sCpuSeconds, 2), missedTicks: (await missedTicks(port)) - missed0 };
       } finally {
         await stopChild(child);
       }
