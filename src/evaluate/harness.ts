@@ -5,13 +5,13 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { cpus } from 'node:os';
 import { resolve, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type Docker from 'dockerode';
+import Docker from 'dockerode';
 import { PlacementError, placeSlots, type SlotPlacement } from '../core/placement.js';
 import type { Run } from '../core/types.js';
 import { UsageError } from '../usage-error.js';
 import { profileFromOption } from '../scoring/challenge-profile-option.js';
 import { maskUnsafe } from '../core/text.js';
-import { createDockerClient } from '../runtime/docker/client.js';
+import { dockerOptions } from '../runtime/docker/client.js';
 import type { Logger } from '../log.js';
 import { writeRunPlots } from '../plot/files.js';
 import { safeName } from '../export/file-names.js';
@@ -176,7 +176,8 @@ export async function evaluate(o: EvaluateOptions, progress: Progress, log: Logg
   mkdirSync(outDir, { recursive: true });
   const cases = listCases(o.casesDir);
   if (cases.length === 0) throw new Error(`no *_0000.nii.gz case in ${o.casesDir}`);
-  const docker = createDockerClient(null);
+  // dockerode here: evaluate creates, starts and removes containers, which the agent's own client does not.
+  const docker = new Docker(dockerOptions(null));
   const image = await resolveImage(docker, o.image);
   const team = o.team ?? teamFromImage(image.ref);
   const files = reportPaths(outDir, team);

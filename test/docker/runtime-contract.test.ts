@@ -1,6 +1,7 @@
 // The shared runtime contract (test/runtime/contract.ts) on the Docker attachment, real engine.
 import { silentLogger } from '../../src/log.js';
 import { DockerAdapter } from '../../src/runtime/docker/adapter.js';
+import { createDockerClient } from '../../src/runtime/docker/client.js';
 import { requireServices } from '../helpers.js';
 import { runtimeContract, type RuntimeDriver } from '../runtime/contract.js';
 import { createAndStart, docker, dockerReachable, removeContainer, startTestAgent, testTag } from './helpers.js';
@@ -29,7 +30,8 @@ runtimeContract(up, async (): Promise<RuntimeDriver> => {
     async wait(id) {
       await docker.getContainer(id).wait();
     },
-    adapter: () => new DockerAdapter(docker, silentLogger),
+    // The agent's own client, as `start` builds it (helpers' dockerode runs the containers).
+    adapter: () => new DockerAdapter(createDockerClient(null), silentLogger),
     async cleanup() {
       for (const id of created) await removeContainer(id);
     },

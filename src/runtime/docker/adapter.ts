@@ -3,7 +3,7 @@
 // StartedAt/FinishedAt, OOMKilled, and a `kill` event per signal; its containers' labels merge in their
 // image's, which is why the image is inspected too (identity.ts, docs/security.md).
 import { readdirSync } from 'node:fs';
-import type Docker from 'dockerode';
+import type { DockerApi } from './engine-client.js';
 import type { AgentContext } from '../../agent/context.js';
 import { rememberBounded } from '../../core/bounded-map.js';
 import { toMicroseconds } from '../../core/run-facts.js';
@@ -44,7 +44,7 @@ export class DockerAdapter implements RuntimeAdapter {
   /** Image reference (as in start events) → the id it named when last inspected. */
   private readonly imageIdByRef = new Map<string, string>();
 
-  constructor(private readonly docker: Docker, private readonly log: Logger) {}
+  constructor(private readonly docker: DockerApi, private readonly log: Logger) {}
 
   subscribe(onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
     return openDockerEvents(this.docker, onEvent, onDown);
@@ -182,6 +182,6 @@ export class DockerAdapter implements RuntimeAdapter {
 }
 
 /** The Docker attachment: the generic watcher on Docker's adapter. */
-export async function dockerAttachment(ctx: AgentContext, backoff?: Backoff, docker: Docker = createDockerClient(ctx.config.dockerHost)): Promise<RuntimeWatcher> {
+export async function dockerAttachment(ctx: AgentContext, backoff?: Backoff, docker: DockerApi = createDockerClient(ctx.config.dockerHost)): Promise<RuntimeWatcher> {
   return watchRuntime(ctx, new DockerAdapter(docker, ctx.log), backoff);
 }

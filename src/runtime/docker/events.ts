@@ -1,7 +1,7 @@
 // Docker's events stream: container start/die/oom/kill/destroy events as newline-delimited JSON, parsed
 // into the watcher's lifecycle events. One stream per call; keeping it open (backoff, re-listing) is
 // the watcher's (runtime/reconnect.ts).
-import type Docker from 'dockerode';
+import type { DockerApi } from './engine-client.js';
 import type { LifecycleEvent } from '../adapter.js';
 
 export const WATCHED_ACTIONS = ['start', 'die', 'oom', 'kill', 'destroy'] as const;
@@ -46,8 +46,8 @@ export function parseEvent(raw: RawEvent): LifecycleEvent | null {
 }
 
 /** Opens the stream; `onDown` once when it ends or fails; resolves to its cancel. */
-export async function openDockerEvents(docker: Docker, onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
-  const stream = (await docker.getEvents({ filters: { type: ['container'], event: [...WATCHED_ACTIONS] } })) as NodeJS.ReadableStream & { destroy?: () => void };
+export async function openDockerEvents(docker: DockerApi, onEvent: (e: LifecycleEvent) => void, onDown: (reason: string) => void): Promise<() => void> {
+  const stream = await docker.getEvents({ filters: { type: ['container'], event: [...WATCHED_ACTIONS] } });
   let open = true;
   const close = (): void => {
     if (!open) return;
@@ -90,14 +90,14 @@ const PAST_EVENTS_TIMEOUT_MS = 3000;
  * Docker's record of one container's past events of the given actions between two instants (its
  * in-memory event log, kept while the engine runs: lost with a dockerd restart). Empty when unanswered.
  */
-export async function pastEvents(docker: Docker, containerId: string, sinceNs: bigint, untilNs: bigint, actions: readonly WatchedAction[]): Promise<LifecycleEvent[]> {
+export async function pastEvents(docker: DockerApi, containerId: string, sinceNs: bigint, untilNs: bigint, actions: readonly WatchedAction[]): Promise<LifecycleEvent[]> {
   const out: LifecycleEvent[] = [];
   const since = Number(sinceNs / 1_000_000_000n);
   // A little past the end (Docker may log `oom` after `die`), never in the future: the stream would wait for it.
   const until = Math.min(Number(untilNs / 1_000_000_000n) + 5, Math.ceil(Date.now() / 1000));
   let stream: NodeJS.ReadableStream & { destroy?: () => void };
   try {
-    stream = (await docker.getEvents({ since, until, filters: { type: ['container'], container: [containerId], event: [...actions] } }));
+    stream = await docker.getEvents({ since, until, filters: { type: ['container'], container: [containerId], event: [...actions] } });
   } catch {
     return out;
   }
@@ -130,7 +130,7 @@ export async function pastEvents(docker: Docker, containerId: string, sinceNs: b
  * (Docker on cgroup v1 leaves it unset now and then; the live `oom` event was missed while no agent
  * or stream ran). Asked only of such an exit: one short query of the engine's in-memory log.
  */
-export async function oomInEventLog(docker: Docker, containerId: string, startedAtNs: bigint | null, finishedAtNs: bigint | null): Promise<boolean> {
+export async function oomInEventLog(docker: DockerApi, containerId: string, startedAtNs: bigint | null, finishedAtNs: bigint | null): Promise<boolean> {
   if (startedAtNs === null || finishedAtNs === null) return false;
   return (await pastEvents(docker, containerId, startedAtNs, finishedAtNs, ['oom'])).some((e) => e.kind === 'oom');
 }

@@ -5,7 +5,7 @@
 // container's whole life. Docker still knows how it ran: the watcher creates its run from that
 // record (identity, StartedAt, FinishedAt, exit code, OOMKilled), with no samples and the flag
 // `created-from-runtime-record`.
-import type Docker from 'dockerode';
+import type { DockerApi } from './engine-client.js';
 import { inWindows } from '../../core/lives.js';
 import type { MissedQuery } from '../adapter.js';
 import type { InspectFacts } from './identity.js';
@@ -19,7 +19,7 @@ const ENDED_STATES = new Set(['exited', 'dead']);
  * run. Only those with no run at all since their creation are inspected: a container restarted while
  * no agent ran, whose first life has a run, is not looked for (its newest life is then unrecorded).
  */
-export async function missedContainers(docker: Docker, q: MissedQuery): Promise<InspectFacts[]> {
+export async function missedContainers(docker: DockerApi, q: MissedQuery): Promise<InspectFacts[]> {
   const earliestMs = q.windows[0]?.fromWallMs ?? Infinity;
   const listed = await docker.listContainers({ all: true });
   const out: InspectFacts[] = [];

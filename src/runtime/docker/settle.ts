@@ -4,7 +4,7 @@
 // A container Docker no longer knows (run with `--rm`, as the FLARE harness runs every case, and
 // removed at its end) is settled from Docker's event log instead: its `die` event holds the exit
 // code and the time of the end (settleFromEventLog).
-import type Docker from 'dockerode';
+import type { DockerApi } from './engine-client.js';
 import { SETTLED_FLAG, within, type Settlement, type Settler } from '../../agent/recover.js';
 import type { RunFlag } from '../../core/run-facts.js';
 import type { Run } from '../../core/types.js';
@@ -67,7 +67,7 @@ export function settleFromEventLog(run: Run, events: readonly LifecycleEvent[]):
 
 const isNotFound = (err: unknown): boolean => (err as { statusCode?: number } | null)?.statusCode === 404;
 
-export function dockerSettler(docker: Docker): Settler {
+export function dockerSettler(docker: DockerApi): Settler {
   return async (run) => {
     if (run.kind !== 'container' || !run.containerId) return null;
     try {
