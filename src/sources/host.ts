@@ -125,7 +125,9 @@ export class HostSource {
   }
 
   read(): HostReading | null {
-    // Only the first line of /proc/stat is needed; a short read keeps the cost flat on many-core hosts.
+    // Only the first line of /proc/stat is needed, so only 256 bytes are copied out. The kernel still formats
+    // the whole file on a read from offset 0 (show_stat, fs/proc/stat.c: every CPU's line and every IRQ's
+    // count), so the read's cost grows with CPUs and IRQs whatever its length; no other file gives these times.
     const stat = this.statFile.readBytes(256);
     if (typeof stat !== 'number') return this.fail(stat);
     const cpu = procStatCpuOfBytes(this.buf, stat);
