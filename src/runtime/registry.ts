@@ -11,8 +11,9 @@ import { watchRuntime } from './watcher.js';
 
 /**
  * Every runtime the agent can attach to: its adapter, made from the agent's options. A new runtime is
- * one line here. Each is loaded only when chosen: Docker's client library and containerd's gRPC stack
- * each cost ~100 ms of CPU to load, a large part of a fresh agent's start (docs/performance.md).
+ * one line here. Each is loaded only when chosen: containerd's gRPC stack costs ~100 ms of CPU to load, a
+ * large part of a fresh agent's start (docs/performance.md); Docker's is the agent's own small client
+ * (docker/engine-client.ts), which replaced a library that cost as much.
  */
 const RUNTIMES: Record<ContainerRuntime, (config: AgentConfig, log: Logger) => Promise<RuntimeAdapter>> = {
   docker: async (config, log) => {
