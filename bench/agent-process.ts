@@ -28,6 +28,16 @@ function cpuSecondsOf(pid: number): number {
   return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / USER_HZ;
 }
 
+/**
+ * How often the agent's main thread (the sampler's) went to sleep and was woken: its voluntary context
+ * switches (proc(5), /proc/<pid>/task/<pid>/status). At 10 Hz, 10 a second is one wake-up per tick; each
+ * more is a timer or a message of its own, ~150 µs of CPU on a small VM (docs/performance.md).
+ */
+function mainThreadWakesOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'latin1');
+  return Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? NaN);
+}
+
 /** A stretch of the agent's life to measure: from `fromSeconds` after its spawn, for `seconds`. */
 export interface CpuWindow {
   fromSeconds: number;
@@ -37,8 +47,8 @@ export interface CpuWindow {
 export interface AgentProcessFigures {
   targets: number;
   intervalMs: number;
-  /** CPU over each window asked for, % of one core, in the order asked. */
-  windows: { fromSeconds: number; seconds: number; agentCpuPctOfOneCore: number }[];
+  /** CPU over each window asked for, % of one core, and the main thread's wake-ups a second, in the order asked. */
+  windows: { fromSeconds: number; seconds: number; agentCpuPctOfOneCore: number; mainThreadWakesPerSecond: number }[];
   /** CPU from spawn to 20 s after it, seconds (start-up, attach, JIT and any command it ran included). */
   first20sCpuSeconds: number;
   /** Ticks missed from the first window's start to the last one's end. */
@@ -106,10 +116,16 @@ export async function benchAgentProcess(targets: number, windows: CpuWindow[], i
         for (const w of windows) {
           await untilSecond(w.fromSeconds);
           const cpu0 = cpuSecondsOf(pid);
+          const wakes0 = mainThreadWakesOf(pid);
           const w0 = performance.now();
           await untilSecond(w.fromSeconds + w.seconds);
           const windowSeconds = (performance.now() - w0) / 1000;
-          measured.push({ fromSeconds: w.fromSeconds, seconds: round(windowSeconds, 1), agentCpuPctOfOneCore: round((100 * (cpuSecondsOf(pid) - cpu0)) / windowSeconds) });
+          measured.push({
+            fromSeconds: w.fromSeconds,
+            seconds: round(windowSeconds, 1),
+            agentCpuPctOfOneCore: round((100 * (cpuSecondsOf(pid) - cpu0)) / windowSeconds),
+            mainThreadWakesPerSecond: round((mainThreadWakesOf(pid) - wakes0) / windowSeconds, 1),
+          });
         }
         return { targets, intervalMs, windows: measured, first20sCpuSeconds: round(first20sCpuSeconds, 2), missedTicks: (await missedTicks(port)) - missed0 };
       } finally {

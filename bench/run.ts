@@ -46,6 +46,8 @@ async function agentProcess(): Promise<Record<string, unknown>> {
     idleWarmingCpuPctOfOneCore: idleWarming,
     tenTargetsWarmingCpuPctOfOneCore: tenWarming,
     windows: { steady: `${windows[1].fromSeconds}-${windows[1].fromSeconds + windows[1].seconds} s`, warming: `${windows[0].fromSeconds}-${windows[0].fromSeconds + windows[0].seconds} s` },
+    // 10 a second is one wake-up per tick; each more is a timer or a message of the agent's own.
+    mainThreadWakesPerSecond: { idle: idle.windows[1].mainThreadWakesPerSecond, tenTargets: tenTargets.windows[1].mainThreadWakesPerSecond },
     missedTicks: idle.missedTicks + tenTargets.missedTicks,
     first20sCpuSecondsIdle: idle.first20sCpuSeconds,
     first20sCpuSecondsTenTargets: tenTargets.first20sCpuSeconds,

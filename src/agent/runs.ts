@@ -9,6 +9,7 @@ import type { Run, RunSample } from '../core/types.js';
 import { addToFactList, factsOf, MAX_FACT_LIST, mergeFacts, type RunFacts, type RunFlag } from '../core/run-facts.js';
 import type { Store } from '../store/index.js';
 import { monoNowNs } from '../clock/ticker.js';
+import { ownTimer, type Every } from '../clock/rides.js';
 import { inlineSummariser, type Summariser } from './summary-thread.js';
 import type { GpuShare, RunEndSpec, RunSettings, RunStartSpec } from './run-spec.js';
 import type { LiveRun } from './types.js';
@@ -60,7 +61,8 @@ export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
   /** Reads one run now with fresh GPU figures (the sampler's); until set, without GPU figures. */
   private sampleNowFn: (runId: string) => void = (runId) => this.sampleNow(runId, null, new Map());
-  private partialTimer: NodeJS.Timeout | null = null;
+  /** Cancels the partial summaries' schedule; null while they are not scheduled. */
+  private stopPartials: (() => void) | null = null;
   private partialInFlight = false;
   /** Verdicts whose summary is being computed: shutdown waits for them (drain). */
   private readonly finishing = new Set<Promise<Run>>();
@@ -91,15 +93,14 @@ export class RunManager {
    * Partial summaries of running runs, on their own timer (never inside a tick), so readers see
    * figures while a run lasts. Crash recovery does not depend on them.
    */
-  startPartialSummaries(everyMs = 1000, errors: ErrorSink | null = null): void {
-    if (this.partialTimer) return;
-    this.partialTimer = setInterval(guarded(errors, 'summary', () => this.refreshOnePartialSummary()), everyMs);
-    this.partialTimer.unref();
+  startPartialSummaries(everyMs = 1000, errors: ErrorSink | null = null, every: Every = ownTimer): void {
+    if (this.stopPartials) return;
+    this.stopPartials = every(everyMs, guarded(errors, 'summary', () => this.refreshOnePartialSummary()));
   }
 
   stopPartialSummaries(): void {
-    if (this.partialTimer) clearInterval(this.partialTimer);
-    this.partialTimer = null;
+    this.stopPartials?.();
+    this.stopPartials = null;
   }
 
   start(spec: RunStartSpec): Run {

@@ -6,6 +6,7 @@ import type { GpuSnapshot, GpuSource } from '../gpu/types.js';
 import type { CounterHealth } from '../sources/counter-health.js';
 import type { HostSource } from '../sources/host.js';
 import { Ticker, type Tick } from '../clock/ticker.js';
+import type { TickRides } from '../clock/rides.js';
 import type { GpuShare } from './run-spec.js';
 import type { RunManager } from './runs.js';
 import type { AgentEvents } from './types.js';
@@ -26,6 +27,8 @@ export interface SamplerDeps {
   counters?: CounterHealth;
   /** Where an exception inside a tick is counted; without it, it is thrown (profile, tests). */
   errors?: ErrorSink | null;
+  /** Periodic work that runs after the ticks while the sampler runs (clock/rides.ts). */
+  rides?: TickRides | null;
 }
 
 export class Sampler {
@@ -37,7 +40,7 @@ export class Sampler {
 
   constructor(private readonly deps: SamplerDeps) {
     // An exception in one tick is logged and counted; the next tick runs as scheduled.
-    this.ticker = new Ticker(deps.intervalMs, guarded(deps.errors ?? null, 'tick', (t: Tick) => this.onTick(t)));
+    this.ticker = new Ticker(deps.intervalMs, guarded(deps.errors ?? null, 'tick', (t: Tick) => this.onTick(t)), deps.rides ?? null);
     deps.runs.setSampleNow((runId) => this.sampleRunNow(runId));
   }
 

@@ -17,6 +17,7 @@ import type { AgentEvents } from './types.js';
 import type { ErrorSink } from './errors.js';
 import type { Run } from '../core/types.js';
 import { RunGpuRecorder } from '../gpu/run-gpu.js';
+import { TickRides } from '../clock/rides.js';
 
 export interface SamplingStack {
   node: string;
@@ -54,6 +55,8 @@ export async function createSamplingStack(
   makeSummariser: (store: Store) => Summariser = inlineSummariser,
   /** Where an exception in a tick or a timer is counted (the daemon); null: it is thrown (profile, tests). */
   errors: ErrorSink | null = null,
+  /** Periodic work riding the ticks (the daemon's, which its store's flush rides too); default: the stack's own. */
+  rides: TickRides = new TickRides(),
 ): Promise<SamplingStack> {
   let mounts: CgroupMounts | null = null;
   let mountsError: string | null = null;
@@ -89,8 +92,8 @@ export async function createSamplingStack(
     summariser,
   );
   const attributeGpu = createGpuAttributor('/proc', gpuRecorder ? (snapshot, keyOf) => gpuRecorder.observe(snapshot, keyOf) : undefined);
-  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters, errors });
-  runs.startPartialSummaries(1000, errors);
+  const sampler = new Sampler({ intervalMs: config.intervalMs, host, gpu, attributeGpu, runs, store, events, counters, errors, rides });
+  runs.startPartialSummaries(1000, errors, rides.every);
   return {
     node: hostname(),
     mounts,

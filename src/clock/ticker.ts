@@ -2,6 +2,7 @@
 // "work, then sleep", which drifts by the time the work takes (the official loop's flaw).
 // A late tick is recorded as lag; ticks that could not happen at all are counted as missed, never hidden.
 import { LagRecorder } from './lag.js';
+import type { TickRides } from './rides.js';
 
 export function monoNowNs(): number {
   return Number(process.hrtime.bigint());
@@ -30,6 +31,8 @@ export class Ticker {
   constructor(
     readonly intervalMs: number,
     private readonly onTick: (tick: Tick) => void,
+    /** Periodic work that runs after the ticks while the ticker runs (rides.ts). */
+    private readonly rides: TickRides | null = null,
   ) {
     this.intervalNs = intervalMs * 1e6;
   }
@@ -43,11 +46,13 @@ export class Ticker {
     this.startMonoNs = monoNowNs();
     this.nextIndex = 0;
     this.schedule();
+    this.rides?.ride(true);
   }
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.rides?.ride(false);
   }
 
   private schedule(): void {
@@ -82,6 +87,7 @@ export class Ticker {
     this.nextIndex = index + 1;
     try {
       this.onTick(tick);
+      this.rides?.afterTick();
     } finally {
       if (this.timer !== null) this.schedule();
     }

@@ -7,6 +7,7 @@ import { watchedWindows } from '../core/lives.js';
 import type { Logger } from '../log.js';
 import { MissedTicksLog } from '../agent/missed-ticks-log.js';
 import { monoNowNs } from '../clock/ticker.js';
+import { TickRides } from '../clock/rides.js';
 import { readInventory } from '../sources/inventory.js';
 import type { SourceStatus } from '../sources/types.js';
 import { acquireDbLock, DbLinkError, DbLockedError, openStore, type Store } from '../store/index.js';
@@ -137,7 +138,11 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
     samplesDropped: (n) => send((to) => to.samplesDropped(n)),
   };
   at.step = `open the database ${config.db}`;
+  // The store's background flush and the partial summaries ride the sampler's tick wake-ups while it
+  // runs (clock/rides.ts), on timers of their own before it starts and after it stops.
+  const rides = new TickRides();
   const store = openStore(config.db, {
+    every: rides.every,
     maxQueuedSamples: config.maxQueuedSamples,
     onWrite: (seconds, n) => metrics.dbWrite(seconds, n),
     onError: (err: Error) => {
@@ -192,7 +197,7 @@ async function startSteps(config: AgentConfig, log: Logger, attach: AttachmentFa
   }, log, (owner) =>
     // A second connection to ':memory:' would be another, empty database: there, summaries stay here.
     config.db === ':memory:' ? inlineSummariser(owner) : threadSummariser(config.db, inlineSummariser(owner), log),
-  errors);
+  errors, rides);
   const s = stack;
   undo.push('close the sampling stack', () => s.close());
   at.step = `listen on ${config.listen}`;

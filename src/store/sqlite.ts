@@ -30,12 +30,19 @@ import { applyRetention, type DeletedRun, type RetentionOptions } from './retent
 import { encodeCursor, INSERT_RUN_WITH_WRITER_SQL, listRunsQuery, RUN_COLUMNS, rowToRun, rowToScoringRun, type RunRow, runToRow, scoringRunsQuery, type ScoringRunRow } from './rows.js';
 import type { RunEnd, RunLateFacts, RunPage, Store } from './types.js';
 import { thisWriter } from '../sources/writer.js';
+import { ownTimer, type Every } from '../clock/rides.js';
 
 export interface StoreOptions {
   /** Called after each flush that wrote something: its duration (s, encoding included) and size. */
   onWrite?: (seconds: number, samplesWritten: number) => void;
   /** Period of the background flush (ms). Default 1000. */
   flushIntervalMs?: number;
+  /**
+   * What schedules the background flush (fn about every everyMs; returns its cancel). Default: a timer
+   * of the store's own. The agent passes its tick rides (clock/rides.ts): a timer of its own woke the
+   * sampler's thread once more a second.
+   */
+  every?: Every;
   /**
    * A background flush or a verdict write failed (disk full, I/O error): what failed stays queued for
    * the next try (samples up to maxQueuedSamples, verdicts always). Default: a process warning.
@@ -61,7 +68,8 @@ export class SqliteStore implements Store {
   private readonly queue: WriteQueue | null;
   private readonly compactor: Compactor | null;
   private readonly rids = new Map<string, number>();
-  private readonly timer: NodeJS.Timeout | null = null;
+  /** Cancels the background flush's schedule (null: a read-only store has none). */
+  private readonly stopFlushes: (() => void) | null = null;
   private closed = false;
   /** Run ends not yet committed, by rowid: never dropped, retried with backoff until they land. */
   private readonly verdicts = new Map<number, RunEnd>();
@@ -103,10 +111,8 @@ export class SqliteStore implements Store {
             (rid, n) => this.opts.onSamplesDropped?.(rid === null ? null : this.runIdOf(rid), n),
             { pending: this.unborn, onLanded: (landed) => this.runsLanded(landed) },
           );
-    if (!readOnly) {
-      this.timer = setInterval(() => this.backgroundFlush(), opts.flushIntervalMs ?? 1000);
-      this.timer.unref(); // never keeps the process alive; close() flushes what is left
-    }
+    // On its own timer by default; it never keeps the process alive (close() flushes what is left).
+    if (!readOnly) this.stopFlushes = (opts.every ?? ownTimer)(opts.flushIntervalMs ?? 1000, () => this.backgroundFlush());
   }
 
   private writable(operation: string): WriteQueue {
@@ -514,7 +520,7 @@ export class SqliteStore implements Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.timer !== null) clearInterval(this.timer);
+    this.stopFlushes?.();
     try {
       this.flush();
       this.verdictRetryAtMs = 0;
