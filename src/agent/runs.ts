@@ -90,8 +90,9 @@ export class RunManager {
   }
 
   /**
-   * Partial summaries of running runs, on their own timer (never inside a tick), so readers see
-   * figures while a run lasts. Crash recovery does not depend on them.
+   * Partial summaries of running runs, so readers see figures while a run lasts: scheduled by `every`
+   * (the daemon's: after a tick, never inside one; default: a timer of their own). Crash recovery does
+   * not depend on them.
    */
   startPartialSummaries(everyMs = 1000, errors: ErrorSink | null = null, every: Every = ownTimer): void {
     if (this.stopPartials) return;
