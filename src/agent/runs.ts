@@ -11,6 +11,8 @@ import type { Store } from '../store/index.js';
 import { monoNowNs } from '../clock/ticker.js';
 import { ownTimer, type Every } from '../clock/rides.js';
 import { inlineSummariser, type Summariser } from './summary-thread.js';
+import type { RunningSummary } from '../core/running-summary.js';
+import { runningSummaryOf, summariseRunning, type Verdict } from './verdict.js';
 import type { GpuShare, RunEndSpec, RunSettings, RunStartSpec } from './run-spec.js';
 import type { LiveRun } from './types.js';
 import { runDeviceMiB } from '../core/device-figure.js';
@@ -30,6 +32,10 @@ interface ActiveRun {
   limitFired: boolean;
   limitTimer: NodeJS.Timeout | null;
   lastPartialMonoNs: number;
+  /** Its summary so far, folded in as samples come (partial summaries: core/running-summary.ts). */
+  running: RunningSummary;
+  /** The accumulator could not tell its last partial summary (past the limit): they come from the whole trace. */
+  partialFromTrace: boolean;
   flags: Set<RunFlag>;
   /** Its facts so far (from the start spec, then what sampling and enforcement find). */
   facts: RunFacts;
@@ -44,11 +50,12 @@ export function newRunId(startedWallMs: number): string {
 }
 
 /**
- * Samples per second of interval between two partial summaries of one run. A summary is O(samples)
- * (~1 µs each, plus ~0.5 ms to hand the trace over), so a fixed interval costs more the longer a run
- * lives: at 1 s per 2 000 samples an hour-long run took 0.2 % of a core for ever, ten of them 2 %.
- * At 1 s per 200 samples each run's partial summaries stay near 0.01 % of a core (an hour-long run's
- * figures are refreshed every 3 minutes; the live view has every tick's).
+ * Samples per second of interval between two partial summaries of one run made from its whole trace
+ * (a run past its time limit: its accumulator cannot cut its figures there). Such a summary is
+ * O(samples) (~1 µs each, plus ~0.5 ms to hand the trace over), so a fixed interval costs more the
+ * longer a run lives: at 1 s per 2 000 samples an hour-long run took 0.2 % of a core for ever, ten of
+ * them 2 %. At 1 s per 200 samples it stays near 0.01 % of a core. A partial summary from the
+ * accumulator costs only the samples since the last one, so those come at the base interval.
  */
 const PARTIAL_SUMMARY_SAMPLES_PER_SECOND = 200;
 
@@ -133,6 +140,8 @@ export class RunManager {
       limitFired: false,
       limitTimer: null,
       lastPartialMonoNs: spec.startedMonoNs,
+      running: runningSummaryOf(run),
+      partialFromTrace: false,
       flags: new Set(spec.flags ?? []),
       facts: { ...spec.facts },
       droppedSamples: 0,
@@ -200,9 +209,10 @@ export class RunManager {
   }
 
   /**
-   * Queues the partial summary of at most one running run per call (the most overdue), so that many
-   * long runs never stall the loop together. Crash recovery does not depend on it: the next agent
-   * recomputes the summary from the stored samples.
+   * Refreshes the partial summary of at most one running run per call (the most overdue), so that
+   * many runs never stall the loop together: from its accumulator, here and now (the samples since its
+   * last one), or, where the accumulator cannot tell, from its whole trace on the summariser. Crash
+   * recovery does not depend on it: the next agent recomputes the summary from the stored samples.
    */
   refreshOnePartialSummary(): void {
     if (this.partialInFlight) return;
@@ -210,7 +220,7 @@ export class RunManager {
     let due: ActiveRun | null = null;
     let dueByNs = 0;
     for (const a of this.active.values()) {
-      const everyNs = partialSummaryIntervalNs(this.settings.partialSummaryEveryMs, a.samples.length);
+      const everyNs = partialSummaryIntervalNs(this.settings.partialSummaryEveryMs, a.partialFromTrace ? a.samples.length : 0);
       const overdueNs = now - a.lastPartialMonoNs - everyNs;
       if (overdueNs >= 0 && (due === null || overdueNs > dueByNs)) {
         due = a;
@@ -221,8 +231,15 @@ export class RunManager {
     due.lastPartialMonoNs = now;
     const a = due;
     const gpu = this.gpuHooks?.readings(a.run.id, false, [...a.gpuIndicesUsed], null);
+    const verdict: Verdict = { status: 'running', terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu, facts: this.factsOf(a) };
+    a.running.addFrom(a.samples);
+    const summary = summariseRunning(a.run, a.running, verdict);
+    a.partialFromTrace = summary === null;
+    if (summary) {
+      this.store.updateRunningSummary(a.run.id, summary);
+      return;
+    }
     this.partialInFlight = true;
-    const verdict = { status: 'running' as const, terminationReason: null, exitCode: null, endedMonoNs: null, flags: this.flagsOf(a), gpu, facts: this.factsOf(a) };
     // Partial figures are best effort and off the tick: the chain below handles every outcome.
     void this.summariser
       .summarise({ run: a.run, samples: a.samples, nodeSpan: null, verdict })

@@ -32,14 +32,14 @@ export function hostCpuUsedPctSeries(nodeSamples: readonly NodeSample[]): number
   return out;
 }
 
-interface OfficialCurve {
+export interface OfficialCurve {
   auc: number | null;
   stableMax: number | null;
   max: number | null;
 }
 
 /** FLARE's figures for one curve: sum × nominal interval, stable max (FLARE22), plain max (FLARE24). */
-function officialCurve(values: readonly number[], nominalIntervalSeconds: number): OfficialCurve {
+export function officialCurve(values: readonly number[], nominalIntervalSeconds: number): OfficialCurve {
   if (values.length === 0) return { auc: null, stableMax: null, max: null };
   return { auc: sum(values) * nominalIntervalSeconds, stableMax: stableMax(values), max: maxOrNull(values) };
 }
@@ -67,9 +67,14 @@ export function flareFormulasBlock(
     nodeSamples.map((s) => s.memUsedMiB).filter(isKnown),
     nominalIntervalSeconds,
   );
+  return flareFormulasOf(nominalIntervalSeconds, Math.max(samples.length, nodeSamples.length), gpu, cpu, ram);
+}
+
+/** The block from each curve's figures (a running run's accumulator builds it from its own: running-summary.ts). */
+export function flareFormulasOf(nominalIntervalSeconds: number, sampleCount: number, gpu: OfficialCurve, cpu: OfficialCurve, ram: OfficialCurve): FlareFormulasBlock {
   return {
     nominalIntervalSeconds,
-    sampleCount: Math.max(samples.length, nodeSamples.length),
+    sampleCount,
     aucGpuMiBs: gpu.auc,
     maxGpuStableMiB: gpu.stableMax,
     maxGpuMiB: gpu.max,

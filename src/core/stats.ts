@@ -29,11 +29,19 @@ export const STABLE_MAX_MIN_SHARE = 0.02;
  */
 export function stableMax(values: readonly number[], minShare: number = STABLE_MAX_MIN_SHARE): number | null {
   const counts = new Map<number, number>();
-  for (const v of values) {
-    const rounded = Math.round(v);
-    counts.set(rounded, (counts.get(rounded) ?? 0) + 1);
-  }
-  const minCountExclusive = minShare * values.length;
+  for (const v of values) countRounded(counts, v);
+  return stableMaxOfCounts(counts, values.length, minShare);
+}
+
+/** Counts one value for stableMax, rounded to whole units (as stableMax counts it). */
+export function countRounded(counts: Map<number, number>, v: number): void {
+  const rounded = Math.round(v);
+  counts.set(rounded, (counts.get(rounded) ?? 0) + 1);
+}
+
+/** stableMax of `n` values already counted by countRounded (an accumulator's way to the same result). */
+export function stableMaxOfCounts(counts: ReadonlyMap<number, number>, n: number, minShare: number = STABLE_MAX_MIN_SHARE): number | null {
+  const minCountExclusive = minShare * n;
   let best: number | null = null;
   for (const [value, count] of counts) {
     if (count > minCountExclusive && (best === null || value > best)) best = value;

@@ -1,6 +1,6 @@
 // The per-run summary (docs/measurement.md §2) from a run's samples: the one entry point the sampler calls,
 // at the run's end and periodically while it runs. Pure: no clock, no I/O.
-import { curveFigures, type CurvePoint } from './auc.js';
+import { curveFigures, type CurveFigures, type CurvePoint } from './auc.js';
 import { withGpuReadings, type RunGpuReadings } from './gpu-run.js';
 import { factsOf, type RunFacts, type RunFlag } from './run-facts.js';
 import { exceedsTimeLimit } from './limit.js';
@@ -9,6 +9,7 @@ import { flareFormulasBlock } from './flare-formulas.js';
 import { maxOrNull } from './stats.js';
 import { cutRowsAt, toRows, type SampleRow } from './timeline.js';
 import type {
+  FlareFormulasBlock,
   NodeSample,
   Penalties,
   RunSample,
@@ -71,7 +72,7 @@ export function resolveStatus(observed: RunStatus, exceededTimeLimit: boolean): 
   return { status: 'timeout', flags: observed === 'interrupted' ? [INTERRUPTED_PAST_LIMIT_FLAG] : [] };
 }
 
-interface CpuFigures {
+export interface CpuFigures {
   /** null: no counter reading at all (unreadable, or no counter): unknown, never 0. */
   cpuSeconds: number | null;
   maxCorePct: number | null;
@@ -128,8 +129,12 @@ function scoringBlock(
     : { timeSeconds: wallSeconds, aucGpuMiBs, aucCpuPctS, penalised };
 }
 
+export function assertNCpu(nCpu: number): void {
+  if (!Number.isInteger(nCpu) || nCpu < 1) throw new RangeError(`nCpu must be an integer ≥ 1, got ${nCpu}`);
+}
+
 function assertInput(input: SummaryInput): void {
-  if (!Number.isInteger(input.nCpu) || input.nCpu < 1) throw new RangeError(`nCpu must be an integer ≥ 1, got ${input.nCpu}`);
+  assertNCpu(input.nCpu);
   if (!Number.isFinite(input.startedMonoNs)) throw new RangeError('startedMonoNs must be finite');
   if (input.endedMonoNs !== null && !Number.isFinite(input.endedMonoNs)) throw new RangeError('endedMonoNs must be finite or null');
   if (input.wallSecondsOverride !== undefined && !Number.isFinite(input.wallSecondsOverride)) {
@@ -145,14 +150,38 @@ function assertInput(input: SummaryInput): void {
  * whenever the last tick read the counter, larger (and honest) when it did not.
  */
 export function summarizeRun(input: SummaryInput): RunSummary {
-  const measured = { ...summarizeSamples(input), ...factsOf(input.facts) };
-  return input.gpu ? withGpuReadings(measured, input.gpu) : measured;
+  assertInput(input);
+  return assembleSummary(input, sampleFigures(input));
 }
 
-/** The summary of the samples and the verdict, before the GPU counters' fields. */
-function summarizeSamples(input: SummaryInput): RunSummary {
-  assertInput(input);
-  const { nCpu, gpuToleranceMiB, timeLimitSeconds } = input;
+/** The verdict's part of a summary's input: everything but the samples and the span's ends. */
+export type SummaryVerdictInput = Omit<SummaryInput, 'samples' | 'nodeSamples' | 'startedMonoNs' | 'endedMonoNs' | 'wallSecondsOverride' | 'finalCpu'>;
+
+/**
+ * What a run's samples give its summary, whoever computed it: summarizeRun from the whole trace, or a
+ * running run's accumulator (running-summary.ts) from the samples folded in so far.
+ */
+export interface SampleFigures {
+  wallSeconds: number;
+  /** The end the tail is measured to: the run's end, or the cut at its time limit. */
+  effectiveEndSeconds: number;
+  exceededTimeLimit: boolean;
+  cpu: CpuFigures;
+  gpu: CurveFigures;
+  gpuDevice: CurveFigures;
+  ram: CurveFigures;
+  /** Measured rows (the interpolated cut row is not one) with and without a CPU reading. */
+  cpuKnown: number;
+  cpuUnknown: number;
+  /** Times of the first and the last row taken into the curves; undefined: none. */
+  firstUsedSeconds: number | undefined;
+  lastUsedSeconds: number | undefined;
+  sampleCount: number;
+  flareFormulas: FlareFormulasBlock;
+}
+
+function sampleFigures(input: SummaryInput): SampleFigures {
+  const { gpuToleranceMiB, timeLimitSeconds } = input;
   const rows = toRows(input.samples, input.startedMonoNs);
   const lastRow = rows[rows.length - 1];
   const endSeconds =
@@ -164,42 +193,54 @@ function summarizeSamples(input: SummaryInput): RunSummary {
   const cut = cutSeconds === null ? null : cutRowsAt(rows, cutSeconds);
   const used = cut === null ? rows : cut.kept;
   const measured = cut?.interpolatedAtCut ? used.slice(0, -1) : used;
-  const effectiveEndSeconds = cutSeconds === null ? endSeconds : Math.min(endSeconds, cutSeconds);
 
   const finalCpuSample = input.finalCpu
     ? { monoNs: input.finalCpu.monoNs, wallMs: 0, cpuSeconds: input.finalCpu.cpuSeconds, ramMiB: null, gpuMiB: null, gpuDeviceMiB: null }
     : null;
   const cpuRows = finalCpuSample ? [...rows, ...toRows([finalCpuSample], input.startedMonoNs)] : rows;
-  const cpu = cpuFigures(cpuRows, cutSeconds);
-  const gpu = curveFigures(curve(used, (r) => r.gpuMiB), gpuToleranceMiB);
-  const gpuDevice = curveFigures(curve(used, (r) => r.gpuDeviceMiB), gpuToleranceMiB);
-  const ram = curveFigures(curve(used, (r) => r.ramMiB), null);
   // The interpolated cut row never carries a CPU value; judge CPU gaps on the measured rows only.
   const cpuKnown = measured.filter((r) => r.cpuSeconds !== null).length;
-  const cpuUnknown = measured.length - cpuKnown;
+  return {
+    wallSeconds,
+    effectiveEndSeconds: cutSeconds === null ? endSeconds : Math.min(endSeconds, cutSeconds),
+    exceededTimeLimit,
+    cpu: cpuFigures(cpuRows, cutSeconds),
+    gpu: curveFigures(curve(used, (r) => r.gpuMiB), gpuToleranceMiB),
+    gpuDevice: curveFigures(curve(used, (r) => r.gpuDeviceMiB), gpuToleranceMiB),
+    ram: curveFigures(curve(used, (r) => r.ramMiB), null),
+    cpuKnown,
+    cpuUnknown: measured.length - cpuKnown,
+    firstUsedSeconds: used[0]?.tSeconds,
+    lastUsedSeconds: used[used.length - 1]?.tSeconds,
+    sampleCount: input.samples.length,
+    flareFormulas: flareFormulasBlock(input.samples, input.nodeSamples, input.intervalMs),
+  };
+}
 
+/** The summary from the samples' figures and the verdict: the one place its fields are made. */
+export function assembleSummary(input: SummaryVerdictInput, f: SampleFigures): RunSummary {
+  const { nCpu, gpuToleranceMiB, timeLimitSeconds, penalties } = input;
+  const { cpu, gpu, gpuDevice, ram, exceededTimeLimit, effectiveEndSeconds } = f;
   const { status, flags: statusFlags } = resolveStatus(input.status, exceededTimeLimit);
   const flags = new Set<RunFlag>(input.flags ?? []);
-  const partial = (f: { knownCount: number; unknownCount: number }): boolean => f.knownCount > 0 && f.unknownCount > 0;
+  const partial = (c: { knownCount: number; unknownCount: number }): boolean => c.knownCount > 0 && c.unknownCount > 0;
   if (partial(gpu) || partial(gpuDevice)) flags.add('gpu-unavailable');
   if (partial(ram)) flags.add('ram-unavailable');
-  if (cpuKnown > 0 && cpuUnknown > 0) flags.add('cpu-unavailable');
+  if (f.cpuKnown > 0 && f.cpuUnknown > 0) flags.add('cpu-unavailable');
   if (cpu.resetCount > 0) flags.add('cpu-counter-reset');
   if (exceededTimeLimit) flags.add('cut-at-time-limit');
-  for (const f of statusFlags) flags.add(f);
+  for (const flag of statusFlags) flags.add(flag);
 
-  const firstUsed = used[0];
-  const lastUsed = used[used.length - 1];
   // Clamped at 0: Docker's start and our first tick come from different clocks and may disagree by ms.
-  const unsampledTailSeconds = Math.max(0, effectiveEndSeconds - (lastUsed?.tSeconds ?? 0));
+  const unsampledTailSeconds = Math.max(0, effectiveEndSeconds - (f.lastUsedSeconds ?? 0));
   const aucCpuPctS = cpu.cpuSeconds === null ? null : (100 * cpu.cpuSeconds) / nCpu;
   const maxCpuCorePct = cpu.maxCorePct;
 
-  return {
+  const measured: RunSummary = {
     status,
     terminationReason: input.terminationReason,
     exitCode: input.exitCode,
-    wallSeconds,
+    wallSeconds: f.wallSeconds,
     cpuSeconds: cpu.cpuSeconds,
     nCpu,
     aucCpuPctS,
@@ -213,16 +254,18 @@ function summarizeSamples(input: SummaryInput): RunSummary {
     maxGpuDeviceMiB: gpuDevice.max,
     aucRamMiBs: ram.area,
     maxRamMiB: ram.max,
-    sampleCount: input.samples.length,
+    sampleCount: f.sampleCount,
     intervalMs: input.intervalMs,
-    coveredSeconds: firstUsed && lastUsed ? lastUsed.tSeconds - firstUsed.tSeconds : 0,
-    unsampledHeadSeconds: Math.max(0, firstUsed?.tSeconds ?? 0),
+    coveredSeconds: f.firstUsedSeconds !== undefined && f.lastUsedSeconds !== undefined ? f.lastUsedSeconds - f.firstUsedSeconds : 0,
+    unsampledHeadSeconds: Math.max(0, f.firstUsedSeconds ?? 0),
     unsampledTailSeconds,
     tailCpuBoundSeconds: Math.max(0, effectiveEndSeconds - (cpu.lastReadSeconds ?? 0)) * nCpu,
     timeLimitSeconds,
     exceededTimeLimit,
-    scoring: scoringBlock(exceededTimeLimit, input.penalties, wallSeconds, gpu.area, aucCpuPctS),
-    flareFormulas: flareFormulasBlock(input.samples, input.nodeSamples, input.intervalMs),
+    scoring: scoringBlock(exceededTimeLimit, penalties, f.wallSeconds, gpu.area, aucCpuPctS),
+    flareFormulas: f.flareFormulas,
     flags: [...flags],
   };
+  const withFacts = { ...measured, ...factsOf(input.facts) };
+  return input.gpu ? withGpuReadings(withFacts, input.gpu) : withFacts;
 }

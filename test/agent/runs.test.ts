@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CounterReader } from '../../src/agent/run-spec.js';
 import { partialSummaryIntervalNs, RunManager } from '../../src/agent/runs.js';
+import type { Summariser, SummaryJob } from '../../src/agent/summary-thread.js';
+import { summariseRun } from '../../src/agent/verdict.js';
 import { FLARE22_PENALTIES } from '../../src/core/types.js';
 import { monoNowNs } from '../../src/clock/ticker.js';
 import { openStore } from '../../src/store/index.js';
@@ -33,29 +35,62 @@ function startRun(m: RunManager, team: string) {
 }
 
 describe('RunManager', () => {
-  it('queues at most one partial summary per refresh (its own timer, not the tick), the most overdue run first', async () => {
+  it('refreshes at most one partial summary per call (its own timer, not the tick), from the run’s accumulator', async () => {
     const m = manager(0);
     const runs = ['a', 'b', 'c'].map((t) => startRun(m, t));
     const withSummary = (): number => {
       store!.flush(); // readers see committed rows
       return runs.filter((r) => store!.getRun(r.id)?.summary).length;
     };
-    m.sampleAll(null, new Map(), Date.now());
+    for (let i = 0; i < 30; i++) m.sampleAll(null, new Map(), Date.now());
     expect(withSummary()).toBe(0); // a tick writes no summary
-    await new Promise((r) => setTimeout(r, 20)); // past each run's least interval (1 s per 200 samples: 5 ms for one)
-    const landed = (): Promise<void> => new Promise((r) => setImmediate(r)); // the summariser answers asynchronously
+    await new Promise((r) => setTimeout(r, 5));
     m.refreshOnePartialSummary();
-    m.refreshOnePartialSummary(); // one in flight at a time: this one does nothing
-    await landed();
-    expect(withSummary()).toBe(1);
+    expect(withSummary()).toBe(1); // made here and now, not on the summariser
     m.refreshOnePartialSummary();
-    await landed();
     m.refreshOnePartialSummary();
-    await landed();
     expect(withSummary()).toBe(3);
-    const s = store!.getRun(runs[0].id)!.summary!;
-    expect(s.status).toBe('running');
-    expect(s.sampleCount).toBeGreaterThanOrEqual(1);
+    for (const run of runs) {
+      const s = store!.getRun(run.id)!.summary!;
+      expect(s.status).toBe('running');
+      // To the bit what the one summarise path makes of the same samples (the accumulator's own test has random traces).
+      const samples = [...m.samplesOf(run.id)!];
+      expect(s).toEqual(summariseRun(m.activeRuns().find((r) => r.id === run.id)!, samples, [], { status: 'running', terminationReason: null, exitCode: null, endedMonoNs: null, flags: [], facts: {} }));
+      expect(s.sampleCount).toBe(30);
+    }
+  });
+
+  it('summarises a run past its limit from its whole trace on the summariser, one at a time, spaced by its trace', async () => {
+    store = openStore(join(tempDir(), 'runs.db'));
+    const jobs: SummaryJob[] = [];
+    const release: (() => void)[] = [];
+    const counting: Summariser = {
+      where: 'test',
+      summarise: (job) => {
+        jobs.push(job);
+        const s = store!;
+        return new Promise((resolve) => release.push(() => resolve(summariseRun(job.run, [...job.samples], s.getNodeSamples(0, 0), job.verdict))));
+      },
+      close: async () => {},
+    };
+    const m = new RunManager(store, { node: 'n', nCpu: 2, intervalMs: 100, gpuToleranceMiB: 2048, penalties: FLARE22_PENALTIES, partialSummaryEveryMs: 0 }, undefined, undefined, null, counting);
+    // A limit without enforcement: the run goes on past it, and its figures are cut at the limit.
+    const past = m.start({ identity: { kind: 'profile', team: 'p', case: 'c', node: 'n' }, reader: new SteppingReader(), gpuKey: null, startedWallMs: Date.now(), startedMonoNs: monoNowNs(), timeLimitSeconds: 0.001 });
+    const within = startRun(m, 'w');
+    await new Promise((r) => setTimeout(r, 5));
+    m.sampleAll(null, new Map(), Date.now());
+    m.refreshOnePartialSummary(); // the most overdue first: `past` was started first
+    expect(jobs.map((j) => j.run.id)).toEqual([past.id]);
+    m.refreshOnePartialSummary(); // one from the whole trace in flight: nothing else meanwhile
+    expect(jobs).toHaveLength(1);
+    release.shift()!();
+    await new Promise((r) => setImmediate(r));
+    store.flush();
+    expect(store.getRun(past.id)!.summary!.flags).toContain('cut-at-time-limit');
+    m.refreshOnePartialSummary(); // `within` from its accumulator; `past` waits a whole-trace interval
+    expect(jobs).toHaveLength(1);
+    store.flush();
+    expect(store.getRun(within.id)!.summary).not.toBeNull();
   });
 
   it("spaces a run's partial summaries by its trace, so their cost per second stays flat however long it runs", () => {
