@@ -8,7 +8,9 @@ import { Scratch } from './scratch.js';
 if (!parentPort) throw new Error('accuracy/case-worker.js runs as a worker thread only');
 const port = parentPort;
 const scratch = new Scratch();
-port.on('message', (job: CaseJob) => {
+port.on('message', (job: CaseJob | null) => {
+  // null: no more cases. Closing the port lets the thread's loop end on its own (accuracy/pool.ts says why).
+  if (job === null) return port.close();
   // A rejection ends the worker with its error, which the pool reports for the case (accuracy/pool.ts).
   void scoreOneCase(job, scratch).then((result) => port.postMessage(result));
 });
