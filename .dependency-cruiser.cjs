@@ -4,7 +4,7 @@
 /** Lowest first. A name is a folder of src/ or a file at its top (config.ts, log.ts, …). */
 const LAYERS = [
   ['core'],
-  ['log', 'paths', 'version', 'organiser-file', 'usage-error', 'counter-file', 'clock'],
+  ['log', 'paths', 'version', 'organiser-file', 'usage-error', 'counter-file', 'thread-end', 'clock'],
   ['cgroup'],
   ['sources'],
   ['gpu'],

@@ -9,7 +9,7 @@ if (!parentPort) throw new Error('accuracy/case-worker.js runs as a worker threa
 const port = parentPort;
 const scratch = new Scratch();
 port.on('message', (job: CaseJob | null) => {
-  // null: no more cases. Closing the port lets the thread's loop end on its own (accuracy/pool.ts says why).
+  // null: no more cases. Closing the port lets the thread's loop end on its own (thread-end.ts says why).
   if (job === null) return port.close();
   // A rejection ends the worker with its error, which the pool reports for the case (accuracy/pool.ts).
   void scoreOneCase(job, scratch).then((result) => port.postMessage(result));

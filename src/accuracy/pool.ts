@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { scoreOneCase, type CaseJob, type CaseResult } from './case.js';
 import { Scratch } from './scratch.js';
+import { endThread } from '../thread-end.js';
 
 const WORKER_JS = fileURLToPath(new URL('./case-worker.js', import.meta.url));
 
@@ -43,33 +44,8 @@ export async function scoreAll(jobs: CaseJob[], threads: number, onResult: (r: C
       ),
     );
   } finally {
-    await Promise.all(workers.map(endWorker));
+    // null: no more cases (case-worker.ts closes its port); the threads end on their own (thread-end.ts).
+    await Promise.all(workers.map((w) => endThread(w, null)));
   }
   return results;
 }
-
-/** How long a thread told to end may take before it is terminated (it ends within ms once idle). */
-const END_WAIT_MS = 10_000;
-
-/**
- * Ends a thread by closing its port, so that its loop ends on its own and Node drains the isolate's
- * background tasks first; terminate() only when it does not end in time. Node 20 could abort the
- * whole process when terminate() met a TurboFan job still compiling on the thread's isolate
- * ("NodePlatform::ForIsolate … Assertion failed", the job asking for a task runner the isolate no
- * longer had); seen once in this command's test after every case was scored. Resolves with the
- * thread's exit code (1: it had to be terminated; -1: it had ended before).
- */
-export async function endWorker(w: Worker, waitMs = END_WAIT_MS): Promise<number> {
-  if (w.threadId < 0) return -1; // already ended (its error was reported)
-  const ended = new Promise<number>((resolve) => w.once('exit', resolve));
-  w.postMessage(null);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
-  try {
-    const code = await Promise.race([ended, late]);
-    return code === 'late' ? await w.terminate() : code;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Run, RunSample, RunSummary } from '../core/types.js';
 import { silentLogger, type Logger } from '../log.js';
+import { endThread } from '../thread-end.js';
 import type { Store } from '../store/index.js';
 import { summariseRun, type Verdict } from './verdict.js';
 import { packSamples, runSummarySide, type SummaryReply, type SummaryRequest } from './summary-side.js';
@@ -118,12 +119,15 @@ export function threadSummariser(db: string, fallback: Summariser, log: Logger =
       for (const id of [...pending.keys()]) viaFallback(settle(id)!);
       const open: Worker | MessagePort | null = port;
       if (!open) return; // never started
-      open.postMessage({ t: 'close' });
       const w: Worker | null = worker;
       if (w) {
         w.removeAllListeners('exit');
-        await w.terminate();
-      } else (open as MessagePort).close();
+        // The thread has just made the final summaries: it closes its port and ends on its own (thread-end.ts).
+        await endThread(w, { t: 'close' });
+      } else {
+        open.postMessage({ t: 'close' });
+        (open as MessagePort).close();
+      }
     },
   };
 }
