@@ -11,9 +11,9 @@
 // a sample older than the one before it (summarizeRun sorts the trace first).
 import { isKnown, segmentAreaAbove, type CurveFigures } from './auc.js';
 import { exceedsTimeLimit } from './limit.js';
-import { officialCurve, flareFormulasOf } from './flare-formulas.js';
+import { officialCurve, flareFormulasOf, type OfficialCurve } from './flare-formulas.js';
 import { countRounded, stableMaxOfCounts } from './stats.js';
-import { assembleSummary, assertNCpu, type SummaryVerdictInput } from './summary.js';
+import { assembleSummary, assertNCpu, type CpuFigures, type SummaryVerdictInput } from './summary.js';
 import type { RunSample, RunSummary } from './types.js';
 
 /** One curve's area (above a threshold, or plain), max and gap counts, as curveFigures makes them. */
@@ -83,7 +83,7 @@ class CpuAccumulator {
     this.lastCpuSeconds = cpuSeconds;
   }
 
-  figures(): { cpuSeconds: number | null; maxCorePct: number | null; lastReadSeconds: number | null; resetCount: number } {
+  figures(): CpuFigures {
     return { cpuSeconds: this.lastCpuSeconds, maxCorePct: this.maxCorePct, lastReadSeconds: this.lastSeconds, resetCount: this.resetCount };
   }
 }
@@ -103,8 +103,8 @@ class OfficialGpuAccumulator {
     this.n++;
   }
 
-  curve(nominalIntervalSeconds: number): { auc: number | null; stableMax: number | null; max: number | null } {
-    if (this.n === 0) return { auc: null, stableMax: null, max: null };
+  curve(nominalIntervalSeconds: number): OfficialCurve {
+    if (this.n === 0) return officialCurve([], nominalIntervalSeconds);
     return { auc: this.total * nominalIntervalSeconds, stableMax: stableMaxOfCounts(this.counts, this.n), max: this.max };
   }
 }
