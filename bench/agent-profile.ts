@@ -23,6 +23,7 @@ const INCLUSIVE: Record<string, (f: { functionName: string; url: string }) => bo
   'snapshot posted (publish)': (f) => f.functionName === 'publish' && f.url.endsWith('daemon/http-bridge.js'),
   'live snapshot built (snapshot)': (f) => f.functionName === 'snapshot' && f.url.endsWith('daemon/http-bridge.js'),
   'store flush': (f) => f.functionName === 'flush' && f.url.endsWith('store/queue.js'),
+  'store compaction': (f) => f.functionName === 'compactDue' && f.url.endsWith('store/compaction.js'),
   'partial summaries': (f) => f.functionName === 'refreshOnePartialSummary',
   'HTTP thread: snapshot applied': (f) => f.url.endsWith('http/live-cache.js') || f.url.endsWith('http/metrics-live.js'),
 };

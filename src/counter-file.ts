@@ -111,17 +111,18 @@ export function soleNumber(buf: Buffer, n: number): number | null {
  */
 export function keyedNumber(buf: Buffer, n: number, needle: Buffer): number | null {
   const keyLength = needle.length - 2;
-  const view = buf.subarray(0, n); // indexOf has no end: stale bytes past n are not the file's
   let at: number;
   if (n >= keyLength + 1 && buf[keyLength] === SPACE && buf.compare(needle, 1, needle.length - 1, 0, keyLength) === 0) {
     at = 0;
   } else {
-    const found = view.indexOf(needle);
-    if (found < 0) return null;
+    // indexOf has no end, and stale bytes past n are not the file's: a match that does not end by n is
+    // none (a later one would end later still). No view of [0, n) is made: this runs at every tick.
+    const found = buf.indexOf(needle);
+    if (found < 0 || found + needle.length > n) return null;
     at = found + 1;
   }
   const from = at + keyLength + 1;
-  let end = view.indexOf(NEWLINE, from);
-  if (end < 0) end = n;
+  let end = buf.indexOf(NEWLINE, from);
+  if (end < 0 || end >= n) end = n;
   return numberAt(buf, from, end);
 }

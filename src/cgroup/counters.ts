@@ -84,6 +84,8 @@ export class CgroupReader {
   private readonly memUsage: CounterFile | null;
   private readonly memStat: CounterFile | null;
   private readonly alive: () => boolean;
+  /** What failed in the read under way (empty between reads). */
+  private failures: ReadFailure[] = [];
 
   constructor(readonly paths: CgroupPaths, opts: CgroupReaderOptions = {}) {
     const small = Buffer.allocUnsafe(512);
@@ -95,25 +97,28 @@ export class CgroupReader {
   }
 
   read(): CgroupReading {
-    const failures: ReadFailure[] = [];
-    const bytes = (f: CounterFile): number | null => {
-      const r = f.readBytes();
-      if (typeof r === 'number') return r;
-      failures.push(r);
-      return null;
-    };
-    const cpuBytes = bytes(this.cpu);
+    const cpuBytes = this.bytes(this.cpu);
     const cpuSeconds = cpuBytes === null ? null : cpuSecondsOfBytes(this.paths.cpu.version, this.cpu.bytes, cpuBytes);
     let ramMiB: number | null = null;
     if (this.paths.memory && this.memUsage && this.memStat) {
-      const usage = bytes(this.memUsage);
-      const stat = usage === null ? null : bytes(this.memStat);
+      const usage = this.bytes(this.memUsage);
+      const stat = usage === null ? null : this.bytes(this.memStat);
       if (usage !== null && stat !== null) ramMiB = workingSetMiBOfBytes(this.paths.memory.version, this.memUsage.bytes, usage, this.memStat.bytes, stat);
     }
-    if (failures.length === 0) return { cpuSeconds, ramMiB };
+    if (this.failures.length === 0) return { cpuSeconds, ramMiB };
+    const failures = this.failures;
+    this.failures = [];
     // Asked only after a failure, so a healthy tick costs no extra syscall.
     if (!this.alive()) return { cpuSeconds: null, ramMiB: null, gone: true };
     return { cpuSeconds, ramMiB, unreadable: failures.map(unreadableText) };
+  }
+
+  /** The file's length, or null with its failure noted for this read (no closure or array per read: the tick's path). */
+  private bytes(f: CounterFile): number | null {
+    const r = f.readBytes();
+    if (typeof r === 'number') return r;
+    this.failures.push(r);
+    return null;
   }
 
   close(): void {

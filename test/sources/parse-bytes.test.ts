@@ -45,6 +45,27 @@ describe('counter bytes parse as their text', () => {
     }
   });
 
+  it('a key is read only from the file, not from stale bytes past its end, whole or cut', () => {
+    // The buffer past the file holds a longer read's bytes: the key whole, or the file ending inside the
+    // key so that the stale bytes complete it. Either is "missing", as in the text.
+    for (const [text, stale] of [
+      ['nr_periods 0\n', 'usage_usec 999\n'],
+      ['nr_periods 0\nusage_us', 'ec 999\n'],
+      ['nr_periods 0\nusage_usec', ' 999\n'],
+      ['nr_periods 0\nusage_usec 12', '34\n'],
+    ]) {
+      const buf = Buffer.from(text + stale, 'latin1');
+      expect(same(cpuSecondsOfBytes(2, buf, text.length), parseCpuSeconds(2, text)), JSON.stringify(text)).toBe(true);
+    }
+    const memStat = (text: string, stale: string): number | null => {
+      const usage = Buffer.from('1048576\n');
+      return workingSetMiBOfBytes(2, usage, usage.length, Buffer.from(text + stale, 'latin1'), text.length);
+    };
+    expect(memStat('active_file 1\n', 'inactive_file 524288\n')).toBe(parseWorkingSetMiB(2, '1048576\n', 'active_file 1\n'));
+    expect(memStat('active_file 1\ninactive_f', 'ile 524288\n')).toBe(1);
+    expect(memStat('active_file 1\ninactive_file 524288\n', 'x')).toBe(0.5);
+  });
+
   it('working set from usage and memory.stat, v1 and v2, random files', () => {
     const rnd = lcg(7);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];

@@ -76,10 +76,15 @@ describe('cgroup counters that cannot be read', () => {
     writeFileSync(join(dir, 'memory.stat'), 'inactive_file 0\n');
     const reader = new CgroupReader({ cpu: { version: 2, dir }, memory: { version: 2, dir } });
     const r = reader.read();
-    reader.close();
     expect(r.cpuSeconds).toBe(1.5);
     expect(r.ramMiB).toBeNull();
     expect(r.unreadable).toEqual([`${join(dir, 'memory.current')}: EISDIR`]);
+    // Each read says what failed in it, not in the reads before it; a file that reads again is whole.
+    expect(reader.read().unreadable).toEqual([`${join(dir, 'memory.current')}: EISDIR`]);
+    rmdirSync(join(dir, 'memory.current'));
+    writeFileSync(join(dir, 'memory.current'), '2097152\n');
+    expect(reader.read()).toEqual({ cpuSeconds: 1.5, ramMiB: 2 });
+    reader.close();
   });
 
   it('through the agent: the run stores null samples with the flag, cpuSeconds null; /healthz and /metrics say cgroup down until it ends', async () => {
