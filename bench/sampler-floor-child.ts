@@ -8,7 +8,7 @@
 //   first tick past each flush period (1 s, as the agent's).
 // - `thread`: a worker thread blocks in Atomics.wait until each due time, reads there, and posts the
 //   main thread the readings of ten ticks at once, once a second.
-// Usage: node sampler-floor-child.js <event-loop|event-loop-store|thread> <intervalMs> <CgroupPaths[] as JSON> [flushMs]
+// Usage: node sampler-floor-child.js <event-loop|event-loop-store|thread> <intervalMs> <CgroupPaths[] as JSON> [flushMs] [storeDir]
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,10 +43,10 @@ function keep(readings: TickReadings[]): void {
 }
 
 /** The agent's shape with its store: each target a run, each tick a node sample and a sample per run. */
-function storeLoop(intervalMs: number, paths: CgroupPaths[], flushIntervalMs: number): void {
+function storeLoop(intervalMs: number, paths: CgroupPaths[], flushIntervalMs: number, dir: string): void {
   const read = readersOf(paths);
   const rides = new TickRides();
-  const store = openStore(join(mkdtempSync(join(tmpdir(), 'flare-floor-')), 'floor.db'), { every: rides.every, flushIntervalMs });
+  const store = openStore(join(dir, 'floor.db'), { every: rides.every, flushIntervalMs });
   const startedWallMs = Date.now();
   const runIds = paths.map((_, i) => {
     const id = `floor-${i}`;
@@ -63,14 +63,14 @@ function storeLoop(intervalMs: number, paths: CgroupPaths[], flushIntervalMs: nu
 }
 
 if (isMainThread) {
-  const [mode, intervalArg, pathsJson, flushArg] = process.argv.slice(2);
+  const [mode, intervalArg, pathsJson, flushArg, storeDir] = process.argv.slice(2);
   const intervalMs = Number(intervalArg);
   const paths = JSON.parse(pathsJson) as CgroupPaths[];
   if (mode === 'event-loop') {
     const read = readersOf(paths);
     new Ticker(intervalMs, () => keep([read()])).start();
   } else if (mode === 'event-loop-store') {
-    storeLoop(intervalMs, paths, Number(flushArg ?? 1000));
+    storeLoop(intervalMs, paths, Number(flushArg ?? 1000), storeDir ?? mkdtempSync(join(tmpdir(), 'flare-floor-')));
   } else if (mode === 'thread') {
     const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { intervalMs, paths } });
     worker.on('message', (batch: TickReadings[]) => keep(batch));

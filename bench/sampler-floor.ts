@@ -7,7 +7,9 @@
 // threads' time on a CPU (/proc/<pid>/task/*/schedstat, ns), over `seconds` after `warm` seconds.
 // Usage: node dist/bench/sampler-floor.js [seconds=60] [targets=10] [warm=30] [flushMs=1000]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { detectCgroupMounts, pickCgroup } from '../src/cgroup/mounts.js';
@@ -60,9 +62,10 @@ interface Loop {
 await withSleepingContainers(targets, async (select) => {
   const paths = await pathsOf(select);
   const loops: Loop[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'flare-floor-'));
   for (const n of [0, targets]) {
     for (const mode of ['event-loop', 'event-loop-store', 'thread'] as const) {
-      const child = spawn(process.execPath, [CHILD, mode, String(INTERVAL_MS), JSON.stringify(paths.slice(0, n)), String(flushMs)], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [CHILD, mode, String(INTERVAL_MS), JSON.stringify(paths.slice(0, n)), String(flushMs), join(dir, `${mode}-${n}`)], { stdio: ['ignore', 'inherit', 'inherit'] });
       loops.push({ mode, targets: n, child });
     }
   }
@@ -76,6 +79,9 @@ await withSleepingContainers(targets, async (select) => {
     const figures = loops.map((l, i) => ({ mode: l.mode, targets: l.targets, cpuPctOfOneCore: Number(((100 * (after[i] - before[i])) / wallNs).toFixed(3)) }));
     console.log(JSON.stringify({ seconds, warmSeconds, intervalMs: INTERVAL_MS, storeFlushMs: flushMs, loops: figures }, null, 2));
   } finally {
+    const exited = loops.map((l) => (l.child.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => l.child.once('exit', () => r()))));
     for (const l of loops) l.child.kill('SIGTERM');
+    await Promise.all(exited);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
