@@ -55,9 +55,14 @@ export interface AgentProcessFigures {
   missedTicks: number;
 }
 
-/** N sleeping containers labelled for one bench, running while `fn` runs, removed after it. */
-export async function withSleepingContainers<T>(targets: number, fn: (select: string) => Promise<T>): Promise<T> {
-  const docker = new Docker({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') ?? '/var/run/docker.sock' });
+/** The Docker Engine the benches use: DOCKER_HOST's socket, else the default one. */
+export function benchDocker(): Docker {
+  return new Docker({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') ?? '/var/run/docker.sock' });
+}
+
+/** N sleeping containers labelled for one bench, running while `fn` runs (given their selector and the containers), removed after it. */
+export async function withSleepingContainers<T>(targets: number, fn: (select: string, containers: readonly Docker.Container[]) => Promise<T>): Promise<T> {
+  const docker = benchDocker();
   await docker.getImage(IMAGE).inspect();
   const tag = `bench-process-${process.pid}-${targets}-${Date.now()}`;
   const containers: Docker.Container[] = [];
@@ -67,7 +72,7 @@ export async function withSleepingContainers<T>(targets: number, fn: (select: st
       await c.start();
       containers.push(c);
     }
-    return await fn(`label:flare.bench=${tag}`);
+    return await fn(`label:flare.bench=${tag}`, containers);
   } finally {
     await Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => undefined)));
   }

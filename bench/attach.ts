@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import { benchDocker } from './agent-process.js';
 import { startAgent } from '../src/daemon/agent.js';
 import { DEFAULTS } from '../src/agent/config.js';
 import { silentLogger } from '../src/log.js';
@@ -23,7 +23,7 @@ const quantile = (xs: number[], q: number): number => {
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 export async function benchAttach(containers = 30, concurrency = 3): Promise<Record<string, number>> {
-  const docker = new Docker({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') ?? '/var/run/docker.sock' });
+  const docker = benchDocker();
   await docker.getImage(IMAGE).inspect();
   const tag = `bench-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'flare-bench-attach-'));

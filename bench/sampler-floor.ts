@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { detectCgroupMounts, pickCgroup } from '../src/cgroup/mounts.js';
 import { readProcCgroup } from '../src/cgroup/proc-cgroup.js';
 import type { CgroupPaths } from '../src/cgroup/types.js';
@@ -38,16 +38,14 @@ function threadsCpuNs(pid: number): number {
   return ns;
 }
 
-/** The counter directories of the containers `select` (label:key=value) takes, as the agent finds them. */
-async function pathsOf(select: string): Promise<CgroupPaths[]> {
-  const docker = new Docker({ socketPath: process.env.DOCKER_HOST?.replace(/^unix:\/\//, '') ?? '/var/run/docker.sock' });
-  const listed = await docker.listContainers({ filters: { label: [select.replace(/^label:/, '')] } });
+/** The counter directories of these containers, as the agent finds them. */
+async function pathsOf(containers: readonly Docker.Container[]): Promise<CgroupPaths[]> {
   const mounts = detectCgroupMounts();
   const paths: CgroupPaths[] = [];
-  for (const c of listed) {
-    const pid = (await docker.getContainer(c.Id).inspect()).State.Pid;
-    const pick = pickCgroup(readProcCgroup(pid), mounts, { mustContain: c.Id });
-    if ('reason' in pick) throw new Error(`container ${c.Id}: ${pick.reason}`);
+  for (const c of containers) {
+    const pid = (await c.inspect()).State.Pid;
+    const pick = pickCgroup(readProcCgroup(pid), mounts, { mustContain: c.id });
+    if ('reason' in pick) throw new Error(`container ${c.id}: ${pick.reason}`);
     paths.push(pick.paths);
   }
   return paths;
@@ -59,8 +57,8 @@ interface Loop {
   child: ChildProcess;
 }
 
-await withSleepingContainers(targets, async (select) => {
-  const paths = await pathsOf(select);
+await withSleepingContainers(targets, async (_select, containers) => {
+  const paths = await pathsOf(containers);
   const loops: Loop[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'flare-floor-'));
   for (const n of [0, targets]) {
